@@ -1,0 +1,14 @@
+// @maga/tensor: float32 tensors on WebGPU (or the cpu reference backend), reverse-mode autodiff,
+// optimizers. This file is the package's whole public API.
+export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, Storage, WgslProgram } from './src/backend.ts';
+export { CpuBackend } from './src/cpu.ts';
+export { WebGpuBackend } from './src/webgpu.ts';
+export { init, webgpuBackend, WEBGPU_HELP, type BackendChoice, type InitOptions } from './src/init.ts';
+export { Tensor, apply, assign, backend, hasBackend, isChecked, isGradEnabled, keep, noGrad, record, setBackend, setChecked, tensor, tidy, withBackend, type Backward } from './src/tensor.ts';
+export { backward, grad, valueAndGrad, zeroGrad } from './src/autodiff.ts';
+export { arange, eye, full, fullLike, ones, onesLike, zeros, zerosLike } from './src/ops/creation.ts';
+export * from './src/ops/elementwise.ts';
+export { max, mean, sum, sumTo } from './src/ops/reduce.ts';
+export { broadcastTo, concat, flatten, indexSelect, pad, permute, reshape, slice, split, squeeze2d, transpose, unsqueeze2d } from './src/ops/movement.ts';
+export { matmul } from './src/ops/matmul.ts';
+export { describeShape, sizeOf } from './src/shape.ts';

@@ -1,0 +1,77 @@
+// A register-tiled GEMM code generator: C[m, n] = Σ_k A(m, k) · B(k, n). Each invocation keeps a
+// TM×TN block of C in registers and reads A and B straight from storage — no workgroup memory,
+// which is what CPU implementations of WebGPU (lavapipe, SwiftShader) run fastest. Loads are index
+// expressions supplied by the caller, so matmul (plain or transposed operands) and convolution
+// (implicit im2col) share this one generator.
+
+export interface GemmTiling {
+  /** Outputs per invocation along M and N. */
+  tm: number;
+  tn: number;
+  /** Workgroup size along N (x) and M (y). */
+  wx: number;
+  wy: number;
+}
+
+export interface GemmSpec {
+  M: number;
+  N: number;
+  K: number;
+  /** Independent problems, indexed by `batch` (gid.z) in the expressions below. */
+  batches: number;
+  /** WGSL declarations and helper functions placed before main. */
+  prelude: string;
+  /** Statements at the top of main (may use `batch`). */
+  setup?: string;
+  /** WGSL expression for A(m, k); `m` and `k` are u32 expressions, m < M, k < K guaranteed. */
+  loadA(m: string, k: string): string;
+  /** WGSL expression for B(k, n); n < N, k < K guaranteed. */
+  loadB(k: string, n: string): string;
+  /** WGSL statement storing `v` (f32) at C(m, n); called only for m < M, n < N. */
+  store(m: string, n: string, v: string): string;
+  tiling: GemmTiling;
+}
+
+/** Default tiling for an adapter; cpuLike adapters want no workgroup memory and few, fat invocations. */
+export function defaultTiling(M: number, N: number): GemmTiling {
+  const tm = M >= 4 ? 4 : M;
+  const tn = N >= 4 ? 4 : N;
+  return { tm, tn, wx: 8, wy: 8 };
+}
+
+export function gemmWgsl(spec: GemmSpec): { code: string; workgroups: [number, number, number] } {
+  const { tm, tn, wx, wy } = spec.tiling;
+  const { M, N, K } = spec;
+  const lines: string[] = [];
+  const rows = Array.from({ length: tm }, (_, i) => i);
+  const cols = Array.from({ length: tn }, (_, j) => j);
+  // Out-of-range rows and columns read a clamped (valid) element and are simply not stored.
+  for (const i of rows) lines.push(`let m${i} = min(row0 + ${i}u, ${M - 1}u);`);
+  for (const j of cols) lines.push(`let n${j} = min(col0 + ${j}u, ${N - 1}u);`);
+  for (const i of rows) for (const j of cols) lines.push(`var c${i}_${j} = 0.0;`);
+  const body: string[] = [];
+  for (const i of rows) body.push(`let a${i} = ${spec.loadA(`m${i}`, 'k')};`);
+  for (const j of cols) body.push(`let b${j} = ${spec.loadB('k', `n${j}`)};`);
+  for (const i of rows) for (const j of cols) body.push(`c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
+  const stores: string[] = [];
+  for (const i of rows) {
+    const inner = cols.map((j) => `if (col0 + ${j}u < ${N}u) { ${spec.store(`row0 + ${i}u`, `col0 + ${j}u`, `c${i}_${j}`)} }`).join(' ');
+    stores.push(`if (row0 + ${i}u < ${M}u) { ${inner} }`);
+  }
+  const code = `${spec.prelude}
+@compute @workgroup_size(${wx}, ${wy}, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let batch = gid.z;
+  let row0 = gid.y * ${tm}u;
+  let col0 = gid.x * ${tn}u;
+  if (row0 >= ${M}u || col0 >= ${N}u) { return; }
+  ${spec.setup ?? ''}
+  ${lines.join('\n  ')}
+  for (var k = 0u; k < ${K}u; k++) {
+    ${body.join('\n    ')}
+  }
+  ${stores.join('\n  ')}
+}`;
+  const workgroups: [number, number, number] = [Math.ceil(N / (tn * wx)), Math.ceil(M / (tm * wy)), spec.batches];
+  return { code, workgroups };
+}

@@ -1,0 +1,161 @@
+// Reductions over axes (sum, mean, max), and sumTo: the gradient of broadcasting.
+import { bindings, grid1d, type Kernel } from '../backend.ts';
+import { decode, decodeWgsl } from '../indexing.ts';
+import { describeShape, normalizeAxes, shapesEqual, stridesOf } from '../shape.ts';
+import { Tensor, apply, record } from '../tensor.ts';
+import { div, equal, mul } from './elementwise.ts';
+import { broadcastTo, reshape } from './movement.ts';
+
+type ReduceOp = 'sum' | 'max';
+
+interface ReduceParams {
+  op: ReduceOp;
+  /** Kept dimensions of the input (merged), with their strides in the input. */
+  keptDims: number[];
+  keptStrides: number[];
+  /** Reduced dimensions of the input (merged), with their strides. */
+  redDims: number[];
+  redStrides: number[];
+  outputs: number;
+  reduced: number;
+  /** Each output's reduction is split into `chunks` partial results of `chunkSize` elements. */
+  chunks: number;
+  chunkSize: number;
+}
+
+function planReduce(op: ReduceOp, shape: readonly number[], axes: readonly number[], gpu: boolean): ReduceParams {
+  const strides = stridesOf(shape);
+  const keptDims: number[] = [];
+  const keptStrides: number[] = [];
+  const redDims: number[] = [];
+  const redStrides: number[] = [];
+  let lastKind: 'kept' | 'red' | null = null;
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const kind = axes.includes(i) ? 'red' : 'kept';
+    const dims = kind === 'red' ? redDims : keptDims;
+    const ss = kind === 'red' ? redStrides : keptStrides;
+    if (kind === lastKind) {
+      dims[dims.length - 1] *= d;
+      ss[ss.length - 1] = strides[i];
+    } else {
+      dims.push(d);
+      ss.push(strides[i]);
+    }
+    lastKind = kind;
+  });
+  const outputs = keptDims.reduce((a, b) => a * b, 1);
+  const reduced = redDims.reduce((a, b) => a * b, 1);
+  // On a GPU, few outputs over long reductions would leave most lanes idle: split them in chunks.
+  let chunks = 1;
+  if (gpu && outputs < 4096 && reduced > 128) chunks = Math.min(Math.ceil(reduced / 64), Math.max(1, Math.floor(8192 / outputs)));
+  const chunkSize = Math.ceil(reduced / chunks);
+  chunks = Math.ceil(reduced / chunkSize);
+  return { op, keptDims, keptStrides, redDims, redStrides, outputs, reduced, chunks, chunkSize };
+}
+
+const reduceKernel: Kernel<ReduceParams> = {
+  name: 'reduce',
+  key: (p) => JSON.stringify(p),
+  cpu: ([x], [out], p) => {
+    for (let o = 0; o < p.outputs; o++) {
+      const base = decode(o, p.keptDims, p.keptStrides);
+      for (let c = 0; c < p.chunks; c++) {
+        const end = Math.min(p.reduced, (c + 1) * p.chunkSize);
+        let acc = p.op === 'sum' ? 0 : -Infinity;
+        for (let r = c * p.chunkSize; r < end; r++) {
+          const v = x[base + decode(r, p.redDims, p.redStrides)];
+          acc = p.op === 'sum' ? acc + v : v > acc || Number.isNaN(v) ? v : acc;
+        }
+        out[o * p.chunks + c] = acc;
+      }
+    }
+  },
+  wgsl: (p, traits) => {
+    const total = p.outputs * p.chunks;
+    const g = grid1d(total, traits);
+    const combine = p.op === 'sum' ? 'acc + v' : 'select(max(acc, v), v, v != v)';
+    return {
+      workgroups: g.workgroups,
+      code: `${bindings(['x'], ['out'])}
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let id = ${g.index};
+  if (id >= ${total}u) { return; }
+  let o = id / ${p.chunks}u;
+  let chunk = id % ${p.chunks}u;
+  ${decodeWgsl('o', p.keptDims, p.keptStrides, 'base')}
+  let end = min(${p.reduced}u, (chunk + 1u) * ${p.chunkSize}u);
+  let first = chunk * ${p.chunkSize}u;
+  ${decodeWgsl('first', p.redDims, p.redStrides, 'firstOffset')}
+  var acc = ${p.op === 'sum' ? '0.0' : 'x[base + firstOffset]'};
+  for (var r = first; r < end; r++) {
+    ${decodeWgsl('r', p.redDims, p.redStrides, 'offset')}
+    let v = x[base + offset];
+    acc = ${combine};
+  }
+  out[id] = acc;
+}`,
+    };
+  },
+};
+
+function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+  return keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Runs the reduction (in two passes when chunked), without autodiff. */
+function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], outShape: readonly number[]): Tensor {
+  const p = planReduce(op, x.shape, axes, x.backend.kind === 'webgpu');
+  if (p.reduced === 0) throw new Error(`${op}: cannot reduce over an empty axis of ${describeShape(x.shape)}`);
+  if (p.chunks === 1) return apply(op, [x], outShape, reduceKernel, p);
+  const partial = apply(op, [x], [p.outputs, p.chunks], reduceKernel, p);
+  const result = reduceRaw(op, partial, [1], outShape);
+  partial.dispose();
+  return result;
+}
+
+export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const ax = normalizeAxes('sum', axes, x.rank);
+  const outShape = reducedShape(x.shape, ax, keepDims);
+  if (ax.length === 0) return reshape(x, outShape);
+  const y = reduceRaw('sum', x, ax, outShape);
+  return recordReduce('sum', x, y, (g) => broadcastTo(reshape(g, reducedShape(x.shape, ax, true)), x.shape));
+}
+
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const ax = normalizeAxes('mean', axes, x.rank);
+  const count = ax.reduce((n, a) => n * x.shape[a], 1);
+  return div(sum(x, ax, keepDims), count);
+}
+
+/** Maximum over axes; the gradient is shared equally among tied maxima. */
+export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const ax = normalizeAxes('max', axes, x.rank);
+  const outShape = reducedShape(x.shape, ax, keepDims);
+  if (ax.length === 0) return reshape(x, outShape);
+  const y = reduceRaw('max', x, ax, outShape);
+  return recordReduce('max', x, y, (g, out) => {
+    const kept = reducedShape(x.shape, ax, true);
+    const mask = equal(x, reshape(out, kept));
+    const count = reduceRaw('sum', mask, ax, kept);
+    return mul(mask, div(reshape(g, kept), count));
+  });
+}
+
+function recordReduce(op: string, x: Tensor, y: Tensor, rule: (g: Tensor, y: Tensor) => Tensor): Tensor {
+  return record(op, y, [x], (g, out) => [rule(g, out)]);
+}
+
+// ---- broadcasting ---------------------------------------------------------------------------
+
+/** Sums `g` over the dimensions along which `shape` was broadcast, giving a tensor of `shape`. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const offset = g.rank - shape.length;
+  if (offset < 0) throw new Error(`sumTo: ${describeShape(g.shape)} has fewer dimensions than ${describeShape(shape)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < offset || (shape[i - offset] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return reshape(sum(g, axes, true), shape);
+}

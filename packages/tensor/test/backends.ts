@@ -1,0 +1,27 @@
+// Runs one test suite on every backend: the float32 cpu backend and WebGPU. Where no WebGPU
+// adapter exists, the WebGPU suite is reported as skipped (with the reason), never as passed.
+import { describe } from 'bun:test';
+import { CpuBackend, WEBGPU_HELP, webgpuBackend, withBackend, type Backend } from '../index.ts';
+
+const gpu = await webgpuBackend();
+if (!gpu) console.warn(`[tests] WebGPU suites are skipped: no adapter (${WEBGPU_HELP})`);
+
+export const cpu = new CpuBackend();
+/** The float64 cpu backend: the reference for finite differences and for float32 results. */
+export const reference = new CpuBackend({ float64: true });
+export const webgpu = gpu;
+
+export const backends: { name: string; backend: Backend | null }[] = [
+  { name: 'cpu', backend: cpu },
+  { name: 'webgpu', backend: gpu },
+];
+
+/** Registers `body` once per backend inside a describe block; tensors in it use that backend. */
+export function describeEachBackend(title: string, body: (backend: Backend) => void): void {
+  for (const { name, backend } of backends) {
+    const block = backend ? describe : describe.skip;
+    block(`${title} [${name}]`, () => {
+      if (backend) withBackend(backend, () => body(backend));
+    });
+  }
+}
