@@ -1,7 +1,7 @@
 // Runs one test suite on every backend: the float32 cpu backend and WebGPU. Where no WebGPU
 // adapter exists, the WebGPU suite is reported as skipped (with the reason), never as passed.
-import { describe } from 'bun:test';
-import { CpuBackend, WEBGPU_HELP, webgpuBackend, withBackend, type Backend } from '../index.ts';
+import { beforeEach, describe } from 'bun:test';
+import { CpuBackend, WEBGPU_HELP, setBackend, webgpuBackend, type Backend } from '../index.ts';
 
 const gpu = await webgpuBackend();
 if (!gpu) console.warn(`[tests] WebGPU suites are skipped: no adapter (${WEBGPU_HELP})`);
@@ -16,12 +16,16 @@ export const backends: { name: string; backend: Backend | null }[] = [
   { name: 'webgpu', backend: gpu },
 ];
 
-/** Registers `body` once per backend inside a describe block; tensors in it use that backend. */
+/** Registers `body` once per backend; each of its tests creates tensors on that backend. */
 export function describeEachBackend(title: string, body: (backend: Backend) => void): void {
   for (const { name, backend } of backends) {
-    const block = backend ? describe : describe.skip;
-    block(`${title} [${name}]`, () => {
-      if (backend) withBackend(backend, () => body(backend));
+    if (!backend) {
+      describe.skip(`${title} [${name}: no adapter]`, () => body(cpu));
+      continue;
+    }
+    describe(`${title} [${name}]`, () => {
+      beforeEach(() => setBackend(backend));
+      body(backend);
     });
   }
 }
