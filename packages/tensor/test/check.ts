@@ -1,0 +1,110 @@
+// Independent references for op tests: central finite differences in float64 (for gradients) and
+// the float64 cpu backend (for float32 results on any backend).
+import { expect } from 'bun:test';
+import { Tensor, backward, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
+import { reference } from './backends.ts';
+
+/** Deterministic pseudo-random numbers for test inputs (mulberry32), uniform in [lo, hi). */
+export function randomValues(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  let a = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  }
+  return out;
+}
+
+export interface Input {
+  shape: number[];
+  values: Float64Array;
+  /** Differentiate with respect to this input (default true). */
+  grad?: boolean;
+}
+
+export function input(shape: number[], seed: number, lo = -1, hi = 1, grad = true): Input {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { shape, values: randomValues(n, seed, lo, hi), grad };
+}
+
+/**
+ * Checks the autodiff gradient of `f` against central finite differences, on the float64 cpu
+ * backend. The scalar differentiated is Σ f(x)·w with fixed random weights w, so every output
+ * element's gradient is exercised. Returns the largest relative error.
+ */
+export async function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Input[], options: { eps?: number; tol?: number } = {}): Promise<number> {
+  const eps = options.eps ?? 1e-6;
+  const tol = options.tol ?? 1e-6;
+  return withBackend(reference, async () => {
+    const xs = inputs.map((i) => tensor(i.values, i.shape).requireGrad(i.grad !== false));
+    const out = f(...xs);
+    const weights = tensor(randomValues(out.size, 1234, 0.5, 1.5), out.shape);
+    const loss = sum(mul(out, weights));
+    backward(loss);
+    const objective = (values: Float64Array[]): number =>
+      noGrad(() =>
+        tidy(() => {
+          const ts = values.map((v, k) => tensor(v, inputs[k].shape));
+          const o = sum(mul(f(...ts), weights));
+          return reference.array(o.storage())[0];
+        }),
+      );
+    let worst = 0;
+    for (let k = 0; k < inputs.length; k++) {
+      if (inputs[k].grad === false) continue;
+      const analytic = await xs[k].grad!.data64();
+      const values = inputs.map((i) => Float64Array.from(i.values));
+      for (let j = 0; j < values[k].length; j++) {
+        const saved = values[k][j];
+        values[k][j] = saved + eps;
+        const plus = objective(values);
+        values[k][j] = saved - eps;
+        const minus = objective(values);
+        values[k][j] = saved;
+        const numeric = (plus - minus) / (2 * eps);
+        const error = Math.abs(numeric - analytic[j]) / Math.max(1, Math.abs(numeric));
+        if (error > tol) {
+          throw new Error(`gradient of input ${k} at ${j}: autodiff ${analytic[j]} vs finite differences ${numeric} (error ${error.toExponential(2)})`);
+        }
+        worst = Math.max(worst, error);
+      }
+    }
+    for (const x of xs) x.dispose();
+    return worst;
+  });
+}
+
+/**
+ * Runs `f` on `backend` (float32) and on the float64 reference, and expects the results to agree
+ * within `tol` relative to the reference's magnitude.
+ */
+export async function expectMatchesReference(backend: Backend, f: (...xs: Tensor[]) => Tensor, inputs: Input[], tol = 1e-4): Promise<void> {
+  const run = (b: Backend) =>
+    withBackend(b, async () => {
+      const xs = inputs.map((i) => tensor(i.values, i.shape));
+      const y = f(...xs);
+      const shape = [...y.shape];
+      const values = await y.data64();
+      for (const x of xs) x.dispose();
+      y.dispose();
+      return { shape, values };
+    });
+  const expected = await run(reference);
+  const actual = await run(backend);
+  expect(actual.shape).toEqual(expected.shape);
+  expectClose(actual.values, expected.values, tol);
+}
+
+/** Elementwise |a - b| ≤ tol · max(1, |b|), with the first offending index in the message. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    const ok = Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)) || (Number.isNaN(a) && Number.isNaN(e)) || a === e;
+    if (!ok) throw new Error(`element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
+  }
+}
