@@ -12,3 +12,4 @@ export { max, mean, sum, sumTo } from './src/ops/reduce.ts';
 export { broadcastTo, concat, flatten, indexSelect, pad, permute, reshape, slice, split, squeeze2d, transpose, unsqueeze2d } from './src/ops/movement.ts';
 export { matmul } from './src/ops/matmul.ts';
 export { describeShape, sizeOf } from './src/shape.ts';
+export { conv2d, convTranspose2d, type ConvOptions, type ConvTransposeOptions } from './src/ops/conv.ts';

@@ -4,6 +4,8 @@
 // expressions supplied by the caller, so matmul (plain or transposed operands) and convolution
 // (implicit im2col) share this one generator.
 
+import type { GpuTraits } from '../backend.ts';
+
 export interface GemmTiling {
   /** Outputs per invocation along M and N. */
   tm: number;
@@ -23,20 +25,35 @@ export interface GemmSpec {
   prelude: string;
   /** Statements at the top of main (may use `batch`). */
   setup?: string;
-  /** WGSL expression for A(m, k); `m` and `k` are u32 expressions, m < M, k < K guaranteed. */
-  loadA(m: string, k: string): string;
-  /** WGSL expression for B(k, n); n < N, k < K guaranteed. */
-  loadB(k: string, n: string): string;
+  /** Statements at the top of each k iteration (e.g. decoding k into kernel taps), shared by all loads. */
+  kSetup?: string;
+  /** The k range as WGSL u32 expressions (split-K); default 0 … K. */
+  kStart?: string;
+  kEnd?: string;
+  /**
+   * WGSL expression for A(m, k); `m` and `k` are u32 expressions, m < M, k < K guaranteed; `i` is
+   * the row's slot in the tile (for variables made by rowSetup).
+   */
+  loadA(m: string, k: string, i: number): string;
+  /** WGSL expression for B(k, n); n < N, k < K guaranteed; `j` is the column's slot in the tile. */
+  loadB(k: string, n: string, j: number): string;
+  /** Statements run once per row / column slot before the k loop (decode an index once, not per k). */
+  rowSetup?(m: string, i: number): string;
+  colSetup?(n: string, j: number): string;
   /** WGSL statement storing `v` (f32) at C(m, n); called only for m < M, n < N. */
   store(m: string, n: string, v: string): string;
   tiling: GemmTiling;
 }
 
-/** Default tiling for an adapter; cpuLike adapters want no workgroup memory and few, fat invocations. */
-export function defaultTiling(M: number, N: number): GemmTiling {
-  const tm = M >= 4 ? 4 : M;
-  const tn = N >= 4 ? 4 : N;
-  return { tm, tn, wx: 8, wy: 8 };
+/**
+ * Tiling for an adapter. On lavapipe (8-wide SIMD on CPU cores) an 8×8 block per invocation in 8×8
+ * workgroups measured fastest of the tilings tried (bench/tensor.ts: 12 GFLOP/s at 1024³, vs 8 for
+ * 4×4); real GPUs get more, smaller invocations. MAGA_GEMM_TILE=tm,tn,wx,wy overrides it (benchmarks).
+ */
+export function tilingFor(M: number, N: number, traits: Pick<GpuTraits, 'cpuLike'>): GemmTiling {
+  const env = typeof process !== 'undefined' ? process.env?.MAGA_GEMM_TILE : undefined;
+  const [tm, tn, wx, wy] = env ? env.split(',').map(Number) : traits.cpuLike ? [8, 8, 8, 8] : [4, 4, 16, 16];
+  return { tm: Math.min(tm, M), tn: Math.min(tn, N), wx, wy };
 }
 
 export function gemmWgsl(spec: GemmSpec): { code: string; workgroups: [number, number, number] } {
@@ -46,16 +63,16 @@ export function gemmWgsl(spec: GemmSpec): { code: string; workgroups: [number, n
   const rows = Array.from({ length: tm }, (_, i) => i);
   const cols = Array.from({ length: tn }, (_, j) => j);
   // Out-of-range rows and columns read a clamped (valid) element and are simply not stored.
-  for (const i of rows) lines.push(`let m${i} = min(row0 + ${i}u, ${M - 1}u);`);
-  for (const j of cols) lines.push(`let n${j} = min(col0 + ${j}u, ${N - 1}u);`);
+  for (const i of rows) lines.push(`let m${i} = min(row0 + ${i}u, ${M - 1}u);`, spec.rowSetup?.(`m${i}`, i) ?? '');
+  for (const j of cols) lines.push(`let n${j} = min(col0 + ${j}u, ${N - 1}u);`, spec.colSetup?.(`n${j}`, j) ?? '');
   for (const i of rows) for (const j of cols) lines.push(`var c${i}_${j} = 0.0;`);
   const body: string[] = [];
-  for (const i of rows) body.push(`let a${i} = ${spec.loadA(`m${i}`, 'k')};`);
-  for (const j of cols) body.push(`let b${j} = ${spec.loadB('k', `n${j}`)};`);
+  for (const i of rows) body.push(`let a${i} = ${spec.loadA(`m${i}`, 'k', i)};`);
+  for (const j of cols) body.push(`let b${j} = ${spec.loadB('k', `n${j}`, j)};`);
   for (const i of rows) for (const j of cols) body.push(`c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
   const stores: string[] = [];
   for (const i of rows) {
-    const inner = cols.map((j) => `if (col0 + ${j}u < ${N}u) { ${spec.store(`row0 + ${i}u`, `col0 + ${j}u`, `c${i}_${j}`)} }`).join(' ');
+    const inner = cols.map((j) => `if (col0 + ${j}u < ${N}u) { ${spec.store(`(row0 + ${i}u)`, `(col0 + ${j}u)`, `c${i}_${j}`)} }`).join(' ');
     stores.push(`if (row0 + ${i}u < ${M}u) { ${inner} }`);
   }
   const code = `${spec.prelude}
@@ -67,7 +84,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (row0 >= ${M}u || col0 >= ${N}u) { return; }
   ${spec.setup ?? ''}
   ${lines.join('\n  ')}
-  for (var k = 0u; k < ${K}u; k++) {
+  for (var k = ${spec.kStart ?? '0u'}; k < ${spec.kEnd ?? `${K}u`}; k++) {
+    ${spec.kSetup ?? ''}
     ${body.join('\n    ')}
   }
   ${stores.join('\n  ')}

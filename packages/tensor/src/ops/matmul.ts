@@ -4,7 +4,7 @@ import { bindings, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
-import { defaultTiling, gemmWgsl } from './gemm.ts';
+import { tilingFor, gemmWgsl } from './gemm.ts';
 import { sumTo } from './reduce.ts';
 
 interface GemmParams {
@@ -45,7 +45,7 @@ const gemmKernel: Kernel<GemmParams> = {
       }
     }
   },
-  wgsl: (p) => {
+  wgsl: (p, traits) => {
     const { M, N, K } = p;
     return gemmWgsl({
       M,
@@ -57,7 +57,7 @@ const gemmKernel: Kernel<GemmParams> = {
       loadA: (m, k) => (p.transA ? `a[aOff + ${k} * ${M}u + ${m}]` : `a[aOff + ${m} * ${K}u + ${k}]`),
       loadB: (k, n) => (p.transB ? `b[bOff + ${n} * ${K}u + ${k}]` : `b[bOff + ${k} * ${N}u + ${n}]`),
       store: (m, n, v) => `c[cOff + ${m} * ${N}u + ${n}] = ${v};`,
-      tiling: defaultTiling(M, N),
+      tiling: tilingFor(M, N, traits),
     });
   },
 };
