@@ -1,0 +1,44 @@
+// Benchmark: how fast dSprites renders, single-threaded, one image at a time and in batches.
+// Run: bun bench/dsprites.ts   (prints images/s; nothing here is asserted anywhere)
+import { DSPRITES, render, renderBatch } from '../packages/model/src/data/dsprites.ts';
+import { splitIndices } from '../packages/model/src/data/splits.ts';
+
+// A fixed pseudo-random sample of indices, so every run renders the same images.
+function sampleIndices(count: number, seed: number): Int32Array {
+  const indices = new Int32Array(count);
+  let state = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    indices[i] = state % DSPRITES.count;
+  }
+  return indices;
+}
+
+function imagesPerSecond(images: number, run: () => void): number {
+  run(); // warm-up: let the JIT compile the rendering loops first
+  const start = performance.now();
+  run();
+  return images / ((performance.now() - start) / 1000);
+}
+
+const indices = sampleIndices(200_000, 1);
+const image = new Float32Array(DSPRITES.imagePixels);
+const rows: [string, number][] = [
+  ['render, one image at a time', imagesPerSecond(indices.length, () => indices.forEach((index) => render(index, image)))],
+  ['renderBatch, batches of 64', imagesPerSecond(indices.length, () => {
+    for (let start = 0; start < indices.length; start += 64) renderBatch(indices.subarray(start, start + 64));
+  })],
+  ['renderBatch, batches of 1024', imagesPerSecond(indices.length, () => {
+    for (let start = 0; start < indices.length; start += 1024) renderBatch(indices.subarray(start, start + 1024));
+  })],
+];
+
+console.log(`dSprites rendering (64×64, random indices, single thread, Bun ${Bun.version})`);
+for (const [name, rate] of rows) console.log(`  ${name.padEnd(36)} ${Math.round(rate).toLocaleString('en-US').padStart(10)} images/s`);
+
+for (const split of ['to-element', 'to-range', 'random'] as const) {
+  splitIndices(split, 'test'); // warm-up, as above
+  const start = performance.now();
+  const test = splitIndices(split, 'test');
+  console.log(`  splitIndices('${split}', 'test')`.padEnd(38) + ` ${(performance.now() - start).toFixed(0).padStart(10)} ms (${test.length.toLocaleString('en-US')} indices)`);
+}
