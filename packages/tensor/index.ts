@@ -4,6 +4,7 @@ export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, Storage, Wgs
 export { CpuBackend } from './src/cpu.ts';
 export { WebGpuBackend } from './src/webgpu.ts';
 export { init, webgpuBackend, WEBGPU_HELP, type BackendChoice, type InitOptions } from './src/init.ts';
+import './src/methods.ts';
 export { Tensor, apply, assign, backend, hasBackend, isChecked, isGradEnabled, keep, noGrad, record, setBackend, setChecked, tensor, tidy, withBackend, type Backward } from './src/tensor.ts';
 export { backward, grad, valueAndGrad, zeroGrad } from './src/autodiff.ts';
 export { arange, eye, full, fullLike, ones, onesLike, zeros, zerosLike } from './src/ops/creation.ts';
@@ -13,3 +14,5 @@ export { broadcastTo, concat, flatten, indexSelect, pad, permute, reshape, slice
 export { matmul } from './src/ops/matmul.ts';
 export { describeShape, sizeOf } from './src/shape.ts';
 export { conv2d, convTranspose2d, type ConvOptions, type ConvTransposeOptions } from './src/ops/conv.ts';
+export { bceWithLogits, gaussianKl, l1, mse, type Reduction } from './src/ops/loss.ts';
+export { Optimizer, adam, adamw, clipScale, globalNorm, sgd, type OptimizerKind, type OptimizerOptions, type OptimizerState } from './src/optim.ts';

@@ -239,11 +239,11 @@ const divTensors = binary('div', (a, b) => a / b, (a, b) => `${a} / ${b}`, (a, b
   const ga = a.requiresGrad ? div(g, b) : null;
   return [ga, b.requiresGrad ? neg(div(mulMap(g, y), b)) : null];
 });
-const maximumTensors = binary('maximum', Math.max, (a, b) => `max(${a}, ${b})`, (a, b, _y, g) => [
+const maximumTensors = binary('maximum', (a, b) => Math.max(a, b), (a, b) => `max(${a}, ${b})`, (a, b, _y, g) => [
   mulMap(g, greaterEqual(a, b)),
   mulMap(g, greater(b, a)),
 ]);
-const minimumTensors = binary('minimum', Math.min, (a, b) => `min(${a}, ${b})`, (a, b, _y, g) => [
+const minimumTensors = binary('minimum', (a, b) => Math.min(a, b), (a, b) => `min(${a}, ${b})`, (a, b, _y, g) => [
   mulMap(g, lessEqual(a, b)),
   mulMap(g, greater(a, b)),
 ]);

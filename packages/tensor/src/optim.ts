@@ -1,0 +1,252 @@
+// Optimizers: SGD (with momentum), Adam and AdamW, each one fused in-place kernel per parameter.
+// Gradient clipping by global norm is computed on the device and fed to the update kernels as a
+// one-element tensor, so a training step needs no readback. State (step count and moment
+// estimates, by parameter name) exports to host arrays for checkpoints and imports back.
+import { bindings, grid1d, type Kernel } from './backend.ts';
+import { describeShape } from './shape.ts';
+import { Tensor, assign, keep, noGrad, tensor, tidy, withBackend } from './tensor.ts';
+import { full } from './ops/creation.ts';
+import { add, div, maximum, sqrt, square } from './ops/elementwise.ts';
+import { concat, reshape } from './ops/movement.ts';
+import { sum } from './ops/reduce.ts';
+
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
+
+export interface OptimizerOptions {
+  lr: number;
+  /** Adam/AdamW moment decay rates. */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** L2 penalty (sgd, adam) or decoupled decay (adamw). */
+  weightDecay?: number;
+  /** SGD momentum. */
+  momentum?: number;
+  /** Rescale all gradients together so their global L2 norm is at most this. */
+  clipNorm?: number;
+}
+
+export interface OptimizerState {
+  kind: OptimizerKind;
+  step: number;
+  options: OptimizerOptions;
+  /** Per parameter name: its moment estimates (m, v for Adam; m for SGD momentum). */
+  slots: Record<string, Record<string, Float32Array>>;
+}
+
+interface UpdateParams {
+  kind: OptimizerKind;
+  n: number;
+  momentum: boolean;
+}
+
+// Hyper-parameters that may change every step arrive in a small tensor, not as kernel constants,
+// so that no new pipeline is compiled per step: [lr, beta1, beta2, eps, weightDecay, 1 − beta1^t, 1 − beta2^t, momentum].
+const H = { lr: 0, beta1: 1, beta2: 2, eps: 3, wd: 4, bc1: 5, bc2: 6, momentum: 7 } as const;
+
+const updateKernel: Kernel<UpdateParams> = {
+  name: 'optimizer_update',
+  key: (p) => `${p.kind}|${p.n}|${p.momentum}`,
+  cpu: ([g, hyper, scale], outputs, p) => {
+    const [param, m, v] = outputs;
+    const lr = hyper[H.lr];
+    const wd = hyper[H.wd];
+    const s = scale[0];
+    for (let i = 0; i < p.n; i++) {
+      let gi = g[i] * s;
+      if (p.kind === 'sgd') {
+        gi += wd * param[i];
+        if (p.momentum) {
+          m[i] = hyper[H.momentum] * m[i] + gi;
+          gi = m[i];
+        }
+        param[i] -= lr * gi;
+        continue;
+      }
+      if (p.kind === 'adam') gi += wd * param[i];
+      else param[i] -= lr * wd * param[i];
+      m[i] = hyper[H.beta1] * m[i] + (1 - hyper[H.beta1]) * gi;
+      v[i] = hyper[H.beta2] * v[i] + (1 - hyper[H.beta2]) * gi * gi;
+      const mHat = m[i] / hyper[H.bc1];
+      const vHat = v[i] / hyper[H.bc2];
+      param[i] -= (lr * mHat) / (Math.sqrt(vHat) + hyper[H.eps]);
+    }
+  },
+  wgsl: (p, traits) => {
+    const g = grid1d(p.n, traits);
+    const outputs = p.kind === 'sgd' ? (p.momentum ? ['param', 'm'] : ['param']) : ['param', 'm', 'v'];
+    let body: string;
+    if (p.kind === 'sgd') {
+      body = `gi += wd * param[i];
+  ${p.momentum ? `m[i] = hyper[${H.momentum}] * m[i] + gi; gi = m[i];` : ''}
+  param[i] -= lr * gi;`;
+    } else {
+      body = `${p.kind === 'adam' ? 'gi += wd * param[i];' : 'param[i] -= lr * wd * param[i];'}
+  let b1 = hyper[${H.beta1}];
+  let b2 = hyper[${H.beta2}];
+  let mi = b1 * m[i] + (1.0 - b1) * gi;
+  let vi = b2 * v[i] + (1.0 - b2) * gi * gi;
+  m[i] = mi;
+  v[i] = vi;
+  param[i] -= lr * (mi / hyper[${H.bc1}]) / (sqrt(vi / hyper[${H.bc2}]) + hyper[${H.eps}]);`;
+    }
+    return {
+      workgroups: g.workgroups,
+      code: `${bindings(['g', 'hyper', 'scale'], outputs)}
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${g.index};
+  if (i >= ${p.n}u) { return; }
+  let lr = hyper[${H.lr}];
+  let wd = hyper[${H.wd}];
+  var gi = g[i] * scale[0];
+  ${body}
+}`,
+    };
+  },
+};
+
+/** min(1, maxNorm / ‖g‖) over all gradients together, as a one-element tensor (no readback). */
+export function clipScale(grads: readonly Tensor[], maxNorm: number): Tensor {
+  return tidy(() => {
+    const squares = grads.map((g) => reshape(sum(square(g)), [1]));
+    const norm = sqrt(sum(concat(squares)));
+    return reshape(div(maxNorm, maximum(add(norm, 1e-6), full([], maxNorm))), [1]);
+  });
+}
+
+/** The global L2 norm of a set of gradients, as a one-element tensor. */
+export function globalNorm(grads: readonly Tensor[]): Tensor {
+  return tidy(() => sqrt(sum(concat(grads.map((g) => reshape(sum(square(g)), [1]))))));
+}
+
+export class Optimizer {
+  readonly kind: OptimizerKind;
+  readonly options: Required<OptimizerOptions>;
+  /** Number of updates applied. */
+  step = 0;
+  private readonly params: Map<string, Tensor>;
+  private readonly slots = new Map<string, Tensor[]>();
+
+  constructor(kind: OptimizerKind, params: Record<string, Tensor> | Map<string, Tensor>, options: OptimizerOptions) {
+    if (kind !== 'sgd' && kind !== 'adam' && kind !== 'adamw') throw new Error(`optimizer: unknown kind '${kind}' (sgd, adam, adamw)`);
+    this.kind = kind;
+    this.params = params instanceof Map ? new Map(params) : new Map(Object.entries(params));
+    this.options = {
+      lr: options.lr,
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? (kind === 'adamw' ? 0.01 : 0),
+      momentum: options.momentum ?? 0,
+      clipNorm: options.clipNorm ?? 0,
+    };
+    const o = this.options;
+    const checks: [string, number, boolean][] = [
+      ['lr', o.lr, o.lr > 0],
+      ['beta1', o.beta1, o.beta1 >= 0 && o.beta1 < 1],
+      ['beta2', o.beta2, o.beta2 >= 0 && o.beta2 < 1],
+      ['eps', o.eps, o.eps > 0],
+      ['weightDecay', o.weightDecay, o.weightDecay >= 0],
+      ['momentum', o.momentum, o.momentum >= 0 && o.momentum < 1],
+      ['clipNorm', o.clipNorm, o.clipNorm >= 0],
+    ];
+    for (const [name, value, ok] of checks) if (!(ok && Number.isFinite(value))) throw new Error(`optimizer: invalid ${name} ${value}`);
+    for (const [name, p] of this.params) {
+      if (!p.requiresGrad) throw new Error(`optimizer: parameter ${name} ${describeShape(p.shape)} does not require gradients`);
+    }
+  }
+
+  get lr(): number {
+    return this.options.lr;
+  }
+
+  set lr(value: number) {
+    if (!(value > 0)) throw new Error(`optimizer: invalid lr ${value}`);
+    this.options.lr = value;
+  }
+
+  private slotCount(): number {
+    return this.kind === 'sgd' ? (this.options.momentum > 0 ? 1 : 0) : 2;
+  }
+
+  private slotsFor(name: string, p: Tensor): Tensor[] {
+    let s = this.slots.get(name);
+    if (!s) {
+      s = withBackend(p.backend, () => Array.from({ length: this.slotCount() }, () => keep(full(p.shape, 0))));
+      this.slots.set(name, s);
+    }
+    return s;
+  }
+
+  /**
+   * Applies one update from the parameters' `.grad` (or from `grads`, by parameter name), then
+   * leaves `.grad` alone: call `zeroGrad()` before the next backward.
+   */
+  update(grads?: Map<string, Tensor>): void {
+    const entries = [...this.params].map(([name, p]) => ({ name, p, g: grads ? grads.get(name) : p.grad }));
+    const missing = entries.filter((e) => !e.g).map((e) => e.name);
+    if (missing.length === entries.length) throw new Error('optimizer: no parameter has a gradient; call backward() first');
+    this.step++;
+    const o = this.options;
+    noGrad(() =>
+      tidy(() => {
+        const present = entries.filter((e) => e.g) as { name: string; p: Tensor; g: Tensor }[];
+        const first = present[0].p;
+        const scale = withBackend(first.backend, () => (o.clipNorm > 0 ? clipScale(present.map((e) => e.g), o.clipNorm) : full([1], 1)));
+        const hyper = withBackend(first.backend, () =>
+          tensor([o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, 1 - o.beta1 ** this.step, 1 - o.beta2 ** this.step, o.momentum], [8]),
+        );
+        for (const { name, p, g } of present) {
+          if (g.size !== p.size) throw new Error(`optimizer: gradient ${describeShape(g.shape)} for parameter ${name} ${describeShape(p.shape)}`);
+          const slots = this.slotsFor(name, p);
+          const params: UpdateParams = { kind: this.kind, n: p.size, momentum: this.options.momentum > 0 };
+          p.backend.run(updateKernel, [g.storage('optimizer'), hyper.storage('optimizer'), scale.storage('optimizer')], [p.storage('optimizer'), ...slots.map((s) => s.storage('optimizer'))], params);
+        }
+      }),
+    );
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params.values()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  async exportState(): Promise<OptimizerState> {
+    const slots: OptimizerState['slots'] = {};
+    const names = this.slotCount() === 2 ? ['m', 'v'] : ['m'];
+    for (const [name, tensors] of this.slots) {
+      slots[name] = {};
+      for (let k = 0; k < tensors.length; k++) slots[name][names[k]] = await tensors[k].data();
+    }
+    return { kind: this.kind, step: this.step, options: { ...this.options }, slots };
+  }
+
+  /** Restores step count and moments; refuses state for other parameters or shapes. */
+  importState(state: OptimizerState): void {
+    if (state.kind !== this.kind) throw new Error(`optimizer: state is for ${state.kind}, this optimizer is ${this.kind}`);
+    const names = this.slotCount() === 2 ? ['m', 'v'] : this.slotCount() === 1 ? ['m'] : [];
+    for (const name of Object.keys(state.slots)) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`optimizer: state has moments for unknown parameter ${name}`);
+      const slots = this.slotsFor(name, p);
+      names.forEach((slotName, k) => {
+        const values = state.slots[name][slotName];
+        if (!values) throw new Error(`optimizer: state for ${name} lacks '${slotName}'`);
+        if (values.length !== p.size) throw new Error(`optimizer: '${slotName}' of ${name} has ${values.length} values, parameter ${describeShape(p.shape)} has ${p.size}`);
+        assign(slots[k], values);
+      });
+    }
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const slots of this.slots.values()) for (const s of slots) s.dispose();
+    this.slots.clear();
+  }
+}
+
+export const sgd = (params: Record<string, Tensor> | Map<string, Tensor>, options: OptimizerOptions) => new Optimizer('sgd', params, options);
+export const adam = (params: Record<string, Tensor> | Map<string, Tensor>, options: OptimizerOptions) => new Optimizer('adam', params, options);
+export const adamw = (params: Record<string, Tensor> | Map<string, Tensor>, options: OptimizerOptions) => new Optimizer('adamw', params, options);
