@@ -79,6 +79,9 @@ export class WebGpuBackend implements Backend {
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private encoder: GPUCommandEncoder | null = null;
+  /** Which recording (encoder generation) last bound each buffer; a write to one it binds must wait. */
+  private readonly lastUse = new WeakMap<GPUBuffer, number>();
+  private generation = 0;
   private pass: GPUComputePassEncoder | null = null;
   private pendingDispatches = 0;
   private counters = { live: 0, liveBytes: 0, pooled: 0, pooledBytes: 0, dispatches: 0, submits: 0 };
@@ -88,7 +91,6 @@ export class WebGpuBackend implements Backend {
   // Checked mode: a one-word buffer holding the sequence number of the first op whose output was not finite.
   private checkFlag: GPUBuffer | null = null;
   private checkDescriptions: (() => string)[] = [];
-  private checkPipeline: CachedPipeline | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -185,11 +187,12 @@ export class WebGpuBackend implements Backend {
 
   write(storage: Storage, data: ArrayLike<number>): void {
     if (data.length !== storage.length) throw new Error(`webgpu backend: write of ${data.length} values into a buffer of ${storage.length}`);
-    // queue.writeBuffer runs before any command buffer submitted later, so recorded work that may
-    // still read this (pooled, reused) buffer is submitted first.
-    this.flush();
+    // queue.writeBuffer runs before any command buffer submitted later: if work recorded but not yet
+    // submitted uses this (pooled, reused) buffer, submit that work first.
+    const buffer = this.buffer(storage);
+    if (this.lastUse.get(buffer) === this.generation) this.flush();
     const array = data instanceof Float32Array ? data : Float32Array.from(data);
-    this.device.queue.writeBuffer(this.buffer(storage), 0, array.buffer, array.byteOffset, array.byteLength);
+    this.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
   }
 
   async read(storage: Storage): Promise<FloatArray> {
@@ -248,6 +251,7 @@ export class WebGpuBackend implements Backend {
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
       this.pendingDispatches = 0;
+      this.generation++;
       this.counters.submits++;
     }
   }
@@ -289,8 +293,11 @@ export class WebGpuBackend implements Backend {
     if (workgroups[0] * workgroups[1] * workgroups[2] === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
-    for (const s of inputs) entries.push({ binding: binding++, resource: { buffer: this.buffer(s), size: bindingBytes(s.length) } });
-    for (const s of outputs) entries.push({ binding: binding++, resource: { buffer: this.buffer(s), size: bindingBytes(s.length) } });
+    for (const s of [...inputs, ...outputs]) {
+      const buffer = this.buffer(s);
+      this.lastUse.set(buffer, this.generation);
+      entries.push({ binding: binding++, resource: { buffer, size: bindingBytes(s.length) } });
+    }
     const group = this.device.createBindGroup({ layout, entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
@@ -315,7 +322,6 @@ export class WebGpuBackend implements Backend {
     const code = `
 @group(0) @binding(0) var<storage, read> values: array<u32>;
 @group(0) @binding(1) var<storage, read_write> flag: atomic<u32>;
-struct Seq { value: u32 }
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var i = gid.x; i < ${n}u; i += ${groups * 64}u) {
     if ((values[i] & 0x7f800000u) == 0x7f800000u) { atomicMin(&flag, ${sequence}u); return; }
@@ -336,7 +342,7 @@ struct Seq { value: u32 }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(groups);
-    this.checkPipeline = null;
+    this.lastUse.set(this.buffer(storage), this.generation);
   }
 
   private async verifyChecks(): Promise<void> {

@@ -211,3 +211,18 @@ test('loss gradients match finite differences', async () => {
   await gradCheck((a, b) => T.l1(a, b, 'sum'), [input([3, 5], 7), input([3, 5], 8)]);
   await gradCheck((m, v) => T.gaussianKl(m, v), [input([3, 5], 9), input([3, 5], 10)]);
 });
+
+describeEachBackend('linear', (backend) => {
+  test('equals x·wᵀ + b, for 2-D and batched inputs', async () => {
+    await expectMatchesReference(backend, (x, w, b) => T.linear(x, w, b), [input([17, 5], 1), input([3, 5], 2), input([3], 3)]);
+    await expectMatchesReference(backend, (x, w) => T.sub(T.linear(x, w), T.matmul(x, T.transpose(w))), [input([2, 4, 5], 4), input([3, 5], 5)]);
+  });
+  test('wrong feature count throws', () => {
+    expect(() => T.linear(T.zeros([2, 4]), T.zeros([3, 5]))).toThrow(/linear: input \[2, 4\] has 4 features, weight \[3, 5\] expects 5/);
+  });
+});
+
+test('linear gradients match finite differences', async () => {
+  await gradCheck((x, w, b) => T.linear(x, w, b), [input([4, 3], 1), input([2, 3], 2), input([2], 3)]);
+  await gradCheck((x, w) => T.linear(x, w), [input([2, 3, 3], 4), input([5, 3], 5)]);
+});

@@ -112,7 +112,7 @@ const forwardKernel: Kernel<ForwardParams> = {
       loadA: (m, k) => `w[${m} * ${K}u + ${k}]`,
       loadB: (_k, _n, j) => `loadX(xb${j} + cOff, ih${j} + dh, iw${j} + dw)`,
       store: (m, n, v) => `{ let c = ${n}; y[((c / ${howo}u) * ${g.co}u + ${m}) * ${howo}u + c % ${howo}u] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
-      tiling: tilingFor(M, N, traits),
+      tiling: tilingFor(M, N, K, traits),
     });
   },
 };
@@ -179,7 +179,7 @@ const inputGradKernel: Kernel<InputGradParams> = {
       loadB: (_k, _n, j) => `loadG(gb${j} + gOff, oh${j} - i32(tH), ow${j} - i32(tW))`,
       store: (m, n, v) =>
         `{ let q = ${n} % ${hq * wq}u; let ih = (q / ${wq}u) * ${s}u + ph; let iw = (q % ${wq}u) * ${s}u + pw; if (ih < ${g.h}u && iw < ${g.w}u) { dx[(((${n} / ${hq * wq}u) * ${g.ci}u + ${m}) * ${g.h}u + ih) * ${g.w}u + iw] = ${v}${bias ? ` + bias[${m}]` : ''}; } }`,
-      tiling: tilingFor(M, N, traits),
+      tiling: tilingFor(M, N, K, traits),
     });
   },
 };
@@ -245,7 +245,7 @@ const weightGradKernel: Kernel<WeightGradParams> = {
       loadA: (m) => `dy[gIndex + ${m} * ${howo}u]`,
       loadB: (_k, _n, j) => `loadX(xb + xc${j}, oh + dh${j}, ow + dw${j})`,
       store: (m, n, v) => `dw[batch * ${M * N}u + ${m} * ${N}u + ${n}] = ${v};`,
-      tiling: tilingFor(M, N, traits),
+      tiling: tilingFor(M, N, K, traits),
     });
   },
 };

@@ -207,6 +207,8 @@ export const logSigmoid = unary(
 );
 export const sin = unary('sin', Math.sin, (x) => `sin(${x})`, (x, _y, g) => mulMap(g, cos(x)));
 export const cos = unary('cos', Math.cos, (x) => `cos(${x})`, (x, _y, g) => neg(mulMap(g, sin(x))));
+/** ⌊x⌋; piecewise constant, so not differentiated. */
+export const floor = unary('floor', Math.floor, (x) => `floor(${x})`);
 /** sign(x) ∈ {-1, 0, 1}; its derivative is zero almost everywhere and it is not differentiated. */
 export const sign = unary('sign', Math.sign, (x) => `sign(${x})`);
 

@@ -46,13 +46,19 @@ export interface GemmSpec {
 }
 
 /**
- * Tiling for an adapter. On lavapipe (8-wide SIMD on CPU cores) an 8×8 block per invocation in 8×8
- * workgroups measured fastest of the tilings tried (bench/tensor.ts: 12 GFLOP/s at 1024³, vs 8 for
- * 4×4); real GPUs get more, smaller invocations. MAGA_GEMM_TILE=tm,tn,wx,wy overrides it (benchmarks).
+ * Tiling for an adapter and problem size. On lavapipe (8-wide SIMD on CPU cores) an 8×8 block per
+ * invocation in 8×8 workgroups runs fastest of the tilings tried (bench/tensor.ts: 12 GFLOP/s at
+ * 1024³, vs 8 for 4×4), but its pipeline takes ~4× longer to compile (~0.5 s), so small problems,
+ * where compiling dominates, get 4×4. Real GPUs get more, smaller invocations.
+ * MAGA_GEMM_TILE=tm,tn,wx,wy overrides the choice (for benchmarks).
  */
-export function tilingFor(M: number, N: number, traits: Pick<GpuTraits, 'cpuLike'>): GemmTiling {
+export function tilingFor(M: number, N: number, K: number, traits: Pick<GpuTraits, 'cpuLike'>): GemmTiling {
   const env = typeof process !== 'undefined' ? process.env?.MAGA_GEMM_TILE : undefined;
-  const [tm, tn, wx, wy] = env ? env.split(',').map(Number) : traits.cpuLike ? [8, 8, 8, 8] : [4, 4, 16, 16];
+  let tile: number[];
+  if (env) tile = env.split(',').map(Number);
+  else if (!traits.cpuLike) tile = [4, 4, 16, 16];
+  else tile = M * N * K >= 1 << 23 ? [8, 8, 8, 8] : [4, 4, 8, 8];
+  const [tm, tn, wx, wy] = tile;
   return { tm: Math.min(tm, M), tn: Math.min(tn, N), wx, wy };
 }
 

@@ -5,7 +5,8 @@ import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { tilingFor, gemmWgsl } from './gemm.ts';
-import { sumTo } from './reduce.ts';
+import { add } from './elementwise.ts';
+import { sum, sumTo } from './reduce.ts';
 
 interface GemmParams {
   M: number;
@@ -57,7 +58,7 @@ const gemmKernel: Kernel<GemmParams> = {
       loadA: (m, k) => (p.transA ? `a[aOff + ${k} * ${M}u + ${m}]` : `a[aOff + ${m} * ${K}u + ${k}]`),
       loadB: (k, n) => (p.transB ? `b[bOff + ${n} * ${K}u + ${k}]` : `b[bOff + ${k} * ${N}u + ${n}]`),
       store: (m, n, v) => `c[cOff + ${m} * ${N}u + ${n}] = ${v};`,
-      tiling: tilingFor(M, N, traits),
+      tiling: tilingFor(M, N, K, traits),
     });
   },
 };
@@ -95,4 +96,41 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     a.requiresGrad ? sumTo(gemm('matmul_backward', g, b, false, true), a.shape) : null,
     b.requiresGrad ? sumTo(gemm('matmul_backward', a, g, true, false), b.shape) : null,
   ]);
+}
+
+/**
+ * A fully connected layer: x · wᵀ + b, with w stored [out, in] as in PyTorch. Uses the GEMM's
+ * transposed operand instead of a transpose copy, forward and backward.
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  if (weight.rank !== 2) throw new Error(`linear: weight must be [out, in], got ${describeShape(weight.shape)}`);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== weight.shape[1]) {
+    throw new Error(`linear: input ${describeShape(x.shape)} has ${x.shape[x.rank - 1]} features, weight ${describeShape(weight.shape)} expects ${weight.shape[1]}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
+    throw new Error(`linear: bias must have shape [${weight.shape[0]}], got ${describeShape(bias.shape)}`);
+  }
+  const rows = x.size / weight.shape[1];
+  const x2 = x.view([rows, weight.shape[1]]);
+  const product = gemm('linear', x2, weight, false, true);
+  x2.dispose();
+  const y = bias ? add(product, bias) : product;
+  if (bias) product.dispose();
+  const out = y.view([...x.shape.slice(0, -1), weight.shape[0]]);
+  y.dispose();
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('linear', out, inputs, (g) => {
+    const g2 = reshapeRaw(g, [rows, weight.shape[0]]);
+    const xr = reshapeRaw(x, [rows, weight.shape[1]]);
+    return [
+      x.requiresGrad ? reshapeRaw(gemm('linear_backward', g2, weight), x.shape) : null,
+      weight.requiresGrad ? gemm('linear_backward', g2, xr, true, false) : null,
+      ...(bias ? [bias.requiresGrad ? sum(g2, 0) : null] : []),
+    ];
+  });
+}
+
+/** A view without autodiff (backward rules run under noGrad anyway). */
+function reshapeRaw(t: Tensor, shape: readonly number[]): Tensor {
+  return t.view(shape);
 }

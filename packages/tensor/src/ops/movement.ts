@@ -410,3 +410,19 @@ export function unsqueeze2d(x: Tensor): Tensor {
   const t = permute(reshape(x, [n, c / 4, 2, 2, h, w]), [0, 1, 4, 2, 5, 3]);
   return reshape(t, [n, c / 4, h * 2, w * 2]);
 }
+
+// ---- in-place copy --------------------------------------------------------------------------
+
+/**
+ * Copies `source`'s values into `target`'s storage on the device (no autodiff, no readback):
+ * for initialising parameters from data, e.g. ActNorm's first-batch statistics.
+ */
+export function copyInto(target: Tensor, source: Tensor): void {
+  if (target.size !== source.size) {
+    throw new Error(`copyInto: source ${describeShape(source.shape)} and target ${describeShape(target.shape)} differ in size`);
+  }
+  if (target.backend !== source.backend) throw new Error(`copyInto: tensors live on different backends (${target.backend.kind}, ${source.backend.kind})`);
+  if (target.size === 0) return;
+  const p: StridedParams = { n: target.size, dims: [target.size], strides: [1], offset: 0 };
+  target.backend.run(stridedKernel, [source.storage('copyInto')], [target.storage('copyInto')], p);
+}
