@@ -35,6 +35,14 @@ export interface Kernel<P> {
   key(params: P): string;
   cpu(inputs: readonly FloatArray[], outputs: readonly FloatArray[], params: P): void;
   wgsl(params: P, traits: GpuTraits): WgslProgram;
+  /**
+   * Shape-generic kernels: values that change between calls (sizes, strides, constants) as u32
+   * words, bound after the outputs as the uniform `u` (see uniformDeclaration). Then `key` leaves
+   * them out, one compiled pipeline serves every shape, and `workgroups` sizes each launch.
+   * (lavapipe JIT-compiles each pipeline at its first dispatch, ~50–500 ms each.)
+   */
+  uniforms?(params: P): ArrayLike<number>;
+  workgroups?(params: P, traits: GpuTraits): readonly [number, number, number];
 }
 
 export interface BackendStats {
@@ -97,7 +105,44 @@ export function bindings(inputs: readonly string[], outputs: readonly string[], 
   return lines.join('\n');
 }
 
+// ---- uniforms of shape-generic kernels ----------------------------------------------------------
+
+const bitsView = new DataView(new ArrayBuffer(4));
+
+/** The bits of float32(x) as a u32 word, for passing a float through the uniform words. */
+export function f32Bits(x: number): number {
+  bitsView.setFloat32(0, x, true);
+  return bitsView.getUint32(0, true);
+}
+
+/** WGSL declaration of `words` uniform u32s bound at `binding`, read with uniformWord / uniformFloat. */
+export function uniformDeclaration(binding: number, words: number): string {
+  return `@group(0) @binding(${binding}) var<uniform> u: array<vec4u, ${Math.max(1, Math.ceil(words / 4))}>;`;
+}
+
+/** WGSL expression for uniform word `i` (u32). */
+export function uniformWord(i: number): string {
+  return `u[${i >> 2}][${i & 3}]`;
+}
+
+/** WGSL expression for uniform word `i` read as f32. */
+export function uniformFloat(i: number): string {
+  return `bitcast<f32>(u[${i >> 2}][${i & 3}])`;
+}
+
 export const WORKGROUP_1D = 64;
+
+/** Workgroup counts of a 1-D launch over `n` invocations; pair with GRID_INDEX. */
+export function grid1dCounts(n: number, traits: GpuTraits, workgroupSize = WORKGROUP_1D): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / workgroupSize));
+  const maxX = traits.maxWorkgroupsPerDimension;
+  return groups <= maxX ? [groups, 1, 1] : [maxX, Math.ceil(groups / maxX), 1];
+}
+
+/** The flat invocation index of a grid1dCounts launch (gid.y is 0 unless the x dimension overflowed). */
+export function gridIndex(traits: GpuTraits, workgroupSize = WORKGROUP_1D): string {
+  return `(gid.x + gid.y * ${traits.maxWorkgroupsPerDimension * workgroupSize}u)`;
+}
 
 /**
  * A 1-D launch over `n` invocations that respects the per-dimension workgroup limit: returns the

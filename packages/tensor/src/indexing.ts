@@ -11,18 +11,22 @@ export function decode(i: number, dims: readonly number[], strides: readonly num
   return offset;
 }
 
-export function decodeWgsl(index: string, dims: readonly number[], strides: readonly number[], into: string): string {
+/**
+ * WGSL statements that set `into` to the offset of flat index `index` over `dims` with `strides`;
+ * each dim and stride is a number (baked in) or a WGSL u32 expression (e.g. a uniform word).
+ */
+export function decodeWgsl(index: string, dims: readonly (number | string)[], strides: readonly (number | string)[], into: string): string {
+  const u = (v: number | string) => (typeof v === 'number' ? `${v}u` : v);
   if (dims.length === 0) return `let ${into} = 0u;`;
-  if (dims.length === 1) return `let ${into} = ${index} * ${strides[0]}u;`;
+  if (dims.length === 1) return `let ${into} = ${index} * ${u(strides[0])};`;
   const lines = [`var ${into} = 0u;`, `{ var rest = ${index};`];
   for (let d = dims.length - 1; d >= 0; d--) {
-    const q = d === 0 ? 'rest' : `rest % ${dims[d]}u`;
-    lines.push(`  ${into} += (${q}) * ${strides[d]}u;${d > 0 ? ` rest = rest / ${dims[d]}u;` : ''}`);
+    const q = d === 0 ? 'rest' : `rest % ${u(dims[d])}`;
+    lines.push(`  ${into} += (${q}) * ${u(strides[d])};${d > 0 ? ` rest = rest / ${u(dims[d])};` : ''}`);
   }
   lines.push('}');
   return lines.join('\n  ');
 }
-
 
 /** Merges adjacent dimensions that every operand can step through with one stride. */
 export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): { dims: number[]; strides: number[][] } {

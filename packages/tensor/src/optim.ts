@@ -2,9 +2,9 @@
 // Gradient clipping by global norm is computed on the device and fed to the update kernels as a
 // one-element tensor, so a training step needs no readback. State (step count and moment
 // estimates, by parameter name) exports to host arrays for checkpoints and imports back.
-import { bindings, grid1d, type Kernel } from './backend.ts';
+import { WORKGROUP_1D, bindings, f32Bits, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from './backend.ts';
 import { describeShape } from './shape.ts';
-import { Tensor, assign, keep, noGrad, tensor, tidy, withBackend } from './tensor.ts';
+import { Tensor, assign, keep, noGrad, tidy, withBackend } from './tensor.ts';
 import { full } from './ops/creation.ts';
 import { add, div, maximum, sqrt, square } from './ops/elementwise.ts';
 import { concat, reshape } from './ops/movement.ts';
@@ -38,66 +38,74 @@ interface UpdateParams {
   kind: OptimizerKind;
   n: number;
   momentum: boolean;
+  /** This step's hyper-parameters; bias corrections 1 − β^t change every step. */
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  correction1: number;
+  correction2: number;
+  momentumFactor: number;
 }
 
-// Hyper-parameters that may change every step arrive in a small tensor, not as kernel constants,
-// so that no new pipeline is compiled per step: [lr, beta1, beta2, eps, weightDecay, 1 − beta1^t, 1 − beta2^t, momentum].
-const H = { lr: 0, beta1: 1, beta2: 2, eps: 3, wd: 4, bc1: 5, bc2: 6, momentum: 7 } as const;
+// Everything that changes between parameters or steps travels as uniform words (u[0] = n, then the
+// hyper-parameters as floats), so there is one pipeline per optimizer kind.
+const HYPER = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'correction1', 'correction2', 'momentumFactor'] as const;
 
 const updateKernel: Kernel<UpdateParams> = {
   name: 'optimizer_update',
-  key: (p) => `${p.kind}|${p.n}|${p.momentum}`,
-  cpu: ([g, hyper, scale], outputs, p) => {
+  key: (p) => `${p.kind}|${p.momentum}`,
+  uniforms: (p) => [p.n, ...HYPER.map((h) => f32Bits(p[h]))],
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
+  cpu: ([g, scale], outputs, p) => {
     const [param, m, v] = outputs;
-    const lr = hyper[H.lr];
-    const wd = hyper[H.wd];
     const s = scale[0];
     for (let i = 0; i < p.n; i++) {
       let gi = g[i] * s;
       if (p.kind === 'sgd') {
-        gi += wd * param[i];
+        gi += p.weightDecay * param[i];
         if (p.momentum) {
-          m[i] = hyper[H.momentum] * m[i] + gi;
+          m[i] = p.momentumFactor * m[i] + gi;
           gi = m[i];
         }
-        param[i] -= lr * gi;
+        param[i] -= p.lr * gi;
         continue;
       }
-      if (p.kind === 'adam') gi += wd * param[i];
-      else param[i] -= lr * wd * param[i];
-      m[i] = hyper[H.beta1] * m[i] + (1 - hyper[H.beta1]) * gi;
-      v[i] = hyper[H.beta2] * v[i] + (1 - hyper[H.beta2]) * gi * gi;
-      const mHat = m[i] / hyper[H.bc1];
-      const vHat = v[i] / hyper[H.bc2];
-      param[i] -= (lr * mHat) / (Math.sqrt(vHat) + hyper[H.eps]);
+      if (p.kind === 'adam') gi += p.weightDecay * param[i];
+      else param[i] -= p.lr * p.weightDecay * param[i];
+      m[i] = p.beta1 * m[i] + (1 - p.beta1) * gi;
+      v[i] = p.beta2 * v[i] + (1 - p.beta2) * gi * gi;
+      param[i] -= (p.lr * (m[i] / p.correction1)) / (Math.sqrt(v[i] / p.correction2) + p.eps);
     }
   },
   wgsl: (p, traits) => {
-    const g = grid1d(p.n, traits);
     const outputs = p.kind === 'sgd' ? (p.momentum ? ['param', 'm'] : ['param']) : ['param', 'm', 'v'];
+    const h = (name: (typeof HYPER)[number]) => uniformFloat(1 + HYPER.indexOf(name));
     let body: string;
     if (p.kind === 'sgd') {
       body = `gi += wd * param[i];
-  ${p.momentum ? `m[i] = hyper[${H.momentum}] * m[i] + gi; gi = m[i];` : ''}
+  ${p.momentum ? `m[i] = ${h('momentumFactor')} * m[i] + gi; gi = m[i];` : ''}
   param[i] -= lr * gi;`;
     } else {
       body = `${p.kind === 'adam' ? 'gi += wd * param[i];' : 'param[i] -= lr * wd * param[i];'}
-  let b1 = hyper[${H.beta1}];
-  let b2 = hyper[${H.beta2}];
+  let b1 = ${h('beta1')};
+  let b2 = ${h('beta2')};
   let mi = b1 * m[i] + (1.0 - b1) * gi;
   let vi = b2 * v[i] + (1.0 - b2) * gi * gi;
   m[i] = mi;
   v[i] = vi;
-  param[i] -= lr * (mi / hyper[${H.bc1}]) / (sqrt(vi / hyper[${H.bc2}]) + hyper[${H.eps}]);`;
+  param[i] -= lr * (mi / ${h('correction1')}) / (sqrt(vi / ${h('correction2')}) + ${h('eps')});`;
     }
     return {
-      workgroups: g.workgroups,
-      code: `${bindings(['g', 'hyper', 'scale'], outputs)}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${p.n}u) { return; }
-  let lr = hyper[${H.lr}];
-  let wd = hyper[${H.wd}];
+      workgroups: [0, 0, 0],
+      code: `${bindings(['g', 'scale'], outputs)}
+${uniformDeclaration(2 + outputs.length, 1 + HYPER.length)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
+  let lr = ${h('lr')};
+  let wd = ${h('weightDecay')};
   var gi = g[i] * scale[0];
   ${body}
 }`,
@@ -193,14 +201,23 @@ export class Optimizer {
         const present = entries.filter((e) => e.g) as { name: string; p: Tensor; g: Tensor }[];
         const first = present[0].p;
         const scale = withBackend(first.backend, () => (o.clipNorm > 0 ? clipScale(present.map((e) => e.g), o.clipNorm) : full([1], 1)));
-        const hyper = withBackend(first.backend, () =>
-          tensor([o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, 1 - o.beta1 ** this.step, 1 - o.beta2 ** this.step, o.momentum], [8]),
-        );
         for (const { name, p, g } of present) {
           if (g.size !== p.size) throw new Error(`optimizer: gradient ${describeShape(g.shape)} for parameter ${name} ${describeShape(p.shape)}`);
           const slots = this.slotsFor(name, p);
-          const params: UpdateParams = { kind: this.kind, n: p.size, momentum: this.options.momentum > 0 };
-          p.backend.run(updateKernel, [g.storage('optimizer'), hyper.storage('optimizer'), scale.storage('optimizer')], [p.storage('optimizer'), ...slots.map((s) => s.storage('optimizer'))], params);
+          const params: UpdateParams = {
+            kind: this.kind,
+            n: p.size,
+            momentum: o.momentum > 0,
+            lr: o.lr,
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weightDecay: o.weightDecay,
+            correction1: 1 - o.beta1 ** this.step,
+            correction2: 1 - o.beta2 ** this.step,
+            momentumFactor: o.momentum,
+          };
+          p.backend.run(updateKernel, [g.storage('optimizer'), scale.storage('optimizer')], [p.storage('optimizer'), ...slots.map((s) => s.storage('optimizer'))], params);
         }
       }),
     );

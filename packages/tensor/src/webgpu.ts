@@ -61,6 +61,8 @@ interface CachedPipeline {
 }
 
 const NO_BAD_OP = 0xffffffff;
+/** Uniform words of one recording (the uniform binding limit is 64 KiB; larger recordings flush early). */
+const UNIFORM_BYTES = 65536;
 /** Submit after this many recorded dispatches, so the device works while JS records more. */
 const DISPATCHES_PER_SUBMIT = 128;
 
@@ -82,6 +84,11 @@ export class WebGpuBackend implements Backend {
   /** Which recording (encoder generation) last bound each buffer; a write to one it binds must wait. */
   private readonly lastUse = new WeakMap<GPUBuffer, number>();
   private generation = 0;
+  // Uniform words of shape-generic kernels for the current recording, uploaded once before submit.
+  private readonly uniformBuffer: GPUBuffer;
+  private readonly uniformWords = new Uint32Array(UNIFORM_BYTES / 4);
+  private uniformUsed = 0;
+  private readonly uniformAlign: number;
   private pass: GPUComputePassEncoder | null = null;
   private pendingDispatches = 0;
   private counters = { live: 0, liveBytes: 0, pooled: 0, pooledBytes: 0, dispatches: 0, submits: 0 };
@@ -97,6 +104,8 @@ export class WebGpuBackend implements Backend {
     readonly adapterInfo: GPUAdapterInfo,
   ) {
     this.description = describeAdapter(adapterInfo);
+    this.uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
+    this.uniformBuffer = device.createBuffer({ size: UNIFORM_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.traits = {
       cpuLike: isCpuLike(adapterInfo),
       maxWorkgroupInvocations: device.limits.maxComputeInvocationsPerWorkgroup,
@@ -248,6 +257,11 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     this.endPass();
     if (this.encoder) {
+      if (this.uniformUsed > 0) {
+        // Ordered after every earlier submission on the queue, so it never changes words in use.
+        this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformWords.buffer, 0, this.uniformUsed);
+        this.uniformUsed = 0;
+      }
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
       this.pendingDispatches = 0;
@@ -256,14 +270,15 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  private layoutFor(inputs: number, outputs: number): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
-    const key = `${inputs}/${outputs}`;
+  private layoutFor(inputs: number, outputs: number, uniforms = false): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = `${inputs}/${outputs}/${uniforms}`;
     let layout = this.layouts.get(key);
     if (!layout) {
       const entries: GPUBindGroupLayoutEntry[] = [];
       for (let i = 0; i < inputs + outputs; i++) {
         entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
       }
+      if (uniforms) entries.push({ binding: inputs + outputs, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
       const group = this.device.createBindGroupLayout({ entries });
       layout = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
       this.layouts.set(key, layout);
@@ -276,7 +291,7 @@ export class WebGpuBackend implements Backend {
     let cached = this.pipelines.get(key);
     if (!cached) {
       const program = kernel.wgsl(params, this.traits);
-      const layout = this.layoutFor(inputs, outputs);
+      const layout = this.layoutFor(inputs, outputs, kernel.uniforms !== undefined);
       const module = this.device.createShaderModule({ code: program.code, label: kernel.name });
       const pipeline = this.device.createComputePipeline({ layout: layout.pipeline, compute: { module, entryPoint: 'main' }, label: kernel.name });
       cached = { pipeline, layout: layout.group, workgroups: program.workgroups };
@@ -289,7 +304,9 @@ export class WebGpuBackend implements Backend {
     if (inputs.length + outputs.length > this.traits.maxStorageBuffersPerStage) {
       throw new Error(`webgpu backend: kernel ${kernel.name} binds ${inputs.length + outputs.length} buffers; this adapter allows ${this.traits.maxStorageBuffersPerStage}`);
     }
-    const { pipeline, layout, workgroups } = this.pipelineFor(kernel, params, inputs.length, outputs.length);
+    const cached = this.pipelineFor(kernel, params, inputs.length, outputs.length);
+    const { pipeline, layout } = cached;
+    const workgroups = kernel.workgroups ? kernel.workgroups(params, this.traits) : cached.workgroups;
     if (workgroups[0] * workgroups[1] * workgroups[2] === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
@@ -297,6 +314,15 @@ export class WebGpuBackend implements Backend {
       const buffer = this.buffer(s);
       this.lastUse.set(buffer, this.generation);
       entries.push({ binding: binding++, resource: { buffer, size: bindingBytes(s.length) } });
+    }
+    if (kernel.uniforms) {
+      const words = kernel.uniforms(params);
+      const bytes = Math.max(16, Math.ceil((words.length * 4) / 16) * 16);
+      if (this.uniformUsed + bytes > UNIFORM_BYTES) this.flush();
+      const offset = this.uniformUsed;
+      this.uniformWords.set(words, offset / 4);
+      this.uniformUsed = Math.ceil((offset + bytes) / this.uniformAlign) * this.uniformAlign;
+      entries.push({ binding, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
     }
     const group = this.device.createBindGroup({ layout, entries });
     const pass = this.computePass();
@@ -386,6 +412,7 @@ export class WebGpuBackend implements Backend {
     for (const buffers of this.stagingPool.values()) for (const b of buffers) b.destroy();
     this.stagingPool.clear();
     this.checkFlag?.destroy();
+    this.uniformBuffer.destroy();
     this.device.destroy();
   }
 }

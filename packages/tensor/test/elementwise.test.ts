@@ -1,4 +1,4 @@
-import { expect, test } from 'bun:test';
+import { test } from 'bun:test';
 import * as T from '../index.ts';
 import { describeEachBackend } from './backends.ts';
 import { expectMatchesReference, gradCheck, input } from './check.ts';

@@ -1,5 +1,5 @@
 // Tensors made on the device without an upload: constants, identity matrices, ranges.
-import { bindings, f32Literal, grid1d, type Kernel } from '../backend.ts';
+import { WORKGROUP_1D, bindings, f32Bits, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { assertShape } from '../shape.ts';
 import { Tensor, apply, withBackend } from '../tensor.ts';
 
@@ -10,19 +10,19 @@ interface FillParams {
 
 const fillKernel: Kernel<FillParams> = {
   name: 'fill',
-  key: (p) => `${p.n}|${p.value}`,
+  key: () => '',
+  uniforms: (p) => [p.n, f32Bits(p.value)],
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
   cpu: (_, [out], p) => out.fill(p.value),
-  wgsl: (p, traits) => {
-    const g = grid1d(p.n, traits);
-    return {
-      workgroups: g.workgroups,
-      code: `${bindings([], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i < ${p.n}u) { out[i] = ${f32Literal(p.value)}; }
+  wgsl: (_p, traits) => ({
+    workgroups: [0, 0, 0],
+    code: `${bindings([], ['out'])}
+${uniformDeclaration(1, 2)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i < ${uniformWord(0)}) { out[i] = ${uniformFloat(1)}; }
 }`,
-    };
-  },
+  }),
 };
 
 /** A tensor of `shape` filled with `value`. */
@@ -47,19 +47,21 @@ interface IotaParams {
 
 const iotaKernel: Kernel<IotaParams> = {
   name: 'iota',
-  key: (p) => `${p.kind}|${p.n}|${p.cols}`,
+  key: (p) => p.kind,
+  uniforms: (p) => [p.n, p.cols],
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
   cpu: (_, [out], p) => {
     for (let i = 0; i < p.n; i++) out[i] = p.kind === 'arange' ? i : Math.floor(i / p.cols) === i % p.cols ? 1 : 0;
   },
   wgsl: (p, traits) => {
-    const g = grid1d(p.n, traits);
-    const value = p.kind === 'arange' ? 'f32(i)' : `select(0.0, 1.0, i / ${p.cols}u == i % ${p.cols}u)`;
+    const value = p.kind === 'arange' ? 'f32(i)' : `select(0.0, 1.0, i / ${uniformWord(1)} == i % ${uniformWord(1)})`;
     return {
-      workgroups: g.workgroups,
+      workgroups: [0, 0, 0],
       code: `${bindings([], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i < ${p.n}u) { out[i] = ${value}; }
+${uniformDeclaration(1, 2)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i < ${uniformWord(0)}) { out[i] = ${value}; }
 }`,
     };
   },

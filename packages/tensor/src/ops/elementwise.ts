@@ -1,7 +1,8 @@
 // Elementwise ops. Each one is a row of the table below: its cpu scalar function, its WGSL
 // expression, and its derivative, so all elementwise gradients can be audited in one place.
 // Binary ops broadcast (NumPy rules); their backward sums the gradient back to each input's shape.
-import { bindings, f32Literal, grid1d, type Kernel } from '../backend.ts';
+import { WORKGROUP_1D, bindings, f32Bits, f32Literal, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
+import { decodeWgsl } from '../indexing.ts';
 import { collapse } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { Tensor, apply } from '../tensor.ts';
@@ -43,10 +44,17 @@ function offsets(i: number, p: MapParams, into: number[]): void {
   }
 }
 
-function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: WgslExpr): Kernel<MapParams> {
+/**
+ * One kernel per (op, operand layout): sizes, strides and constants travel as uniform words, so a
+ * single compiled pipeline serves every shape. `bake` puts the constants into the code instead,
+ * for ops whose code depends on their value (pow picks x·x for p = 2).
+ */
+function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: WgslExpr, bake = false): Kernel<MapParams> {
   return {
     name,
-    key: (p) => `${p.direct ? 'd' : p.dims.join('x') + '/' + p.strides.map((s) => s.join(',')).join('/')}|${p.n}|${p.c.join(',')}`,
+    key: (p) => `${p.direct ? 'direct' : `rank${p.dims.length}`}|${p.c.length}${bake ? `|${p.c.join(',')}` : ''}`,
+    uniforms: (p) => [p.n, ...(p.direct ? [] : [...p.dims, ...p.strides.flat()]), ...p.c.map(f32Bits)],
+    workgroups: (p, traits) => grid1dCounts(p.n, traits),
     cpu: (inputs, [out], p) => {
       const c = p.c;
       if (arity === 1) {
@@ -74,28 +82,24 @@ function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: 
       }
     },
     wgsl: (p, traits) => {
-      const g = grid1d(p.n, traits);
       const names = arity === 1 ? ['a'] : ['a', 'b'];
-      let index = '';
-      const reads = names.map((v) => `let ${v}v = ${v}[i];`);
-      if (!p.direct) {
-        const lines = ['var rest = i;', ...names.map((v) => `var ${v}i = 0u;`)];
-        for (let d = p.dims.length - 1; d >= 0; d--) {
-          const coord = d === 0 ? 'rest' : `rest % ${p.dims[d]}u`;
-          lines.push(`{ let q = ${coord};${d > 0 ? ` rest = rest / ${p.dims[d]}u;` : ''} ${names.map((v, k) => (p.strides[k][d] ? `${v}i += q * ${p.strides[k][d]}u;` : '')).join(' ')} }`);
-        }
-        index = lines.join('\n  ');
-        names.forEach((v, k) => (reads[k] = `let ${v}v = ${v}[${v}i];`));
-      }
+      const rank = p.direct ? 0 : p.dims.length;
+      const dim = (d: number) => uniformWord(1 + d);
+      const stride = (k: number, d: number) => uniformWord(1 + rank + k * rank + d);
+      const constBase = 1 + rank * (1 + arity);
+      const consts = p.c.map((v, i) => (bake ? f32Literal(v) : uniformFloat(constBase + i)));
+      const reads = p.direct
+        ? names.map((v) => `let ${v}v = ${v}[i];`)
+        : names.map((v, k) => `${decodeWgsl('i', Array.from({ length: rank }, (_, d) => dim(d)), Array.from({ length: rank }, (_, d) => stride(k, d)), `${v}i`)}\n  let ${v}v = ${v}[${v}i];`);
       return {
-        workgroups: g.workgroups,
+        workgroups: [0, 0, 0],
         code: `${bindings(names, ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${p.n}u) { return; }
-  ${index}
-  ${reads.join(' ')}
-  out[i] = ${wgsl(names.map((v) => `${v}v`), p.c.map(f32Literal), p.c)};
+${uniformDeclaration(arity + 1, constBase + p.c.length)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
+  ${reads.join('\n  ')}
+  out[i] = ${wgsl(names.map((v) => `${v}v`), consts, p.c)};
 }`,
       };
     },
@@ -106,15 +110,15 @@ function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: 
 
 type UnaryGrad = (x: Tensor, y: Tensor, g: Tensor, c: Consts) => Tensor;
 
-function unary(name: string, cpu: CpuUnary, wgsl: (x: string, c: readonly string[], raw: Consts) => string, grad?: UnaryGrad) {
-  const kernel = mapKernel(name, 1, cpu, (v, c, raw) => wgsl(v[0], c, raw));
+function unary(name: string, cpu: CpuUnary, wgsl: (x: string, c: readonly string[], raw: Consts) => string, grad?: UnaryGrad, bake = false) {
+  const kernel = mapKernel(name, 1, cpu, (v, c, raw) => wgsl(v[0], c, raw), bake);
   return (x: Tensor, ...c: number[]): Tensor =>
     apply(name, [x], x.shape, kernel, mapParams(x.shape, [x], c), grad && ((g, y) => [grad(x, y, g, c)]));
 }
 
 /** A non-differentiable binary map (used inside backward rules, and for comparisons). */
-function binaryMap(name: string, cpu: CpuBinary, wgsl: (a: string, b: string, c: readonly string[], raw: Consts) => string) {
-  const kernel = mapKernel(name, 2, cpu, (v, c, raw) => wgsl(v[0], v[1], c, raw));
+function binaryMap(name: string, cpu: CpuBinary, wgsl: (a: string, b: string, c: readonly string[], raw: Consts) => string, bake = false) {
+  const kernel = mapKernel(name, 2, cpu, (v, c, raw) => wgsl(v[0], v[1], c, raw), bake);
   return (a: Tensor, b: Tensor, ...c: number[]): Tensor => {
     const shape = broadcastShapes(name, a.shape, b.shape);
     return apply(name, [a, b], shape, kernel, mapParams(shape, [a, b], c));
@@ -144,7 +148,7 @@ const tanhGrad = binaryMap('tanh_grad', (y, g) => g * (1 - y * y), (y, g) => `${
 const sqrtGrad = binaryMap('sqrt_grad', (y, g) => (0.5 * g) / y, (y, g) => `0.5 * ${g} / ${y}`);
 const absGrad = binaryMap('abs_grad', (x, g) => g * Math.sign(x), (x, g) => `${g} * sign(${x})`);
 const clampGrad = binaryMap('clamp_grad', (x, g, c) => (x >= c[0] && x <= c[1] ? g : 0), (x, g, c) => `select(0.0, ${g}, ${x} >= ${c[0]} && ${x} <= ${c[1]})`);
-const powGrad = binaryMap('pow_grad', (x, g, c) => g * c[0] * powNumber(x, c[0] - 1), (x, g, c, raw) => `${g} * ${c[0]} * ${powLiteral(x, raw[0] - 1)}`);
+const powGrad = binaryMap('pow_grad', (x, g, c) => g * c[0] * powNumber(x, c[0] - 1), (x, g, c, raw) => `${g} * ${c[0]} * ${powLiteral(x, raw[0] - 1)}`, true);
 // d/dx softplus(x) = sigmoid(x); d/dx logSigmoid(x) = sigmoid(-x).
 const softplusGrad = binaryMap('softplus_grad', (x, g) => g * sigmoidNumber(x), (x, g) => `${g} * ${sigmoidWgsl(x)}`);
 const logSigmoidGrad = binaryMap('log_sigmoid_grad', (x, g) => g * sigmoidNumber(-x), (x, g) => `${g} * ${sigmoidWgsl(`(-${x})`)}`);
@@ -218,12 +222,12 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   return clampOp(x, lo, hi);
 }
 
-const powOp = unary('pow', (x, c) => powNumber(x, c[0]), (x, _c, raw) => powLiteral(x, raw[0]), (x, _y, g, c) => powGrad(x, g, c[0]));
+const powOp = unary('pow', (x, c) => powNumber(x, c[0]), (x, _c, raw) => powLiteral(x, raw[0]), (x, _y, g, c) => powGrad(x, g, c[0]), true);
 /** x^p for a constant exponent p (integer p is defined for negative x). */
 export const pow = (x: Tensor, p: number) => powOp(x, p);
 export const square = (x: Tensor) => powOp(x, 2);
 
-// Scalar constants are baked into the kernel: use them for fixed constants, not values that change every step.
+// Scalar constants travel as uniform words: a new constant compiles nothing.
 const addScalar = unary('addScalar', (x, c) => x + c[0], (x, c) => `${x} + ${c[0]}`, (_x, _y, g) => g);
 const mulScalar = unary('mulScalar', (x, c) => x * c[0], (x, c) => `${x} * ${c[0]}`, (_x, _y, g, c) => mulScalar(g, c[0]));
 const rsubScalar = unary('rsubScalar', (x, c) => c[0] - x, (x, c) => `${c[0]} - ${x}`, (_x, _y, g) => neg(g));

@@ -1,7 +1,7 @@
 // Ops that move data without arithmetic: reshape (a view, no copy), permute, broadcast, slice,
 // pad, concat, split, indexSelect, and Glow's squeeze (space-to-depth) built from them. Most are
 // one strided-copy kernel with different strides; each gradient is the opposite movement.
-import { bindings, f32Literal, grid1d, type Kernel } from '../backend.ts';
+import { WORKGROUP_1D, bindings, f32Bits, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { collapse, decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, describeShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { Tensor, apply, record, tensor, withBackend } from '../tensor.ts';
@@ -18,7 +18,9 @@ interface StridedParams {
 
 const stridedKernel: Kernel<StridedParams> = {
   name: 'strided_copy',
-  key: (p) => `${p.n}|${p.dims.join(',')}|${p.strides.join(',')}|${p.offset}`,
+  key: (p) => `${p.dims.length}`,
+  uniforms: (p) => [p.n, p.offset, ...p.dims, ...p.strides],
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
   cpu: ([x], [out], p) => {
     if (p.dims.length === 1 && p.strides[0] === 1) {
       out.set(x.subarray(p.offset, p.offset + p.n));
@@ -27,15 +29,18 @@ const stridedKernel: Kernel<StridedParams> = {
     for (let i = 0; i < p.n; i++) out[i] = x[p.offset + decode(i, p.dims, p.strides)];
   },
   wgsl: (p, traits) => {
-    const g = grid1d(p.n, traits);
+    const r = p.dims.length;
+    const dims = Array.from({ length: r }, (_, d) => uniformWord(2 + d));
+    const strides = Array.from({ length: r }, (_, d) => uniformWord(2 + r + d));
     return {
-      workgroups: g.workgroups,
+      workgroups: [0, 0, 0],
       code: `${bindings(['x'], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${p.n}u) { return; }
-  ${decodeWgsl('i', p.dims, p.strides, 'src')}
-  out[i] = x[${p.offset}u + src];
+${uniformDeclaration(2, 2 + 2 * r)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
+  ${decodeWgsl('i', dims, strides, 'src')}
+  out[i] = x[${uniformWord(1)} + src];
 }`,
     };
   },
@@ -135,7 +140,9 @@ interface PadParams {
 
 const padKernel: Kernel<PadParams> = {
   name: 'pad',
-  key: (p) => JSON.stringify(p),
+  key: (p) => `${p.outShape.length}`,
+  uniforms: (p) => [sizeOf(p.outShape), f32Bits(p.value), ...p.outShape, ...p.xShape, ...p.before, ...stridesOf(p.xShape)],
+  workgroups: (p, traits) => grid1dCounts(sizeOf(p.outShape), traits),
   cpu: ([x], [out], p) => {
     const xStrides = stridesOf(p.xShape);
     const rank = p.outShape.length;
@@ -154,24 +161,24 @@ const padKernel: Kernel<PadParams> = {
     }
   },
   wgsl: (p, traits) => {
-    const n = sizeOf(p.outShape);
-    const g = grid1d(n, traits);
-    const xStrides = stridesOf(p.xShape);
+    const r = p.outShape.length;
+    const w = (group: number, d: number) => uniformWord(2 + group * r + d);
     const lines: string[] = [];
-    for (let d = p.outShape.length - 1; d >= 0; d--) {
-      lines.push(`{ let q = i32(rest % ${p.outShape[d]}u); rest = rest / ${p.outShape[d]}u; let s = q - ${p.before[d]}; inside = inside && s >= 0 && s < ${p.xShape[d]}; src += s * ${xStrides[d]}; }`);
+    for (let d = r - 1; d >= 0; d--) {
+      lines.push(`{ let q = i32(rest % ${w(0, d)}); rest = rest / ${w(0, d)}; let s = q - i32(${w(2, d)}); inside = inside && s >= 0 && s < i32(${w(1, d)}); src += s * i32(${w(3, d)}); }`);
     }
     return {
-      workgroups: g.workgroups,
+      workgroups: [0, 0, 0],
       code: `${bindings(['x'], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${n}u) { return; }
+${uniformDeclaration(2, 2 + 4 * r)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
   var rest = i;
   var src = 0i;
   var inside = true;
   ${lines.join('\n  ')}
-  if (inside) { out[i] = x[u32(src)]; } else { out[i] = ${f32Literal(p.value)}; }
+  if (inside) { out[i] = x[u32(src)]; } else { out[i] = ${uniformFloat(1)}; }
 }`,
     };
   },
@@ -205,7 +212,9 @@ interface ConcatParams {
 
 const concatKernel: Kernel<ConcatParams> = {
   name: 'concat',
-  key: (p) => `${p.outer}|${p.inner}|${p.lengths.join(',')}`,
+  key: (p) => `${p.lengths.length}`,
+  uniforms: (p) => [p.outer * p.lengths.reduce((a, b) => a + b, 0) * p.inner, p.inner, p.lengths.reduce((a, b) => a + b, 0), ...p.lengths],
+  workgroups: (p, traits) => grid1dCounts(p.outer * p.lengths.reduce((a, b) => a + b, 0) * p.inner, traits),
   cpu: (inputs, [out], p) => {
     const total = p.lengths.reduce((a, b) => a + b, 0);
     let start = 0;
@@ -219,25 +228,25 @@ const concatKernel: Kernel<ConcatParams> = {
     });
   },
   wgsl: (p, traits) => {
-    const total = p.lengths.reduce((a, b) => a + b, 0);
-    const n = p.outer * total * p.inner;
-    const g = grid1d(n, traits);
+    const count = p.lengths.length;
     const names = p.lengths.map((_, k) => `x${k}`);
-    let start = 0;
-    const branches = p.lengths.map((len, k) => {
-      const branch = `if (a < ${start + len}u) { out[i] = x${k}[(o * ${len}u + a - ${start}u) * ${p.inner}u + r]; return; }`;
-      start += len;
-      return branch;
+    const branches = p.lengths.map((_, k) => {
+      const len = uniformWord(3 + k);
+      return `if (a < start + ${len}) { out[i] = x${k}[(o * ${len} + a - start) * inner + r]; return; }\n  start += ${len};`;
     });
     return {
-      workgroups: g.workgroups,
+      workgroups: [0, 0, 0],
       code: `${bindings(names, ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${n}u) { return; }
-  let r = i % ${p.inner}u;
-  let a = (i / ${p.inner}u) % ${total}u;
-  let o = i / ${p.inner * total}u;
+${uniformDeclaration(count + 1, 3 + count)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
+  let inner = ${uniformWord(1)};
+  let total = ${uniformWord(2)};
+  let r = i % inner;
+  let a = (i / inner) % total;
+  let o = i / (inner * total);
+  var start = 0u;
   ${branches.join('\n  ')}
 }`,
     };
@@ -296,9 +305,13 @@ interface SelectParams {
   count: number;
 }
 
+const selectUniforms = (p: SelectParams) => [p.outer, p.inner, p.axisLength, p.count];
+
 const selectKernel: Kernel<SelectParams> = {
   name: 'index_select',
-  key: (p) => `${p.outer}|${p.inner}|${p.axisLength}|${p.count}`,
+  key: () => '',
+  uniforms: selectUniforms,
+  workgroups: (p, traits) => grid1dCounts(p.outer * p.count * p.inner, traits),
   cpu: ([x, index], [out], p) => {
     for (let o = 0; o < p.outer; o++) {
       for (let j = 0; j < p.count; j++) {
@@ -307,29 +320,29 @@ const selectKernel: Kernel<SelectParams> = {
       }
     }
   },
-  wgsl: (p, traits) => {
-    const n = p.outer * p.count * p.inner;
-    const g = grid1d(n, traits);
-    return {
-      workgroups: g.workgroups,
-      code: `${bindings(['x', 'index'], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${n}u) { return; }
-  let r = i % ${p.inner}u;
-  let j = (i / ${p.inner}u) % ${p.count}u;
-  let o = i / ${p.inner * p.count}u;
-  let a = min(u32(index[j]), ${p.axisLength - 1}u);
-  out[i] = x[(o * ${p.axisLength}u + a) * ${p.inner}u + r];
+  wgsl: (_p, traits) => ({
+    workgroups: [0, 0, 0],
+    code: `${bindings(['x', 'index'], ['out'])}
+${uniformDeclaration(3, 4)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  let outer = u[0][0]; let inner = u[0][1]; let axisLength = u[0][2]; let count = u[0][3];
+  if (i >= outer * count * inner) { return; }
+  let r = i % inner;
+  let j = (i / inner) % count;
+  let o = i / (inner * count);
+  let a = min(u32(index[j]), axisLength - 1u);
+  out[i] = x[(o * axisLength + a) * inner + r];
 }`,
-    };
-  },
+  }),
 };
 
 /** The gradient of indexSelect: adds each selected slice back to where it came from. */
 const indexAddKernel: Kernel<SelectParams> = {
   name: 'index_add',
-  key: (p) => `${p.outer}|${p.inner}|${p.axisLength}|${p.count}`,
+  key: () => '',
+  uniforms: selectUniforms,
+  workgroups: (p, traits) => grid1dCounts(p.outer * p.axisLength * p.inner, traits),
   cpu: ([g, index], [out], p) => {
     out.fill(0);
     for (let o = 0; o < p.outer; o++) {
@@ -340,26 +353,24 @@ const indexAddKernel: Kernel<SelectParams> = {
       }
     }
   },
-  wgsl: (p, traits) => {
-    const n = p.outer * p.axisLength * p.inner;
-    const grid = grid1d(n, traits);
-    return {
-      workgroups: grid.workgroups,
-      code: `${bindings(['g', 'index'], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${grid.index};
-  if (i >= ${n}u) { return; }
-  let r = i % ${p.inner}u;
-  let a = (i / ${p.inner}u) % ${p.axisLength}u;
-  let o = i / ${p.inner * p.axisLength}u;
+  wgsl: (_p, traits) => ({
+    workgroups: [0, 0, 0],
+    code: `${bindings(['g', 'index'], ['out'])}
+${uniformDeclaration(3, 4)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  let outer = u[0][0]; let inner = u[0][1]; let axisLength = u[0][2]; let count = u[0][3];
+  if (i >= outer * axisLength * inner) { return; }
+  let r = i % inner;
+  let a = (i / inner) % axisLength;
+  let o = i / (inner * axisLength);
   var acc = 0.0;
-  for (var j = 0u; j < ${p.count}u; j++) {
-    if (u32(index[j]) == a) { acc += g[(o * ${p.count}u + j) * ${p.inner}u + r]; }
+  for (var j = 0u; j < count; j++) {
+    if (u32(index[j]) == a) { acc += g[(o * count + j) * inner + r]; }
   }
   out[i] = acc;
 }`,
-    };
-  },
+  }),
 };
 
 /**

@@ -4,9 +4,9 @@
 // the cpu loop and the WGSL program give the same words bit for bit. `Rng` keeps the key and a
 // host-side counter: every draw takes a fresh range of counters, so a run's random numbers follow
 // from its seed alone, on either backend, and `state()` is all a checkpoint needs to resume them.
-import { bindings, f32Literal, grid1d, type Kernel } from '../backend.ts';
+import { WORKGROUP_1D, bindings, f32Bits, f32Literal, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { assertShape, describeShape, sizeOf } from '../shape.ts';
-import { Tensor, apply, tensor } from '../tensor.ts';
+import { Tensor, apply } from '../tensor.ts';
 
 // ---- Threefry-2x32-20, written once for the host and once as WGSL ------------------------------
 
@@ -97,63 +97,50 @@ type Distribution = 'uniform' | 'normal';
 interface RandomParams {
   n: number;
   distribution: Distribution;
+  /** Threefry key, the first counter (as two words) and the affine map shift + scale·value. */
+  k0: number;
+  k1: number;
+  c0: number;
+  c1: number;
+  shift: number;
+  scale: number;
 }
 
-/**
- * The draw's key, first counter and affine map travel in a small input tensor rather than in the
- * WGSL, so that one compiled pipeline per (distribution, size) serves every draw. Words are split
- * into 16-bit halves, which float32 holds exactly:
- * [k0 lo, k0 hi, k1 lo, k1 hi, c0 lo, c0 hi, c1 lo, c1 hi, shift, scale].
- */
-const STATE_LENGTH = 10;
-
-function half16(word: number): [number, number] {
-  return [word & 0xffff, word >>> 16];
-}
-
-function stateValues(k0: number, k1: number, counter: number, shift: number, scale: number): number[] {
-  const c0 = counter >>> 0;
-  const c1 = Math.floor(counter / TWO_POW_32) >>> 0;
-  return [...half16(k0), ...half16(k1), ...half16(c0), ...half16(c1), shift, scale];
-}
-
+// One compiled pipeline per distribution serves every draw: the key, counter, size and affine map
+// travel as uniform words.
 const randomKernel: Kernel<RandomParams> = {
   name: 'random',
-  key: (p) => `${p.distribution}|${p.n}`,
-  cpu: ([state], [out], p) => {
-    const word = (at: number) => (state[at] + state[at + 1] * 65536) >>> 0;
-    const k0 = word(0);
-    const k1 = word(2);
-    const first = word(4) + word(6) * TWO_POW_32;
-    const shift = state[8];
-    const scale = state[9];
+  key: (p) => p.distribution,
+  uniforms: (p) => [p.n, p.k0, p.k1, p.c0, p.c1, f32Bits(p.shift), f32Bits(p.scale)],
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
+  cpu: (_inputs, [out], p) => {
+    const first = p.c0 + p.c1 * TWO_POW_32;
     for (let i = 0; i < p.n; i++) {
       const c = first + i;
-      const [w0, w1] = threefry2x32(k0, k1, c >>> 0, Math.floor(c / TWO_POW_32) >>> 0);
-      out[i] = shift + scale * (p.distribution === 'uniform' ? unitInterval(w0) : standardNormal(w0, w1));
+      const [w0, w1] = threefry2x32(p.k0, p.k1, c >>> 0, Math.floor(c / TWO_POW_32) >>> 0);
+      out[i] = p.shift + p.scale * (p.distribution === 'uniform' ? unitInterval(w0) : standardNormal(w0, w1));
     }
   },
   wgsl: (p, traits) => {
-    const g = grid1d(p.n, traits);
     const ulp = f32Literal(ULP24);
     const value =
       p.distribution === 'uniform'
         ? `f32(w.x >> 8u) * ${ulp}`
         : `sqrt(2.0 * ${negLog1mWgsl('t')}) * cos(${f32Literal(2 * Math.PI)} * (f32(w.y >> 8u) * ${ulp}))`;
     return {
-      workgroups: g.workgroups,
-      code: `${bindings(['state'], ['out'])}
-fn word(at: u32) -> u32 { return u32(state[at]) | (u32(state[at + 1u]) << 16u); }
+      workgroups: [0, 0, 0],
+      code: `${bindings([], ['out'])}
+${uniformDeclaration(1, 7)}
 ${threefryWgsl()}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${g.index};
-  if (i >= ${p.n}u) { return; }
-  let first = word(4u);
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = ${gridIndex(traits)};
+  if (i >= ${uniformWord(0)}) { return; }
+  let first = ${uniformWord(3)};
   let c0 = first + i;
-  let c1 = word(6u) + select(0u, 1u, c0 < first);
-  let w = threefry(word(0u), word(2u), c0, c1);
+  let c1 = ${uniformWord(4)} + select(0u, 1u, c0 < first);
+  let w = threefry(${uniformWord(1)}, ${uniformWord(2)}, c0, c1);
   let t = f32(${0xffffff}u - (w.x >> 8u)) * ${ulp};
-  out[i] = state[8] + state[9] * (${value});
+  out[i] = ${uniformFloat(5)} + ${uniformFloat(6)} * (${value});
 }`,
     };
   },
@@ -204,10 +191,8 @@ export class Rng {
     assertShape(`Rng.${op}`, shape);
     const n = sizeOf(shape);
     const first = this.take(op, n);
-    const state = tensor(stateValues(this.k0, this.k1, first, shift, scale), [STATE_LENGTH]);
-    const out = apply(op, [state], shape, randomKernel, { n, distribution });
-    state.dispose();
-    return out;
+    const params: RandomParams = { n, distribution, k0: this.k0, k1: this.k1, c0: first >>> 0, c1: Math.floor(first / TWO_POW_32) >>> 0, shift, scale };
+    return apply(op, [], shape, randomKernel, params);
   }
 
   /**

@@ -1,5 +1,5 @@
 // Reductions over axes (sum, mean, max), and sumTo: the gradient of broadcasting.
-import { bindings, grid1d, type Kernel } from '../backend.ts';
+import { WORKGROUP_1D, bindings, grid1dCounts, gridIndex, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { describeShape, normalizeAxes, shapesEqual, stridesOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
@@ -56,7 +56,10 @@ function planReduce(op: ReduceOp, shape: readonly number[], axes: readonly numbe
 
 const reduceKernel: Kernel<ReduceParams> = {
   name: 'reduce',
-  key: (p) => JSON.stringify(p),
+  // Shape-generic: sizes and strides are uniform words (see uniformsOf).
+  key: (p) => `${p.op}|${p.keptDims.length}|${p.redDims.length}`,
+  uniforms: (p) => [p.outputs, p.reduced, p.chunks, p.chunkSize, ...p.keptDims, ...p.keptStrides, ...p.redDims, ...p.redStrides],
+  workgroups: (p, traits) => grid1dCounts(p.outputs * p.chunks, traits),
   cpu: ([x], [out], p) => {
     for (let o = 0; o < p.outputs; o++) {
       const base = decode(o, p.keptDims, p.keptStrides);
@@ -72,24 +75,32 @@ const reduceKernel: Kernel<ReduceParams> = {
     }
   },
   wgsl: (p, traits) => {
-    const total = p.outputs * p.chunks;
-    const g = grid1d(total, traits);
+    const k = p.keptDims.length;
+    const r = p.redDims.length;
+    const word = (i: number) => uniformWord(i);
+    const keptDims = Array.from({ length: k }, (_, d) => word(4 + d));
+    const keptStrides = Array.from({ length: k }, (_, d) => word(4 + k + d));
+    const redDims = Array.from({ length: r }, (_, d) => word(4 + 2 * k + d));
+    const redStrides = Array.from({ length: r }, (_, d) => word(4 + 2 * k + r + d));
     const combine = p.op === 'sum' ? 'acc + v' : 'select(max(acc, v), v, v != v)';
     return {
-      workgroups: g.workgroups,
+      workgroups: [0, 0, 0],
       code: `${bindings(['x'], ['out'])}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let id = ${g.index};
-  if (id >= ${total}u) { return; }
-  let o = id / ${p.chunks}u;
-  let chunk = id % ${p.chunks}u;
-  ${decodeWgsl('o', p.keptDims, p.keptStrides, 'base')}
-  let end = min(${p.reduced}u, (chunk + 1u) * ${p.chunkSize}u);
-  let first = chunk * ${p.chunkSize}u;
-  ${decodeWgsl('first', p.redDims, p.redStrides, 'firstOffset')}
+${uniformDeclaration(2, 4 + 2 * k + 2 * r)}
+@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let id = ${gridIndex(traits)};
+  let chunks = ${word(2)};
+  let chunkSize = ${word(3)};
+  if (id >= ${word(0)} * chunks) { return; }
+  let o = id / chunks;
+  let chunk = id % chunks;
+  ${decodeWgsl('o', keptDims, keptStrides, 'base')}
+  let end = min(${word(1)}, (chunk + 1u) * chunkSize);
+  let first = chunk * chunkSize;
+  ${decodeWgsl('first', redDims, redStrides, 'firstOffset')}
   var acc = ${p.op === 'sum' ? '0.0' : 'x[base + firstOffset]'};
   for (var r = first; r < end; r++) {
-    ${decodeWgsl('r', p.redDims, p.redStrides, 'offset')}
+    ${decodeWgsl('r', redDims, redStrides, 'offset')}
     let v = x[base + offset];
     acc = ${combine};
   }
