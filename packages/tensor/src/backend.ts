@@ -20,6 +20,11 @@ export interface GpuTraits {
   readonly maxStorageBuffersPerStage: number;
 }
 
+/** The GPU traits of a backend, or null for the cpu backend (kernels there ignore tiling). */
+export function traitsOf(backend: Backend): GpuTraits | null {
+  return (backend as { traits?: GpuTraits }).traits ?? null;
+}
+
 export interface WgslProgram {
   /** Complete WGSL module; entry point `main`. Inputs are bound at 0..n-1, outputs after them. */
   readonly code: string;

@@ -95,6 +95,9 @@ export class WebGpuBackend implements Backend {
   private deviceError: string | null = null;
   private destroyed = false;
 
+  // Profiling: each dispatch in its own pass, with timestamps written around it.
+  private profiling: { querySet: GPUQuerySet; resolve: GPUBuffer; names: string[]; totals: Map<string, { ms: number; count: number }> } | null = null;
+
   // Checked mode: a one-word buffer holding the sequence number of the first op whose output was not finite.
   private checkFlag: GPUBuffer | null = null;
   private checkDescriptions: (() => string)[] = [];
@@ -142,7 +145,9 @@ export class WebGpuBackend implements Backend {
     ] as const;
     const requiredLimits: Record<string, number> = {};
     for (const name of want) requiredLimits[name] = adapter.limits[name];
-    const device = await adapter.requestDevice({ requiredLimits });
+    // Timestamp queries power the opt-in kernel profiler (MAGA_PROFILE=1, bench/); optional.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new WebGpuBackend(device, adapter.info);
   }
 
@@ -255,6 +260,15 @@ export class WebGpuBackend implements Backend {
 
   /** Submits everything recorded so far. */
   flush(): void {
+    // Profiling timestamps must be resolved before their query slots are reused.
+    if (this.profiling && this.profiling.names.length > 0) {
+      void this.collectProfile();
+      return;
+    }
+    this.flushWithoutProfile();
+  }
+
+  private flushWithoutProfile(): void {
     this.endPass();
     if (this.encoder) {
       if (this.uniformUsed > 0) {
@@ -325,12 +339,75 @@ export class WebGpuBackend implements Backend {
       entries.push({ binding, resource: { buffer: this.uniformBuffer, offset, size: bytes } });
     }
     const group = this.device.createBindGroup({ layout, entries });
-    const pass = this.computePass();
+    const pass = this.profiling ? this.profiledPass(kernel.name) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    if (this.profiling) this.endPass();
     this.counters.dispatches++;
     if (++this.pendingDispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  // ---- profiling ----------------------------------------------------------------------------
+
+  /** Starts timing every kernel launch on the device (slower: one pass per launch); needs timestamp-query. */
+  startProfile(): void {
+    if (!this.device.features.has('timestamp-query')) throw new Error('webgpu: this adapter has no timestamp-query feature; cannot profile');
+    this.flush();
+    const capacity = 2 * 1024;
+    this.profiling = {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: capacity }),
+      resolve: this.device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+      names: [],
+      totals: new Map(),
+    };
+  }
+
+  private profiledPass(name: string): GPUComputePassEncoder {
+    const p = this.profiling!;
+    if (2 * (p.names.length + 1) > p.querySet.count) this.flush();
+    this.endPass();
+    const index = p.names.length;
+    p.names.push(name);
+    this.pass = this.commandEncoder().beginComputePass({ timestampWrites: { querySet: p.querySet, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 } });
+    return this.pass;
+  }
+
+  /** Reads the timestamps recorded since the last collection into the per-kernel totals. */
+  private async collectProfile(): Promise<void> {
+    const p = this.profiling;
+    if (!p || p.names.length === 0) return;
+    const count = p.names.length * 2;
+    const staging = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    const encoder = this.commandEncoder();
+    encoder.resolveQuerySet(p.querySet, 0, count, p.resolve, 0);
+    encoder.copyBufferToBuffer(p.resolve, 0, staging, 0, count * 8);
+    const names = p.names;
+    p.names = [];
+    this.flushWithoutProfile();
+    await staging.mapAsync(GPUMapMode.READ);
+    const times = new BigUint64Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    names.forEach((name, i) => {
+      const ms = Number(times[2 * i + 1] - times[2 * i]) / 1e6;
+      const t = p.totals.get(name) ?? { ms: 0, count: 0 };
+      t.ms += ms;
+      t.count++;
+      p.totals.set(name, t);
+    });
+  }
+
+  /** Stops profiling and returns device milliseconds and launch counts per kernel, largest first. */
+  async stopProfile(): Promise<{ kernel: string; ms: number; count: number }[]> {
+    await this.collectProfile();
+    const p = this.profiling;
+    if (!p) return [];
+    this.profiling = null;
+    p.querySet.destroy();
+    p.resolve.destroy();
+    return [...p.totals].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
   }
 
   // ---- checked mode -------------------------------------------------------------------------

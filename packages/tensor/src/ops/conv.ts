@@ -6,10 +6,10 @@
 // convTranspose2d's forward is conv2d's input gradient and vice versa. The input gradient splits
 // the input pixels into s² phases so that each only visits the kernel taps that reach it: for
 // stride 2 that is a quarter of the taps, with no wasted multiply-adds.
-import { bindings, type GpuTraits, type Kernel } from '../backend.ts';
+import { bindings, traitsOf, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { describeShape } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
-import { tilingFor, gemmWgsl } from './gemm.ts';
+import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
 
@@ -45,15 +45,32 @@ function geometry(op: string, x: readonly number[], w: readonly number[], stride
   return { n, ci, h, w: wd, co, kh, kw, stride, pad, ho, wo };
 }
 
-const key = (p: object) => JSON.stringify(p);
-
-/** Reads X[base + ih·W + iw], or 0 outside the image (branch-free: the index is clamped). */
-function imageLoader(name: string, buffer: string, h: number, w: number): string {
+/**
+ * Reads X[base + ih·W + iw], or 0 outside the image. A negative i32 cast to u32 is huge, so one
+ * unsigned compare per axis tests both bounds; the index is not clamped because WebGPU guarantees
+ * that an out-of-range read returns some value of the buffer (or 0) and `select` discards it.
+ */
+function imageLoader(name: string, buffer: string, h: string, w: string): string {
   return `fn ${name}(base: u32, ih: i32, iw: i32) -> f32 {
-  let inside = (ih >= 0) & (ih < ${h}) & (iw >= 0) & (iw < ${w});
-  let index = base + u32(clamp(ih, 0, ${h - 1})) * ${w}u + u32(clamp(iw, 0, ${w - 1}));
-  return select(0.0, ${buffer}[index], inside);
+  let width = ${w};
+  let inside = (u32(ih) < ${h}) & (u32(iw) < width);
+  return select(0.0, ${buffer}[base + u32(ih) * width + u32(iw)], inside);
 }`;
+}
+
+// Kernels are compiled per kernel geometry (taps, stride, padding) and tiling; every size is one of
+// these uniform words, so batch sizes, channel counts and image sizes share pipelines.
+const W = { n: 0, ci: 1, h: 2, w: 3, co: 4, ho: 5, wo: 6, hw: 7, howo: 8, cihw: 9, cohowo: 10, M: 11, N: 12, K: 13, extra: 14 } as const;
+const word = (name: keyof typeof W, plus = 0) => uniformWord(W[name] + plus);
+
+function geometryWords(g: ConvGeometry, M: number, N: number, K: number, extra: number[] = []): number[] {
+  const { n, ci, h, w, co, ho, wo } = g;
+  return [n, ci, h, w, co, ho, wo, h * w, ho * wo, ci * h * w, co * ho * wo, M, N, K, ...extra];
+}
+
+/** The pipeline identity of a convolution kernel: its loop structure, not its sizes. */
+function geometryKey(g: ConvGeometry, extra: string, tiling: GemmTiling): string {
+  return `${g.kh}x${g.kw}/s${g.stride}/p${g.pad}|${extra}|${tilingKey(tiling)}`;
 }
 
 // ---- forward ----------------------------------------------------------------------------------
@@ -61,11 +78,22 @@ function imageLoader(name: string, buffer: string, h: number, w: number): string
 interface ForwardParams {
   g: ConvGeometry;
   bias: boolean;
+  tiling: GemmTiling;
 }
+
+const forwardSizes = (g: ConvGeometry) => ({ M: g.co, N: g.n * g.ho * g.wo, K: g.ci * g.kh * g.kw });
 
 const forwardKernel: Kernel<ForwardParams> = {
   name: 'conv2d',
-  key,
+  key: ({ g, bias, tiling }) => geometryKey(g, `${bias}`, tiling),
+  uniforms: ({ g }) => {
+    const { M, N, K } = forwardSizes(g);
+    return geometryWords(g, M, N, K);
+  },
+  workgroups: ({ g, tiling }) => {
+    const { M, N } = forwardSizes(g);
+    return gemmWorkgroups(M, N, 1, tiling);
+  },
   cpu: (inputs, [y], { g, bias }) => {
     const [x, w, b] = inputs;
     const kk = g.kh * g.kw;
@@ -93,27 +121,24 @@ const forwardKernel: Kernel<ForwardParams> = {
       }
     }
   },
-  wgsl: ({ g, bias }, traits) => {
-    const hw = g.h * g.w;
-    const howo = g.ho * g.wo;
+  wgsl: ({ g, bias, tiling }) => {
     const kk = g.kh * g.kw;
-    const K = g.ci * kk;
-    const M = g.co;
-    const N = g.n * howo;
-    return gemmWgsl({
-      M,
-      N,
-      K,
-      batches: 1,
-      prelude: `${bindings(bias ? ['x', 'w', 'bias'] : ['x', 'w'], ['y'])}\n${imageLoader('loadX', 'x', g.h, g.w)}`,
+    const inputs = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
+    const code = gemmWgsl({
+      M: word('M'),
+      N: word('N'),
+      K: word('K'),
+      prelude: `${bindings(inputs, ['y'])}\n${uniformDeclaration(inputs.length + 1, W.extra)}\n${imageLoader('loadX', 'x', word('h'), word('w'))}`,
+      setup: `let howo = ${word('howo')}; let wo = ${word('wo')}; let hw = ${word('hw')}; let cihw = ${word('cihw')}; let co = ${word('co')};`,
       colSetup: (n, j) =>
-        `let xb${j} = (${n} / ${howo}u) * ${g.ci * hw}u; let pix${j} = ${n} % ${howo}u; let ih${j} = i32(pix${j} / ${g.wo}u) * ${g.stride} - ${g.pad}; let iw${j} = i32(pix${j} % ${g.wo}u) * ${g.stride} - ${g.pad};`,
-      kSetup: `let cOff = (k / ${kk}u) * ${hw}u; let r = k % ${kk}u; let dh = i32(r / ${g.kw}u); let dw = i32(r % ${g.kw}u);`,
-      loadA: (m, k) => `w[${m} * ${K}u + ${k}]`,
+        `let xb${j} = (${n} / howo) * cihw; let pix${j} = ${n} % howo; let ih${j} = i32(pix${j} / wo) * ${g.stride} - ${g.pad}; let iw${j} = i32(pix${j} % wo) * ${g.stride} - ${g.pad};`,
+      kSetup: `let cOff = (k / ${kk}u) * hw; let r = k % ${kk}u; let dh = i32(r / ${g.kw}u); let dw = i32(r % ${g.kw}u);`,
+      loadA: (m, k) => `w[${m} * gK + ${k}]`,
       loadB: (_k, _n, j) => `loadX(xb${j} + cOff, ih${j} + dh, iw${j} + dw)`,
-      store: (m, n, v) => `{ let c = ${n}; y[((c / ${howo}u) * ${g.co}u + ${m}) * ${howo}u + c % ${howo}u] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
-      tiling: tilingFor(M, N, K, traits),
+      store: (m, n, v) => `{ let c = ${n}; y[((c / howo) * co + ${m}) * howo + c % howo] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
+      tiling,
     });
+    return { code, workgroups: [0, 0, 0] };
   },
 };
 
@@ -122,11 +147,29 @@ const forwardKernel: Kernel<ForwardParams> = {
 interface InputGradParams {
   g: ConvGeometry;
   bias: boolean;
+  tiling: GemmTiling;
+}
+
+/** GEMM sizes of the input gradient: one GEMM per phase of the input grid, each over ⌈H/s⌉·⌈W/s⌉ pixels. */
+function inputGradSizes(g: ConvGeometry) {
+  const s = g.stride;
+  const hq = Math.ceil(g.h / s);
+  const wq = Math.ceil(g.w / s);
+  const taps = Math.ceil(g.kh / s) * Math.ceil(g.kw / s);
+  return { M: g.ci, N: g.n * hq * wq, K: g.co * taps, hq, wq };
 }
 
 const inputGradKernel: Kernel<InputGradParams> = {
   name: 'conv2d_input_grad',
-  key,
+  key: ({ g, bias, tiling }) => geometryKey(g, `${bias}`, tiling),
+  uniforms: ({ g }) => {
+    const { M, N, K, hq, wq } = inputGradSizes(g);
+    return geometryWords(g, M, N, K, [wq, hq * wq, g.co * g.ci * g.kh * g.kw - 1]);
+  },
+  workgroups: ({ g, tiling }) => {
+    const { M, N } = inputGradSizes(g);
+    return gemmWorkgroups(M, N, g.stride * g.stride, tiling);
+  },
   cpu: (inputs, [dx], { g, bias }) => {
     const [dy, w, b] = inputs;
     const kk = g.kh * g.kw;
@@ -152,35 +195,31 @@ const inputGradKernel: Kernel<InputGradParams> = {
       }
     }
   },
-  wgsl: ({ g, bias }, traits) => {
+  wgsl: ({ g, bias, tiling }) => {
     const s = g.stride;
-    const hq = Math.ceil(g.h / s);
-    const wq = Math.ceil(g.w / s);
     const th = Math.ceil(g.kh / s);
     const tw = Math.ceil(g.kw / s);
     const kk = g.kh * g.kw;
-    const howo = g.ho * g.wo;
-    const M = g.ci;
-    const N = g.n * hq * wq;
-    const K = g.co * th * tw;
-    const wLast = g.co * g.ci * kk - 1;
-    return gemmWgsl({
-      M,
-      N,
-      K,
+    const inputs = bias ? ['dy', 'w', 'bias'] : ['dy', 'w'];
+    const code = gemmWgsl({
+      M: word('M'),
+      N: word('N'),
+      K: word('K'),
       // One GEMM per phase (ph, pw) of the input pixel grid, run side by side as batches.
-      batches: s * s,
-      prelude: `${bindings(bias ? ['dy', 'w', 'bias'] : ['dy', 'w'], ['dx'])}\n${imageLoader('loadG', 'dy', g.ho, g.wo)}`,
-      setup: `let ph = batch / ${s}u; let pw = batch % ${s}u; let dh0 = (ph + ${g.pad}u) % ${s}u; let dw0 = (pw + ${g.pad}u) % ${s}u;`,
+      prelude: `${bindings(inputs, ['dx'])}\n${uniformDeclaration(inputs.length + 1, W.extra + 3)}\n${imageLoader('loadG', 'dy', word('ho'), word('wo'))}`,
+      setup: `let ph = batch / ${s}u; let pw = batch % ${s}u; let dh0 = (ph + ${g.pad}u) % ${s}u; let dw0 = (pw + ${g.pad}u) % ${s}u;
+  let wq = ${word('extra')}; let hqwq = ${word('extra', 1)}; let wLast = ${word('extra', 2)};
+  let ci = ${word('ci')}; let h = ${word('h')}; let width = ${word('w')}; let howo = ${word('howo')}; let cohowo = ${word('cohowo')};`,
       colSetup: (n, j) =>
-        `let q${j} = ${n} % ${hq * wq}u; let gb${j} = (${n} / ${hq * wq}u) * ${g.co * howo}u; let ih${j} = (q${j} / ${wq}u) * ${s}u + ph; let iw${j} = (q${j} % ${wq}u) * ${s}u + pw; let oh${j} = i32((ih${j} + ${g.pad}u - dh0) / ${s}u); let ow${j} = i32((iw${j} + ${g.pad}u - dw0) / ${s}u);`,
-      kSetup: `let co = k / ${th * tw}u; let t = k % ${th * tw}u; let tH = t / ${tw}u; let tW = t % ${tw}u; let dh = dh0 + tH * ${s}u; let dw = dw0 + tW * ${s}u; let tap = (dh < ${g.kh}u) & (dw < ${g.kw}u); let wOff = co * ${g.ci * kk}u + dh * ${g.kw}u + dw; let gOff = co * ${howo}u;`,
-      loadA: (m) => `select(0.0, w[min(wOff + ${m} * ${kk}u, ${wLast}u)], tap)`,
+        `let q${j} = ${n} % hqwq; let gb${j} = (${n} / hqwq) * cohowo; let ih${j} = (q${j} / wq) * ${s}u + ph; let iw${j} = (q${j} % wq) * ${s}u + pw; let oh${j} = i32((ih${j} + ${g.pad}u - dh0) / ${s}u); let ow${j} = i32((iw${j} + ${g.pad}u - dw0) / ${s}u);`,
+      kSetup: `let co = k / ${th * tw}u; let t = k % ${th * tw}u; let tH = t / ${tw}u; let tW = t % ${tw}u; let dh = dh0 + tH * ${s}u; let dw = dw0 + tW * ${s}u; let tap = (dh < ${g.kh}u) & (dw < ${g.kw}u); let wOff = co * ci * ${kk}u + dh * ${g.kw}u + dw; let gOff = co * howo;`,
+      loadA: (m) => `select(0.0, w[min(wOff + ${m} * ${kk}u, wLast)], tap)`,
       loadB: (_k, _n, j) => `loadG(gb${j} + gOff, oh${j} - i32(tH), ow${j} - i32(tW))`,
       store: (m, n, v) =>
-        `{ let q = ${n} % ${hq * wq}u; let ih = (q / ${wq}u) * ${s}u + ph; let iw = (q % ${wq}u) * ${s}u + pw; if (ih < ${g.h}u && iw < ${g.w}u) { dx[(((${n} / ${hq * wq}u) * ${g.ci}u + ${m}) * ${g.h}u + ih) * ${g.w}u + iw] = ${v}${bias ? ` + bias[${m}]` : ''}; } }`,
-      tiling: tilingFor(M, N, K, traits),
+        `{ let q = ${n} % hqwq; let ih = (q / wq) * ${s}u + ph; let iw = (q % wq) * ${s}u + pw; if (ih < h && iw < width) { dx[(((${n} / hqwq) * ci + ${m}) * h + ih) * width + iw] = ${v}${bias ? ` + bias[${m}]` : ''}; } }`,
+      tiling,
     });
+    return { code, workgroups: [0, 0, 0] };
   },
 };
 
@@ -191,11 +230,22 @@ interface WeightGradParams {
   /** The reduction over (batch, pixels) is split in `splits` partial sums (summed afterwards). */
   splits: number;
   splitSize: number;
+  tiling: GemmTiling;
 }
+
+const weightGradSizes = (g: ConvGeometry) => ({ M: g.co, N: g.ci * g.kh * g.kw, K: g.n * g.ho * g.wo });
 
 const weightGradKernel: Kernel<WeightGradParams> = {
   name: 'conv2d_weight_grad',
-  key,
+  key: ({ g, tiling }) => geometryKey(g, '', tiling),
+  uniforms: ({ g, splitSize }) => {
+    const { M, N, K } = weightGradSizes(g);
+    return geometryWords(g, M, N, K, [splitSize]);
+  },
+  workgroups: ({ g, splits, tiling }) => {
+    const { M, N } = weightGradSizes(g);
+    return gemmWorkgroups(M, N, splits, tiling);
+  },
   cpu: ([x, dy], [dw], { g, splits, splitSize }) => {
     const kk = g.kh * g.kw;
     const size = g.co * g.ci * kk;
@@ -223,59 +273,59 @@ const weightGradKernel: Kernel<WeightGradParams> = {
       }
     }
   },
-  wgsl: ({ g, splits, splitSize }, traits) => {
+  wgsl: ({ g, tiling }) => {
     const kk = g.kh * g.kw;
-    const hw = g.h * g.w;
-    const howo = g.ho * g.wo;
-    const M = g.co;
-    const N = g.ci * kk;
-    const K = g.n * howo;
-    return gemmWgsl({
-      M,
-      N,
-      K,
-      batches: splits,
-      prelude: `${bindings(['x', 'dy'], ['dw'])}\n${imageLoader('loadX', 'x', g.h, g.w)}`,
-      setup: `let kBegin = batch * ${splitSize}u; let kFinish = min(${K}u, kBegin + ${splitSize}u);`,
+    const code = gemmWgsl({
+      M: word('M'),
+      N: word('N'),
+      K: word('K'),
+      prelude: `${bindings(['x', 'dy'], ['dw'])}\n${uniformDeclaration(3, W.extra + 1)}\n${imageLoader('loadX', 'x', word('h'), word('w'))}`,
+      setup: `let splitSize = ${word('extra')}; let kBegin = batch * splitSize; let kFinish = min(gK, kBegin + splitSize);
+  let howo = ${word('howo')}; let wo = ${word('wo')}; let ho = ${word('ho')}; let hw = ${word('hw')}; let cihw = ${word('cihw')}; let cohowo = ${word('cohowo')};`,
       kStart: 'kBegin',
       kEnd: 'kFinish',
       colSetup: (n, j) =>
-        `let xc${j} = (${n} / ${kk}u) * ${hw}u; let r${j} = ${n} % ${kk}u; let dh${j} = i32(r${j} / ${g.kw}u) - ${g.pad}; let dw${j} = i32(r${j} % ${g.kw}u) - ${g.pad};`,
-      kSetup: `let b = k / ${howo}u; let pix = k % ${howo}u; let oh = i32(pix / ${g.wo}u) * ${g.stride}; let ow = i32(pix % ${g.wo}u) * ${g.stride}; let xb = b * ${g.ci * hw}u; let gIndex = b * ${g.co * howo}u + pix;`,
-      loadA: (m) => `dy[gIndex + ${m} * ${howo}u]`,
-      loadB: (_k, _n, j) => `loadX(xb + xc${j}, oh + dh${j}, ow + dw${j})`,
-      store: (m, n, v) => `dw[batch * ${M * N}u + ${m} * ${N}u + ${n}] = ${v};`,
-      tiling: tilingFor(M, N, K, traits),
+        `let xc${j} = (${n} / ${kk}u) * hw; let r${j} = ${n} % ${kk}u; let dh${j} = i32(r${j} / ${g.kw}u) - ${g.pad}; let dw${j} = i32(r${j} % ${g.kw}u) - ${g.pad};`,
+      // (b, oh, ow) walk the reduction index k by counting, not dividing, in the inner loop.
+      kInit: `var b = kBegin / howo; var oh = (kBegin % howo) / wo; var ow = kBegin % wo;`,
+      kSetup: `let xb = b * cihw; let gIndex = b * cohowo + oh * wo + ow; let ohs = i32(oh) * ${g.stride}; let ows = i32(ow) * ${g.stride};`,
+      kAdvance: `ow += 1u; if (ow == wo) { ow = 0u; oh += 1u; if (oh == ho) { oh = 0u; b += 1u; } }`,
+      loadA: (m) => `dy[gIndex + ${m} * howo]`,
+      loadB: (_k, _n, j) => `loadX(xb + xc${j}, ohs + dh${j}, ows + dw${j})`,
+      store: (m, n, v) => `dw[batch * gM * gN + ${m} * gN + ${n}] = ${v};`,
+      tiling,
     });
+    return { code, workgroups: [0, 0, 0] };
   },
 };
 
 // ---- the three primitives, without autodiff -----------------------------------------------------
 
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
-  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null });
+  const { M, N, K } = forwardSizes(g);
+  const tiling = tilingFor(M, N, K, traitsOf(x.backend));
+  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null, tiling });
 }
 
 function convInputGrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
-  return apply('conv2d_input_grad', bias ? [dy, w, bias] : [dy, w], [g.n, g.ci, g.h, g.w], inputGradKernel, { g, bias: bias !== null });
+  const { M, N, K } = inputGradSizes(g);
+  const tiling = tilingFor(M, N, K, traitsOf(dy.backend));
+  return apply('conv2d_input_grad', bias ? [dy, w, bias] : [dy, w], [g.n, g.ci, g.h, g.w], inputGradKernel, { g, bias: bias !== null, tiling });
 }
 
-function convWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry, traits: Pick<GpuTraits, 'cpuLike'> | null): Tensor {
-  const K = g.n * g.ho * g.wo;
+function convWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
+  const { M, N, K } = weightGradSizes(g);
+  const traits = traitsOf(x.backend);
   // Partial sums keep float32 accumulation short and give a GPU enough parallel work.
   const target = traits?.cpuLike === false ? 1024 : 4096;
   const splits = Math.max(1, Math.min(64, Math.ceil(K / target)));
   const splitSize = Math.ceil(K / splits);
-  const p = { g, splits: Math.ceil(K / splitSize), splitSize };
+  const p: WeightGradParams = { g, splits: Math.ceil(K / splitSize), splitSize, tiling: tilingFor(M, N, K, traits) };
   const partial = apply('conv2d_weight_grad', [x, dy], [p.splits, g.co, g.ci, g.kh, g.kw], weightGradKernel, p);
   if (p.splits === 1) return reshape(partial, [g.co, g.ci, g.kh, g.kw]);
   const total = sum(partial, 0);
   partial.dispose();
   return total;
-}
-
-function gpuTraits(t: Tensor): GpuTraits | null {
-  return (t.backend as { traits?: GpuTraits }).traits ?? null;
 }
 
 function checkBias(op: string, bias: Tensor | undefined, channels: number): void {
@@ -293,7 +343,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, options: ConvOp
   const y = convForward(x, weight, bias ?? null, g);
   return record('conv2d', y, bias ? [x, weight, bias] : [x, weight], (dy) => [
     x.requiresGrad ? convInputGrad(dy, weight, null, g) : null,
-    weight.requiresGrad ? convWeightGrad(x, dy, g, gpuTraits(x)) : null,
+    weight.requiresGrad ? convWeightGrad(x, dy, g) : null,
     ...(bias ? [bias.requiresGrad ? sum(dy, [0, 2, 3]) : null] : []),
   ]);
 }
@@ -326,7 +376,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, option
   const y = convInputGrad(x, weight, bias ?? null, g);
   return record('convTranspose2d', y, bias ? [x, weight, bias] : [x, weight], (dy) => [
     x.requiresGrad ? convForward(dy, weight, null, g) : null,
-    weight.requiresGrad ? convWeightGrad(dy, x, g, gpuTraits(x)) : null,
+    weight.requiresGrad ? convWeightGrad(dy, x, g) : null,
     ...(bias ? [bias.requiresGrad ? sum(dy, [0, 2, 3]) : null] : []),
   ]);
 }

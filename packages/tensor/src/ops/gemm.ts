@@ -2,7 +2,9 @@
 // TM×TN block of C in registers and reads A and B straight from storage — no workgroup memory,
 // which is what CPU implementations of WebGPU (lavapipe, SwiftShader) run fastest. Loads are index
 // expressions supplied by the caller, so matmul (plain or transposed operands) and convolution
-// (implicit im2col) share this one generator.
+// (implicit im2col) share this one generator. Sizes are runtime values (uniform words): lavapipe
+// JIT-compiles a pipeline at its first dispatch (~0.1–1 s for these), so one pipeline per loop
+// structure, not per shape.
 
 import type { GpuTraits } from '../backend.ts';
 
@@ -16,17 +18,20 @@ export interface GemmTiling {
 }
 
 export interface GemmSpec {
-  M: number;
-  N: number;
-  K: number;
-  /** Independent problems, indexed by `batch` (gid.z) in the expressions below. */
-  batches: number;
+  /** Problem sizes as WGSL u32 expressions (usually uniform words, so one pipeline serves all sizes). */
+  M: string;
+  N: string;
+  K: string;
   /** WGSL declarations and helper functions placed before main. */
   prelude: string;
-  /** Statements at the top of main (may use `batch`). */
+  /** Statements at the top of main (may use `batch` = gid.z). */
   setup?: string;
+  /** Statements before the k loop (e.g. counters that kAdvance steps). */
+  kInit?: string;
   /** Statements at the top of each k iteration (e.g. decoding k into kernel taps), shared by all loads. */
   kSetup?: string;
+  /** Statements at the end of each k iteration. */
+  kAdvance?: string;
   /** The k range as WGSL u32 expressions (split-K); default 0 … K. */
   kStart?: string;
   kEnd?: string;
@@ -45,6 +50,11 @@ export interface GemmSpec {
   tiling: GemmTiling;
 }
 
+/** Workgroup counts for a GEMM of the given sizes and tiling, with `batches` problems side by side. */
+export function gemmWorkgroups(M: number, N: number, batches: number, tiling: GemmTiling): [number, number, number] {
+  return [Math.ceil(N / (tiling.tn * tiling.wx)), Math.ceil(M / (tiling.tm * tiling.wy)), batches];
+}
+
 /**
  * Tiling for an adapter and problem size. On lavapipe (8-wide SIMD on CPU cores) an 8×8 block per
  * invocation in 8×8 workgroups runs fastest of the tilings tried (bench/tensor.ts: 12 GFLOP/s at
@@ -52,25 +62,30 @@ export interface GemmSpec {
  * where compiling dominates, get 4×4. Real GPUs get more, smaller invocations.
  * MAGA_GEMM_TILE=tm,tn,wx,wy overrides the choice (for benchmarks).
  */
-export function tilingFor(M: number, N: number, K: number, traits: Pick<GpuTraits, 'cpuLike'>): GemmTiling {
+export function tilingFor(M: number, N: number, K: number, traits: Pick<GpuTraits, 'cpuLike'> | null): GemmTiling {
   const env = typeof process !== 'undefined' ? process.env?.MAGA_GEMM_TILE : undefined;
   let tile: number[];
   if (env) tile = env.split(',').map(Number);
-  else if (!traits.cpuLike) tile = [4, 4, 16, 16];
+  else if (traits && !traits.cpuLike) tile = [4, 4, 16, 16];
   else tile = M * N * K >= 1 << 23 ? [8, 8, 8, 8] : [4, 4, 8, 8];
   const [tm, tn, wx, wy] = tile;
+  // Tiles never exceed the problem (a 2-row GEMM gets 2-row tiles, not 75 % wasted rows).
   return { tm: Math.min(tm, M), tn: Math.min(tn, N), wx, wy };
 }
 
-export function gemmWgsl(spec: GemmSpec): { code: string; workgroups: [number, number, number] } {
+export function tilingKey(t: GemmTiling): string {
+  return `${t.tm}x${t.tn}/${t.wx}x${t.wy}`;
+}
+
+export function gemmWgsl(spec: GemmSpec): string {
   const { tm, tn, wx, wy } = spec.tiling;
   const { M, N, K } = spec;
   const lines: string[] = [];
   const rows = Array.from({ length: tm }, (_, i) => i);
   const cols = Array.from({ length: tn }, (_, j) => j);
   // Out-of-range rows and columns read a clamped (valid) element and are simply not stored.
-  for (const i of rows) lines.push(`let m${i} = min(row0 + ${i}u, ${M - 1}u);`, spec.rowSetup?.(`m${i}`, i) ?? '');
-  for (const j of cols) lines.push(`let n${j} = min(col0 + ${j}u, ${N - 1}u);`, spec.colSetup?.(`n${j}`, j) ?? '');
+  for (const i of rows) lines.push(`let m${i} = min(row0 + ${i}u, gM - 1u);`, spec.rowSetup?.(`m${i}`, i) ?? '');
+  for (const j of cols) lines.push(`let n${j} = min(col0 + ${j}u, gN - 1u);`, spec.colSetup?.(`n${j}`, j) ?? '');
   for (const i of rows) for (const j of cols) lines.push(`var c${i}_${j} = 0.0;`);
   const body: string[] = [];
   for (const i of rows) body.push(`let a${i} = ${spec.loadA(`m${i}`, 'k', i)};`);
@@ -78,24 +93,27 @@ export function gemmWgsl(spec: GemmSpec): { code: string; workgroups: [number, n
   for (const i of rows) for (const j of cols) body.push(`c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
   const stores: string[] = [];
   for (const i of rows) {
-    const inner = cols.map((j) => `if (col0 + ${j}u < ${N}u) { ${spec.store(`(row0 + ${i}u)`, `(col0 + ${j}u)`, `c${i}_${j}`)} }`).join(' ');
-    stores.push(`if (row0 + ${i}u < ${M}u) { ${inner} }`);
+    const inner = cols.map((j) => `if (col0 + ${j}u < gN) { ${spec.store(`(row0 + ${i}u)`, `(col0 + ${j}u)`, `c${i}_${j}`)} }`).join(' ');
+    stores.push(`if (row0 + ${i}u < gM) { ${inner} }`);
   }
-  const code = `${spec.prelude}
+  return `${spec.prelude}
 @compute @workgroup_size(${wx}, ${wy}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let batch = gid.z;
+  let gM = ${M};
+  let gN = ${N};
+  let gK = ${K};
   let row0 = gid.y * ${tm}u;
   let col0 = gid.x * ${tn}u;
-  if (row0 >= ${M}u || col0 >= ${N}u) { return; }
+  if (row0 >= gM || col0 >= gN) { return; }
   ${spec.setup ?? ''}
   ${lines.join('\n  ')}
-  for (var k = ${spec.kStart ?? '0u'}; k < ${spec.kEnd ?? `${K}u`}; k++) {
+  ${spec.kInit ?? ''}
+  for (var k = ${spec.kStart ?? '0u'}; k < ${spec.kEnd ?? 'gK'}; k++) {
     ${spec.kSetup ?? ''}
     ${body.join('\n    ')}
+    ${spec.kAdvance ?? ''}
   }
   ${stores.join('\n  ')}
 }`;
-  const workgroups: [number, number, number] = [Math.ceil(N / (tn * wx)), Math.ceil(M / (tm * wy)), spec.batches];
-  return { code, workgroups };
 }

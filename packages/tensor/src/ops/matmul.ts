@@ -1,10 +1,10 @@
 // Matrix products: matmul over the last two dimensions with broadcast batch dimensions. The
 // backward reuses the same GEMM with transposed operands: dA = G·Bᵀ, dB = Aᵀ·G.
-import { bindings, type Kernel } from '../backend.ts';
+import { bindings, traitsOf, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
-import { tilingFor, gemmWgsl } from './gemm.ts';
+import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
 import { add } from './elementwise.ts';
 import { sum, sumTo } from './reduce.ts';
 
@@ -18,11 +18,15 @@ interface GemmParams {
   batchShape: number[];
   aBatchStrides: number[];
   bBatchStrides: number[];
+  tiling: GemmTiling;
 }
 
 const gemmKernel: Kernel<GemmParams> = {
   name: 'matmul',
-  key: (p) => JSON.stringify(p),
+  // Shape-generic: sizes and batch strides are uniform words.
+  key: (p) => `${p.transA}|${p.transB}|${p.batchShape.length}|${tilingKey(p.tiling)}`,
+  uniforms: (p) => [p.M, p.N, p.K, ...p.batchShape, ...p.aBatchStrides, ...p.bBatchStrides],
+  workgroups: (p) => gemmWorkgroups(p.M, p.N, sizeOf(p.batchShape), p.tiling),
   cpu: ([a, b], [out], p) => {
     const { M, N, K } = p;
     const batches = sizeOf(p.batchShape);
@@ -46,20 +50,24 @@ const gemmKernel: Kernel<GemmParams> = {
       }
     }
   },
-  wgsl: (p, traits) => {
-    const { M, N, K } = p;
-    return gemmWgsl({
-      M,
-      N,
-      K,
-      batches: sizeOf(p.batchShape),
-      prelude: bindings(['a', 'b'], ['c']),
-      setup: `${decodeWgsl('batch', p.batchShape, p.aBatchStrides, 'aOff')}\n  ${decodeWgsl('batch', p.batchShape, p.bBatchStrides, 'bOff')}\n  let cOff = batch * ${M * N}u;`,
-      loadA: (m, k) => (p.transA ? `a[aOff + ${k} * ${M}u + ${m}]` : `a[aOff + ${m} * ${K}u + ${k}]`),
-      loadB: (k, n) => (p.transB ? `b[bOff + ${n} * ${K}u + ${k}]` : `b[bOff + ${k} * ${N}u + ${n}]`),
-      store: (m, n, v) => `c[cOff + ${m} * ${N}u + ${n}] = ${v};`,
-      tiling: tilingFor(M, N, K, traits),
+  wgsl: (p) => {
+    const r = p.batchShape.length;
+    const w = (i: number) => uniformWord(i);
+    const batchDims = Array.from({ length: r }, (_, d) => w(3 + d));
+    const aStrides = Array.from({ length: r }, (_, d) => w(3 + r + d));
+    const bStrides = Array.from({ length: r }, (_, d) => w(3 + 2 * r + d));
+    const code = gemmWgsl({
+      M: w(0),
+      N: w(1),
+      K: w(2),
+      prelude: `${bindings(['a', 'b'], ['c'])}\n${uniformDeclaration(3, 3 + 3 * r)}`,
+      setup: `${decodeWgsl('batch', batchDims, aStrides, 'aOff')}\n  ${decodeWgsl('batch', batchDims, bStrides, 'bOff')}\n  let cOff = batch * gM * gN;`,
+      loadA: (m, k) => (p.transA ? `a[aOff + ${k} * gM + ${m}]` : `a[aOff + ${m} * gK + ${k}]`),
+      loadB: (k, n) => (p.transB ? `b[bOff + ${n} * gK + ${k}]` : `b[bOff + ${k} * gN + ${n}]`),
+      store: (m, n, v) => `c[cOff + ${m} * gN + ${n}] = ${v};`,
+      tiling: p.tiling,
     });
+    return { code, workgroups: [0, 0, 0] };
   },
 };
 
@@ -77,6 +85,7 @@ export function gemm(op: string, a: Tensor, b: Tensor, transA = false, transB = 
   const bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes(op, aBatch, bBatch);
   const params: GemmParams = {
+    tiling: tilingFor(M, N, Ka, traitsOf(a.backend)),
     M,
     N,
     K: Ka,
