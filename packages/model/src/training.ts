@@ -1,0 +1,158 @@
+// One training step per model, evaluation on a split's images, and reconstructions: the
+// functions the CLI and the server call. Loss terms come back by name as device scalars, so a
+// caller reads them only when it wants to (every N steps).
+import * as T from '@maga/tensor';
+import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
+import { Sampler, type PivotMode } from './data/sampler.ts';
+import type { SplitName, SplitPart } from './data/splits.ts';
+import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
+import { Maganet } from './models/maganet.ts';
+import type { Model } from './models/registry.ts';
+
+const IMAGE = 64;
+
+/** A batch on the device: the varying images, and for MAGANet the pivots (1 or N images). */
+export interface Batch {
+  pivot: T.Tensor | null;
+  varying: T.Tensor;
+}
+
+export function pivotMode(model: Model): PivotMode {
+  return model instanceof Maganet ? model.config.pairing : 'none';
+}
+
+/** Renders and uploads a batch of indices. */
+export function uploadBatch(pivot: ArrayLike<number>, varying: ArrayLike<number>): Batch {
+  return {
+    pivot: pivot.length > 0 ? T.tensor(renderBatch(pivot), [pivot.length, 1, IMAGE, IMAGE]) : null,
+    varying: T.tensor(renderBatch(varying), [varying.length, 1, IMAGE, IMAGE]),
+  };
+}
+
+/** The loss and its terms for a batch (averaged per image), with fresh reparameterisation noise. */
+export function lossTerms(model: Model, batch: Batch, rng: T.Rng): Record<string, T.Tensor> {
+  const noise = rng.normal([batch.varying.shape[0], model.config.latentDim]);
+  if (model instanceof Maganet) {
+    if (!batch.pivot) throw new Error('MAGANet needs pivot images in every batch');
+    return { ...model.losses(batch.pivot, batch.varying, noise) };
+  }
+  return { ...model.losses(batch.varying, noise) };
+}
+
+/**
+ * One optimisation step: loss, backward, clipped update. Returns the loss terms as device scalars
+ * that outlive the step's scope (the caller disposes them).
+ */
+export function trainStep(model: Model, batch: Batch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
+  return T.tidy(() => {
+    const terms = lossTerms(model, batch, rng);
+    T.backward(terms.loss);
+    optimizer.update();
+    optimizer.zeroGrad();
+    return terms;
+  });
+}
+
+/** Deterministic reconstruction logits (z = μ) of `varying` images, from `pivot` for MAGANet. */
+export function reconstructLogits(model: Model, batch: Batch): T.Tensor {
+  return T.noGrad(() =>
+    T.tidy(() => {
+      if (model instanceof Maganet) {
+        if (!batch.pivot) throw new Error('MAGANet needs pivot images to reconstruct');
+        return model.reconstructLogits(batch.pivot, batch.varying);
+      }
+      return model.reconstructLogits(batch.varying);
+    }),
+  );
+}
+
+export interface EvalOptions {
+  split: SplitName;
+  part: SplitPart;
+  /** Number of images evaluated (a fixed, seeded sample of the part; all of it when larger). */
+  count: number;
+  batchSize?: number;
+  seed?: number;
+  /** Called after each batch with the number of images done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalMetrics {
+  images: number;
+  /** Per image: BCE summed over pixels, mean squared error, PSNR (dB, capped at 100), SSIM. */
+  bce: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+}
+
+/** The images an evaluation uses: indices of varying images and their pivots. */
+export function evalIndices(model: Model, options: EvalOptions): { pivot: Int32Array; varying: Int32Array } {
+  const seed = options.seed ?? 0;
+  const sampler = new Sampler({ split: options.split, part: options.part, batchSize: 1, pivots: 'none', seed });
+  const count = Math.min(options.count, sampler.epochSize);
+  const varying = new Int32Array(count);
+  for (let i = 0; i < count; i++) varying[i] = sampler.next().varying[0];
+  const mode = pivotMode(model);
+  let pivot = new Int32Array(0);
+  if (mode === 'fixed') pivot = Int32Array.of(FIXED_PIVOT.index);
+  else if (mode === 'random') {
+    // Random pivots come from the training part, as in training.
+    const pivots = new Sampler({ split: options.split, part: 'train', batchSize: 1, pivots: 'none', seed: seed + 1 });
+    pivot = Int32Array.from({ length: count }, () => pivots.next().varying[0]);
+  }
+  return { pivot, varying };
+}
+
+/** Reconstruction probabilities σ(logits) of the given images, [n·64·64] on the host. */
+export async function reconstructions(model: Model, pivot: Int32Array, varying: Int32Array, batchSize = 64): Promise<Float32Array> {
+  const out = new Float32Array(varying.length * IMAGE * IMAGE);
+  for (let start = 0; start < varying.length; start += batchSize) {
+    const v = varying.subarray(start, start + batchSize);
+    const p = pivot.length <= 1 ? pivot : pivot.subarray(start, start + batchSize);
+    const probs = T.tidy(() => T.sigmoid(reconstructLogits(model, uploadBatch(p, v))));
+    out.set(await probs.data(), start * IMAGE * IMAGE);
+    probs.dispose();
+  }
+  return out;
+}
+
+/** Metrics of deterministic reconstructions on a sample of a split's part. */
+export async function evaluate(model: Model, options: EvalOptions): Promise<EvalMetrics> {
+  const { pivot, varying } = evalIndices(model, options);
+  const batchSize = options.batchSize ?? 64;
+  const totals = { bce: 0, mse: 0, psnr: 0, ssim: 0 };
+  for (let start = 0; start < varying.length; start += batchSize) {
+    const v = varying.subarray(start, start + batchSize);
+    const p = pivot.length <= 1 ? pivot : pivot.subarray(start, start + batchSize);
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v)));
+    const logits = await logitsTensor.data();
+    logitsTensor.dispose();
+    const targets = renderBatch(v);
+    for (let i = 0; i < v.length; i++) {
+      const l = logits.subarray(i * IMAGE * IMAGE, (i + 1) * IMAGE * IMAGE);
+      const t = targets.subarray(i * IMAGE * IMAGE, (i + 1) * IMAGE * IMAGE);
+      const probs = l.map((x) => 1 / (1 + Math.exp(-x)));
+      totals.bce += bceWithLogitsSum(l, t);
+      totals.mse += mse(probs, t);
+      totals.psnr += Math.min(100, psnr(probs, t));
+      totals.ssim += ssim(probs, t, IMAGE, IMAGE);
+    }
+    options.onProgress?.(Math.min(start + batchSize, varying.length), varying.length);
+  }
+  const n = varying.length;
+  return { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n };
+}
+
+/** The blog's "to-diff": BCE per image between two models' reconstructions of the same images. */
+export function reconstructionDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`to-diff: reconstructions differ in size (${a.length} vs ${b.length})`);
+  const n = a.length / (IMAGE * IMAGE);
+  let total = 0;
+  const eps = 1e-7;
+  for (let i = 0; i < a.length; i++) {
+    const p = Math.min(1 - eps, Math.max(eps, b[i]));
+    total -= a[i] * Math.log(p) + (1 - a[i]) * Math.log(1 - p);
+  }
+  return total / n;
+}
