@@ -65,7 +65,28 @@ export class CpuBackend implements Backend {
 
   run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
     this.dispatches++;
+    const started = this.profile ? performance.now() : 0;
     kernel.cpu(inputs.map((s) => this.array(s)), outputs.map((s) => this.array(s)), params);
+    if (this.profile) {
+      const t = this.profile.get(kernel.name) ?? { ms: 0, count: 0 };
+      t.ms += performance.now() - started;
+      t.count++;
+      this.profile.set(kernel.name, t);
+    }
+  }
+
+  private profile: Map<string, { ms: number; count: number }> | null = null;
+
+  /** Starts timing every kernel (wall-clock milliseconds of its loop). */
+  startProfile(): void {
+    this.profile = new Map();
+  }
+
+  /** Stops profiling; milliseconds and call counts per kernel, largest first. */
+  async stopProfile(): Promise<{ kernel: string; ms: number; count: number }[]> {
+    const p = this.profile ?? new Map();
+    this.profile = null;
+    return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
   }
 
   check(storage: Storage, describe: () => string): void {

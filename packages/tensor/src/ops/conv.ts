@@ -6,7 +6,7 @@
 // convTranspose2d's forward is conv2d's input gradient and vice versa. The input gradient splits
 // the input pixels into s² phases so that each only visits the kernel taps that reach it: for
 // stride 2 that is a quarter of the taps, with no wasted multiply-adds.
-import { bindings, traitsOf, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
+import { bindings, traitsOf, uniformDeclaration, uniformWord, type FloatArray, type Kernel } from '../backend.ts';
 import { describeShape } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
@@ -94,33 +94,7 @@ const forwardKernel: Kernel<ForwardParams> = {
     const { M, N } = forwardSizes(g);
     return gemmWorkgroups(M, N, 1, tiling);
   },
-  cpu: (inputs, [y], { g, bias }) => {
-    const [x, w, b] = inputs;
-    const kk = g.kh * g.kw;
-    for (let n = 0; n < g.n; n++) {
-      for (let co = 0; co < g.co; co++) {
-        for (let oh = 0; oh < g.ho; oh++) {
-          for (let ow = 0; ow < g.wo; ow++) {
-            let acc = bias ? b[co] : 0;
-            for (let ci = 0; ci < g.ci; ci++) {
-              const xBase = (n * g.ci + ci) * g.h * g.w;
-              const wBase = (co * g.ci + ci) * kk;
-              for (let dh = 0; dh < g.kh; dh++) {
-                const ih = oh * g.stride - g.pad + dh;
-                if (ih < 0 || ih >= g.h) continue;
-                for (let dw = 0; dw < g.kw; dw++) {
-                  const iw = ow * g.stride - g.pad + dw;
-                  if (iw < 0 || iw >= g.w) continue;
-                  acc += w[wBase + dh * g.kw + dw] * x[xBase + ih * g.w + iw];
-                }
-              }
-            }
-            y[((n * g.co + co) * g.ho + oh) * g.wo + ow] = acc;
-          }
-        }
-      }
-    }
-  },
+  cpu: (inputs, [y], { g, bias }) => convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g),
   wgsl: ({ g, bias, tiling }) => {
     const kk = g.kh * g.kw;
     const inputs = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
@@ -170,31 +144,7 @@ const inputGradKernel: Kernel<InputGradParams> = {
     const { M, N } = inputGradSizes(g);
     return gemmWorkgroups(M, N, g.stride * g.stride, tiling);
   },
-  cpu: (inputs, [dx], { g, bias }) => {
-    const [dy, w, b] = inputs;
-    const kk = g.kh * g.kw;
-    for (let n = 0; n < g.n; n++) {
-      for (let ci = 0; ci < g.ci; ci++) {
-        for (let ih = 0; ih < g.h; ih++) {
-          for (let iw = 0; iw < g.w; iw++) {
-            let acc = bias ? b[ci] : 0;
-            for (let dh = 0; dh < g.kh; dh++) {
-              const th = ih + g.pad - dh;
-              if (th < 0 || th % g.stride !== 0 || th / g.stride >= g.ho) continue;
-              for (let dw = 0; dw < g.kw; dw++) {
-                const tw = iw + g.pad - dw;
-                if (tw < 0 || tw % g.stride !== 0 || tw / g.stride >= g.wo) continue;
-                for (let co = 0; co < g.co; co++) {
-                  acc += w[(co * g.ci + ci) * kk + dh * g.kw + dw] * dy[((n * g.co + co) * g.ho + th / g.stride) * g.wo + tw / g.stride];
-                }
-              }
-            }
-            dx[((n * g.ci + ci) * g.h + ih) * g.w + iw] = acc;
-          }
-        }
-      }
-    }
-  },
+  cpu: (inputs, [dx], { g, bias }) => convInputGradCpu(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g),
   wgsl: ({ g, bias, tiling }) => {
     const s = g.stride;
     const th = Math.ceil(g.kh / s);
@@ -246,32 +196,10 @@ const weightGradKernel: Kernel<WeightGradParams> = {
     const { M, N } = weightGradSizes(g);
     return gemmWorkgroups(M, N, splits, tiling);
   },
-  cpu: ([x, dy], [dw], { g, splits, splitSize }) => {
-    const kk = g.kh * g.kw;
-    const size = g.co * g.ci * kk;
-    const howo = g.ho * g.wo;
-    for (let split = 0; split < splits; split++) {
-      const begin = split * splitSize;
-      const end = Math.min(g.n * howo, begin + splitSize);
-      for (let co = 0; co < g.co; co++) {
-        for (let ci = 0; ci < g.ci; ci++) {
-          for (let dh = 0; dh < g.kh; dh++) {
-            for (let dwi = 0; dwi < g.kw; dwi++) {
-              let acc = 0;
-              for (let k = begin; k < end; k++) {
-                const n = Math.floor(k / howo);
-                const pix = k % howo;
-                const ih = Math.floor(pix / g.wo) * g.stride - g.pad + dh;
-                const iw = (pix % g.wo) * g.stride - g.pad + dwi;
-                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-                acc += dy[(n * g.co + co) * howo + pix] * x[((n * g.ci + ci) * g.h + ih) * g.w + iw];
-              }
-              dw[split * size + (co * g.ci + ci) * kk + dh * g.kw + dwi] = acc;
-            }
-          }
-        }
-      }
-    }
+  cpu: ([x, dy], [dw], { g }) => {
+    // The whole sum goes into the first partial; the others are zero (the GPU splits for parallelism only).
+    dw.fill(0);
+    convWeightGradCpu(x, dy, dw, g);
   },
   wgsl: ({ g, tiling }) => {
     const kk = g.kh * g.kw;
@@ -298,6 +226,105 @@ const weightGradKernel: Kernel<WeightGradParams> = {
     return { code, workgroups: [0, 0, 0] };
   },
 };
+
+// ---- cpu loops ------------------------------------------------------------------------------------
+// Scalar accumulators (float64) and no division in inner loops; the weight gradient sums over
+// whole output rows.
+
+/** The output columns ow whose input column ow·s − pad + d lies inside [0, width). */
+function validColumns(g: ConvGeometry, d: number, width: number, outWidth: number): [number, number] {
+  const first = Math.max(0, Math.ceil((g.pad - d) / g.stride));
+  const last = Math.min(outWidth - 1, Math.floor((width - 1 + g.pad - d) / g.stride));
+  return [first, last];
+}
+
+function convForwardCpu(x: FloatArray, w: FloatArray, bias: FloatArray | null, y: FloatArray, g: ConvGeometry): void {
+  const { n: batch, ci: cin, h, w: width, co: cout, kh, kw, stride, pad, ho, wo } = g;
+  const kk = kh * kw;
+  for (let n = 0; n < batch; n++) {
+    for (let co = 0; co < cout; co++) {
+      const yBase = (n * cout + co) * ho * wo;
+      for (let oh = 0; oh < ho; oh++) {
+        for (let ow = 0; ow < wo; ow++) {
+          let acc = bias ? bias[co] : 0;
+          for (let ci = 0; ci < cin; ci++) {
+            const xBase = (n * cin + ci) * h * width;
+            const wBase = (co * cin + ci) * kk;
+            for (let dh = 0; dh < kh; dh++) {
+              const ih = oh * stride - pad + dh;
+              if (ih < 0 || ih >= h) continue;
+              for (let dw = 0; dw < kw; dw++) {
+                const iw = ow * stride - pad + dw;
+                if (iw < 0 || iw >= width) continue;
+                acc += w[wBase + dh * kw + dw] * x[xBase + ih * width + iw];
+              }
+            }
+          }
+          y[yBase + oh * wo + ow] = acc;
+        }
+      }
+    }
+  }
+}
+
+function convInputGradCpu(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry): void {
+  const { n: batch, ci: cin, h, w: width, co: cout, kh, kw, stride, pad, ho, wo } = g;
+  const kk = kh * kw;
+  for (let n = 0; n < batch; n++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const xBase = (n * cin + ci) * h * width;
+      for (let ih = 0; ih < h; ih++) {
+        for (let iw = 0; iw < width; iw++) {
+          let acc = bias ? bias[ci] : 0;
+          for (let dh = 0; dh < kh; dh++) {
+            const th = ih + pad - dh;
+            if (th < 0 || th % stride !== 0) continue;
+            const oh = th / stride;
+            if (oh >= ho) continue;
+            for (let dw = 0; dw < kw; dw++) {
+              const tw = iw + pad - dw;
+              if (tw < 0 || tw % stride !== 0) continue;
+              const ow = tw / stride;
+              if (ow >= wo) continue;
+              const wIndex = ci * kk + dh * kw + dw;
+              const gIndex = n * cout * ho * wo + oh * wo + ow;
+              for (let co = 0; co < cout; co++) acc += w[co * cin * kk + wIndex] * dy[gIndex + co * ho * wo];
+            }
+          }
+          dx[xBase + ih * width + iw] = acc;
+        }
+      }
+    }
+  }
+}
+
+function convWeightGradCpu(x: FloatArray, dy: FloatArray, dw: FloatArray, g: ConvGeometry): void {
+  const kk = g.kh * g.kw;
+  const sums = new Float64Array(g.co * g.ci * kk);
+  for (let n = 0; n < g.n; n++) {
+    for (let co = 0; co < g.co; co++) {
+      const gBase = (n * g.co + co) * g.ho * g.wo;
+      for (let ci = 0; ci < g.ci; ci++) {
+        const xBase = (n * g.ci + ci) * g.h * g.w;
+        for (let dh = 0; dh < g.kh; dh++) {
+          for (let dwi = 0; dwi < g.kw; dwi++) {
+            const [first, last] = validColumns(g, dwi, g.w, g.wo);
+            let acc = 0;
+            for (let oh = 0; oh < g.ho; oh++) {
+              const ih = oh * g.stride - g.pad + dh;
+              if (ih < 0 || ih >= g.h) continue;
+              const row = xBase + ih * g.w - g.pad + dwi;
+              const grad = gBase + oh * g.wo;
+              for (let ow = first; ow <= last; ow++) acc += dy[grad + ow] * x[row + ow * g.stride];
+            }
+            sums[(co * g.ci + ci) * kk + dh * g.kw + dwi] += acc;
+          }
+        }
+      }
+    }
+  }
+  dw.set(sums);
+}
 
 // ---- the three primitives, without autodiff -----------------------------------------------------
 
