@@ -228,98 +228,116 @@ const weightGradKernel: Kernel<WeightGradParams> = {
 };
 
 // ---- cpu loops ------------------------------------------------------------------------------------
-// Scalar accumulators (float64) and no division in inner loops; the weight gradient sums over
-// whole output rows.
+// Per image, the receptive fields are gathered into columns (im2col, K = Ci·KH·KW rows by P = Ho·Wo
+// columns) and multiplied with row-wise multiply-adds over contiguous rows, the loop shape the
+// JavaScript JIT runs fastest; accumulation in float64.
 
-/** The output columns ow whose input column ow·s − pad + d lies inside [0, width). */
-function validColumns(g: ConvGeometry, d: number, width: number, outWidth: number): [number, number] {
-  const first = Math.max(0, Math.ceil((g.pad - d) / g.stride));
-  const last = Math.min(outWidth - 1, Math.floor((width - 1 + g.pad - d) / g.stride));
-  return [first, last];
+/** cols[k·P + p] = x[n, ci, oh·s − pad + dh, ow·s − pad + dw] (0 outside), k = (ci, dh, dw), p = (oh, ow). */
+function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: Float64Array): void {
+  const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
+  const P = ho * wo;
+  cols.fill(0);
+  for (let ci = 0; ci < cin; ci++) {
+    const xBase = (n * cin + ci) * h * width;
+    for (let dh = 0; dh < kh; dh++) {
+      for (let dw = 0; dw < kw; dw++) {
+        const row = ((ci * kh + dh) * kw + dw) * P;
+        for (let oh = 0; oh < ho; oh++) {
+          const ih = oh * stride - pad + dh;
+          if (ih < 0 || ih >= h) continue;
+          const src = xBase + ih * width;
+          const dst = row + oh * wo;
+          for (let ow = 0; ow < wo; ow++) {
+            const iw = ow * stride - pad + dw;
+            if (iw >= 0 && iw < width) cols[dst + ow] = x[src + iw];
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx[n, ci, ih, iw] += cols[k·P + p] for every tap that reads that pixel (the adjoint of im2col). */
+function col2imAdd(cols: Float64Array, g: ConvGeometry, plane: Float64Array): void {
+  const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
+  const P = ho * wo;
+  for (let ci = 0; ci < cin; ci++) {
+    const xBase = ci * h * width;
+    for (let dh = 0; dh < kh; dh++) {
+      for (let dw = 0; dw < kw; dw++) {
+        const row = ((ci * kh + dh) * kw + dw) * P;
+        for (let oh = 0; oh < ho; oh++) {
+          const ih = oh * stride - pad + dh;
+          if (ih < 0 || ih >= h) continue;
+          const dst = xBase + ih * width;
+          const src = row + oh * wo;
+          for (let ow = 0; ow < wo; ow++) {
+            const iw = ow * stride - pad + dw;
+            if (iw >= 0 && iw < width) plane[dst + iw] += cols[src + ow];
+          }
+        }
+      }
+    }
+  }
 }
 
 function convForwardCpu(x: FloatArray, w: FloatArray, bias: FloatArray | null, y: FloatArray, g: ConvGeometry): void {
-  const { n: batch, ci: cin, h, w: width, co: cout, kh, kw, stride, pad, ho, wo } = g;
-  const kk = kh * kw;
-  for (let n = 0; n < batch; n++) {
-    for (let co = 0; co < cout; co++) {
-      const yBase = (n * cout + co) * ho * wo;
-      for (let oh = 0; oh < ho; oh++) {
-        for (let ow = 0; ow < wo; ow++) {
-          let acc = bias ? bias[co] : 0;
-          for (let ci = 0; ci < cin; ci++) {
-            const xBase = (n * cin + ci) * h * width;
-            const wBase = (co * cin + ci) * kk;
-            for (let dh = 0; dh < kh; dh++) {
-              const ih = oh * stride - pad + dh;
-              if (ih < 0 || ih >= h) continue;
-              for (let dw = 0; dw < kw; dw++) {
-                const iw = ow * stride - pad + dw;
-                if (iw < 0 || iw >= width) continue;
-                acc += w[wBase + dh * kw + dw] * x[xBase + ih * width + iw];
-              }
-            }
-          }
-          y[yBase + oh * wo + ow] = acc;
-        }
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const cols = new Float64Array(K * P);
+  const row = new Float64Array(P);
+  for (let n = 0; n < g.n; n++) {
+    im2col(x, n, g, cols);
+    for (let co = 0; co < g.co; co++) {
+      row.fill(bias ? bias[co] : 0);
+      for (let k = 0; k < K; k++) {
+        const weight = w[co * K + k];
+        if (weight === 0) continue;
+        const c = k * P;
+        for (let p = 0; p < P; p++) row[p] += weight * cols[c + p];
       }
+      y.set(row, (n * g.co + co) * P);
     }
   }
 }
 
 function convInputGradCpu(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry): void {
-  const { n: batch, ci: cin, h, w: width, co: cout, kh, kw, stride, pad, ho, wo } = g;
-  const kk = kh * kw;
-  for (let n = 0; n < batch; n++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const xBase = (n * cin + ci) * h * width;
-      for (let ih = 0; ih < h; ih++) {
-        for (let iw = 0; iw < width; iw++) {
-          let acc = bias ? bias[ci] : 0;
-          for (let dh = 0; dh < kh; dh++) {
-            const th = ih + pad - dh;
-            if (th < 0 || th % stride !== 0) continue;
-            const oh = th / stride;
-            if (oh >= ho) continue;
-            for (let dw = 0; dw < kw; dw++) {
-              const tw = iw + pad - dw;
-              if (tw < 0 || tw % stride !== 0) continue;
-              const ow = tw / stride;
-              if (ow >= wo) continue;
-              const wIndex = ci * kk + dh * kw + dw;
-              const gIndex = n * cout * ho * wo + oh * wo + ow;
-              for (let co = 0; co < cout; co++) acc += w[co * cin * kk + wIndex] * dy[gIndex + co * ho * wo];
-            }
-          }
-          dx[xBase + ih * width + iw] = acc;
-        }
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const cols = new Float64Array(K * P);
+  const plane = new Float64Array(g.ci * g.h * g.w);
+  for (let n = 0; n < g.n; n++) {
+    // cols = Wᵀ · dY_n, then every column entry is added back to the pixel it was read from.
+    cols.fill(0);
+    for (let co = 0; co < g.co; co++) {
+      const gBase = (n * g.co + co) * P;
+      for (let k = 0; k < K; k++) {
+        const weight = w[co * K + k];
+        if (weight === 0) continue;
+        const c = k * P;
+        for (let p = 0; p < P; p++) cols[c + p] += weight * dy[gBase + p];
       }
     }
+    for (let ci = 0; ci < g.ci; ci++) plane.fill(bias ? bias[ci] : 0, ci * g.h * g.w, (ci + 1) * g.h * g.w);
+    col2imAdd(cols, g, plane);
+    dx.set(plane, n * g.ci * g.h * g.w);
   }
 }
 
 function convWeightGradCpu(x: FloatArray, dy: FloatArray, dw: FloatArray, g: ConvGeometry): void {
-  const kk = g.kh * g.kw;
-  const sums = new Float64Array(g.co * g.ci * kk);
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const cols = new Float64Array(K * P);
+  const sums = new Float64Array(g.co * K);
   for (let n = 0; n < g.n; n++) {
+    im2col(x, n, g, cols);
     for (let co = 0; co < g.co; co++) {
-      const gBase = (n * g.co + co) * g.ho * g.wo;
-      for (let ci = 0; ci < g.ci; ci++) {
-        const xBase = (n * g.ci + ci) * g.h * g.w;
-        for (let dh = 0; dh < g.kh; dh++) {
-          for (let dwi = 0; dwi < g.kw; dwi++) {
-            const [first, last] = validColumns(g, dwi, g.w, g.wo);
-            let acc = 0;
-            for (let oh = 0; oh < g.ho; oh++) {
-              const ih = oh * g.stride - g.pad + dh;
-              if (ih < 0 || ih >= g.h) continue;
-              const row = xBase + ih * g.w - g.pad + dwi;
-              const grad = gBase + oh * g.wo;
-              for (let ow = first; ow <= last; ow++) acc += dy[grad + ow] * x[row + ow * g.stride];
-            }
-            sums[(co * g.ci + ci) * kk + dh * g.kw + dwi] += acc;
-          }
-        }
+      const gBase = (n * g.co + co) * P;
+      for (let k = 0; k < K; k++) {
+        const c = k * P;
+        let acc = 0;
+        for (let p = 0; p < P; p++) acc += dy[gBase + p] * cols[c + p];
+        sums[co * K + k] += acc;
       }
     }
   }
