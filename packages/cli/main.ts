@@ -1,0 +1,7 @@
+// Entry point of `bun run cli <command>` (= bun packages/cli/main.ts): see src/cli.ts and docs/cli.md.
+import { runCli } from './src/cli.ts';
+
+const code = await runCli(process.argv.slice(2));
+// `serve` keeps running (its exit code comes when it stops); everything else exits now, even if
+// the GPU device would keep the event loop alive.
+process.exit(code);

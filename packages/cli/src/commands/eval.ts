@@ -1,0 +1,39 @@
+// `cli eval runs/A [runs/B] [--json] [--count N]`: metrics as a table or JSON; with two runs, the
+// to-diff of their reconstructions as well.
+import { flagHelp, int, parseArgs, toggle, UsageError, choice } from '../args.ts';
+import { BACKEND_CHOICES, initBackend } from '../backend.ts';
+import { evaluateRuns, formatReport } from '../evaluate.ts';
+
+export const EVAL_FLAGS = {
+  count: int("images evaluated on each of test and train (default: the run's --eval-count)", { min: 1, max: 737_280 }),
+  json: toggle('print JSON instead of a table (keys: docs/cli.md)'),
+  backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
+  help: toggle('show this help'),
+};
+
+export function evalHelp(): string {
+  return `usage: bun run cli eval RUN [RUN2] [flags]
+
+Evaluates each run's checkpoint on a seeded sample of its split's test part and train part
+(BCE per image, MSE, PSNR, SSIM) and writes its metrics.json. With two runs, also prints the
+to-diff: BCE per image between their reconstructions of the same test images (RUN's split).
+
+flags:
+${flagHelp(EVAL_FLAGS)}`;
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, EVAL_FLAGS);
+  if (flags.help) {
+    console.log(evalHelp());
+    return 0;
+  }
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError(`eval takes one or two run directories, got ${positionals.length}`);
+  const backend = await initBackend(flags.backend);
+  const note = flags.json ? () => {} : (text: string) => console.error(text);
+  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
+  note(`backend: ${backend.description}`);
+  const report = await evaluateRuns(positionals, flags.count, note);
+  console.log(flags.json ? JSON.stringify({ backend: backend.description, ...report }, null, 2) : formatReport(report));
+  return 0;
+}

@@ -1,0 +1,49 @@
+// `cli render runs/NAME`: PNG figures and a GIF into runs/NAME/figures/.
+import { choice, flagHelp, int, number, parseArgs, toggle, UsageError } from '../args.ts';
+import { BACKEND_CHOICES, initBackend } from '../backend.ts';
+import { RENDER_DEFAULTS, renderRun } from '../render.ts';
+
+export const RENDER_FLAGS = {
+  count: int(`images per row of the grids (default ${RENDER_DEFAULTS.count})`, { min: 2, max: 64 }),
+  index: int('dSprites index of the traversed image (default: the first test image)', { min: 0, max: 737_279 }),
+  steps: int(`values per traversed component (default ${RENDER_DEFAULTS.steps})`, { min: 2, max: 64 }),
+  range: number(`sweep each component within ±X of its value (default ${RENDER_DEFAULTS.range})`, { positive: true }),
+  scale: int(`pixels per image pixel (default ${RENDER_DEFAULTS.scale})`, { min: 1, max: 8 }),
+  backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
+  help: toggle('show this help'),
+};
+
+export function renderHelp(): string {
+  return `usage: bun run cli render RUN [flags]
+
+Writes into RUN/figures/: reconstructions-test.png, reconstructions-train.png (rows: pivot,
+reconstruction, ground truth), traversal.png (a row per latent component: pivot, the sweep,
+the reconstruction), traversal.gif, and for MAGANet recombination.png and identity.png
+(x above D(0, x)); figures.json lists them with the identity's largest pixel error.
+
+flags:
+${flagHelp(RENDER_FLAGS)}`;
+}
+
+export async function renderCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, RENDER_FLAGS);
+  if (flags.help) {
+    console.log(renderHelp());
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`render takes one run directory, got ${positionals.length}`);
+  const backend = await initBackend(flags.backend);
+  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
+  console.log(`backend: ${backend.description}`);
+  const result = await renderRun(positionals[0], {
+    count: flags.count ?? RENDER_DEFAULTS.count,
+    index: flags.index,
+    steps: flags.steps ?? RENDER_DEFAULTS.steps,
+    range: flags.range ?? RENDER_DEFAULTS.range,
+    scale: flags.scale ?? RENDER_DEFAULTS.scale,
+  });
+  console.log(`figures of step ${result.step} in ${result.dir}: ${result.files.join(', ')}`);
+  if (result.identityMaxError !== null) console.log(`identity: max |D(0, x) - x| = ${result.identityMaxError.toExponential(2)}`);
+  for (const note of result.skipped) console.log(`skipped ${note}`);
+  return 0;
+}

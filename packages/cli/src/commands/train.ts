@@ -1,0 +1,131 @@
+// `cli train`: flags → a new run (or --resume an old one) → the training loop. With no flags it
+// trains the quick MAGANet on dSprites to-range into runs/.
+import * as path from 'node:path';
+import { MODEL_KINDS, SPLITS, type SplitName } from '@maga/model';
+import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
+import { BACKEND_CHOICES } from '../backend.ts';
+import { planRun, type RunChoices } from '../plan.ts';
+import { PRESET_NAMES, PRESETS } from '../presets.ts';
+import { createReporter } from '../progress.ts';
+import { defaultRunName } from '../rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train.ts';
+
+const hidden = {
+  help: 'hidden channels of the Glow coupling networks, or half of each level\'s channels (maganet)',
+  placeholder: 'N|half',
+  parse(raw: string, name: string): number | 'half' {
+    if (raw === 'half') return 'half';
+    return int('', { min: 1, max: 4096 }).parse(raw, name);
+  },
+};
+
+export const TRAIN_FLAGS = {
+  model: choice(MODEL_KINDS, 'model to train'),
+  split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range)'),
+  preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
+  steps: int('optimisation steps in total', { min: 1 }),
+  batch: int('images per batch', { min: 1, max: 4096 }),
+  lr: number('Adam learning rate', { positive: true }),
+  clip: number('clip the global gradient norm to this (0 = off)', { min: 0 }),
+  'beta-kl': number('weight of the KL term (maganet)', { min: 0 }),
+  'beta-latent': number('weight of the latent reconstruction term (maganet)', { min: 0 }),
+  beta: number('weight of the KL term (vae)', { min: 0 }),
+  pairing: choice(['fixed', 'random'] as const, "pivots: the blog's fixed pivot or random images (maganet)"),
+  hidden,
+  'latent-dim': int('latent dimension', { min: 1, max: 1024 }),
+  seed: int('seed of initialisation, data order and noise', { min: 0, max: 2 ** 31 - 1 }),
+  limit: int('train on a fixed subset of this many images', { min: 1 }),
+  backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
+  out: text('run directory (default runs/<model>-<split>-<timestamp>)', 'DIR'),
+  'checkpoint-every': int('save a checkpoint every N steps', { min: 1 }),
+  'log-every': int('read and log the loss every N steps', { min: 1 }),
+  'eval-count': int('images evaluated on each of test and train at the end', { min: 1, max: 737_280 }),
+  resume: text('continue the run in DIR from its last checkpoint', 'DIR'),
+  quiet: toggle('print only the final summary'),
+  help: toggle('show this help'),
+};
+
+/** Flags that may accompany --resume: everything else is fixed by the run's config.json. */
+const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'backend', 'quiet', 'help']);
+
+export function trainHelp(): string {
+  const presets = Object.entries(PRESETS)
+    .map(([name, p]) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} images` : ''}`)
+    .join('\n');
+  return `usage: bun run cli train [flags]
+
+Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
+With no flags: the quick MAGANet on dSprites to-range, into runs/.
+
+flags:
+${flagHelp(TRAIN_FLAGS)}
+
+presets:
+${presets}
+
+Ctrl-C saves a checkpoint and stops; continue with --resume DIR (optionally with a larger --steps).`;
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, TRAIN_FLAGS);
+  if (flags.help) {
+    console.log(trainHelp());
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
+  const reporter = createReporter({ quiet: flags.quiet });
+  const overrides = {
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags['log-every'] !== undefined ? { logEvery: flags['log-every'] } : {}),
+    ...(flags['checkpoint-every'] !== undefined ? { checkpointEvery: flags['checkpoint-every'] } : {}),
+    ...(flags['eval-count'] !== undefined ? { evalCount: flags['eval-count'] } : {}),
+  };
+
+  let dir: string;
+  if (flags.resume !== undefined) {
+    const fixed = Object.keys(flags).filter((name) => !RESUMABLE.has(name));
+    if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`);
+    dir = flags.resume;
+  } else {
+    const choices: RunChoices = {
+      preset: flags.preset,
+      model: flags.model,
+      split: flags.split,
+      steps: flags.steps,
+      batch: flags.batch,
+      lr: flags.lr,
+      clipNorm: flags.clip,
+      betaKl: flags['beta-kl'],
+      betaLatent: flags['beta-latent'],
+      beta: flags.beta,
+      pairing: flags.pairing,
+      hidden: flags.hidden,
+      latentDim: flags['latent-dim'],
+      seed: flags.seed,
+      limit: flags.limit,
+      checkpointEvery: flags['checkpoint-every'],
+      logEvery: flags['log-every'],
+      evalCount: flags['eval-count'],
+    };
+    const config = planRun(choices);
+    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, config.data.split));
+    createRunDir(dir, config);
+  }
+
+  // Ctrl-C (or a polite kill) stops at the next step and saves; a second one quits at once.
+  const stop: StopSignal = { requested: false };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.requested) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stop.requested = true;
+    reporter.note(`${signal}: stopping after this step and saving a checkpoint (again to quit without saving)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await train(dir, { backend: flags.backend, reporter, stop, overrides: flags.resume !== undefined ? overrides : undefined });
+    return result.status === 'stopped' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

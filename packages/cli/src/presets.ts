@@ -1,0 +1,76 @@
+// Training presets: named starting points for `cli train`, kept in one small table so their
+// numbers are easy to find, compare and tune. Explicit flags override any value here.
+// docs/cli.md lists them; change both together.
+import type { MaganetConfig, ModelKind, VaeConfig } from '@maga/model';
+
+export interface Preset {
+  description: string;
+  /** Model trained when --model is not given. */
+  model: ModelKind;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  /** Global gradient-norm clip (0 = none). */
+  clipNorm: number;
+  /** Train on only this many images of the split's train part (a fixed subset), or all of it. */
+  limit: number | null;
+  logEvery: number;
+  checkpointEvery: number;
+  /** Images evaluated on each of the test and train parts after training. */
+  evalCount: number;
+  /** Changes to each model's default architecture (packages/model MAGANET_DEFAULTS / VAE_DEFAULTS). */
+  maganet: { encoder?: Partial<MaganetConfig['encoder']>; glow?: Partial<MaganetConfig['glow']>; pairing?: MaganetConfig['pairing'] };
+  vae: Partial<Pick<VaeConfig, 'widths'>>;
+}
+
+export const PRESETS = {
+  // For tests and smoke checks: seconds, not a useful model.
+  tiny: {
+    description: 'a few steps of a small model on a 256-image subset (tests, smoke checks)',
+    model: 'maganet',
+    steps: 4,
+    batchSize: 8,
+    lr: 1e-3,
+    clipNorm: 1,
+    limit: 256,
+    logEvery: 1,
+    checkpointEvery: 2,
+    evalCount: 16,
+    maganet: { encoder: { width: 8, hidden: 32 }, glow: { levels: 2, steps: 1, hidden: 8 } },
+    vae: { widths: [8, 8, 16, 16] },
+  },
+  // The README's main job: the blog's architecture, sized to finish in minutes on a laptop CPU
+  // (lavapipe). Provisional numbers, to be tuned after measuring.
+  quick: {
+    description: "the blog's MAGANet, 400 steps of batch 32 (minutes on a CPU with lavapipe)",
+    model: 'maganet',
+    steps: 400,
+    batchSize: 32,
+    lr: 5e-4,
+    clipNorm: 1,
+    limit: null,
+    logEvery: 10,
+    checkpointEvery: 100,
+    evalCount: 256,
+    maganet: { pairing: 'fixed' },
+    vae: {},
+  },
+  // The blog's settings at full length: meant for a real GPU (hours on lavapipe per thousand steps).
+  paper: {
+    description: "the blog's settings: batch 64, full architecture, 100,000 steps (a real GPU)",
+    model: 'maganet',
+    steps: 100_000,
+    batchSize: 64,
+    lr: 1e-4,
+    clipNorm: 1,
+    limit: null,
+    logEvery: 100,
+    checkpointEvery: 1000,
+    evalCount: 2048,
+    maganet: { pairing: 'fixed' },
+    vae: {},
+  },
+} satisfies Record<string, Preset>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

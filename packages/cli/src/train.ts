@@ -1,0 +1,212 @@
+// The training loop behind `cli train`: creates or resumes a run directory, trains with periodic
+// atomic checkpoints, stops cleanly on request (Ctrl-C), then evaluates. A resumed run continues
+// with exactly the batches and noise it would have drawn had it never stopped: the sampler's
+// (epoch, position) and the noise generator's counter are part of every checkpoint.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createModel, encodeModule, encodeOptimizer, evaluate, loadModule, loadOptimizer, Maganet, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
+import * as T from '@maga/tensor';
+import { initBackend, type BackendInfo } from './backend.ts';
+import { openCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { formatDuration, formatTerms, type Reporter } from './progress.ts';
+import { appendLog, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
+
+/** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
+export interface StopSignal {
+  requested: boolean;
+}
+
+export interface TrainOptions {
+  backend?: T.BackendChoice;
+  reporter: Reporter;
+  stop?: StopSignal;
+  /** Changes allowed when resuming: a new total of steps, logging and checkpoint intervals. */
+  overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount'>>;
+}
+
+export interface TrainResult {
+  dir: string;
+  status: 'done' | 'stopped';
+  step: number;
+  seconds: number;
+  imagesPerSecond: number | null;
+  metrics: RunMetrics | null;
+}
+
+/** The noise stream's seed: same seed as the model's initialisation, but another key word. */
+const noiseSeed = (seed: number) => seed + 2 ** 32;
+
+/** Creates a new run directory holding its config.json; refuses one that already exists. */
+export function createRunDir(dir: string, config: RunConfig): void {
+  fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  try {
+    fs.mkdirSync(dir); // not recursive: fails if it exists, even if another process just made it
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunError(`${dir} already exists: resume it with --resume ${dir}, or choose another --out`);
+    throw e;
+  }
+  writeRunConfig(dir, config);
+}
+
+/** Trains the run in `dir` (new or resumed) to its number of steps, then evaluates it. */
+export async function train(dir: string, options: TrainOptions): Promise<TrainResult> {
+  const { reporter } = options;
+  const stop = options.stop ?? { requested: false };
+  if (!fs.existsSync(filePath(dir, 'config'))) throw new RunError(`${dir} is not a run directory (it has no config.json): nothing to resume`);
+  let config = readRunConfig(dir);
+  const checkpoint = openCheckpoint(dir);
+  if (options.overrides && Object.keys(options.overrides).length > 0) {
+    config = { ...config, training: { ...config.training, ...options.overrides } };
+  }
+  const { training } = config;
+  const startStep = checkpoint?.state.step ?? 0;
+  if (checkpoint && startStep >= training.steps) {
+    throw new RunError(`${dir} has already trained ${startStep} of ${training.steps} steps: pass --steps N (more than ${startStep}) to train further`);
+  }
+  const backend = await initBackend(options.backend);
+  reportBackend(reporter, backend);
+  config.status = 'training';
+  delete config.error;
+  if (!checkpoint) config.backend = backend.description;
+  writeRunConfig(dir, config);
+  reporter.note(`${checkpoint ? `resuming ${dir} at step ${startStep}` : `training ${dir}`}: ${config.model.model} on dsprites ${config.data.split}, ${training.steps} steps of ${training.batchSize}`);
+
+  try {
+    return await trainLoop(dir, config, checkpoint, backend, reporter, stop);
+  } catch (e) {
+    setRunStatus(dir, 'error', (e as Error).message);
+    throw e;
+  }
+}
+
+function reportBackend(reporter: Reporter, backend: BackendInfo): void {
+  if (backend.fallback) reporter.note(`maga: ${backend.fallback}`);
+  reporter.note(`backend: ${backend.description}`);
+}
+
+async function trainLoop(
+  dir: string,
+  config: RunConfig,
+  checkpoint: ReturnType<typeof openCheckpoint>,
+  backend: BackendInfo,
+  reporter: Reporter,
+  stop: StopSignal,
+): Promise<TrainResult> {
+  const { training, data } = config;
+  const model = await createModel(config.model, config.seed);
+  const sampler = new Sampler({ split: data.split, part: 'train', batchSize: training.batchSize, pivots: data.pairing, seed: config.seed, limit: data.limit ?? undefined });
+  const noise = new T.Rng(noiseSeed(config.seed));
+  const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
+  let step = 0;
+  let trainingSeconds = 0;
+  if (checkpoint) {
+    loadModule(model, checkpoint.model);
+    loadOptimizer(optimizer, checkpoint.optimizer);
+    sampler.restore(checkpoint.state.sampler);
+    noise.restore(checkpoint.state.noise);
+    step = checkpoint.state.step;
+    trainingSeconds = checkpoint.state.trainingSeconds;
+    truncateLog(dir, step);
+  } else {
+    // A session that died before its first checkpoint may have logged steps: they start again.
+    truncateLog(dir, 0);
+  }
+  if (!checkpoint && model instanceof Maganet) {
+    // ActNorm starts from the statistics of the first training batch (the one step 1 will use).
+    const start = sampler.state();
+    const first = sampler.next();
+    T.tidy(() => model.initialize(uploadBatch(first.pivot, first.varying).varying));
+    sampler.restore(start);
+  }
+
+  const save = async (status: RunState['status']) => {
+    const began = performance.now();
+    const state: RunState = { step, sampler: sampler.state(), noise: noise.state(), status, savedAt: new Date().toISOString(), trainingSeconds };
+    saveCheckpoint(dir, { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state });
+    return (performance.now() - began) / 1000;
+  };
+
+  const sessionStart = performance.now();
+  let intervalStart = performance.now();
+  let intervalStep = step;
+  let pausedSeconds = 0;
+  let last: LogLine | null = null;
+  let rate: number | null = null; // images per second over the last logging interval
+  const eta = () => (rate ? ((training.steps - step) * training.batchSize) / rate : null);
+
+  // The device may run behind the host: at most one recorded step waits behind the running one,
+  // so the host keeps the device busy, the progress shown is the device's, and Ctrl-C stops
+  // within a step or two instead of after every step already queued.
+  const inFlight: Promise<void>[] = [];
+  while (step < training.steps && !stop.requested) {
+    const batch = sampler.next();
+    const terms = T.tidy(() => trainStep(model, uploadBatch(batch.pivot, batch.varying), optimizer, noise));
+    step++;
+    inFlight.push(T.backend().sync());
+    if (inFlight.length > 1) await inFlight.shift();
+    // A stop logs its last step too, so the log ends where the checkpoint does.
+    if (step % training.logEvery === 0 || step === training.steps || stop.requested) {
+      const values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
+      const now = performance.now();
+      const seconds = (now - intervalStart) / 1000 - pausedSeconds;
+      rate = ((step - intervalStep) * training.batchSize) / Math.max(seconds, 1e-9);
+      trainingSeconds += (now - intervalStart) / 1000;
+      intervalStart = now;
+      intervalStep = step;
+      pausedSeconds = 0;
+      last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: training.lr } as LogLine;
+      appendLog(dir, last);
+      reporter.log({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
+    } else {
+      reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
+    }
+    for (const t of Object.values(terms)) t.dispose();
+    if (step % training.checkpointEvery === 0 && step < training.steps) {
+      pausedSeconds += await save('training');
+      reporter.note(`checkpoint: step ${step}`);
+    }
+    // Let signal handlers (Ctrl-C) run: without a turn of the event loop they never would.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  trainingSeconds += (performance.now() - intervalStart) / 1000;
+  const sessionSeconds = (performance.now() - sessionStart) / 1000;
+  const status = stop.requested && step < training.steps ? 'stopped' : 'done';
+  await save(status);
+  setRunStatus(dir, status);
+  const imagesPerSecond = rate;
+  const summary = [
+    `${status === 'stopped' ? 'stopped' : 'finished'} at step ${step}/${training.steps} in ${formatDuration(sessionSeconds)} (${backend.description})`,
+    ...(last ? [`last log: ${formatTerms(last)}${imagesPerSecond ? `, ${imagesPerSecond.toFixed(1)} images/s` : ''}`] : []),
+    `run directory: ${dir}`,
+  ];
+  let metrics: RunMetrics | null = null;
+  if (status === 'done') {
+    reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
+    metrics = await evaluateRun(model, config, step, training.evalCount);
+    writeMetrics(dir, metrics);
+    summary.push(`test:  ${formatMetrics(metrics.test)}`, `train: ${formatMetrics(metrics.train)}`);
+  } else {
+    summary.push(`resume with: bun run cli train --resume ${dir}`);
+  }
+  optimizer.dispose();
+  model.dispose();
+  reporter.finish(summary);
+  return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
+}
+
+/** Metrics on a seeded sample of the split's test part and of its train part. */
+export async function evaluateRun(model: Parameters<typeof evaluate>[0], config: RunConfig, step: number, count: number): Promise<RunMetrics> {
+  const test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
+  const train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
+  return { step, evaluatedAt: new Date().toISOString(), count, test, train };
+}
+
+export function formatMetrics(m: EvalMetrics): string {
+  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}  (${m.images} images)`;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+function roundAll(values: Record<string, number>): Record<string, number> {
+  // Six significant digits: enough for curves, and the log stays readable.
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toPrecision(6))]));
+}
