@@ -51,7 +51,8 @@ export function number(help: string, range: { min?: number; positive?: boolean }
 
 export function choice<C extends string>(choices: readonly C[], help: string): Flag<C> {
   return {
-    help: `${help} (${choices.join(' | ')})`,
+    // The placeholder lists the choices; the help text does not repeat them.
+    help,
     placeholder: choices.join('|'),
     parse(raw, name) {
       if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${name}: ${describe(raw)} is not one of: ${choices.join(', ')}`);
@@ -118,5 +119,6 @@ export function parseArgs<S extends Flags>(argv: readonly string[], flags: S): {
 export function flagHelp(flags: Flags): string {
   const rows = Object.entries(flags).map(([name, flag]) => [`--${name}${flag.placeholder ? ` ${flag.placeholder}` : ''}`, flag.help]);
   const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)) + 2);
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`).join('\n');
+  // A flag too long for the column gets its description on the next line.
+  return rows.map(([left, right]) => (left.length < width ? `  ${left.padEnd(width)}${right}` : `  ${left}\n  ${''.padEnd(width)}${right}`)).join('\n');
 }
