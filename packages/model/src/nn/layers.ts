@@ -41,12 +41,27 @@ export interface ConvLayerOptions extends LayerOptions {
   padding?: number;
 }
 
-export class Conv2d extends Module {
+/** What Conv2d and ConvTranspose2d share: a 4-D weight, an optional bias, stride and padding. */
+abstract class ConvLayer extends Module {
   readonly weight: T.Tensor;
   readonly bias: T.Tensor | null;
   readonly stride: number;
   readonly padding: number;
 
+  constructor(weightShape: number[], biasSize: number, fanIn: number, rng: T.Rng, options: ConvLayerOptions) {
+    super();
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? 0;
+    const init = (shape: number[]) => (options.zeroInit ? T.zeros(shape) : uniformInit(rng, shape, fanIn));
+    this.weight = this.parameter('weight', init(weightShape));
+    this.bias = options.bias === false ? null : this.parameter('bias', init([biasSize]));
+  }
+
+  abstract forward(x: T.Tensor): T.Tensor;
+}
+
+/** y = W ⋆ x + b with W [Co, Ci, K, K]. */
+export class Conv2d extends ConvLayer {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
@@ -54,13 +69,7 @@ export class Conv2d extends Module {
     rng: T.Rng,
     options: ConvLayerOptions = {},
   ) {
-    super();
-    this.stride = options.stride ?? 1;
-    this.padding = options.padding ?? 0;
-    const fanIn = inChannels * kernel * kernel;
-    const init = (shape: number[]) => (options.zeroInit ? T.zeros(shape) : uniformInit(rng, shape, fanIn));
-    this.weight = this.parameter('weight', init([outChannels, inChannels, kernel, kernel]));
-    this.bias = options.bias === false ? null : this.parameter('bias', init([outChannels]));
+    super([outChannels, inChannels, kernel, kernel], outChannels, inChannels * kernel * kernel, rng, options);
   }
 
   forward(x: T.Tensor): T.Tensor {
@@ -68,12 +77,8 @@ export class Conv2d extends Module {
   }
 }
 
-export class ConvTranspose2d extends Module {
-  readonly weight: T.Tensor;
-  readonly bias: T.Tensor | null;
-  readonly stride: number;
-  readonly padding: number;
-
+/** The transposed convolution, W [Ci, Co, K, K]. */
+export class ConvTranspose2d extends ConvLayer {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
@@ -81,14 +86,8 @@ export class ConvTranspose2d extends Module {
     rng: T.Rng,
     options: ConvLayerOptions = {},
   ) {
-    super();
-    this.stride = options.stride ?? 1;
-    this.padding = options.padding ?? 0;
     // PyTorch computes a transposed convolution's fan-in from weight dimension 1 (output channels).
-    const fanIn = outChannels * kernel * kernel;
-    const init = (shape: number[]) => (options.zeroInit ? T.zeros(shape) : uniformInit(rng, shape, fanIn));
-    this.weight = this.parameter('weight', init([inChannels, outChannels, kernel, kernel]));
-    this.bias = options.bias === false ? null : this.parameter('bias', init([outChannels]));
+    super([inChannels, outChannels, kernel, kernel], outChannels, outChannels * kernel * kernel, rng, options);
   }
 
   forward(x: T.Tensor): T.Tensor {
