@@ -141,16 +141,9 @@ export async function groupLaws(model: Maganet, pivot: number, z1: Float32Array,
   const [input, identity, sequential, combined, roundTrip] = await Promise.all(
     T.noGrad(() =>
       T.tidy(() => {
-        const x = images([pivot]);
         const code = (values: ArrayLike<number>) => T.tensor(values, [1, d]);
-        const once = model.decode(code(z1), x);
-        return [
-          x,
-          model.decode(T.zeros([1, d]), x),
-          model.decode(code(z2), once),
-          model.decode(code(z1.map((v, i) => v + z2[i])), x),
-          model.decode(code(z1.map((v) => -v)), once),
-        ];
+        const laws = model.groupLaws(images([pivot]), code(z1), code(z2));
+        return [laws.input, laws.identity, laws.sequential, laws.combined, laws.roundTrip];
       }),
     ).map(read),
   );

@@ -8,9 +8,14 @@ import type { GroupAction } from './actions.ts';
 import type { Glow } from './flow/glow.ts';
 import { Module } from './nn/module.ts';
 
-/** ℓ(x) = logit(ε + (1 − 2ε)·x): pixels in [0, 1] to the whole real line, invertibly. */
+/**
+ * ℓ(x) = logit(ε + (1 − 2ε)·x): pixels in [0, 1] to the whole real line, invertibly. The squashed
+ * pixel is kept inside float32's open unit interval, so pixels that ℓ⁻¹ rounded to its ends
+ * (σ(y) is exactly 1 in float32 for y ≳ 17) map to large finite logits, not infinities; training
+ * pixels in [0, 1] are never clamped.
+ */
 export function pixelsToLogits(x: T.Tensor, epsilon: number): T.Tensor {
-  const p = x.mul(1 - 2 * epsilon).add(epsilon);
+  const p = x.mul(1 - 2 * epsilon).add(epsilon).clamp(1e-7, 1 - 6e-8);
   return p.log().sub(T.sub(1, p).log());
 }
 
@@ -38,7 +43,16 @@ export class FlowDecoder extends Module {
 
   /** f⁻¹(ρ(g)·f(ℓ(x))), read as Bernoulli logits (the training target's likelihood). */
   logits(g: T.Tensor, pivot: T.Tensor): T.Tensor {
-    return this.flow.inverse(this.action.act(g, this.flowLatent(pivot)));
+    return this.actOnLogits(g, pixelsToLogits(pivot, this.epsilon));
+  }
+
+  /**
+   * The action on images in ℓ-space, y ↦ f⁻¹(ρ(g)·f(y)). It is the same action as on pixels
+   * (conjugated by the bijection ℓ), and the one to chain: σ saturates in float32, so a pixel
+   * round trip between two actions would lose large logits.
+   */
+  actOnLogits(g: T.Tensor, logits: T.Tensor): T.Tensor {
+    return this.flow.inverse(this.action.act(g, this.flow.forward(logits).y));
   }
 
   /** D(g, x) in pixel space. */

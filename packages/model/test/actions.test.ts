@@ -93,3 +93,23 @@ describeEachBackend('the flow decoder is a group action', () => {
     decoder.dispose();
   });
 });
+
+describeEachBackend('MAGANet group laws with saturated logits', () => {
+  test('hold when D produces logits far beyond float32 σ saturation (|logit| > 30)', async () => {
+    const { Maganet, MAGANET_DEFAULTS, dsprites } = await import('../index.ts');
+    const model = await Maganet.create({ ...MAGANET_DEFAULTS, encoder: { width: 8, hidden: 16 }, glow: { levels: 2, steps: 1, coupling: 'additive', hidden: 'half' } }, new T.Rng(4));
+    const pivot = T.tensor(dsprites.render(dsprites.FIXED_PIVOT.index), [1, 1, 64, 64]);
+    model.initialize(T.tensor(dsprites.renderBatch([0, 1000, 2000, 3000]), [4, 1, 64, 64]));
+    // A large M moves the flow latent far: decoded logits reach values where σ(y) == 1 in float32.
+    const m = model.decoder.action.parameters().get('M.weight')!;
+    T.assign(m, randomValues(m.size, 12, -8, 8));
+    const [z1, z2] = [T.tensor(randomValues(10, 13, -2, 2), [1, 10]), T.tensor(randomValues(10, 14, -2, 2), [1, 10])];
+    const logits = await T.noGrad(() => model.decodeLogits(z1, pivot)).data();
+    expect(Math.max(...logits.map(Math.abs))).toBeGreaterThan(30);
+    const laws = T.noGrad(() => model.groupLaws(pivot, z1, z2));
+    expect(await maxDifference(laws.identity, laws.input)).toBeLessThan(1e-5);
+    expect(await maxDifference(laws.sequential, laws.combined)).toBeLessThan(1e-3);
+    expect(await maxDifference(laws.roundTrip, laws.input)).toBeLessThan(1e-3);
+    model.dispose();
+  });
+});

@@ -4,7 +4,7 @@
 //   BCE(D(z, x_p), x_v) + β_KL·KL(q(z) ‖ N(0, I)) + β_latent·‖E(x_p, D(z, x_p)) − z‖₁   (per image).
 import * as T from '@maga/tensor';
 import { TranslationAction } from '../actions.ts';
-import { FlowDecoder } from '../decoder.ts';
+import { FlowDecoder, logitsToPixels } from '../decoder.ts';
 import { Glow, type CouplingKind } from '../flow/glow.ts';
 import { Module } from '../nn/module.ts';
 import { ConvEncoder, type Gaussian } from './encoder.ts';
@@ -88,6 +88,25 @@ export class Maganet extends Module {
   /** D(z, pivot) in pixels (exactly the pivot for z = 0). */
   decode(z: T.Tensor, pivot: T.Tensor): T.Tensor {
     return this.decoder.decode(z, pivot);
+  }
+
+  /**
+   * The group laws of D on a pivot, as pixel images to compare: D(0, x) with x (identity),
+   * D(z₂, D(z₁, x)) with D(z₁ + z₂, x) (composition), D(−z₁, D(z₁, x)) with x (inverse). Chained
+   * actions are composed in ℓ-space (see FlowDecoder.actOnLogits), where the group acts exactly.
+   */
+  groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): { input: T.Tensor; identity: T.Tensor; sequential: T.Tensor; combined: T.Tensor; roundTrip: T.Tensor } {
+    const { decoder } = this;
+    const action = decoder.action;
+    const pixels = (logits: T.Tensor) => logitsToPixels(logits, this.config.epsilon);
+    const once = decoder.logits(z1, pivot);
+    return {
+      input: pivot,
+      identity: decoder.decode(action.identity(z1.shape[0]), pivot),
+      sequential: pixels(decoder.actOnLogits(z2, once)),
+      combined: decoder.decode(action.compose(z2, z1), pivot),
+      roundTrip: pixels(decoder.actOnLogits(action.inverse(z1), once)),
+    };
   }
 
   /** Deterministic reconstruction of the varying images from the pivot (z = μ), as logits. */

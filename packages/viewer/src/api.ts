@@ -1,0 +1,151 @@
+// A typed client for the HTTP API of `bun run cli serve` (docs/api.md). One instance is made at the
+// app's root and handed down through context; every method throws ApiError with the server's
+// message on a 4xx/5xx.
+import type { Factors, FactorGrid } from './lib/factors.ts';
+import type { ApiImage } from './lib/images.ts';
+import type { LogLine } from './lib/curves.ts';
+
+export type ModelKind = 'maganet' | 'vae' | (string & {});
+export type RunStatus = 'training' | 'done' | 'stopped' | 'error';
+
+export interface RunSummary {
+  id: string;
+  model: ModelKind;
+  dataset: string;
+  split: string;
+  step: number;
+  steps: number;
+  status: RunStatus;
+  metrics: Record<string, unknown> | null;
+  updatedAt: string;
+  error?: string;
+}
+
+export interface RunDetail {
+  summary: RunSummary;
+  config: Record<string, unknown>;
+  metrics: Record<string, unknown> | null;
+  log: LogLine[];
+}
+
+export interface Health {
+  ok: boolean;
+  backend: string;
+  device: string;
+  version: string;
+}
+
+export interface DatasetInfo {
+  count: number;
+  factors: FactorGrid;
+  splits: Record<string, string>;
+  fixedPivot: number;
+}
+
+export interface DatasetImage {
+  index: number;
+  factors: Factors;
+  image: ApiImage;
+}
+
+export interface Traverse {
+  z: number[];
+  values: number[][];
+  images: ApiImage[][];
+}
+
+export interface GroupLaws {
+  identity: { input: ApiImage; output: ApiImage; maxError: number };
+  composition: { sequential: ApiImage; combined: ApiImage; maxError: number };
+  inverse: { roundTrip: ApiImage; maxError: number };
+}
+
+export interface Embedding {
+  points: [number, number, number][];
+  indices: number[];
+  part: ('train' | 'test')[];
+  factors: Factors[];
+}
+
+export interface EmbeddingOptions {
+  split?: string;
+  count?: number;
+  nNeighbors?: number;
+  seed?: number;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+async function errorOf(response: Response, what: string): Promise<ApiError> {
+  let message = `${what}: ${response.status} ${response.statusText}`;
+  try {
+    const body = (await response.json()) as { error?: unknown };
+    if (typeof body?.error === 'string') message = `${what}: ${body.error}`;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new ApiError(message, response.status);
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** A client for the API at `base` (same origin by default). */
+export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(input, init)) {
+  const url = (path: string) => `${base}/api${path}`;
+  const run = (id: string) => `/runs/${encodeURIComponent(id)}`;
+
+  async function request<T>(path: string, init?: RequestInit): Promise<T> {
+    const what = `${init?.method ?? 'GET'} /api${path.split('?')[0]}`;
+    let response: Response;
+    try {
+      response = await fetchImpl(url(path), init);
+    } catch (e) {
+      throw new ApiError(`${what}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`, 0);
+    }
+    if (!response.ok) throw await errorOf(response, what);
+    return (await response.json()) as T;
+  }
+
+  const post = <T>(path: string, body: unknown) => request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const query = (params: Record<string, string | number | undefined>) => {
+    const entries = Object.entries(params).filter(([, v]) => v !== undefined) as [string, string | number][];
+    return entries.length ? `?${entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')}` : '';
+  };
+
+  return {
+    health: () => request<Health>('/health'),
+    runs: async () => (await request<{ runs: RunSummary[] }>('/runs')).runs,
+    run: (id: string) => request<RunDetail>(run(id)),
+    async checkpoint(id: string): Promise<Uint8Array> {
+      const what = `GET /api${run(id)}/checkpoint`;
+      const response = await fetchImpl(url(`${run(id)}/checkpoint`)).catch((e: unknown) => {
+        throw new ApiError(`${what}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`, 0);
+      });
+      if (!response.ok) throw await errorOf(response, what);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+    dataset: () => request<DatasetInfo>('/dataset'),
+    samples: async (options: { split?: string; part?: 'train' | 'test'; count?: number; seed?: number }) =>
+      (await request<{ samples: DatasetImage[] }>(`/dataset/samples${query(options)}`)).samples,
+    image: (index: number) => request<DatasetImage>(`/dataset/images/${index}`),
+    imagePngUrl: (index: number) => url(`/dataset/images/${index}/png`),
+    indexOf: async (classes: Record<string, number>) => (await request<{ index: number }>(`/dataset/index${query(classes)}`)).index,
+    encode: (id: string, indices: number[]) => post<{ mu: number[][]; logVar: number[][] }>(`${run(id)}/encode`, { indices }),
+    reconstruct: (id: string, body: { pivot?: number; indices: number[] }) => post<{ images: ApiImage[]; z: number[][] }>(`${run(id)}/reconstruct`, body),
+    decode: async (id: string, body: { pivot?: number; z: number[][] }) => (await post<{ images: ApiImage[] }>(`${run(id)}/decode`, body)).images,
+    traverse: (id: string, body: { pivot?: number; index: number; range: number; steps: number; components?: number[] }) => post<Traverse>(`${run(id)}/traverse`, body),
+    recombine: (id: string, body: { source: { pivot: number; varying: number }; targets: number[] }) => post<{ z: number[]; images: ApiImage[] }>(`${run(id)}/recombine`, body),
+    groupLaws: (id: string, body: { pivot?: number; z1: number[]; z2: number[] }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
+    embedding: (id: string, options: EmbeddingOptions = {}) => post<Embedding>(`${run(id)}/embedding`, options),
+  };
+}

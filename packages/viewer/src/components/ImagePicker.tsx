@@ -1,0 +1,156 @@
+// Choosing a dataset image: from a grid of sample thumbnails of the run's split (test or train
+// part, reshuffled on demand), or by its factor values. Samples load only when the chooser opens.
+import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
+import { useApi, useDataset } from '../context.tsx';
+import { FACTOR_LABELS, FACTOR_NAMES, describeFactors, factorsOf, formatFactor, type FactorClasses, type FactorName } from '../lib/factors.ts';
+import { decodeImage } from '../lib/images.ts';
+import { DatasetImage, ImageCanvas } from './images.tsx';
+import { ErrorNote, Loading, messageOf } from './status.tsx';
+
+export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: string; size?: number; children?: JSX.Element }) {
+  const dataset = useDataset();
+  const description = () => {
+    const grid = dataset()?.factors;
+    const f = grid && factorsOf(props.value, grid);
+    return f ? describeFactors(f) : '';
+  };
+  return (
+    <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
+      <DatasetImage index={props.value} size={props.size ?? 96} label={`${props.label}: image ${props.value}, ${description()}`} />
+      <div class="picker-body">
+        <div class="picker-title">
+          <strong>{props.label}</strong> <span class="muted">#{props.value}</span>
+        </div>
+        <div class="muted small">{description()}</div>
+        {props.children}
+        <ImageChooser label={`Choose ${props.label.toLowerCase()}…`} split={props.split} current={props.value} onChoose={props.onChange} />
+      </div>
+    </div>
+  );
+}
+
+/** A disclosure with sample thumbnails and a factor form; closes after a choice. */
+export function ImageChooser(props: { label: string; split?: string; current?: number; onChoose: (index: number) => void }) {
+  const [open, setOpen] = createSignal(false);
+  const [mode, setMode] = createSignal<'samples' | 'factors'>('samples');
+  const choose = (index: number) => {
+    props.onChoose(index);
+    setOpen(false);
+  };
+  return (
+    <details class="chooser" open={open()} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{props.label}</summary>
+      <Show when={open()}>
+        <div class="chooser-panel">
+          <div class="segmented" role="group" aria-label="how to choose">
+            <button type="button" aria-pressed={mode() === 'samples'} onClick={() => setMode('samples')}>
+              Samples
+            </button>
+            <button type="button" aria-pressed={mode() === 'factors'} onClick={() => setMode('factors')}>
+              By factors
+            </button>
+          </div>
+          <Show when={mode() === 'samples'} fallback={<FactorChooser value={props.current ?? 0} onChoose={choose} />}>
+            <SampleGrid split={props.split} onChoose={choose} current={props.current} />
+          </Show>
+        </div>
+      </Show>
+    </details>
+  );
+}
+
+function SampleGrid(props: { split?: string; current?: number; onChoose: (index: number) => void }) {
+  const api = useApi();
+  const [part, setPart] = createSignal<'test' | 'train'>('test');
+  const [seed, setSeed] = createSignal(0);
+  const [samples] = createResource(
+    () => ({ split: props.split, part: part(), seed: seed() }),
+    (q) => api.samples({ ...q, count: 24 }).then((list) => list.map((s) => ({ ...s, decoded: decodeImage(s.image) }))),
+  );
+  return (
+    <div class="samples">
+      <div class="row gap">
+        <label>
+          Part{' '}
+          <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
+            <option value="test">test (held out)</option>
+            <option value="train">train</option>
+          </select>
+        </label>
+        <button type="button" onClick={() => setSeed((s) => s + 1)}>
+          Shuffle
+        </button>
+      </div>
+      <Show when={!samples.error} fallback={<ErrorNote error={samples.error} title="Could not load samples" />}>
+        <Show when={samples.latest} fallback={<Loading>Loading samples…</Loading>}>
+          <div class="thumbs" classList={{ stale: samples.loading }}>
+            <For each={samples.latest}>
+              {(s) => (
+                <button
+                  type="button"
+                  class="thumb"
+                  classList={{ selected: s.index === props.current }}
+                  title={`#${s.index}: ${describeFactors(s.factors)}`}
+                  aria-label={`image ${s.index}: ${describeFactors(s.factors)}`}
+                  onClick={() => props.onChoose(s.index)}
+                >
+                  <ImageCanvas image={s.decoded} label="" size={48} />
+                </button>
+              )}
+            </For>
+          </div>
+        </Show>
+      </Show>
+    </div>
+  );
+}
+
+function FactorChooser(props: { value: number; onChoose: (index: number) => void }) {
+  const api = useApi();
+  const dataset = useDataset();
+  const initial = (): FactorClasses => {
+    const grid = dataset()?.factors;
+    return (grid && factorsOf(props.value, grid)?.classes) ?? { shape: 0, scale: 0, orientation: 0, posX: 0, posY: 0 };
+  };
+  const [classes, setClasses] = createSignal<FactorClasses>(initial());
+  const [error, setError] = createSignal<string>('');
+  const [busy, setBusy] = createSignal(false);
+  const apply = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      props.onChoose(await api.indexOf(classes()));
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Show when={dataset()} fallback={<Loading>Loading the factor grid…</Loading>}>
+      {(info) => (
+        <form class="factor-form" onSubmit={apply}>
+          <For each={FACTOR_NAMES}>
+            {(name: FactorName) => (
+              <label>
+                <span>{FACTOR_LABELS[name]}</span>
+                <select value={classes()[name]} onChange={(e) => setClasses({ ...classes(), [name]: Number(e.currentTarget.value) })}>
+                  <For each={info().factors[name] as (string | number)[]}>{(v, i) => <option value={i()}>{formatFactor(name, v)}</option>}</For>
+                </select>
+              </label>
+            )}
+          </For>
+          <button type="submit" disabled={busy()}>
+            {busy() ? 'Finding…' : 'Use this image'}
+          </button>
+          <Show when={error()}>
+            <p class="error-text" role="alert">
+              {error()}
+            </p>
+          </Show>
+        </form>
+      )}
+    </Show>
+  );
+}

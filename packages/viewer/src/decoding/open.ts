@@ -1,0 +1,40 @@
+// Picks the decoder for a run: in the browser on WebGPU when it can, else through the server,
+// saying why. The user can also ask for the server (to compare, or on a slow adapter).
+import type { Api, RunDetail } from '../api.ts';
+import { modelFacts } from '../lib/config.ts';
+import type { Decoder } from './decoder.ts';
+import { serverDecoder } from './server.ts';
+
+export type DecoderChoice = 'auto' | 'server';
+export const DECODER_CHOICES: readonly DecoderChoice[] = ['auto', 'server'];
+
+export interface OpenOptions {
+  api: Api;
+  run: RunDetail;
+  choice: DecoderChoice;
+  /** Who chose the server when `choice` is 'server', e.g. "you" or "the link". */
+  chosenBy?: string;
+  /** Progress for the loading indicator. */
+  onStage?: (stage: string) => void;
+  /** Whether this browser exposes WebGPU (navigator.gpu by default). */
+  hasWebGpu?: boolean;
+}
+
+export async function openDecoder(options: OpenOptions): Promise<Decoder> {
+  const { api, run, choice } = options;
+  const facts = modelFacts(run.config);
+  const model = facts.model ?? run.summary.model;
+  const server = (note?: string) => serverDecoder(api, run.summary.id, model, facts.latentDim ?? 10, note);
+  if (choice === 'server') return server(`chosen by ${options.chosenBy ?? 'you'}`);
+  const hasWebGpu = options.hasWebGpu ?? (typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu);
+  if (!hasWebGpu) return server('this browser has no WebGPU');
+  try {
+    options.onStage?.('fetching the checkpoint');
+    const [checkpoint, { localDecoder }] = await Promise.all([api.checkpoint(run.summary.id), import('./local.ts')]);
+    return await localDecoder({ config: run.config, checkpoint, onStage: options.onStage });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    console.warn(`in-browser decoding is not available, using the server: ${reason}`);
+    return server(`in-browser decoding failed: ${reason}`);
+  }
+}

@@ -1,0 +1,58 @@
+// Decoding through the server's API: every request goes to `/api/runs/:id/…`.
+import type { Api } from '../api.ts';
+import { decodeImage, type Img } from '../lib/images.ts';
+import type { Decoder } from './decoder.ts';
+
+/** A measured error as sent: NaN or ±Infinity reach JSON as null. */
+const errorValue = (v: unknown): number => (typeof v === 'number' ? v : NaN);
+
+export function serverDecoder(api: Api, runId: string, model: Decoder['model'], latentDim: number, note?: string): Decoder {
+  const decodeAll = (zs: number[][], pivot: number) => api.decode(runId, { pivot, z: zs }).then((images) => images.map(decodeImage));
+  return {
+    kind: 'server',
+    label: 'decoding via the server',
+    note,
+    model,
+    latentDim,
+    async code(pivot, varying) {
+      const r = await api.reconstruct(runId, { pivot, indices: [varying] });
+      return { z: r.z[0], image: decodeImage(r.images[0]) };
+    },
+    decode: decodeAll,
+    async traverse(pivot, varying, range, steps) {
+      const r = await api.traverse(runId, { pivot, index: varying, range, steps });
+      return { z: r.z, values: r.values, images: r.images.map((row) => row.map(decodeImage)) };
+    },
+    async transfer(source, targets) {
+      if (model === 'maganet') {
+        const r = await api.recombine(runId, { source, targets });
+        return { z: r.z, images: r.images.map(decodeImage) };
+      }
+      // The API recombines MAGANet runs only; for a VAE do its latent arithmetic here.
+      const { mu } = await api.encode(runId, [source.pivot, source.varying, ...targets]);
+      const z = mu[1].map((v, k) => v - mu[0][k]);
+      const images: Img[] = await decodeAll(
+        mu.slice(2).map((m) => m.map((v, k) => v + z[k])),
+        source.pivot,
+      );
+      return { z, images };
+    },
+    groupLaws:
+      model === 'maganet'
+        ? async (pivot, z1, z2) => {
+            const r = await api.groupLaws(runId, { pivot, z1, z2 });
+            return {
+              input: decodeImage(r.identity.input),
+              identity: decodeImage(r.identity.output),
+              identityError: errorValue(r.identity.maxError),
+              sequential: decodeImage(r.composition.sequential),
+              combined: decodeImage(r.composition.combined),
+              compositionError: errorValue(r.composition.maxError),
+              roundTrip: decodeImage(r.inverse.roundTrip),
+              inverseError: errorValue(r.inverse.maxError),
+            };
+          }
+        : undefined,
+    dispose() {},
+  };
+}

@@ -1,0 +1,75 @@
+// Formatting for tables and read-outs: metrics flattened to rows, times and durations.
+
+export interface MetricRow {
+  /** Dotted path, e.g. "test.psnr". */
+  key: string;
+  value: number;
+}
+
+/** Numeric leaves of a metrics object as dotted rows, in the object's order (non-numbers skipped). */
+export function flattenMetrics(metrics: unknown, prefix = ''): MetricRow[] {
+  if (typeof metrics === 'number') return [{ key: prefix || 'value', value: metrics }];
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return [];
+  return Object.entries(metrics).flatMap(([k, v]) => flattenMetrics(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** Metrics grouped by their first path segment when there is nesting: { test: [...], train: [...] }. */
+export function groupMetrics(rows: readonly MetricRow[]): { group: string; rows: MetricRow[] }[] {
+  const groups = new Map<string, MetricRow[]>();
+  for (const row of rows) {
+    const dot = row.key.indexOf('.');
+    const group = dot < 0 ? '' : row.key.slice(0, dot);
+    const key = dot < 0 ? row.key : row.key.slice(dot + 1);
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)!.push({ key, value: row.value });
+  }
+  return [...groups].map(([group, rows]) => ({ group, rows }));
+}
+
+/** A few headline metrics for the runs table: PSNR, SSIM, BCE, MSE when present (any group). */
+export function headlineMetrics(metrics: unknown, names = ['psnr', 'ssim', 'bce', 'mse']): MetricRow[] {
+  const rows = flattenMetrics(metrics);
+  const out: MetricRow[] = [];
+  for (const name of names) {
+    const row = rows.find((r) => r.key === name) ?? rows.find((r) => r.key.startsWith('test.') && r.key.endsWith(`.${name}`)) ?? rows.find((r) => r.key.endsWith(`.${name}`));
+    if (row) out.push({ key: name, value: row.value });
+  }
+  return out;
+}
+
+export function formatMetric(key: string, value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const leaf = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
+  if (leaf === 'psnr') return `${value.toFixed(2)} dB`;
+  if (leaf === 'ssim') return value.toFixed(4);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  const a = Math.abs(value);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? value.toExponential(3) : Number(value.toPrecision(5)).toString();
+}
+
+/** "3 s", "4 min", "2 h", "5 d" ago, from an ISO time (empty for an invalid one). */
+export function timeAgo(iso: string, now = Date.now()): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** toFixed without "-0.00" for values that round to zero. */
+export function fixed(v: number, digits = 2): string {
+  const s = v.toFixed(digits);
+  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
+}
+
+/** A latent vector for display: "[0.12, -1.30, …]". */
+export function formatVector(v: readonly number[], digits = 2): string {
+  return `[${v.map((x) => fixed(x, digits)).join(', ')}]`;
+}

@@ -1,0 +1,144 @@
+// The group laws of MAGANet's decoder, shown and measured: D(0, x) = x (identity),
+// D(z₂, D(z₁, x)) = D(z₁ + z₂, x) (composition), D(−z₁, D(z₁, x)) = x (inverse), with z₁ and
+// z₂ the transformations from x to two chosen images. Each comes with its max pixel error and a
+// heat map of where the two sides differ.
+import { useSearchParams } from '@solidjs/router';
+import { Show, createMemo, createResource, type JSX } from 'solid-js';
+import { useDataset } from '../context.tsx';
+import type { GroupLawResult } from '../decoding/decoder.ts';
+import { viridis } from '../lib/colors.ts';
+import { absDiff, maxAbsDiff, type Img } from '../lib/images.ts';
+import { DEFAULT_PIVOT, parseIndex } from '../lib/params.ts';
+import { ImageCanvas } from '../components/images.tsx';
+import { ImagePicker } from '../components/ImagePicker.tsx';
+import { ErrorNote, Loading } from '../components/status.tsx';
+import { useRun } from './run-context.tsx';
+
+/** Errors below this hold "to float precision" (pixels are in [0, 1]). */
+const TOLERANCE = 1e-3;
+const DEFAULT_A = 123_530;
+const DEFAULT_B = 300_000;
+
+export function GroupLawsView() {
+  const run = useRun();
+  return (
+    <main class="page group-laws" aria-label="group laws">
+      <Show
+        when={run.detail()?.summary.model !== 'vae'}
+        fallback={
+          <div class="placeholder" data-testid="group-laws-unavailable">
+            A β-VAE's decoder takes a code, not a transformation of a pivot: it has no group action whose laws could be checked. Open a MAGANet run.
+          </div>
+        }
+      >
+        <GroupLaws />
+      </Show>
+    </main>
+  );
+}
+
+function GroupLaws() {
+  const run = useRun();
+  const dataset = useDataset();
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const split = () => run.detail()?.summary.split;
+  const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
+  const a = createMemo(() => parseIndex(search.a) ?? DEFAULT_A);
+  const b = createMemo(() => parseIndex(search.b) ?? DEFAULT_B);
+  const since = performance.now();
+  const [laws] = createResource(
+    () => {
+      const d = decoder();
+      return d ? { d, pivot: pivot(), a: a(), b: b() } : false;
+    },
+    async ({ d, pivot, a, b }) => {
+      if (!d.groupLaws) throw new Error('this run has no group action');
+      const [z1, z2] = await Promise.all([d.code(pivot, a), d.code(pivot, b)]);
+      return { result: await d.groupLaws(pivot, z1.z, z2.z), where: d.kind };
+    },
+  );
+  return (
+    <>
+      <section class="pickers" aria-label="images">
+        <ImagePicker label="Pivot" value={pivot()} onChange={(i) => setSearch({ pivot: i })} split={split()}>
+          <span class="small">x</span>
+        </ImagePicker>
+        <ImagePicker label="First target" value={a()} onChange={(i) => setSearch({ a: i })} split={split()}>
+          <span class="small">z₁ = E(target) − E(x)</span>
+        </ImagePicker>
+        <ImagePicker label="Second target" value={b()} onChange={(i) => setSearch({ b: i })} split={split()}>
+          <span class="small">z₂ = E(target) − E(x)</span>
+        </ImagePicker>
+      </section>
+      <Show when={!decoder.error && !laws.error} fallback={<ErrorNote error={decoder.error ?? laws.error} title="Could not check the group laws" />}>
+        <Show when={laws.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+          {(l) => <Laws result={l().result} where={l().where} stale={laws.loading} />}
+        </Show>
+      </Show>
+    </>
+  );
+}
+
+function Laws(props: { result: GroupLawResult; where: 'webgpu' | 'server'; stale: boolean }) {
+  const r = () => props.result;
+  return (
+    <div classList={{ stale: props.stale }}>
+      <p class="muted small">
+        Computed {props.where === 'webgpu' ? 'in this browser on WebGPU' : 'by the server'}; errors are max |Δpixel| over the image (pixels in [0, 1]). Composition
+        and inverse pass through pixel space: where the flow's logits are large, float32 saturates σ and the laws hold only approximately.
+      </p>
+      <div class="laws">
+        <Law name="identity" title="Identity" equation="D(0, x) = x" error={r().identityError} left={['D(0, x)', r().identity]} right={['x', r().input]} />
+        <Law
+          name="composition"
+          title="Composition"
+          equation="D(z₂, D(z₁, x)) = D(z₁ + z₂, x)"
+          error={r().compositionError}
+          left={['D(z₂, D(z₁, x))', r().sequential]}
+          right={['D(z₁ + z₂, x)', r().combined]}
+        />
+        <Law name="inverse" title="Inverse" equation="D(−z₁, D(z₁, x)) = x" error={r().inverseError} left={['D(−z₁, D(z₁, x))', r().roundTrip]} right={['x', r().input]} />
+      </div>
+    </div>
+  );
+}
+
+function Law(props: { name: string; title: string; equation: string; error: number; left: [string, Img]; right: [string, Img] }) {
+  const holds = () => props.error <= TOLERANCE;
+  const shownError = () => (Number.isFinite(props.error) ? props.error.toExponential(2) : `${props.error} (not finite)`);
+  const diff = createMemo(() => {
+    const d = absDiff(props.left[1], props.right[1]);
+    // Scale the heat map to the largest difference so that tiny errors are still visible.
+    const measured = Number.isFinite(props.error) ? props.error : maxAbsDiff(props.left[1], props.right[1]);
+    const max = Math.max(Number.isFinite(measured) ? measured : 1, 1e-12);
+    return { ...d, pixels: d.pixels.map((v) => v / max) };
+  });
+  const cell = (caption: JSX.Element, image: Img, label: string) => (
+    <figure class="figure">
+      <ImageCanvas image={image} size={112} label={label} />
+      <figcaption class="mono small">{caption}</figcaption>
+    </figure>
+  );
+  return (
+    <article class="law" data-testid={`law-${props.name}`} data-error={props.error}>
+      <h3>
+        {props.title} <span class="mono muted small">{props.equation}</span>
+      </h3>
+      <div class="law-images">
+        {cell(props.left[0], props.left[1], props.left[0])}
+        <span class="law-eq" aria-hidden="true">
+          {holds() ? '=' : '≠'}
+        </span>
+        {cell(props.right[0], props.right[1], props.right[0])}
+        <figure class="figure">
+          <ImageCanvas image={diff()} size={112} colour={viridis} label={`difference, scaled to ${shownError()}`} />
+          <figcaption class="small">|difference| (scaled)</figcaption>
+        </figure>
+      </div>
+      <p class={holds() ? 'ok' : 'warn'}>
+        max error <strong data-testid={`law-${props.name}-error`}>{shownError()}</strong> — {holds() ? 'holds to float precision' : 'does not hold within 1e-3'}
+      </p>
+    </article>
+  );
+}

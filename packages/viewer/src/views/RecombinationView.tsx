@@ -1,0 +1,172 @@
+// Recombination: apply the transformation between one pair of images to other pivots (MAGANet),
+// and — for models whose latent has invariant and varying parts — swap those parts between two
+// images. Modes plug in through recombination-modes.ts.
+import { useSearchParams } from '@solidjs/router';
+import { For, Show, createMemo, createResource } from 'solid-js';
+import { useApi, useDataset } from '../context.tsx';
+import { formatVector } from '../lib/format.ts';
+import { DEFAULT_PIVOT, DEFAULT_VARYING, formatList, parseChoice, parseIndex, parseIndexList } from '../lib/params.ts';
+import { DatasetImage, ImageCanvas } from '../components/images.tsx';
+import { ImageChooser, ImagePicker } from '../components/ImagePicker.tsx';
+import { ErrorNote, Loading } from '../components/status.tsx';
+import { recombinationModes, latentPartsOf } from './recombination-modes.ts';
+import { useRun } from './run-context.tsx';
+
+const MAX_TARGETS = 12;
+
+export function RecombinationView() {
+  const run = useRun();
+  const [search, setSearch] = useSearchParams();
+  const modes = recombinationModes({ transfer: TransferPanel, swap: SwapPanel });
+  const mode = createMemo(() => parseChoice(search.mode, modes.map((m) => m.id), modes[0].id));
+  const facts = () => ({ model: run.detail()?.summary.model ?? '', config: run.detail()?.config });
+  return (
+    <main class="page recombination" aria-label="recombination">
+      <div class="segmented mode-tabs" role="group" aria-label="recombination mode">
+        <For each={modes}>
+          {(m) => (
+            <button type="button" aria-pressed={mode() === m.id} onClick={() => setSearch({ mode: m.id === modes[0].id ? undefined : m.id })}>
+              {m.label}
+            </button>
+          )}
+        </For>
+      </div>
+      <For each={modes}>
+        {(m) => (
+          <Show when={mode() === m.id}>
+            <p class="muted">{m.description}</p>
+            {(() => {
+              const available = m.availability(facts());
+              return available.ok ? (
+                <m.panel />
+              ) : (
+                <div class="placeholder" data-testid={`mode-unavailable-${m.id}`}>
+                  <strong>Not available for this run.</strong> <span>{available.reason}.</span>
+                </div>
+              );
+            })()}
+          </Show>
+        )}
+      </For>
+    </main>
+  );
+}
+
+function TransferPanel() {
+  const run = useRun();
+  const api = useApi();
+  const dataset = useDataset();
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const isMaganet = () => run.detail()?.summary.model !== 'vae';
+  const split = () => run.detail()?.summary.split;
+  const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
+  const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
+  const chosenTargets = createMemo(() => parseIndexList(search.targets, { max: MAX_TARGETS }).join(','));
+  // Without targets in the URL, start from a few test images of the run's split.
+  const [defaultTargets] = createResource(
+    () => (chosenTargets() === '' ? (split() ?? '') : false),
+    async (s) => (await api.samples({ split: s || undefined, part: 'test', count: 6, seed: 7 })).map((x) => x.index),
+  );
+  const targets = createMemo(() => (chosenTargets() ? chosenTargets().split(',').map(Number) : (defaultTargets() ?? [])));
+  const setTargets = (list: number[]) => setSearch({ targets: formatList(list.slice(0, MAX_TARGETS)) });
+
+  const since = performance.now();
+  const [result] = createResource(
+    () => {
+      const d = decoder();
+      const list = targets();
+      return d && list.length ? { d, pivot: pivot(), varying: varying(), targets: list } : false;
+    },
+    // The source pivot goes first: D(z, pivot) is the reconstruction of the varying image, the reference.
+    async (q) => {
+      const r = await q.d.transfer({ pivot: q.pivot, varying: q.varying }, [q.pivot, ...q.targets]);
+      return { z: r.z, source: r.images[0], images: r.images.slice(1) };
+    },
+  );
+  return (
+    <>
+      <section class="pickers" aria-label="source pair">
+        <ImagePicker label="Pivot" value={pivot()} onChange={(i) => setSearch({ pivot: i })} split={split()} />
+        <ImagePicker label="Varying" value={varying()} onChange={(i) => setSearch({ varying: i })} split={split()} />
+      </section>
+      <Show when={result.latest}>
+        <p class="muted small mono">
+          z = {isMaganet() ? 'E(varying) − E(pivot)' : 'μ(varying) − μ(pivot)'} = {formatVector(result.latest!.z)}
+        </p>
+      </Show>
+      <section aria-labelledby="targets-title">
+        <div class="section-head">
+          <h2 id="targets-title">Applied to other pivots</h2>
+          <div class="controls">
+            <ImageChooser label="Add a target…" split={split()} onChoose={(i) => setTargets([...targets().filter((t) => t !== i), i])} />
+          </div>
+        </div>
+        <Show when={!decoder.error && !result.error} fallback={<ErrorNote error={decoder.error ?? result.error} title="Recombination failed" />}>
+          <Show when={targets().length > 0} fallback={defaultTargets.loading ? <Loading>Choosing targets…</Loading> : <p class="muted">Add a target image.</p>}>
+            <div class="table-wrap" classList={{ stale: result.loading }}>
+              <table class="recombination-grid" data-testid="recombination-grid">
+                <tbody>
+                  <tr>
+                    <th scope="row">target</th>
+                    <td class="source-cell">
+                      <DatasetImage index={pivot()} size={72} label="source pivot" />
+                      <span class="muted small">source pivot</span>
+                    </td>
+                    <For each={targets()}>
+                      {(t) => (
+                        <td>
+                          <DatasetImage index={t} size={72} label={`target ${t}`} />
+                          <button type="button" class="link small" aria-label={`remove target ${t}`} onClick={() => setTargets(targets().filter((x) => x !== t))}>
+                            remove
+                          </button>
+                        </td>
+                      )}
+                    </For>
+                  </tr>
+                  <tr>
+                    <th scope="row">{isMaganet() ? 'D(z, target)' : 'dec(μ(target) + z)'}</th>
+                    <td class="source-cell">
+                      <ImageCanvas image={result.latest?.source} size={72} label="source pair reconstructed" />
+                      <span class="muted small">≈ varying</span>
+                    </td>
+                    <Show
+                      when={result.latest && result.latest.images.length === targets().length}
+                      fallback={
+                        <td colSpan={targets().length}>
+                          <Loading since={since}>Decoding…</Loading>
+                        </td>
+                      }
+                    >
+                      <For each={result.latest!.images}>
+                        {(image, i) => (
+                          <td>
+                            <ImageCanvas image={image} size={72} label={`target ${targets()[i()]} transformed`} />
+                          </td>
+                        )}
+                      </For>
+                    </Show>
+                  </tr>
+                </tbody>
+              </table>
+            </div>
+          </Show>
+        </Show>
+      </section>
+    </>
+  );
+}
+
+/** Swapping latent parts: the seam for latent-action models (not implemented by any model yet). */
+function SwapPanel() {
+  const run = useRun();
+  const parts = () => latentPartsOf(run.detail()?.config);
+  return (
+    <div class="placeholder">
+      <p>
+        This run declares {parts()?.invariant} invariant and {parts()?.varying} varying latent components. Swapping needs an endpoint or an in-browser model that
+        encodes both images and decodes the exchanged parts; this version of the viewer does not have one yet.
+      </p>
+    </div>
+  );
+}

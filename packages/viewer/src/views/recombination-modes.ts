@@ -1,0 +1,63 @@
+// The ways the Recombination view can recombine images, as a small plug-in interface: each mode
+// says whether a run supports it (and why not), and brings its own panel. MAGANet's "transfer a
+// transformation" works today; "swap invariant and varying parts" waits for a model whose latent
+// has those parts (Jin et al.'s latent-action model) and shows why it is unavailable until then.
+import type { Component } from 'solid-js';
+import { modelConfigCandidates } from '../lib/config.ts';
+
+export interface LatentParts {
+  /** Leading components the group leaves unchanged. */
+  invariant: number;
+  /** Components the group acts on. */
+  varying: number;
+}
+
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+export interface RecombinationMode {
+  id: string;
+  label: string;
+  /** What the mode does, in a sentence. */
+  description: string;
+  availability(run: { model: string; config: unknown }): Availability;
+  panel: Component;
+}
+
+/**
+ * The invariant/varying split of a run's latent, when its config declares one: `latentParts`
+ * ({ invariant, varying }) or a rotation layout ({ invariant, frequencies }: two components per frequency).
+ */
+export function latentPartsOf(config: unknown): LatentParts | null {
+  for (const c of modelConfigCandidates(config)) {
+    const parts = c.latentParts as Partial<LatentParts> | undefined;
+    if (parts && Number.isInteger(parts.invariant) && Number.isInteger(parts.varying)) return { invariant: parts.invariant!, varying: parts.varying! };
+    const layout = (c.action ?? c.layout) as { invariant?: unknown; frequencies?: unknown } | undefined;
+    if (layout && Number.isInteger(layout.invariant) && Array.isArray(layout.frequencies)) {
+      return { invariant: layout.invariant as number, varying: 2 * layout.frequencies.length };
+    }
+  }
+  return null;
+}
+
+/** Modes in display order, given their panels (kept apart so this file stays free of JSX). */
+export function recombinationModes(panels: { transfer: Component; swap: Component }): RecombinationMode[] {
+  return [
+    {
+      id: 'transfer',
+      label: 'Transfer a transformation',
+      description: 'Take the transformation z from a pivot to a varying image and apply it to other pivots: D(z, target).',
+      availability: ({ model }) => (model === 'maganet' || model === 'vae' ? { ok: true } : { ok: false, reason: `a ${model} run has no transformation to transfer` }),
+      panel: panels.transfer,
+    },
+    {
+      id: 'swap',
+      label: 'Swap invariant and varying parts',
+      description: 'Exchange the invariant and the varying parts of two images’ latents and decode both.',
+      availability: ({ config }) =>
+        latentPartsOf(config)
+          ? { ok: true }
+          : { ok: false, reason: 'this run’s latent has no invariant and varying parts; swapping needs a latent-action model (Jin et al.), which a later version adds' },
+      panel: panels.swap,
+    },
+  ];
+}

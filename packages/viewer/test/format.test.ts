@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'bun:test';
+import { fixed, flattenMetrics, formatMetric, formatMs, formatVector, groupMetrics, headlineMetrics, timeAgo } from '../src/lib/format.ts';
+
+describe('formatting', () => {
+  const metrics = { test: { images: 16, bce: 2709.8, psnr: 10.34, ssim: 0.6753 }, train: { psnr: 11.13, note: 'x' }, steps: 4 };
+
+  test('metrics flatten to dotted rows and group by their first segment', () => {
+    expect(flattenMetrics(metrics)).toEqual([
+      { key: 'test.images', value: 16 },
+      { key: 'test.bce', value: 2709.8 },
+      { key: 'test.psnr', value: 10.34 },
+      { key: 'test.ssim', value: 0.6753 },
+      { key: 'train.psnr', value: 11.13 },
+      { key: 'steps', value: 4 },
+    ]);
+    expect(flattenMetrics(null)).toEqual([]);
+    expect(groupMetrics(flattenMetrics(metrics)).map((g) => [g.group, g.rows.length])).toEqual([
+      ['test', 4],
+      ['train', 1],
+      ['', 1],
+    ]);
+  });
+
+  test('headline metrics prefer the test part', () => {
+    expect(headlineMetrics(metrics)).toEqual([
+      { key: 'psnr', value: 10.34 },
+      { key: 'ssim', value: 0.6753 },
+      { key: 'bce', value: 2709.8 },
+    ]);
+    expect(headlineMetrics({ psnr: 20 })).toEqual([{ key: 'psnr', value: 20 }]);
+    expect(headlineMetrics(null)).toEqual([]);
+  });
+
+  test('metric values, durations, vectors and times', () => {
+    expect(formatMetric('test.psnr', 10.344)).toBe('10.34 dB');
+    expect(formatMetric('ssim', 0.67531)).toBe('0.6753');
+    expect(formatMetric('images', 12000)).toBe('12,000');
+    expect(formatMetric('mse', 0.00001234)).toBe('1.234e-5');
+    expect(formatMetric('bce', 2709.8123)).toBe('2709.8');
+    expect(formatMs(4.25)).toBe('4.3 ms');
+    expect(formatMs(250.4)).toBe('250 ms');
+    expect(formatMs(12_345)).toBe('12.3 s');
+    expect(fixed(-0.001)).toBe('0.00');
+    expect(fixed(-0.5)).toBe('-0.50');
+    expect(formatVector([-0.001, 1.234])).toBe('[0.00, 1.23]');
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    expect(timeAgo('2026-01-01T11:59:30Z', now)).toBe('30 s ago');
+    expect(timeAgo('2026-01-01T11:00:00Z', now)).toBe('1 h ago');
+    expect(timeAgo('not a date', now)).toBe('');
+  });
+});

@@ -1,0 +1,277 @@
+// The viewer end to end in real headless Chromium: builds the viewer (unless dist/ is newer than
+// its sources), trains a tiny MAGANet and a tiny β-VAE into a temporary runs directory, starts
+// `bun run cli serve` over it, and opens every view: the runs list, a run's curves, traversal
+// (a slider move changes the decoded image; in-browser WebGPU decoding is used and agrees with
+// the server's), recombination, the group laws, the latent map (points drawn, hover shows an
+// image, a second run side by side, the canvas fallback), and a narrow window. No console errors
+// are allowed anywhere. Screenshots go to test-output/viewer/. Timings are printed, not asserted.
+//
+// VIEWER_E2E_SERVER=mock runs the same checks against packages/viewer/test/mock-api.ts instead of
+// the CLI. Without Chromium at /usr/bin/chromium the tests are skipped, saying so.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
+import { CHROMIUM, DIST, ROOT, buildViewer, colouredPixels, hasChromium, launchChromium, median, serveMock, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+
+const SHOTS = join(ROOT, 'test-output/viewer');
+const USE_MOCK = process.env.VIEWER_E2E_SERVER === 'mock';
+const RUNS = USE_MOCK ? { maganet: 'mock-maganet', vae: 'mock-vae' } : { maganet: 'tiny', vae: 'tiny-vae' };
+
+const chromiumThere = hasChromium();
+if (!chromiumThere) console.warn(`viewer e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
+
+/** Trains a tiny MAGANet and a tiny β-VAE (seconds each) and serves them. */
+async function startCli(tmp: string): Promise<Server> {
+  const runs = join(tmp, 'runs');
+  await train(join(runs, RUNS.maganet), '--preset', 'tiny');
+  await train(join(runs, RUNS.vae), '--preset', 'tiny', '--model', 'vae');
+  return serveRuns(runs);
+}
+
+describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
+  let tmp = '';
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const figures: Record<string, string> = {};
+
+  const watch = (p: Page) => {
+    p.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error') consoleErrors.push(`${p.url()}: ${m.text()}`);
+    });
+    p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: uncaught ${e.message}`));
+  };
+  const open = async (route: string) => {
+    await page.goto(`${server.url}/#${route}`);
+  };
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = mkdtempSync(join(tmpdir(), 'viewer-e2e-'));
+    const [, started] = await Promise.all([buildViewer(), USE_MOCK ? serveMock() : startCli(tmp)]);
+    server = started;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    watch(page);
+  }, 150_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (Object.keys(figures).length) console.log(`viewer figures (headless Chromium, SwiftShader):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  });
+
+  test('runs list and a run page with curves and metrics', async () => {
+    await open('/runs');
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+    expect(await table.getByRole('link', { name: RUNS.maganet, exact: true }).count()).toBe(1);
+    expect(await table.getByRole('link', { name: RUNS.vae, exact: true }).count()).toBe(1);
+    await shot('runs');
+
+    await table.getByRole('link', { name: RUNS.maganet, exact: true }).click();
+    await page.getByTestId('chart-loss').waitFor();
+    expect(await page.locator('[data-testid^="chart-"] path.curve').count()).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('metrics').waitFor();
+    await page.getByLabel('log scale').check();
+    await shot('run-overview');
+  }, 60_000);
+
+  test('traversal: in-browser WebGPU decoding follows the slider and agrees with the server', async () => {
+    await open(`/runs/${RUNS.maganet}/traversal`);
+    const indicator = page.getByTestId('decoder-indicator');
+    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+    expect(await page.getByTestId('decoder-label').textContent()).toBe('decoding on WebGPU (SwiftShader)');
+    expect(await indicator.getAttribute('data-decoder')).toBe('webgpu');
+
+    const slider = page.getByTestId('slider-0');
+    await slider.waitFor({ timeout: 60_000 });
+    await page.evaluate(() => performance.clearMeasures('maga:slider-to-image'));
+    const live = page.getByRole('img', { name: 'live decode' });
+    const pixels = () => live.evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0)));
+    const before = await pixels();
+    await slider.focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /last update/.test(document.querySelector('[data-testid="latency"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    const after = await pixels();
+    const changed = before.filter((v, i) => Math.abs(v - after[i]) > 2).length;
+    expect(changed).toBeGreaterThan(0);
+
+    // Timings: a few more moves, each waiting for its image.
+    for (const key of ['Home', 'End', 'Home', 'End', 'PageDown']) {
+      const n = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').length);
+      await page.keyboard.press(key);
+      await page.waitForFunction((k) => performance.getEntriesByName('maga:slider-to-image').length > k, n, { timeout: 30_000 });
+    }
+    const local = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
+    figures['slider → image, in-browser WebGPU (SwiftShader)'] = `median ${median(local).toFixed(0)} ms over ${local.length} moves`;
+
+    // Agreement with the server's /reconstruct and /decode of the same code.
+    await page.getByRole('button', { name: 'Compare with the server' }).click();
+    const result = page.getByTestId('server-check-result');
+    await result.waitFor({ timeout: 60_000 });
+    const [dz, dLive, dRecon] = await Promise.all(['data-dz', 'data-dlive', 'data-drecon'].map(async (a) => Number(await result.getAttribute(a))));
+    figures['browser vs server'] = `max |Δz| ${dz.toExponential(1)}, max |Δpixel| ${Math.max(dLive, dRecon).toExponential(1)}`;
+    expect(dz).toBeLessThan(1e-4);
+    expect(dLive).toBeLessThan(1e-4);
+    expect(dRecon).toBeLessThan(1e-4);
+
+    // Choosing another varying image from the sample thumbnails updates the link and the decode.
+    await page.getByText('Choose varying…').click();
+    const thumb = page.locator('.thumb').nth(3);
+    await thumb.waitFor({ timeout: 30_000 });
+    const chosen = (await thumb.getAttribute('aria-label'))!.match(/image (\d+)/)![1];
+    await thumb.click();
+    await page.waitForFunction((i) => location.hash.includes(`varying=${i}`), chosen);
+    await page.getByRole('img', { name: new RegExp(`^Varying: image ${chosen},`) }).waitFor();
+
+    await page.getByRole('button', { name: 'Show the grid' }).click();
+    const grid = page.getByTestId('traversal-grid');
+    await grid.waitFor({ timeout: 90_000 });
+    expect(await grid.locator('tbody tr').count()).toBe(10);
+    await shot('traversal');
+  }, 180_000);
+
+  test('traversal via the server when asked, with its indicator', async () => {
+    await open(`/runs/${RUNS.maganet}/traversal?decoder=server`);
+    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="server"]', { timeout: 30_000 });
+    expect(await page.getByTestId('decoder-label').textContent()).toBe('decoding via the server');
+    expect(await page.getByTestId('decoder-indicator').textContent()).toContain('chosen by the link');
+    const slider = page.getByTestId('slider-3');
+    await slider.waitFor({ timeout: 30_000 });
+    await page.evaluate(() => performance.clearMeasures('maga:slider-to-image'));
+    await slider.focus();
+    for (const key of ['End', 'Home', 'End', 'Home', 'End']) {
+      const n = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').length);
+      await page.keyboard.press(key);
+      await page.waitForFunction((k) => performance.getEntriesByName('maga:slider-to-image').length > k, n, { timeout: 30_000 });
+    }
+    const remote = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
+    figures['slider → image, via the server API'] = `median ${median(remote).toFixed(0)} ms over ${remote.length} moves`;
+    await shot('traversal-server');
+  }, 60_000);
+
+  test('recombination transfers a transformation; swapping parts says why it is unavailable', async () => {
+    await open(`/runs/${RUNS.maganet}/recombination?decoder=auto`);
+    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+    const grid = page.getByTestId('recombination-grid');
+    await grid.waitFor({ timeout: 90_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="recombination-grid"] canvas').length >= 6, null, { timeout: 90_000 });
+    await shot('recombination');
+    await page.getByRole('button', { name: 'Swap invariant and varying parts' }).click();
+    await page.getByTestId('mode-unavailable-swap').waitFor();
+  }, 120_000);
+
+  test('group laws hold to float precision, in the browser and on the server', async () => {
+    for (const [decoder, where] of [
+      ['auto', 'in this browser on WebGPU'],
+      ['server', 'by the server'],
+    ] as const) {
+      await open(`/runs/${RUNS.maganet}/group-laws?decoder=${decoder}`);
+      await page.getByText(`Computed ${where}`).waitFor({ timeout: 90_000 });
+      for (const law of ['identity', 'composition', 'inverse']) {
+        const card = page.getByTestId(`law-${law}`);
+        await card.waitFor({ timeout: 90_000 });
+        const error = Number(await card.getAttribute('data-error'));
+        figures[`group law ${law}, max |Δpixel| (${decoder === 'auto' ? 'browser' : 'server'})`] = error.toExponential(2);
+        expect(error).toBeLessThan(1e-3);
+      }
+      await shot(`group-laws-${decoder === 'auto' ? 'browser' : 'server'}`);
+    }
+  }, 120_000);
+
+  test('a β-VAE run: traversal without a pivot, latent arithmetic, no group laws', async () => {
+    await open(`/runs/${RUNS.vae}/traversal?decoder=auto`);
+    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+    const slider = page.getByTestId('slider-1');
+    await slider.waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('picker-pivot').count()).toBe(0);
+    await slider.focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => /last update/.test(document.querySelector('[data-testid="latency"]')?.textContent ?? ''), null, { timeout: 30_000 });
+    await shot('vae-traversal');
+    await open(`/runs/${RUNS.vae}/recombination`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="recombination-grid"] canvas').length >= 6, null, { timeout: 90_000 });
+    await open(`/runs/${RUNS.vae}/group-laws`);
+    await page.getByTestId('group-laws-unavailable').waitFor();
+  }, 120_000);
+
+  test('latent map draws points, shows the image under the pointer, and a second run side by side', async () => {
+    await open(`/runs/${RUNS.maganet}/map?count=300&compare=${RUNS.vae}&colour=posX&decoder=auto`);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="map-panel"]')).filter((p) => p.getAttribute('data-first-render-ms')).length === 2, null, {
+      timeout: 120_000,
+    });
+    const panels = page.getByTestId('map-panel');
+    expect(await panels.count()).toBe(2);
+    const canvas = panels.first().locator('canvas');
+    expect(await panels.first().locator('.scatter').getAttribute('data-renderer')).toBe('webgl');
+    const { count, inner: first } = colouredPixels(await canvas.screenshot());
+    expect(count).toBeGreaterThan(100);
+    expect(await page.getByTestId('legend').count()).toBe(1);
+    expect(first).not.toBeNull();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + first![0], box.y + first![1]);
+    await page.getByTestId('hover-card').waitFor({ timeout: 10_000 });
+    await shot('latent-map');
+
+    // The canvas-2D fallback draws too, and rotates with the keyboard.
+    await open(`/runs/${RUNS.maganet}/map?count=300&renderer=canvas&colour=shape`);
+    await page.waitForSelector('[data-testid="map-panel"][data-first-render-ms]', { timeout: 60_000 });
+    const fallback = page.getByTestId('map-panel').locator('canvas');
+    expect(await page.getByTestId('map-panel').locator('.scatter').getAttribute('data-renderer')).toBe('canvas');
+    const drawn = colouredPixels(await fallback.screenshot());
+    expect(drawn.count).toBeGreaterThan(100);
+    await fallback.focus();
+    await page.keyboard.press('ArrowRight');
+    await shot('latent-map-canvas');
+  }, 180_000);
+
+  test('a narrow window keeps every view within its width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [route, name] of [
+      ['/runs', 'narrow-runs'],
+      [`/runs/${RUNS.maganet}`, 'narrow-overview'],
+      [`/runs/${RUNS.maganet}/traversal`, 'narrow-traversal'],
+    ] as const) {
+      await open(route);
+      await page.waitForLoadState('networkidle');
+      if (name === 'narrow-traversal') await page.getByTestId('slider-0').waitFor({ timeout: 90_000 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(1);
+      await shot(name);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }, 120_000);
+
+  test('bad links show errors, not blank pages', async () => {
+    await open('/runs/no-such-run');
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('no-such-run');
+    // The 404 of that request is expected; drop the browser's resource-load message for it.
+    const unexpected = consoleErrors.filter((e) => !(e.includes('no-such-run') && e.includes('404')));
+    consoleErrors.length = 0;
+    consoleErrors.push(...unexpected);
+  }, 30_000);
+
+  test('no console errors anywhere', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('bundle size', () => {
+    const files = readdirSync(join(DIST, 'assets'));
+    let raw = 0;
+    let gz = 0;
+    for (const f of files) {
+      const bytes = readFileSync(join(DIST, 'assets', f));
+      raw += bytes.length;
+      gz += Bun.gzipSync(bytes).length;
+    }
+    figures['bundle (all assets)'] = `${(raw / 1024).toFixed(0)} kB, ${(gz / 1024).toFixed(0)} kB gzip`;
+    expect(raw).toBeGreaterThan(0);
+  });
+});
