@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openCheckpoint, readLog, readRunConfig, readRunState, type LogLine } from '@maga/cli';
+import { learningRate, openCheckpoint, planRun, readLog, readRunConfig, readRunState, type LogLine } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
@@ -325,3 +325,14 @@ function gifFrames(bytes: Uint8Array): { count: number; width: number; height: n
   }
   throw new Error('gif: no trailer');
 }
+
+test('the cosine schedule decays from lr to lr/10; constant stays; the quick preset uses cosine', () => {
+  const cosine = { ...planRun({ preset: 'quick', steps: 100, lr: 1e-3 }).training, schedule: 'cosine' as const };
+  expect(learningRate(cosine, 0)).toBeCloseTo(1e-3, 12);
+  expect(learningRate(cosine, 50)).toBeCloseTo(0.55e-3, 12);
+  expect(learningRate(cosine, 100)).toBeCloseTo(1e-4, 12);
+  for (let s = 1; s <= 100; s++) expect(learningRate(cosine, s)).toBeLessThanOrEqual(learningRate(cosine, s - 1));
+  expect(learningRate({ ...cosine, schedule: 'constant' }, 70)).toBe(1e-3);
+  expect(planRun({}).training.schedule).toBe('cosine');
+  expect(planRun({ schedule: 'constant' }).training.schedule).toBe('constant');
+});

@@ -4,7 +4,7 @@ export { runCli, usage } from './src/cli.ts';
 export { UsageError } from './src/args.ts';
 export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './src/presets.ts';
 export { planRun, type RunChoices } from './src/plan.ts';
-export { createRunDir, train, evaluateRun, type StopSignal, type TrainOptions, type TrainResult } from './src/train.ts';
+export { createRunDir, evaluateRun, learningRate, train, type StopSignal, type TrainOptions, type TrainResult } from './src/train.ts';
 export { createReporter, type Progress, type Reporter } from './src/progress.ts';
 export { openCheckpoint, saveCheckpoint, inspectSafetensors, type CheckpointFiles } from './src/checkpoint.ts';
 export { FILES, RUN_ID_PATTERN, RunError, readLog, readMetrics, readRunConfig, readRunState, type LogLine, type RunConfig, type RunMetrics, type RunState, type RunStatus } from './src/rundir.ts';

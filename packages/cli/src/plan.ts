@@ -3,7 +3,7 @@
 import { defaultConfig, parseModelConfig, type MaganetConfig, type ModelKind, type Pairing, type SplitName, type VaeConfig } from '@maga/model';
 import { UsageError } from './args.ts';
 import { PRESETS, type Preset, type PresetName } from './presets.ts';
-import { codeVersion, type RunConfig } from './rundir.ts';
+import { codeVersion, type LrSchedule, type RunConfig } from './rundir.ts';
 
 /** Everything `cli train` lets a user choose; absent means "the preset's value". */
 export interface RunChoices {
@@ -13,6 +13,7 @@ export interface RunChoices {
   steps?: number;
   batch?: number;
   lr?: number;
+  schedule?: LrSchedule;
   clipNorm?: number;
   betaKl?: number;
   betaLatent?: number;
@@ -70,6 +71,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     batchSize: choices.batch ?? preset.batchSize,
     optimizer: 'adam' as const,
     lr: choices.lr ?? preset.lr,
+    schedule: choices.schedule ?? preset.schedule,
     clipNorm: choices.clipNorm ?? preset.clipNorm,
     logEvery: choices.logEvery ?? preset.logEvery,
     checkpointEvery: choices.checkpointEvery ?? preset.checkpointEvery,

@@ -2,6 +2,7 @@
 // numbers are easy to find, compare and tune. Explicit flags override any value here.
 // docs/cli.md lists them; change both together.
 import type { MaganetConfig, ModelKind, VaeConfig } from '@maga/model';
+import type { LrSchedule } from './rundir.ts';
 
 export interface Preset {
   description: string;
@@ -10,6 +11,8 @@ export interface Preset {
   steps: number;
   batchSize: number;
   lr: number;
+  /** Learning-rate schedule: constant, or a cosine decay from lr to lr/10 over the steps. */
+  schedule: LrSchedule;
   /** Global gradient-norm clip (0 = none). */
   clipNorm: number;
   /** Train on only this many images of the split's train part (a fixed subset), or all of it. */
@@ -31,6 +34,7 @@ export const PRESETS = {
     steps: 4,
     batchSize: 8,
     lr: 1e-3,
+    schedule: 'constant',
     clipNorm: 1,
     limit: 256,
     logEvery: 1,
@@ -47,6 +51,7 @@ export const PRESETS = {
     steps: 400,
     batchSize: 32,
     lr: 5e-4,
+    schedule: 'cosine',
     clipNorm: 1,
     limit: null,
     logEvery: 10,
@@ -62,6 +67,7 @@ export const PRESETS = {
     steps: 100_000,
     batchSize: 64,
     lr: 1e-4,
+    schedule: 'constant',
     clipNorm: 1,
     limit: null,
     logEvery: 100,

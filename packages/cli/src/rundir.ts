@@ -36,11 +36,16 @@ export class RunError extends Error {
   override name = 'RunError';
 }
 
+export type LrSchedule = 'constant' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = ['constant', 'cosine'];
+
 export interface TrainingSettings {
   steps: number;
   batchSize: number;
   optimizer: 'adam';
+  /** The peak learning rate; `schedule` says how it changes over the steps. */
   lr: number;
+  schedule: LrSchedule;
   clipNorm: number;
   logEvery: number;
   checkpointEvery: number;
@@ -161,6 +166,9 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
   need(t.optimizer === 'adam', file, 'training.optimizer must be "adam"', t.optimizer);
   need(nonNegative(t.lr) && (t.lr as number) > 0, file, 'training.lr must be a positive number', t.lr);
   need(nonNegative(t.clipNorm), file, 'training.clipNorm must be a non-negative number', t.clipNorm);
+  // Runs written before schedules existed trained at a constant rate.
+  t.schedule ??= 'constant';
+  need(LR_SCHEDULES.includes(t.schedule as LrSchedule), file, `training.schedule must be one of ${LR_SCHEDULES.join(', ')}`, t.schedule);
   need(typeof value.seed === 'number' && Number.isSafeInteger(value.seed) && value.seed >= 0, file, 'seed must be a non-negative integer', value.seed);
   need(STATUSES.includes(value.status as RunStatus), file, `status must be one of ${STATUSES.join(', ')}`, value.status);
   const code = isObject(value.code) ? value.code : {};

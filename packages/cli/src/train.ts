@@ -33,6 +33,13 @@ export interface TrainResult {
   metrics: RunMetrics | null;
 }
 
+/** The learning rate of the step after `step` steps: constant, or a cosine from lr down to lr/10. */
+export function learningRate(training: RunConfig['training'], step: number): number {
+  if (training.schedule !== 'cosine') return training.lr;
+  const progress = Math.min(1, step / Math.max(1, training.steps));
+  return training.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
 /** The noise stream's seed: same seed as the model's initialisation, but another key word. */
 const noiseSeed = (seed: number) => seed + 2 ** 32;
 
@@ -140,6 +147,7 @@ async function trainLoop(
   const inFlight: Promise<void>[] = [];
   while (step < training.steps && !stop.requested) {
     const batch = sampler.next();
+    optimizer.lr = learningRate(training, step);
     const terms = T.tidy(() => trainStep(model, uploadBatch(batch.pivot, batch.varying), optimizer, noise));
     step++;
     inFlight.push(T.backend().sync());
@@ -154,7 +162,7 @@ async function trainLoop(
       intervalStart = now;
       intervalStep = step;
       pausedSeconds = 0;
-      last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: training.lr } as LogLine;
+      last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: optimizer.lr } as LogLine;
       appendLog(dir, last);
       reporter.log({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
     } else {

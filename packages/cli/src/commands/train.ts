@@ -7,7 +7,7 @@ import { BACKEND_CHOICES } from '../backend.ts';
 import { planRun, type RunChoices } from '../plan.ts';
 import { PRESET_NAMES, PRESETS } from '../presets.ts';
 import { createReporter } from '../progress.ts';
-import { defaultRunName } from '../rundir.ts';
+import { defaultRunName, LR_SCHEDULES } from '../rundir.ts';
 import { createRunDir, train, type StopSignal } from '../train.ts';
 
 const hidden = {
@@ -25,7 +25,8 @@ export const TRAIN_FLAGS = {
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
   batch: int('images per batch', { min: 1, max: 4096 }),
-  lr: number('Adam learning rate', { positive: true }),
+  lr: number('Adam learning rate (the peak, with a schedule)', { positive: true }),
+  schedule: choice(LR_SCHEDULES, 'learning-rate schedule: constant, or cosine decay to lr/10'),
   clip: number('clip the global gradient norm to this (0 = off)', { min: 0 }),
   'beta-kl': number('weight of the KL term (maganet)', { min: 0 }),
   'beta-latent': number('weight of the latent reconstruction term (maganet)', { min: 0 }),
@@ -94,6 +95,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       steps: flags.steps,
       batch: flags.batch,
       lr: flags.lr,
+      schedule: flags.schedule,
       clipNorm: flags.clip,
       betaKl: flags['beta-kl'],
       betaLatent: flags['beta-latent'],

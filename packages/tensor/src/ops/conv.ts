@@ -105,11 +105,12 @@ const forwardKernel: Kernel<ForwardParams> = {
       prelude: `${bindings(inputs, ['y'])}\n${uniformDeclaration(inputs.length + 1, W.extra)}\n${imageLoader('loadX', 'x', word('h'), word('w'))}`,
       setup: `let howo = ${word('howo')}; let wo = ${word('wo')}; let hw = ${word('hw')}; let cihw = ${word('cihw')}; let co = ${word('co')};`,
       colSetup: (n, j) =>
-        `let xb${j} = (${n} / howo) * cihw; let pix${j} = ${n} % howo; let ih${j} = i32(pix${j} / wo) * ${g.stride} - ${g.pad}; let iw${j} = i32(pix${j} % wo) * ${g.stride} - ${g.pad};`,
+        `let b${j} = ${n} / howo; let xb${j} = b${j} * cihw; let pix${j} = ${n} % howo; let yb${j} = b${j} * co * howo + pix${j}; let ih${j} = i32(pix${j} / wo) * ${g.stride} - ${g.pad}; let iw${j} = i32(pix${j} % wo) * ${g.stride} - ${g.pad};`,
       kSetup: `let cOff = (k / ${kk}u) * hw; let r = k % ${kk}u; let dh = i32(r / ${g.kw}u); let dw = i32(r % ${g.kw}u);`,
       loadA: (m, k) => `w[${m} * gK + ${k}]`,
       loadB: (_k, _n, j) => `loadX(xb${j} + cOff, ih${j} + dh, iw${j} + dw)`,
-      store: (m, n, v) => `{ let c = ${n}; y[((c / howo) * co + ${m}) * howo + c % howo] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
+      // Each column's output offset was decoded once, before the k loop.
+      store: (m, _n, v, j) => `y[yb${j} + ${m} * howo] = ${v}${bias ? ` + bias[${m}]` : ''};`,
       tiling,
     });
     return { code, workgroups: [0, 0, 0] };
@@ -161,12 +162,12 @@ const inputGradKernel: Kernel<InputGradParams> = {
   let wq = ${word('extra')}; let hqwq = ${word('extra', 1)}; let wLast = ${word('extra', 2)};
   let ci = ${word('ci')}; let h = ${word('h')}; let width = ${word('w')}; let howo = ${word('howo')}; let cohowo = ${word('cohowo')};`,
       colSetup: (n, j) =>
-        `let q${j} = ${n} % hqwq; let gb${j} = (${n} / hqwq) * cohowo; let ih${j} = (q${j} / wq) * ${s}u + ph; let iw${j} = (q${j} % wq) * ${s}u + pw; let oh${j} = i32((ih${j} + ${g.pad}u - dh0) / ${s}u); let ow${j} = i32((iw${j} + ${g.pad}u - dw0) / ${s}u);`,
+        `let q${j} = ${n} % hqwq; let b${j} = ${n} / hqwq; let gb${j} = b${j} * cohowo; let ih${j} = (q${j} / wq) * ${s}u + ph; let iw${j} = (q${j} % wq) * ${s}u + pw; let oh${j} = i32((ih${j} + ${g.pad}u - dh0) / ${s}u); let ow${j} = i32((iw${j} + ${g.pad}u - dw0) / ${s}u);
+  let inside${j} = (ih${j} < h) & (iw${j} < width); let xb${j} = (b${j} * ci * h + ih${j}) * width + iw${j};`,
       kSetup: `let co = k / ${th * tw}u; let t = k % ${th * tw}u; let tH = t / ${tw}u; let tW = t % ${tw}u; let dh = dh0 + tH * ${s}u; let dw = dw0 + tW * ${s}u; let tap = (dh < ${g.kh}u) & (dw < ${g.kw}u); let wOff = co * ci * ${kk}u + dh * ${g.kw}u + dw; let gOff = co * howo;`,
       loadA: (m) => `select(0.0, w[min(wOff + ${m} * ${kk}u, wLast)], tap)`,
       loadB: (_k, _n, j) => `loadG(gb${j} + gOff, oh${j} - i32(tH), ow${j} - i32(tW))`,
-      store: (m, n, v) =>
-        `{ let q = ${n} % hqwq; let ih = (q / wq) * ${s}u + ph; let iw = (q % wq) * ${s}u + pw; if (ih < h && iw < width) { dx[(((${n} / hqwq) * ci + ${m}) * h + ih) * width + iw] = ${v}${bias ? ` + bias[${m}]` : ''}; } }`,
+      store: (m, _n, v, j) => `if (inside${j}) { dx[xb${j} + ${m} * h * width] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
       tiling,
     });
     return { code, workgroups: [0, 0, 0] };

@@ -45,8 +45,8 @@ export interface GemmSpec {
   /** Statements run once per row / column slot before the k loop (decode an index once, not per k). */
   rowSetup?(m: string, i: number): string;
   colSetup?(n: string, j: number): string;
-  /** WGSL statement storing `v` (f32) at C(m, n); called only for m < M, n < N. */
-  store(m: string, n: string, v: string): string;
+  /** WGSL statement storing `v` (f32) at C(m, n); called only for m < M, n < N; `j` is the column's slot. */
+  store(m: string, n: string, v: string, j: number): string;
   tiling: GemmTiling;
 }
 
@@ -93,7 +93,7 @@ export function gemmWgsl(spec: GemmSpec): string {
   for (const i of rows) for (const j of cols) body.push(`c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
   const stores: string[] = [];
   for (const i of rows) {
-    const inner = cols.map((j) => `if (col0 + ${j}u < gN) { ${spec.store(`(row0 + ${i}u)`, `(col0 + ${j}u)`, `c${i}_${j}`)} }`).join(' ');
+    const inner = cols.map((j) => `if (col0 + ${j}u < gN) { ${spec.store(`(row0 + ${i}u)`, `(col0 + ${j}u)`, `c${i}_${j}`, j)} }`).join(' ');
     stores.push(`if (row0 + ${i}u < gM) { ${inner} }`);
   }
   return `${spec.prelude}
