@@ -165,7 +165,8 @@ const inputGradKernel: Kernel<InputGradParams> = {
         `let q${j} = ${n} % hqwq; let b${j} = ${n} / hqwq; let gb${j} = b${j} * cohowo; let ih${j} = (q${j} / wq) * ${s}u + ph; let iw${j} = (q${j} % wq) * ${s}u + pw; let oh${j} = i32((ih${j} + ${g.pad}u - dh0) / ${s}u); let ow${j} = i32((iw${j} + ${g.pad}u - dw0) / ${s}u);
   let inside${j} = (ih${j} < h) & (iw${j} < width); let xb${j} = (b${j} * ci * h + ih${j}) * width + iw${j};`,
       kSetup: `let co = k / ${th * tw}u; let t = k % ${th * tw}u; let tH = t / ${tw}u; let tW = t % ${tw}u; let dh = dh0 + tH * ${s}u; let dw = dw0 + tW * ${s}u; let tap = (dh < ${g.kh}u) & (dw < ${g.kw}u); let wOff = co * ci * ${kk}u + dh * ${g.kw}u + dw; let gOff = co * howo;`,
-      loadA: (m) => `select(0.0, w[min(wOff + ${m} * ${kk}u, wLast)], tap)`,
+      // When the stride divides the kernel, every phase uses every tap: no test needed.
+      loadA: (m) => (g.kh % s === 0 && g.kw % s === 0 ? `w[wOff + ${m} * ${kk}u]` : `select(0.0, w[min(wOff + ${m} * ${kk}u, wLast)], tap)`),
       loadB: (_k, _n, j) => `loadG(gb${j} + gOff, oh${j} - i32(tH), ow${j} - i32(tW))`,
       store: (m, _n, v, j) => `if (inside${j}) { dx[xb${j} + ${m} * h * width] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
       tiling,

@@ -56,10 +56,11 @@ export function gemmWorkgroups(M: number, N: number, batches: number, tiling: Ge
 }
 
 /**
- * Tiling for an adapter and problem size. On lavapipe (8-wide SIMD on CPU cores) an 8×8 block per
- * invocation in 8×8 workgroups runs fastest of the tilings tried (bench/tensor.ts: 12 GFLOP/s at
- * 1024³, vs 8 for 4×4), but its pipeline takes ~4× longer to compile (~0.5 s), so small problems,
- * where compiling dominates, get 4×4. Real GPUs get more, smaller invocations.
+ * Tiling for an adapter and problem size. On lavapipe (8-wide SIMD on CPU cores) the lanes of a
+ * SIMD group share rows and differ in columns, so A loads are broadcasts and B loads gathers: tall
+ * blocks per invocation pay. Measured with bench/tensor.ts: 16×8 runs 1024³ at 14–17 GFLOP/s, 8×8 at
+ * 12, 4×4 at 8; but big blocks take longer to JIT-compile (0.5–1 s per pipeline) and waste work on
+ * small problems, so the block grows with the problem. Real GPUs get more, smaller invocations.
  * MAGA_GEMM_TILE=tm,tn,wx,wy overrides the choice (for benchmarks).
  */
 export function tilingFor(M: number, N: number, K: number, traits: Pick<GpuTraits, 'cpuLike'> | null): GemmTiling {
@@ -67,6 +68,7 @@ export function tilingFor(M: number, N: number, K: number, traits: Pick<GpuTrait
   let tile: number[];
   if (env) tile = env.split(',').map(Number);
   else if (traits && !traits.cpuLike) tile = [4, 4, 16, 16];
+  else if (M >= 16 && M * N * K >= 1 << 26) tile = [16, 8, 8, 8];
   else tile = M * N * K >= 1 << 23 ? [8, 8, 8, 8] : [4, 4, 8, 8];
   const [tm, tn, wx, wy] = tile;
   // Tiles never exceed the problem (a 2-row GEMM gets 2-row tiles, not 75 % wasted rows).
