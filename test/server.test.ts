@@ -319,6 +319,19 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     expect(await page.text()).toContain('bun run build:viewer');
   });
 
+  test('a viewer built after the server started is served without a restart', async () => {
+    const dist = path.join(tmp, 'dist-later');
+    const viewer = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: dist });
+    try {
+      expect(await (await fetch(`${viewer.url}/`)).text()).toContain('bun run build:viewer');
+      fs.mkdirSync(dist, { recursive: true });
+      fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>built later</title>');
+      expect(await (await fetch(`${viewer.url}/`)).text()).toContain('<title>built later</title>');
+    } finally {
+      await viewer.stop();
+    }
+  });
+
   test('with a viewer build: its files, the SPA fallback, and nothing outside it', async () => {
     const dist = path.join(tmp, 'dist');
     fs.mkdirSync(path.join(dist, 'assets'), { recursive: true });

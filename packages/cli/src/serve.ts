@@ -1,5 +1,4 @@
 // Starting the server: the backend, the shared caches and queue, the Hono app, and Bun.serve.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as T from '@maga/tensor';
 import { createApp, MAX_BODY_BYTES } from './app.ts';
@@ -37,7 +36,8 @@ export async function createContext(options: Omit<ServeOptions, 'port' | 'host'>
   const viewerDir = options.viewerDir === undefined ? VIEWER_DIST : options.viewerDir;
   return {
     root: openRunsDir(options.runsDir),
-    viewerDir: viewerDir && fs.existsSync(viewerDir) ? fs.realpathSync(viewerDir) : null,
+    // Resolved now, looked for at each request: a viewer built after the server started is served.
+    viewerDir: viewerDir ? path.resolve(viewerDir) : null,
     backend,
     version: codeVersion().version,
     queue,
