@@ -1,7 +1,8 @@
 // Benchmark: how fast dSprites renders, single-threaded, one image at a time and in batches.
-// Run: bun bench/dsprites.ts   (prints images/s; nothing here is asserted anywhere)
-import { DSPRITES, render, renderBatch } from '../packages/model/src/data/dsprites.ts';
-import { splitIndices } from '../packages/model/src/data/splits.ts';
+// Run: bun run bench:dsprites   (prints images/s; nothing here is asserted anywhere)
+import { dsprites, splitIndices } from '@maga/model';
+
+const { DSPRITES, render, renderBatch } = dsprites;
 
 // A fixed pseudo-random sample of indices, so every run renders the same images.
 function sampleIndices(count: number, seed: number): Int32Array {
