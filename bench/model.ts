@@ -1,8 +1,9 @@
-// Model benchmark: `bun run bench:model [--batch 64] [--steps 5] [--backend webgpu|cpu]`.
+// Model benchmark: `bun run bench:model [--batch 64] [--steps 5] [--backend webgpu|cpu] [--profile]`.
 // Training step time and images/s of the default MAGANet (fixed pivot and random pairs) and the
 // β-VAE, the forward/backward split, inference images/s, live device bytes and host RSS. The
 // anchor to compare with: the blog's PyTorch MAGANet trains at ~280 images/s on this machine's two
-// cores (PyTorch CPU, batch 64, 0.76 GB RSS).
+// cores (PyTorch CPU, batch 64, 0.76 GB RSS). With --profile it also prints, for each model, the
+// device time per kernel of one training step (timestamp queries; webgpu only), largest first.
 import * as T from '@maga/tensor';
 import { MAGANET_DEFAULTS, Maganet, Sampler, VAE_DEFAULTS, createModel, lossTerms, pivotMode, reconstructLogits, uploadBatch, type Model, type ModelConfig } from '@maga/model';
 
@@ -16,6 +17,22 @@ const backend = await T.init({ backend: flag('backend', 'auto') as T.BackendChoi
 const PYTORCH_IMAGES_PER_SECOND = 280;
 
 const rows: string[][] = [];
+const profiles: string[] = [];
+
+type Profiler = { startProfile(): void; stopProfile(): Promise<{ kernel: string; ms: number; count: number }[]> };
+
+/** Device time per kernel of one call of `step`, as printable lines. */
+async function profileOf(label: string, step: () => Promise<number>): Promise<string> {
+  const profiler = backend as unknown as Partial<Profiler>;
+  if (!profiler.startProfile || !profiler.stopProfile) throw new Error(`bench:model --profile: the ${backend.kind} backend has no kernel profiler`);
+  profiler.startProfile();
+  await step();
+  const kernels = await profiler.stopProfile();
+  const total = kernels.reduce((sum, k) => sum + k.ms, 0);
+  const dispatches = kernels.reduce((sum, k) => sum + k.count, 0);
+  const lines = kernels.slice(0, 15).map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(8)} ms ${String(k.count).padStart(6)} dispatches`);
+  return [`${label}: one training step, ${total.toFixed(0)} ms of device time in ${dispatches} dispatches`, ...lines].join('\n');
+}
 
 async function bench(label: string, config: ModelConfig): Promise<void> {
   const model: Model = await createModel(config, 0);
@@ -65,6 +82,7 @@ async function bench(label: string, config: ModelConfig): Promise<void> {
   const forwardMs = await median(forwardOnly);
   const inferMs = await median(inference);
   const stats = backend.stats();
+  if (process.argv.includes('--profile')) profiles.push(await profileOf(label, fullStep));
   const imagesPerSecond = (batch / stepMs) * 1000;
   rows.push([
     label,
@@ -89,3 +107,4 @@ const header = ['model', 'step', 'images/s', 'vs PyTorch CPU', 'forward / backwa
 console.log(`\nmodel benchmark: batch ${batch}, median of ${steps} steps, on ${backend.description}\n`);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+for (const p of profiles) console.log(`\n${p}`);
