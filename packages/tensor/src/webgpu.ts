@@ -145,7 +145,7 @@ export class WebGpuBackend implements Backend {
     ] as const;
     const requiredLimits: Record<string, number> = {};
     for (const name of want) requiredLimits[name] = adapter.limits[name];
-    // Timestamp queries power the opt-in kernel profiler (MAGA_PROFILE=1, bench/); optional.
+    // Timestamp queries power the opt-in kernel profiler (startProfile/stopProfile, used by `bench:model --profile`); optional.
     const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new WebGpuBackend(device, adapter.info);
