@@ -1,6 +1,6 @@
 // @maga/tensor: float32 tensors on WebGPU (or the cpu reference backend), reverse-mode autodiff,
 // optimizers. This file is the package's whole public API.
-export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, Storage, WgslProgram } from './src/backend.ts';
+export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, KernelTime, Storage, WgslProgram } from './src/backend.ts';
 export { CpuBackend } from './src/cpu.ts';
 export { WebGpuBackend } from './src/webgpu.ts';
 export { init, webgpuBackend, WEBGPU_HELP, type BackendChoice, type InitOptions } from './src/init.ts';

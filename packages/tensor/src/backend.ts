@@ -82,7 +82,20 @@ export interface Backend {
   /** Submits recorded work and waits until the device has done it. */
   sync(): Promise<void>;
   stats(): BackendStats;
+  /**
+   * Opt-in kernel profiler: from start to stop, the time each kernel took (device time from
+   * timestamp queries on webgpu — which then runs each dispatch in its own pass; wall time of its
+   * loop on cpu) and how often it ran, largest first.
+   */
+  startProfile(): void;
+  stopProfile(): Promise<KernelTime[]>;
   destroy(): void;
+}
+
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+  count: number;
 }
 
 // ---- small WGSL helpers shared by kernels -------------------------------------------------------

@@ -1,7 +1,7 @@
 // The cpu backend: plain TypeScript loops over typed arrays. It is the reference every webgpu
 // kernel is tested against (in float64 mode it is also the reference for finite differences), and
 // the fallback where no WebGPU adapter exists.
-import type { Backend, BackendStats, FloatArray, Kernel, Storage } from './backend.ts';
+import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, Storage } from './backend.ts';
 
 class CpuStorage implements Storage {
   constructor(public data: FloatArray | null) {}
@@ -83,7 +83,7 @@ export class CpuBackend implements Backend {
   }
 
   /** Stops profiling; milliseconds and call counts per kernel, largest first. */
-  async stopProfile(): Promise<{ kernel: string; ms: number; count: number }[]> {
+  async stopProfile(): Promise<KernelTime[]> {
     const p = this.profile ?? new Map();
     this.profile = null;
     return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);

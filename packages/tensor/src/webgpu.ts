@@ -2,7 +2,7 @@
 // under Bun, `navigator.gpu` in a browser. Work is recorded into one command encoder and submitted
 // in batches; nothing is read back unless asked; buffers come from a size-class pool and go back to
 // it when a tensor is freed; pipelines are cached by (kernel, params).
-import type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, Storage } from './backend.ts';
+import type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, KernelTime, Storage } from './backend.ts';
 
 /** Kept at module level on purpose: if Dawn's GPU object is collected while a device lives, the process crashes. */
 let dawnGpu: GPU | null = null;
@@ -145,7 +145,7 @@ export class WebGpuBackend implements Backend {
     ] as const;
     const requiredLimits: Record<string, number> = {};
     for (const name of want) requiredLimits[name] = adapter.limits[name];
-    // Timestamp queries power the opt-in kernel profiler (startProfile/stopProfile, used by `bench:model --profile`); optional.
+    // Timestamp queries power the opt-in kernel profiler (startProfile, `bench:model --profile`); optional.
     const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new WebGpuBackend(device, adapter.info);
@@ -400,7 +400,7 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Stops profiling and returns device milliseconds and launch counts per kernel, largest first. */
-  async stopProfile(): Promise<{ kernel: string; ms: number; count: number }[]> {
+  async stopProfile(): Promise<KernelTime[]> {
     await this.collectProfile();
     const p = this.profiling;
     if (!p) return [];
