@@ -1,20 +1,22 @@
-// Choosing the compute backend for a command: --backend, else MAGA_BACKEND, else auto (WebGPU when
-// an adapter exists). The choice is reported by the caller, once, in its own output.
+// Choosing the compute backend for a command: --backend, else MAGA_BACKEND, else auto (a real GPU,
+// else the native CPU engine, else WebGPU on a software adapter, else the TypeScript loops). The
+// choice is reported by the caller, once, in its own output.
 import * as T from '@maga/tensor';
 
-export const BACKEND_CHOICES = ['auto', 'webgpu', 'cpu'] as const satisfies readonly T.BackendChoice[];
+export const BACKEND_CHOICES = T.BACKEND_CHOICES;
 
 export interface BackendInfo {
-  kind: 'cpu' | 'webgpu';
+  kind: T.Backend['kind'];
+  /** The backend, and why auto chose it (e.g. "native (BLAS: OpenBLAS 0.3.21, 2 threads) — no WebGPU adapter"). */
   description: string;
-  /** Set when auto found no WebGPU adapter and fell back to the cpu backend. */
+  /** Set when auto had to fall back to a slower backend than this machine could have (say so, loudly). */
   fallback?: string;
 }
 
 export async function initBackend(choice?: T.BackendChoice): Promise<BackendInfo> {
   const backend = await T.init({ backend: choice, quiet: true });
-  const asked = choice ?? process.env.MAGA_BACKEND ?? 'auto';
-  const info: BackendInfo = { kind: backend.kind, description: backend.description };
-  if (backend.kind === 'cpu' && asked !== 'cpu') info.fallback = `no WebGPU adapter found, computing on the cpu backend (slow); ${T.WEBGPU_HELP}`;
+  const report = T.lastChoice();
+  const info: BackendInfo = { kind: backend.kind, description: backend.description + (report?.reason ? ` (${report.reason})` : '') };
+  if (report?.notice) info.fallback = report.notice;
   return info;
 }

@@ -20,11 +20,6 @@ export interface GpuTraits {
   readonly maxStorageBuffersPerStage: number;
 }
 
-/** The GPU traits of a backend, or null for the cpu backend (kernels there ignore tiling). */
-export function traitsOf(backend: Backend): GpuTraits | null {
-  return (backend as { traits?: GpuTraits }).traits ?? null;
-}
-
 export interface WgslProgram {
   /** Complete WGSL module; entry point `main`. Inputs are bound at 0..n-1, outputs after them. */
   readonly code: string;
@@ -48,6 +43,18 @@ export interface Kernel<P> {
    */
   uniforms?(params: P): ArrayLike<number>;
   workgroups?(params: P, traits: GpuTraits): readonly [number, number, number];
+  /**
+   * The native backend's implementation, when one is written for speed (BLAS calls, loops without
+   * per-element index arithmetic); otherwise that backend runs `cpu`. Same contract as `cpu`.
+   */
+  native?(inputs: readonly FloatArray[], outputs: readonly FloatArray[], params: P, engine: NativeEngine): void;
+}
+
+/** What the native backend lends its kernels: the BLAS, and a scratch array reused between calls. */
+export interface NativeEngine {
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void;
+  /** At least `length` elements of the backend's float type, contents undefined; valid until the next call. */
+  scratch(length: number): FloatArray;
 }
 
 export interface BackendStats {
@@ -64,7 +71,9 @@ export interface BackendStats {
 }
 
 export interface Backend {
-  readonly kind: 'cpu' | 'webgpu';
+  readonly kind: 'cpu' | 'webgpu' | 'native';
+  /** What kernels may want to know about the GPU they are compiled for; null off the GPU. */
+  readonly traits: GpuTraits | null;
   /** One line for humans: which device computes. */
   readonly description: string;
   /** The cpu reference mode computes and stores in float64. */

@@ -17,6 +17,7 @@ export interface CpuOptions {
 
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
+  readonly traits = null;
   readonly float64: boolean;
   readonly description: string;
   private live = 0;

@@ -128,6 +128,18 @@ export class WebGpuBackend implements Backend {
     });
   }
 
+  /**
+   * The adapter this environment would give, without creating a device: its description and
+   * whether it is a software implementation (lavapipe, SwiftShader). Null when there is none.
+   */
+  static async probe(options: WebGpuOptions = {}): Promise<{ description: string; software: boolean } | null> {
+    const gpu = await getGpu();
+    if (!gpu) return null;
+    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    if (!adapter) return null;
+    return { description: describeAdapter(adapter.info), software: isCpuLike(adapter.info) };
+  }
+
   /** Returns null (never throws) when this environment has no WebGPU adapter. */
   static async create(options: WebGpuOptions = {}): Promise<WebGpuBackend | null> {
     const gpu = await getGpu();

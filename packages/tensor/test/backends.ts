@@ -1,18 +1,25 @@
-// Runs one test suite on every backend: the float32 cpu backend and WebGPU. Where no WebGPU
-// adapter exists, the WebGPU suite is reported as skipped (with the reason), never as passed.
+// Runs one test suite on every backend: the float32 cpu backend, the native CPU engine (BLAS) and
+// WebGPU. Where no WebGPU adapter or no BLAS library exists, that suite is reported as skipped
+// (with the reason), never as passed.
 import { beforeEach, describe } from 'bun:test';
-import { CpuBackend, WEBGPU_HELP, setBackend, webgpuBackend, type Backend } from '../index.ts';
+import { BLAS_HELP, CpuBackend, NativeBackend, WEBGPU_HELP, setBackend, webgpuBackend, type Backend } from '../index.ts';
 
 const gpu = await webgpuBackend();
 if (!gpu) console.warn(`[tests] WebGPU suites are skipped: no adapter (${WEBGPU_HELP})`);
+// Poisoned: buffers reused from the pool start as NaN, so a kernel that relies on zeroed outputs fails.
+const nativeOrError = await NativeBackend.create({ poison: true });
+const nativeBackend = 'error' in nativeOrError ? null : nativeOrError;
+if ('error' in nativeOrError) console.warn(`[tests] native suites are skipped: ${nativeOrError.error} (${BLAS_HELP})`);
 
 export const cpu = new CpuBackend();
 /** The float64 cpu backend: the reference for finite differences and for float32 results. */
 export const reference = new CpuBackend({ float64: true });
 export const webgpu = gpu;
+export const native = nativeBackend;
 
 export const backends: { name: string; backend: Backend | null }[] = [
   { name: 'cpu', backend: cpu },
+  { name: 'native', backend: nativeBackend },
   { name: 'webgpu', backend: gpu },
 ];
 
@@ -20,7 +27,7 @@ export const backends: { name: string; backend: Backend | null }[] = [
 export function describeEachBackend(title: string, body: (backend: Backend) => void): void {
   for (const { name, backend } of backends) {
     if (!backend) {
-      describe.skip(`${title} [${name}: no adapter]`, () => body(cpu));
+      describe.skip(`${title} [${name}: ${name === 'native' ? 'no BLAS' : 'no adapter'}]`, () => body(cpu));
       continue;
     }
     describe(`${title} [${name}]`, () => {

@@ -6,7 +6,7 @@
 // convTranspose2d's forward is conv2d's input gradient and vice versa. The input gradient splits
 // the input pixels into s² phases so that each only visits the kernel taps that reach it: for
 // stride 2 that is a quarter of the taps, with no wasted multiply-adds.
-import { bindings, traitsOf, uniformDeclaration, uniformWord, type FloatArray, type Kernel } from '../backend.ts';
+import { bindings, uniformDeclaration, uniformWord, type FloatArray, type Kernel, type NativeEngine } from '../backend.ts';
 import { describeShape } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
@@ -95,6 +95,7 @@ const forwardKernel: Kernel<ForwardParams> = {
     return gemmWorkgroups(M, N, 1, tiling);
   },
   cpu: (inputs, [y], { g, bias }) => convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g),
+  native: (inputs, [y], { g, bias }, engine) => convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine),
   wgsl: ({ g, bias, tiling }) => {
     const kk = g.kh * g.kw;
     const inputs = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
@@ -146,6 +147,7 @@ const inputGradKernel: Kernel<InputGradParams> = {
     return gemmWorkgroups(M, N, g.stride * g.stride, tiling);
   },
   cpu: (inputs, [dx], { g, bias }) => convInputGradCpu(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g),
+  native: (inputs, [dx], { g, bias }, engine) => convInputGradNative(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g, engine),
   wgsl: ({ g, bias, tiling }) => {
     const s = g.stride;
     const th = Math.ceil(g.kh / s);
@@ -203,6 +205,7 @@ const weightGradKernel: Kernel<WeightGradParams> = {
     dw.fill(0);
     convWeightGradCpu(x, dy, dw, g);
   },
+  native: ([x, dy], [dw], { g }, engine) => convWeightGradNative(x, dy, dw, g, engine),
   wgsl: ({ g, tiling }) => {
     const kk = g.kh * g.kw;
     const code = gemmWgsl({
@@ -235,10 +238,10 @@ const weightGradKernel: Kernel<WeightGradParams> = {
 // JavaScript JIT runs fastest; accumulation in float64.
 
 /** cols[k·P + p] = x[n, ci, oh·s − pad + dh, ow·s − pad + dw] (0 outside), k = (ci, dh, dw), p = (oh, ow). */
-function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: Float64Array): void {
+function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: FloatArray): void {
   const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
   const P = ho * wo;
-  cols.fill(0);
+  cols.fill(0, 0, cin * kh * kw * P);
   for (let ci = 0; ci < cin; ci++) {
     const xBase = (n * cin + ci) * h * width;
     for (let dh = 0; dh < kh; dh++) {
@@ -260,7 +263,7 @@ function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: Float64Array): 
 }
 
 /** dx[n, ci, ih, iw] += cols[k·P + p] for every tap that reads that pixel (the adjoint of im2col). */
-function col2imAdd(cols: Float64Array, g: ConvGeometry, plane: Float64Array): void {
+function col2imAdd(cols: FloatArray, g: ConvGeometry, plane: FloatArray): void {
   const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
   const P = ho * wo;
   for (let ci = 0; ci < cin; ci++) {
@@ -346,26 +349,80 @@ function convWeightGradCpu(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Con
   dw.set(sums);
 }
 
+// ---- native: the same columns, multiplied by the BLAS ------------------------------------------
+// One GEMM per image: Y_n = W·cols_n, cols_n = Wᵀ·dY_n (then col2im), dW += dY_n·cols_nᵀ. A 1×1
+// convolution with stride 1 and no padding needs no columns: the image is its own column matrix.
+
+const isPointwise = (g: ConvGeometry) => g.kh === 1 && g.kw === 1 && g.stride === 1 && g.pad === 0;
+
+function fillChannels(target: FloatArray, offset: number, channels: number, pixels: number, bias: FloatArray): void {
+  for (let c = 0; c < channels; c++) target.fill(bias[c], offset + c * pixels, offset + (c + 1) * pixels);
+}
+
+function convForwardNative(x: FloatArray, w: FloatArray, bias: FloatArray | null, y: FloatArray, g: ConvGeometry, e: NativeEngine): void {
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const pointwise = isPointwise(g);
+  const cols = pointwise ? null : e.scratch(K * P);
+  for (let n = 0; n < g.n; n++) {
+    const yOff = n * g.co * P;
+    if (bias) fillChannels(y, yOff, g.co, P, bias);
+    if (cols) im2col(x, n, g, cols);
+    e.gemm(false, false, g.co, P, K, 1, w, 0, K, cols ?? x, cols ? 0 : n * K * P, P, bias ? 1 : 0, y, yOff, P);
+  }
+}
+
+function convInputGradNative(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry, e: NativeEngine): void {
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const HW = g.h * g.w;
+  const pointwise = isPointwise(g);
+  const cols = pointwise ? null : e.scratch(K * P);
+  for (let n = 0; n < g.n; n++) {
+    const dxOff = n * g.ci * HW;
+    if (bias) fillChannels(dx, dxOff, g.ci, HW, bias);
+    else if (cols) dx.fill(0, dxOff, dxOff + g.ci * HW);
+    if (!cols) {
+      e.gemm(true, false, g.ci, P, g.co, 1, w, 0, g.ci, dy, n * g.co * P, P, bias ? 1 : 0, dx, dxOff, P);
+      continue;
+    }
+    e.gemm(true, false, K, P, g.co, 1, w, 0, K, dy, n * g.co * P, P, 0, cols, 0, P);
+    col2imAdd(cols, g, dx.subarray(dxOff, dxOff + g.ci * HW));
+  }
+}
+
+function convWeightGradNative(x: FloatArray, dy: FloatArray, dw: FloatArray, g: ConvGeometry, e: NativeEngine): void {
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const pointwise = isPointwise(g);
+  const cols = pointwise ? null : e.scratch(K * P);
+  for (let n = 0; n < g.n; n++) {
+    if (cols) im2col(x, n, g, cols);
+    e.gemm(false, true, g.co, K, P, 1, dy, n * g.co * P, P, cols ?? x, cols ? 0 : n * K * P, P, n === 0 ? 0 : 1, dw, 0, K);
+  }
+}
+
 // ---- the three primitives, without autodiff -----------------------------------------------------
 
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const { M, N, K } = forwardSizes(g);
-  const tiling = tilingFor(M, N, K, traitsOf(x.backend));
+  const tiling = tilingFor(M, N, K, x.backend.traits);
   return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null, tiling });
 }
 
 function convInputGrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const { M, N, K } = inputGradSizes(g);
-  const tiling = tilingFor(M, N, K, traitsOf(dy.backend));
+  const tiling = tilingFor(M, N, K, dy.backend.traits);
   return apply('conv2d_input_grad', bias ? [dy, w, bias] : [dy, w], [g.n, g.ci, g.h, g.w], inputGradKernel, { g, bias: bias !== null, tiling });
 }
 
 function convWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
   const { M, N, K } = weightGradSizes(g);
-  const traits = traitsOf(x.backend);
-  // Partial sums keep float32 accumulation short and give a GPU enough parallel work.
+  const traits = x.backend.traits;
+  // On a GPU, partial sums keep float32 accumulation short and give it enough parallel work; the
+  // cpu loops accumulate in float64 and BLAS blocks its sums, so they need no split.
   const target = traits?.cpuLike === false ? 1024 : 4096;
-  const splits = Math.max(1, Math.min(64, Math.ceil(K / target)));
+  const splits = traits ? Math.max(1, Math.min(64, Math.ceil(K / target))) : 1;
   const splitSize = Math.ceil(K / splits);
   const p: WeightGradParams = { g, splits: Math.ceil(K / splitSize), splitSize, tiling: tilingFor(M, N, K, traits) };
   const partial = apply('conv2d_weight_grad', [x, dy], [p.splits, g.co, g.ci, g.kh, g.kw], weightGradKernel, p);

@@ -1,6 +1,6 @@
 // Matrix products: matmul over the last two dimensions with broadcast batch dimensions. The
 // backward reuses the same GEMM with transposed operands: dA = G·Bᵀ, dB = Aᵀ·G.
-import { bindings, traitsOf, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
+import { bindings, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
@@ -50,6 +50,15 @@ const gemmKernel: Kernel<GemmParams> = {
       }
     }
   },
+  native: ([a, b], [out], p, engine) => {
+    const { M, N, K } = p;
+    const batches = sizeOf(p.batchShape);
+    for (let z = 0; z < batches; z++) {
+      const aOff = decode(z, p.batchShape, p.aBatchStrides);
+      const bOff = decode(z, p.batchShape, p.bBatchStrides);
+      engine.gemm(p.transA, p.transB, M, N, K, 1, a, aOff, p.transA ? M : K, b, bOff, p.transB ? K : N, 0, out, z * M * N, N);
+    }
+  },
   wgsl: (p) => {
     const r = p.batchShape.length;
     const w = (i: number) => uniformWord(i);
@@ -85,7 +94,7 @@ export function gemm(op: string, a: Tensor, b: Tensor, transA = false, transB = 
   const bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes(op, aBatch, bBatch);
   const params: GemmParams = {
-    tiling: tilingFor(M, N, Ka, traitsOf(a.backend)),
+    tiling: tilingFor(M, N, Ka, a.backend.traits),
     M,
     N,
     K: Ka,

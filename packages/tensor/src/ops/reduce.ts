@@ -116,7 +116,7 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keepDim
 
 /** Runs the reduction (in two passes when chunked), without autodiff. */
 function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[], outShape: readonly number[]): Tensor {
-  const p = planReduce(op, x.shape, axes, x.backend.kind === 'webgpu');
+  const p = planReduce(op, x.shape, axes, x.backend.traits !== null);
   if (p.reduced === 0) throw new Error(`${op}: cannot reduce over an empty axis of ${describeShape(x.shape)}`);
   if (p.chunks === 1) return apply(op, [x], outShape, reduceKernel, p);
   const partial = apply(op, [x], [p.outputs, p.chunks], reduceKernel, p);

@@ -1,0 +1,173 @@
+// The native backend: the CPU engine for machines without a real GPU. Matrix products and
+// convolutions run on a system BLAS through bun:ffi (zero-copy typed arrays); every other op runs
+// a loop written for speed beside its reference loop (kernel.native), or the reference loop itself
+// where speed does not matter. Buffers come from a pool of exact-size typed arrays, so a training
+// step allocates nothing once warm. The TypeScript cpu backend stays the reference it is tested
+// against.
+import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, NativeEngine, Storage } from './backend.ts';
+import { loadBlas, type Blas } from './native/blas.ts';
+
+class NativeStorage implements Storage {
+  constructor(public data: FloatArray | null) {}
+  get length(): number {
+    return this.data?.length ?? 0;
+  }
+}
+
+export interface NativeOptions {
+  /** Compute and store in float64 (dgemm), for checking the fast loops in double precision. */
+  float64?: boolean;
+  /**
+   * Fill buffers taken from the pool with NaN, so that a kernel that reads an output it did not
+   * write, or accumulates into it, shows in tests instead of reading the last tensor's values.
+   */
+  poison?: boolean;
+  /** The most bytes kept in the pool for reuse (default 2 GiB); beyond it, released buffers are dropped. */
+  poolBytes?: number;
+}
+
+export class NativeBackend implements Backend {
+  readonly kind = 'native' as const;
+  readonly traits = null;
+  readonly float64: boolean;
+  readonly description: string;
+  readonly engine: NativeEngine;
+  private readonly pool = new Map<number, FloatArray[]>();
+  private readonly poison: boolean;
+  private readonly poolLimit: number;
+  private live = 0;
+  private liveBytes = 0;
+  private pooled = 0;
+  private pooledBytes = 0;
+  private dispatches = 0;
+  private profile: Map<string, { ms: number; count: number }> | null = null;
+
+  private constructor(
+    readonly blas: Blas,
+    options: NativeOptions,
+  ) {
+    this.float64 = options.float64 ?? false;
+    this.poison = options.poison ?? false;
+    this.poolLimit = options.poolBytes ?? 2 * 2 ** 30;
+    this.description = `native (BLAS: ${blas.description}${this.float64 ? '; float64' : ''})`;
+    const scratch: { data: FloatArray } = { data: this.float64 ? new Float64Array(0) : new Float32Array(0) };
+    this.engine = {
+      gemm: blas.gemm,
+      scratch: (length: number) => {
+        if (scratch.data.length < length) scratch.data = this.float64 ? new Float64Array(length) : new Float32Array(length);
+        return scratch.data;
+      },
+    };
+  }
+
+  /** The native backend, or the reason it cannot run here (no Bun, no BLAS library). */
+  static async create(options: NativeOptions = {}): Promise<NativeBackend | { error: string }> {
+    const loaded = await loadBlas();
+    if ('error' in loaded) return loaded;
+    return new NativeBackend(loaded.blas, options);
+  }
+
+  private get bytesPerElement(): number {
+    return this.float64 ? 8 : 4;
+  }
+
+  alloc(length: number): Storage {
+    this.live++;
+    this.liveBytes += length * this.bytesPerElement;
+    const free = this.pool.get(length);
+    const reused = free?.pop();
+    if (reused) {
+      this.pooled--;
+      this.pooledBytes -= length * this.bytesPerElement;
+      if (this.poison) reused.fill(Number.NaN);
+      return new NativeStorage(reused);
+    }
+    return new NativeStorage(this.float64 ? new Float64Array(length) : new Float32Array(length));
+  }
+
+  release(storage: Storage): void {
+    const s = storage as NativeStorage;
+    const data = s.data;
+    if (!data) throw new Error('native backend: buffer released twice');
+    s.data = null;
+    const bytes = data.length * this.bytesPerElement;
+    this.live--;
+    this.liveBytes -= bytes;
+    if (this.pooledBytes + bytes > this.poolLimit) return;
+    let free = this.pool.get(data.length);
+    if (!free) this.pool.set(data.length, (free = []));
+    free.push(data);
+    this.pooled++;
+    this.pooledBytes += bytes;
+  }
+
+  write(storage: Storage, data: ArrayLike<number>): void {
+    const target = this.array(storage);
+    if (data.length !== target.length) throw new Error(`native backend: write of ${data.length} values into a buffer of ${target.length}`);
+    target.set(data);
+  }
+
+  read(storage: Storage): Promise<FloatArray> {
+    return Promise.resolve(this.array(storage).slice());
+  }
+
+  array(storage: Storage): FloatArray {
+    const data = (storage as NativeStorage).data;
+    if (!data) throw new Error('native backend: buffer used after release');
+    return data;
+  }
+
+  run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
+    this.dispatches++;
+    const started = this.profile ? performance.now() : 0;
+    const ins = inputs.map((s) => this.array(s));
+    const outs = outputs.map((s) => this.array(s));
+    if (kernel.native) kernel.native(ins, outs, params, this.engine);
+    else kernel.cpu(ins, outs, params);
+    if (this.profile) {
+      const t = this.profile.get(kernel.name) ?? { ms: 0, count: 0 };
+      t.ms += performance.now() - started;
+      t.count++;
+      this.profile.set(kernel.name, t);
+    }
+  }
+
+  startProfile(): void {
+    this.profile = new Map();
+  }
+
+  async stopProfile(): Promise<KernelTime[]> {
+    const p = this.profile ?? new Map();
+    this.profile = null;
+    return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
+  }
+
+  check(storage: Storage, describe: () => string): void {
+    const data = this.array(storage);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new Error(`checked mode: ${describe()} produced ${data[i]} at flat index ${i}`);
+    }
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stats(): BackendStats {
+    return {
+      liveBuffers: this.live,
+      liveBytes: this.liveBytes,
+      pooledBuffers: this.pooled,
+      pooledBytes: this.pooledBytes,
+      dispatches: this.dispatches,
+      submits: 0,
+      pipelines: 0,
+    };
+  }
+
+  destroy(): void {
+    this.pool.clear();
+    this.pooled = 0;
+    this.pooledBytes = 0;
+  }
+}
