@@ -2,8 +2,8 @@
 // expression, and its derivative, so all elementwise gradients can be audited in one place.
 // Binary ops broadcast (NumPy rules); their backward sums the gradient back to each input's shape.
 import { WORKGROUP_1D, bindings, f32Bits, f32Literal, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
-import { decodeWgsl } from '../indexing.ts';
-import { collapse } from '../indexing.ts';
+import { collapse, decodeWgsl } from '../indexing.ts';
+import { mapLoop } from '../native/loops.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { Tensor, apply } from '../tensor.ts';
 import { sumTo } from './reduce.ts';
@@ -50,7 +50,12 @@ function offsets(i: number, p: MapParams, into: number[]): void {
  * for ops whose code depends on their value (pow picks x·x for p = 2).
  */
 function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: WgslExpr, bake = false): Kernel<MapParams> {
+  let loop: ReturnType<typeof mapLoop> | null = null;
   return {
+    native: (inputs, [out], p) => {
+      loop ??= mapLoop(name, arity, cpu);
+      loop(inputs, out, p.dims, p.strides, p.direct, p.n, p.c);
+    },
     name,
     key: (p) => `${p.direct ? 'direct' : `rank${p.dims.length}`}|${p.c.length}${bake ? `|${p.c.join(',')}` : ''}`,
     uniforms: (p) => [p.n, ...(p.direct ? [] : [...p.dims, ...p.strides.flat()]), ...p.c.map(f32Bits)],

@@ -3,6 +3,7 @@
 // one strided-copy kernel with different strides; each gradient is the opposite movement.
 import { WORKGROUP_1D, bindings, f32Bits, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { collapse, decode, decodeWgsl } from '../indexing.ts';
+import { stridedCopy } from '../native/loops.ts';
 import { broadcastShapes, describeShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { Tensor, apply, record, tensor, withBackend } from '../tensor.ts';
 import { sumTo } from './reduce.ts';
@@ -28,6 +29,7 @@ const stridedKernel: Kernel<StridedParams> = {
     }
     for (let i = 0; i < p.n; i++) out[i] = x[p.offset + decode(i, p.dims, p.strides)];
   },
+  native: ([x], [out], p) => stridedCopy(x, p.offset, p.strides, out, 0, stridesOf(p.dims), p.dims),
   wgsl: (p, traits) => {
     const r = p.dims.length;
     const dims = Array.from({ length: r }, (_, d) => uniformWord(2 + d));
@@ -159,6 +161,13 @@ const padKernel: Kernel<PadParams> = {
       }
       out[i] = inside ? x[src] : p.value;
     }
+  },
+  native: ([x], [out], p) => {
+    out.fill(p.value);
+    const outStrides = stridesOf(p.outShape);
+    const offset = p.before.reduce((o, b, d) => o + b * outStrides[d], 0);
+    const { dims, strides } = collapse(p.xShape, [stridesOf(p.xShape), outStrides]);
+    stridedCopy(x, 0, strides[0], out, offset, strides[1], dims);
   },
   wgsl: (p, traits) => {
     const r = p.outShape.length;

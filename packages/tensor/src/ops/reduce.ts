@@ -1,6 +1,7 @@
 // Reductions over axes (sum, mean, max), and sumTo: the gradient of broadcasting.
 import { WORKGROUP_1D, bindings, grid1dCounts, gridIndex, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
+import { reduceInto } from '../native/loops.ts';
 import { describeShape, normalizeAxes, shapesEqual, stridesOf } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { div, equal, mul } from './elementwise.ts';
@@ -73,6 +74,14 @@ const reduceKernel: Kernel<ReduceParams> = {
         out[o * p.chunks + c] = acc;
       }
     }
+  },
+  native: ([x], [out], p) => {
+    // Off the GPU a reduction is never chunked; the merged dimensions in memory order are the
+    // kept and reduced ones sorted by stride.
+    const parts = [...p.keptDims.map((d, i) => ({ d, stride: p.keptStrides[i], reduced: false })), ...p.redDims.map((d, i) => ({ d, stride: p.redStrides[i], reduced: true }))];
+    parts.sort((a, b) => b.stride - a.stride);
+    if (parts.length === 0) parts.push({ d: 1, stride: 1, reduced: true });
+    reduceInto(p.op, x, parts.map((q) => q.d), parts.map((q) => q.reduced), out);
   },
   wgsl: (p, traits) => {
     const k = p.keptDims.length;
