@@ -69,14 +69,15 @@ async function child(): Promise<void> {
   const batch = positiveInt('batch', '16');
   let backend: T.Backend;
   try {
-    backend = await T.init({ backend: name as T.BackendChoice, quiet: true });
+    // Chosen through MAGA_BACKEND (set by the parent), which init() validates: an unknown name is an error there.
+    backend = await T.init({ quiet: true });
   } catch (e) {
     console.log(JSON.stringify({ unavailable: (e as Error).message }));
     return;
   }
-  // init() falls back rather than refuse a name it does not know; a different backend is not this one.
+  // A backend that fell back to another must not be reported under this one's name.
   if ((backend.kind as string) !== name) {
-    console.log(JSON.stringify({ unavailable: `T.init({ backend: '${name}' }) gave the ${backend.kind} backend: this build has no '${name}' backend` }));
+    console.log(JSON.stringify({ unavailable: `MAGA_BACKEND=${name} gave the ${backend.kind} backend (${backend.description})` }));
     return;
   }
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(flag('images', ''))));
@@ -159,7 +160,7 @@ function lastJsonLine(stdout: string): unknown {
 async function runChild(backend: string, batch: number, images: string, kernels: boolean): Promise<Outcome<ChildResult>> {
   const args = [process.execPath, import.meta.path, '--child', backend, '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--images', images];
   if (kernels) args.push('--kernels');
-  const proc = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe' });
+  const proc = Bun.spawn(args, { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, MAGA_BACKEND: backend } });
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   if (proc.exitCode !== 0) {
@@ -287,6 +288,8 @@ async function parent(): Promise<void> {
     });
     const report = {
       model: 'MAGANET_DEFAULTS, fixed pivot',
+      cores: os.cpus().length,
+      loadAverage: os.loadavg()[0],
       steps,
       warmup,
       batches,
@@ -304,7 +307,11 @@ async function parent(): Promise<void> {
     }
 
     const torchLine = torchReason ? `PyTorch twin: not run (${torchReason})` : `PyTorch twin: ${twin.get(firstBatch)?.backend}`;
-    console.log(`\nbench:torch: MAGANet (MAGANET_DEFAULTS, fixed pivot), Adam, median of ${steps} steps after ${warmup} warm-up; ratios are ours / PyTorch\n${torchLine}\n`);
+    console.log(`\nbench:torch: MAGANet (MAGANET_DEFAULTS, fixed pivot), Adam, median of ${steps} steps after ${warmup} warm-up; ratios are ours / PyTorch\n${torchLine}`);
+    // PyTorch's OpenMP threads spin while they wait, so a busy machine slows it far more than ours.
+    const load = os.loadavg()[0];
+    if (load > os.cpus().length) console.log(`note: load average ${load.toFixed(1)} on ${os.cpus().length} cores at the end: other work shared the machine, the figures are indicative only (PyTorch, whose threads spin while they wait, suffers most)`);
+    console.log('');
     const rows = [['', 'batch', 'train images/s', 'inference images/s', 'peak RSS']];
     for (const b of batches) {
       for (const [name, m] of ours) {
