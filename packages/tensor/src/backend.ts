@@ -53,8 +53,11 @@ export interface Kernel<P> {
 /** What the native backend lends its kernels: the BLAS, and a scratch array reused between calls. */
 export interface NativeEngine {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void;
-  /** At least `length` elements of the backend's float type, contents undefined; valid until the next call. */
-  scratch(length: number): FloatArray;
+  /**
+   * At least `length` elements of the backend's float type, contents undefined, valid until the
+   * kernel returns; `slot` tells apart the scratch arrays that one kernel uses at once.
+   */
+  scratch(length: number, slot?: number): FloatArray;
 }
 
 export interface BackendStats {

@@ -50,12 +50,12 @@ export class NativeBackend implements Backend {
     this.poison = options.poison ?? false;
     this.poolLimit = options.poolBytes ?? 2 * 2 ** 30;
     this.description = `native (BLAS: ${blas.description}${this.float64 ? '; float64' : ''})`;
-    const scratch: { data: FloatArray } = { data: this.float64 ? new Float64Array(0) : new Float32Array(0) };
+    const scratch: FloatArray[] = [];
     this.engine = {
       gemm: blas.gemm,
-      scratch: (length: number) => {
-        if (scratch.data.length < length) scratch.data = this.float64 ? new Float64Array(length) : new Float32Array(length);
-        return scratch.data;
+      scratch: (length: number, slot = 0) => {
+        if (!(scratch[slot]?.length >= length)) scratch[slot] = this.float64 ? new Float64Array(length) : new Float32Array(length);
+        return scratch[slot];
       },
     };
   }
