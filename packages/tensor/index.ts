@@ -9,7 +9,9 @@ import './src/methods.ts';
 export { Tensor, apply, assign, backend, hasBackend, isChecked, isGradEnabled, keep, noGrad, record, setBackend, setChecked, tensor, tidy, withBackend, type Backward } from './src/tensor.ts';
 export { backward, grad, valueAndGrad, zeroGrad } from './src/autodiff.ts';
 export { arange, eye, full, fullLike, ones, onesLike, zeros, zerosLike } from './src/ops/creation.ts';
-export * from './src/ops/elementwise.ts';
+export {
+  abs, add, clamp, cos, div, equal, exp, floor, greater, greaterEqual, leakyRelu, lessEqual, log, logSigmoid, maximum, minimum, mul, neg, pow, relu, sigmoid, sign, sin, softplus, sqrt, square, sub, tanh,
+} from './src/ops/elementwise.ts';
 export { max, mean, sum, sumTo } from './src/ops/reduce.ts';
 export { broadcastTo, concat, copyInto, flatten, indexSelect, pad, permute, reshape, slice, split, squeeze2d, transpose, unsqueeze2d } from './src/ops/movement.ts';
 export { linear, matmul } from './src/ops/matmul.ts';

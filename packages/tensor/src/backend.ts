@@ -2,6 +2,8 @@
 // kernel) plus the kernel type through which each op brings its own cpu loop and its own WGSL.
 // Ops never talk to Dawn or to typed arrays directly; they call `run` with a Kernel.
 
+import type { Convolutions } from './native/dnnl.ts';
+
 /** Host arrays a backend computes in: float32 normally, float64 for the cpu reference mode. */
 export type FloatArray = Float32Array | Float64Array;
 
@@ -23,7 +25,6 @@ export interface GpuTraits {
 export interface WgslProgram {
   /** Complete WGSL module; entry point `main`. Inputs are bound at 0..n-1, outputs after them. */
   readonly code: string;
-  readonly workgroups: readonly [number, number, number];
 }
 
 /**
@@ -42,7 +43,8 @@ export interface Kernel<P> {
    * (lavapipe JIT-compiles each pipeline at its first dispatch, ~50–500 ms each.)
    */
   uniforms?(params: P): ArrayLike<number>;
-  workgroups?(params: P, traits: GpuTraits): readonly [number, number, number];
+  /** The launch size of each call: the one source of workgroup counts. */
+  workgroups(params: P, traits: GpuTraits): readonly [number, number, number];
   /**
    * The native backend's implementation, when one is written for speed (BLAS calls, loops without
    * per-element index arithmetic); otherwise that backend runs `cpu`. Same contract as `cpu`.
@@ -50,8 +52,10 @@ export interface Kernel<P> {
   native?(inputs: readonly FloatArray[], outputs: readonly FloatArray[], params: P, engine: NativeEngine): void;
 }
 
-/** What the native backend lends its kernels: the BLAS, and a scratch array reused between calls. */
+/** What the native backend lends its kernels: the BLAS, oneDNN's convolutions, and scratch arrays. */
 export interface NativeEngine {
+  /** oneDNN convolutions (float32 only), or null where libdnnl is missing or in float64 mode. */
+  readonly convolutions: Convolutions | null;
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void;
   /**
    * At least `length` elements of the backend's float type, contents undefined, valid until the
@@ -172,16 +176,4 @@ export function grid1dCounts(n: number, traits: GpuTraits, workgroupSize = WORKG
 /** The flat invocation index of a grid1dCounts launch (gid.y is 0 unless the x dimension overflowed). */
 export function gridIndex(traits: GpuTraits, workgroupSize = WORKGROUP_1D): string {
   return `(gid.x + gid.y * ${traits.maxWorkgroupsPerDimension * workgroupSize}u)`;
-}
-
-/**
- * A 1-D launch over `n` invocations that respects the per-dimension workgroup limit: returns the
- * workgroup counts and the WGSL expression for the flat index (from `gid`).
- */
-export function grid1d(n: number, traits: GpuTraits, workgroupSize = WORKGROUP_1D): { workgroups: [number, number, number]; index: string } {
-  const groups = Math.max(1, Math.ceil(n / workgroupSize));
-  const maxX = traits.maxWorkgroupsPerDimension;
-  if (groups <= maxX) return { workgroups: [groups, 1, 1], index: 'gid.x' };
-  const y = Math.ceil(groups / maxX);
-  return { workgroups: [maxX, y, 1], index: `(gid.x + gid.y * ${maxX * workgroupSize}u)` };
 }

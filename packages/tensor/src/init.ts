@@ -78,7 +78,7 @@ async function choose(choice: BackendChoice): Promise<BackendReport> {
   if (choice === 'native') {
     const native = await nativeBackend();
     if ('error' in native) throw new Error(`MAGA_BACKEND=native but ${native.error}: ${BLAS_HELP}`);
-    return { backend: native, reason: null, notice: null };
+    return { backend: native, reason: null, notice: native.notice };
   }
   const adapter = await adapterProbe();
   if (adapter && !adapter.software) {
@@ -87,7 +87,7 @@ async function choose(choice: BackendChoice): Promise<BackendReport> {
   }
   const why = adapter ? 'the WebGPU adapter is a software one' : 'no WebGPU adapter';
   const native = await nativeBackend();
-  if (!('error' in native)) return { backend: native, reason: why, notice: null };
+  if (!('error' in native)) return { backend: native, reason: why, notice: native.notice };
   const missing = `the native CPU engine is unavailable: ${native.error}; ${BLAS_HELP}`;
   const gpu = adapter ? await webgpuBackend() : null;
   if (gpu) return { backend: gpu, reason: 'software adapter; no BLAS', notice: `${missing}. Using WebGPU on a software adapter instead (several times slower)` };

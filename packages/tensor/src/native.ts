@@ -6,6 +6,7 @@
 // against.
 import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, NativeEngine, Storage } from './backend.ts';
 import { loadBlas, type Blas } from './native/blas.ts';
+import { DNNL_HELP, loadDnnl, type Convolutions } from './native/dnnl.ts';
 
 class NativeStorage implements Storage {
   constructor(public data: FloatArray | null) {}
@@ -42,16 +43,24 @@ export class NativeBackend implements Backend {
   private dispatches = 0;
   private profile: Map<string, { ms: number; count: number }> | null = null;
 
+  /** Set when convolutions fall back to im2col + BLAS because oneDNN is missing: say it once. */
+  readonly notice: string | null;
+
   private constructor(
     readonly blas: Blas,
+    convolutions: Convolutions | { error: string },
     options: NativeOptions,
   ) {
     this.float64 = options.float64 ?? false;
     this.poison = options.poison ?? false;
     this.poolLimit = options.poolBytes ?? 2 * 2 ** 30;
-    this.description = `native (BLAS: ${blas.description}${this.float64 ? '; float64' : ''})`;
+    const dnnl = 'error' in convolutions ? null : convolutions;
+    this.notice = 'error' in convolutions && !this.float64 ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
+    const convs = this.float64 ? 'float64' : dnnl ? `convolutions: ${dnnl.description}` : 'convolutions: im2col + BLAS';
+    this.description = `native (BLAS: ${blas.description}; ${convs})`;
     const scratch: FloatArray[] = [];
     this.engine = {
+      convolutions: this.float64 ? null : dnnl,
       gemm: blas.gemm,
       scratch: (length: number, slot = 0) => {
         if (!(scratch[slot]?.length >= length)) scratch[slot] = this.float64 ? new Float64Array(length) : new Float32Array(length);
@@ -64,7 +73,8 @@ export class NativeBackend implements Backend {
   static async create(options: NativeOptions = {}): Promise<NativeBackend | { error: string }> {
     const loaded = await loadBlas();
     if ('error' in loaded) return loaded;
-    return new NativeBackend(loaded.blas, options);
+    const dnnl = options.float64 ? { error: 'float64' } : await loadDnnl();
+    return new NativeBackend(loaded.blas, 'error' in dnnl ? dnnl : dnnl.convolutions, options);
   }
 
   private get bytesPerElement(): number {

@@ -98,7 +98,6 @@ const updateKernel: Kernel<UpdateParams> = {
   param[i] -= lr * (mi / ${h('correction1')}) / (sqrt(vi / ${h('correction2')}) + ${h('eps')});`;
     }
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings(['g', 'scale'], outputs)}
 ${uniformDeclaration(2 + outputs.length, 1 + HYPER.length)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {

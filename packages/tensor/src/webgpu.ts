@@ -57,7 +57,6 @@ function bindingBytes(length: number): number {
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
-  workgroups: readonly [number, number, number];
 }
 
 const NO_BAD_OP = 0xffffffff;
@@ -320,7 +319,7 @@ export class WebGpuBackend implements Backend {
       const layout = this.layoutFor(inputs, outputs, kernel.uniforms !== undefined);
       const module = this.device.createShaderModule({ code: program.code, label: kernel.name });
       const pipeline = this.device.createComputePipeline({ layout: layout.pipeline, compute: { module, entryPoint: 'main' }, label: kernel.name });
-      cached = { pipeline, layout: layout.group, workgroups: program.workgroups };
+      cached = { pipeline, layout: layout.group };
       this.pipelines.set(key, cached);
     }
     return cached;
@@ -332,7 +331,7 @@ export class WebGpuBackend implements Backend {
     }
     const cached = this.pipelineFor(kernel, params, inputs.length, outputs.length);
     const { pipeline, layout } = cached;
-    const workgroups = kernel.workgroups ? kernel.workgroups(params, this.traits) : cached.workgroups;
+    const workgroups = kernel.workgroups(params, this.traits);
     if (workgroups[0] * workgroups[1] * workgroups[2] === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;

@@ -95,7 +95,11 @@ const forwardKernel: Kernel<ForwardParams> = {
     return gemmWorkgroups(M, N, 1, tiling);
   },
   cpu: (inputs, [y], { g, bias }) => convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g),
-  native: (inputs, [y], { g, bias }, engine) => convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine),
+  native: (inputs, [y], { g, bias }, engine) => {
+    const dnnl = engine.convolutions;
+    if (dnnl) dnnl.forward(inputs[0] as Float32Array, inputs[1] as Float32Array, bias ? (inputs[2] as Float32Array) : null, y as Float32Array, g);
+    else convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine);
+  },
   wgsl: ({ g, bias, tiling }) => {
     const kk = g.kh * g.kw;
     const inputs = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
@@ -114,7 +118,7 @@ const forwardKernel: Kernel<ForwardParams> = {
       store: (m, _n, v, j) => `y[yb${j} + ${m} * howo] = ${v}${bias ? ` + bias[${m}]` : ''};`,
       tiling,
     });
-    return { code, workgroups: [0, 0, 0] };
+    return { code };
   },
 };
 
@@ -147,7 +151,13 @@ const inputGradKernel: Kernel<InputGradParams> = {
     return gemmWorkgroups(M, N, g.stride * g.stride, tiling);
   },
   cpu: (inputs, [dx], { g, bias }) => convInputGradCpu(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g),
-  native: (inputs, [dx], { g, bias }, engine) => convInputGradNative(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g, engine),
+  native: (inputs, [dx], { g, bias }, engine) => {
+    const dnnl = engine.convolutions;
+    if (!dnnl) return convInputGradNative(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g, engine);
+    dnnl.backwardData(inputs[0] as Float32Array, inputs[1] as Float32Array, dx as Float32Array, g);
+    // convTranspose2d's bias, per output channel.
+    if (bias) addChannels(dx, g.n, g.ci, g.h * g.w, inputs[2]);
+  },
   wgsl: ({ g, bias, tiling }) => {
     const s = g.stride;
     const th = Math.ceil(g.kh / s);
@@ -173,7 +183,7 @@ const inputGradKernel: Kernel<InputGradParams> = {
       store: (m, _n, v, j) => `if (inside${j}) { dx[xb${j} + ${m} * h * width] = ${v}${bias ? ` + bias[${m}]` : ''}; }`,
       tiling,
     });
-    return { code, workgroups: [0, 0, 0] };
+    return { code };
   },
 };
 
@@ -205,7 +215,10 @@ const weightGradKernel: Kernel<WeightGradParams> = {
     dw.fill(0);
     convWeightGradCpu(x, dy, dw, g);
   },
-  native: ([x, dy], [dw], { g }, engine) => convWeightGradNative(x, dy, dw, g, engine),
+  native: ([x, dy], [dw], { g }, engine) => {
+    if (engine.convolutions) engine.convolutions.backwardWeights(x as Float32Array, dy as Float32Array, dw as Float32Array, g);
+    else convWeightGradNative(x, dy, dw, g, engine);
+  },
   wgsl: ({ g, tiling }) => {
     const kk = g.kh * g.kw;
     const code = gemmWgsl({
@@ -228,7 +241,7 @@ const weightGradKernel: Kernel<WeightGradParams> = {
       store: (m, n, v) => `dw[batch * gM * gN + ${m} * gN + ${n}] = ${v};`,
       tiling,
     });
-    return { code, workgroups: [0, 0, 0] };
+    return { code };
   },
 };
 
@@ -432,6 +445,13 @@ function convInputGradNative(dy: FloatArray, w: FloatArray, bias: FloatArray | n
       else plane.fill(0);
       col2imAdd(cols, g, plane, i * P, count * P);
     }
+  }
+}
+
+function addChannels(t: FloatArray, n: number, channels: number, pixels: number, bias: FloatArray): void {
+  for (let i = 0; i < n * channels; i++) {
+    const b = bias[i % channels];
+    for (let p = i * pixels; p < (i + 1) * pixels; p++) t[p] += b;
   }
 }
 

@@ -15,7 +15,6 @@ const fillKernel: Kernel<FillParams> = {
   workgroups: (p, traits) => grid1dCounts(p.n, traits),
   cpu: (_, [out], p) => out.fill(p.value),
   wgsl: (_p, traits) => ({
-    workgroups: [0, 0, 0],
     code: `${bindings([], ['out'])}
 ${uniformDeclaration(1, 2)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -56,7 +55,6 @@ const iotaKernel: Kernel<IotaParams> = {
   wgsl: (p, traits) => {
     const value = p.kind === 'arange' ? 'f32(i)' : `select(0.0, 1.0, i / ${uniformWord(1)} == i % ${uniformWord(1)})`;
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings([], ['out'])}
 ${uniformDeclaration(1, 2)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {

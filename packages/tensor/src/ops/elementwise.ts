@@ -6,7 +6,7 @@ import { collapse, decodeWgsl } from '../indexing.ts';
 import { mapLoop } from '../native/loops.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { Tensor, apply } from '../tensor.ts';
-import { sumTo } from './reduce.ts';
+import { sumToRaw } from './reduce-kernel.ts';
 
 type Consts = readonly number[];
 type CpuUnary = (x: number, c: Consts) => number;
@@ -97,7 +97,6 @@ function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: 
         ? names.map((v) => `let ${v}v = ${v}[i];`)
         : names.map((v, k) => `${decodeWgsl('i', Array.from({ length: rank }, (_, d) => dim(d)), Array.from({ length: rank }, (_, d) => stride(k, d)), `${v}i`)}\n  let ${v}v = ${v}[${v}i];`);
       return {
-        workgroups: [0, 0, 0],
         code: `${bindings(names, ['out'])}
 ${uniformDeclaration(arity + 1, constBase + p.c.length)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -138,7 +137,7 @@ function binary(name: string, cpu: CpuBinary, wgsl: (a: string, b: string) => st
     const shape = broadcastShapes(name, a.shape, b.shape);
     return apply(name, [a, b], shape, kernel, mapParams(shape, [a, b], []), (g, y) => {
       const [ga, gb] = grad(a, b, y, g);
-      return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+      return [ga && sumToRaw(ga, a.shape), gb && sumToRaw(gb, b.shape)];
     });
   };
 }

@@ -4,7 +4,7 @@
 // ~64 a matrix is one GPU invocation running the textbook serial loops (c is baked into the WGSL),
 // and its own slice of an output buffer is its workspace; at these sizes a dispatch costs more than
 // the arithmetic. Gradients are built from matmul: inverse, solve and log|det| are differentiable.
-import { bindings, f32Literal, grid1d, type Kernel } from '../backend.ts';
+import { bindings, f32Literal, grid1dCounts, gridIndex, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, applyMulti, record } from '../tensor.ts';
@@ -88,6 +88,7 @@ function swapRowsWgsl(m: string, c: number): string {
 const luKernel: Kernel<MatrixParams> = {
   name: 'lu',
   key: matrixKey,
+  workgroups: (p, traits) => grid1dCounts(p.batches, traits),
   cpu: ([a], [l, u, p], { batches, c }) => {
     const perm = new Int32Array(c);
     for (let z = 0; z < batches; z++) {
@@ -123,10 +124,9 @@ const luKernel: Kernel<MatrixParams> = {
     }
   },
   wgsl: (params, traits) => {
-    const { batches, c } = params;
-    const g = grid1d(batches, traits);
+    const { c } = params;
+    const g = { index: gridIndex(traits) };
     return {
-      workgroups: g.workgroups,
       code: `${bindings(['a'], ['l', 'u', 'p'])}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   ${perMatrix(params, g)}
@@ -172,6 +172,7 @@ export function lu(a: Tensor): { P: Tensor; L: Tensor; U: Tensor } {
 const inverseKernel: Kernel<MatrixParams> = {
   name: 'inverse',
   key: matrixKey,
+  workgroups: (p, traits) => grid1dCounts(p.batches, traits),
   cpu: ([a], [x, w], { batches, c }) => {
     for (let z = 0; z < batches; z++) {
       const o = z * c * c;
@@ -203,10 +204,9 @@ const inverseKernel: Kernel<MatrixParams> = {
     }
   },
   wgsl: (params, traits) => {
-    const { batches, c } = params;
-    const g = grid1d(batches, traits);
+    const { c } = params;
+    const g = { index: gridIndex(traits) };
     return {
-      workgroups: g.workgroups,
       code: `${bindings(['a'], ['x', 'w'])}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   ${perMatrix(params, g)}
@@ -279,6 +279,7 @@ interface SolveParams {
 const solveKernel: Kernel<SolveParams> = {
   name: 'triangular_solve',
   key: (p) => JSON.stringify(p),
+  workgroups: (p, traits) => grid1dCounts(sizeOf(p.batchShape) * p.k, traits),
   cpu: ([a, b], [x], p) => {
     const { c, k } = p;
     // op(A) = Aᵀ is lower exactly when A is upper.
@@ -303,11 +304,10 @@ const solveKernel: Kernel<SolveParams> = {
   wgsl: (p, traits) => {
     const { c, k } = p;
     const total = sizeOf(p.batchShape) * k;
-    const g = grid1d(total, traits);
+    const g = { index: gridIndex(traits) };
     const forward = p.lower !== p.transpose;
     const at = (i: string, m: string) => (p.transpose ? `a[aOff + ${m} * ${c}u + ${i}]` : `a[aOff + ${i} * ${c}u + ${m}]`);
     return {
-      workgroups: g.workgroups,
       code: `${bindings(['a', 'b'], ['x'])}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let id = ${g.index};
@@ -365,6 +365,7 @@ interface TriangleParams {
 const triangleKernel: Kernel<TriangleParams> = {
   name: 'triangle',
   key: (p) => JSON.stringify(p),
+  workgroups: (p, traits) => grid1dCounts(p.n, traits),
   cpu: ([g], [out], p) => {
     for (let i = 0; i < p.n; i++) {
       const row = Math.floor(i / p.c) % p.c;
@@ -374,10 +375,9 @@ const triangleKernel: Kernel<TriangleParams> = {
     }
   },
   wgsl: (p, traits) => {
-    const grid = grid1d(p.n, traits);
+    const grid = { index: gridIndex(traits) };
     const inside = `(${p.lower ? 'col <= row' : 'col >= row'})${p.strict ? ' && col != row' : ''}`;
     return {
-      workgroups: grid.workgroups,
       code: `${bindings(['g'], ['out'])}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = ${grid.index};
@@ -419,6 +419,7 @@ export function triangularSolve(a: Tensor, b: Tensor, options: TriangularSolveOp
 const logAbsDetKernel: Kernel<MatrixParams> = {
   name: 'log_abs_det',
   key: matrixKey,
+  workgroups: (p, traits) => grid1dCounts(p.batches, traits),
   cpu: ([a], [out, w], { batches, c }) => {
     for (let z = 0; z < batches; z++) {
       const o = z * c * c;
@@ -442,10 +443,9 @@ const logAbsDetKernel: Kernel<MatrixParams> = {
     }
   },
   wgsl: (params, traits) => {
-    const { batches, c } = params;
-    const g = grid1d(batches, traits);
+    const { c } = params;
+    const g = { index: gridIndex(traits) };
     return {
-      workgroups: g.workgroups,
       code: `${bindings(['a'], ['out', 'w'])}
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
   ${perMatrix(params, g)}

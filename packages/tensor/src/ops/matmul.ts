@@ -76,7 +76,7 @@ const gemmKernel: Kernel<GemmParams> = {
       store: (m, n, v) => `c[cOff + ${m} * gN + ${n}] = ${v};`,
       tiling: p.tiling,
     });
-    return { code, workgroups: [0, 0, 0] };
+    return { code };
   },
 };
 

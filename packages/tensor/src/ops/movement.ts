@@ -6,7 +6,7 @@ import { collapse, decode, decodeWgsl } from '../indexing.ts';
 import { stridedCopy } from '../native/loops.ts';
 import { broadcastShapes, describeShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { Tensor, apply, record, tensor, withBackend } from '../tensor.ts';
-import { sumTo } from './reduce.ts';
+import { sumToRaw } from './reduce-kernel.ts';
 
 // ---- strided copy: out[i] = x[offset + Σ coord_d · stride_d] -----------------------------------
 
@@ -35,7 +35,6 @@ const stridedKernel: Kernel<StridedParams> = {
     const dims = Array.from({ length: r }, (_, d) => uniformWord(2 + d));
     const strides = Array.from({ length: r }, (_, d) => uniformWord(2 + r + d));
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings(['x'], ['out'])}
 ${uniformDeclaration(2, 2 + 2 * r)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -112,7 +111,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const offset = shape.length - x.rank;
   const strides = shape.map((d, i) => (i < offset || (x.shape[i - offset] === 1 && d !== 1) ? 0 : own[i - offset]));
   const y = stridedRead('broadcastTo', x, shape, strides, 0);
-  return record('broadcastTo', y, [x], (g) => [sumTo(g, x.shape)]);
+  return record('broadcastTo', y, [x], (g) => [sumToRaw(g, x.shape)]);
 }
 
 // ---- slice and pad --------------------------------------------------------------------------
@@ -177,7 +176,6 @@ const padKernel: Kernel<PadParams> = {
       lines.push(`{ let q = i32(rest % ${w(0, d)}); rest = rest / ${w(0, d)}; let s = q - i32(${w(2, d)}); inside = inside && s >= 0 && s < i32(${w(1, d)}); src += s * i32(${w(3, d)}); }`);
     }
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings(['x'], ['out'])}
 ${uniformDeclaration(2, 2 + 4 * r)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -244,7 +242,6 @@ const concatKernel: Kernel<ConcatParams> = {
       return `if (a < start + ${len}) { out[i] = x${k}[(o * ${len} + a - start) * inner + r]; return; }\n  start += ${len};`;
     });
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings(names, ['out'])}
 ${uniformDeclaration(count + 1, 3 + count)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -330,7 +327,6 @@ const selectKernel: Kernel<SelectParams> = {
     }
   },
   wgsl: (_p, traits) => ({
-    workgroups: [0, 0, 0],
     code: `${bindings(['x', 'index'], ['out'])}
 ${uniformDeclaration(3, 4)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -363,7 +359,6 @@ const indexAddKernel: Kernel<SelectParams> = {
     }
   },
   wgsl: (_p, traits) => ({
-    workgroups: [0, 0, 0],
     code: `${bindings(['g', 'index'], ['out'])}
 ${uniformDeclaration(3, 4)}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -128,7 +128,6 @@ const randomKernel: Kernel<RandomParams> = {
         ? `f32(w.x >> 8u) * ${ulp}`
         : `sqrt(2.0 * ${negLog1mWgsl('t')}) * cos(${f32Literal(2 * Math.PI)} * (f32(w.y >> 8u) * ${ulp}))`;
     return {
-      workgroups: [0, 0, 0],
       code: `${bindings([], ['out'])}
 ${uniformDeclaration(1, 7)}
 ${threefryWgsl()}
