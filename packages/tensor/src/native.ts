@@ -25,6 +25,8 @@ export interface NativeOptions {
   poison?: boolean;
   /** The most bytes kept in the pool for reuse (default 2 GiB); beyond it, released buffers are dropped. */
   poolBytes?: number;
+  /** Use oneDNN for convolutions when it loads (default); false keeps them on im2col + BLAS. */
+  dnnl?: boolean;
 }
 
 export class NativeBackend implements Backend {
@@ -55,7 +57,7 @@ export class NativeBackend implements Backend {
     this.poison = options.poison ?? false;
     this.poolLimit = options.poolBytes ?? 2 * 2 ** 30;
     const dnnl = 'error' in convolutions ? null : convolutions;
-    this.notice = 'error' in convolutions && !this.float64 ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
+    this.notice = 'error' in convolutions && !this.float64 && options.dnnl !== false ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
     const convs = this.float64 ? 'float64' : dnnl ? `convolutions: ${dnnl.description}` : 'convolutions: im2col + BLAS';
     this.description = `native (BLAS: ${blas.description}; ${convs})`;
     const scratch: FloatArray[] = [];
@@ -73,7 +75,7 @@ export class NativeBackend implements Backend {
   static async create(options: NativeOptions = {}): Promise<NativeBackend | { error: string }> {
     const loaded = await loadBlas();
     if ('error' in loaded) return loaded;
-    const dnnl = options.float64 ? { error: 'float64' } : await loadDnnl();
+    const dnnl = options.float64 || options.dnnl === false ? { error: 'not used' } : await loadDnnl();
     return new NativeBackend(loaded.blas, 'error' in dnnl ? dnnl : dnnl.convolutions, options);
   }
 

@@ -9,6 +9,9 @@ if (!gpu) console.warn(`[tests] WebGPU suites are skipped: no adapter (${WEBGPU_
 // Poisoned: buffers reused from the pool start as NaN, so a kernel that relies on zeroed outputs fails.
 const nativeOrError = await NativeBackend.create({ poison: true });
 const nativeBackend = 'error' in nativeOrError ? null : nativeOrError;
+// The same engine with convolutions on im2col + BLAS (its path where oneDNN is missing).
+const im2colOrError = await NativeBackend.create({ poison: true, dnnl: false });
+const im2colBackend = 'error' in im2colOrError ? null : im2colOrError;
 if ('error' in nativeOrError) console.warn(`[tests] native suites are skipped: ${nativeOrError.error} (${BLAS_HELP})`);
 
 export const cpu = new CpuBackend();
@@ -20,6 +23,7 @@ export const native = nativeBackend;
 export const backends: { name: string; backend: Backend | null }[] = [
   { name: 'cpu', backend: cpu },
   { name: 'native', backend: nativeBackend },
+  { name: 'native im2col', backend: im2colBackend },
   { name: 'webgpu', backend: gpu },
 ];
 
@@ -27,7 +31,7 @@ export const backends: { name: string; backend: Backend | null }[] = [
 export function describeEachBackend(title: string, body: (backend: Backend) => void): void {
   for (const { name, backend } of backends) {
     if (!backend) {
-      describe.skip(`${title} [${name}: ${name === 'native' ? 'no BLAS' : 'no adapter'}]`, () => body(cpu));
+      describe.skip(`${title} [${name}: ${name.startsWith('native') ? 'no BLAS' : 'no adapter'}]`, () => body(cpu));
       continue;
     }
     describe(`${title} [${name}]`, () => {

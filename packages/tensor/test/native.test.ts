@@ -1,0 +1,135 @@
+// The native backend's own promises: how `auto` chooses it and what happens without its libraries
+// (each case in a fresh process, since the choice is made once per process), its float64 mode
+// (dgemm) against the TypeScript reference, odd GEMM shapes with transposed operands, and a
+// poisoned pool that would expose a kernel reading memory it did not write.
+import { describe, expect, test } from 'bun:test';
+import * as T from '../index.ts';
+import { native, reference } from './backends.ts';
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const root = new URL('../../..', import.meta.url).pathname;
+
+/** Runs a few lines in a fresh Bun process with `env`; returns its stderr and stdout. */
+async function fresh(code: string, env: Record<string, string | undefined>): Promise<{ stderr: string; stdout: string; code: number }> {
+  const proc = Bun.spawn([process.execPath, '-e', code], {
+    cwd: root,
+    env: { ...process.env, MAGA_BACKEND: undefined, MAGA_BLAS: undefined, MAGA_DNNL: undefined, ...env },
+    stderr: 'pipe',
+    stdout: 'pipe',
+  });
+  const [stderr, stdout] = await Promise.all([new Response(proc.stderr).text(), new Response(proc.stdout).text()]);
+  return { stderr, stdout, code: await proc.exited };
+}
+
+const chooseAndPrint = `import * as T from './packages/tensor/index.ts'; const b = await T.init(); console.log(b.kind);`;
+
+describe.skipIf(!native)('choosing the native backend', () => {
+  test('auto picks it when there is no GPU adapter or only a software one, and says why', async () => {
+    const gpu = await T.WebGpuBackend.probe();
+    if (gpu && !gpu.software) {
+      console.warn('[tests] this machine has a real GPU adapter: auto rightly picks webgpu; the lavapipe case is not exercised');
+      return;
+    }
+    const run = await fresh(chooseAndPrint, {});
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe('native');
+    expect(run.stderr).toContain('maga: backend native (BLAS: OpenBLAS');
+    expect(run.stderr).toContain(gpu ? 'the WebGPU adapter is a software one' : 'no WebGPU adapter');
+  }, 60_000);
+
+  test('a missing BLAS gives one notice naming the package, then the next choice, never a crash', async () => {
+    const run = await fresh(chooseAndPrint, { MAGA_BLAS: '/nonexistent/libopenblas.so' });
+    expect(run.code).toBe(0);
+    expect(['webgpu', 'cpu']).toContain(run.stdout.trim());
+    const notices = run.stderr.split('\n').filter((l) => l.includes('native CPU engine is unavailable'));
+    expect(notices.length).toBe(1);
+    expect(notices[0]).toContain('/nonexistent/libopenblas.so');
+    expect(notices[0]).toContain('libopenblas0-pthread');
+  }, 60_000);
+
+  test('MAGA_BACKEND=native without a BLAS fails with the reason', async () => {
+    const run = await fresh(chooseAndPrint, { MAGA_BACKEND: 'native', MAGA_BLAS: '/nonexistent/libopenblas.so' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('MAGA_BACKEND=native but no BLAS library could be loaded');
+  }, 60_000);
+
+  test('a missing oneDNN keeps the native backend, with one notice that convolutions are slower', async () => {
+    const run = await fresh(chooseAndPrint, { MAGA_BACKEND: 'native', MAGA_DNNL: '/nonexistent/libdnnl.so' });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe('native');
+    expect(run.stderr.split('\n').filter((l) => l.includes('convolutions run as im2col + BLAS')).length).toBe(1);
+    expect(run.stderr).toContain('libdnnl2');
+  }, 60_000);
+
+  test('an unknown MAGA_BACKEND names the accepted values', async () => {
+    const run = await fresh(chooseAndPrint, { MAGA_BACKEND: 'tpu' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('MAGA_BACKEND=tpu is not one of: auto, native, webgpu, cpu');
+  }, 60_000);
+});
+
+describe.skipIf(!native)('native float64 mode (dgemm) against the TypeScript reference', () => {
+  const rng = new T.Rng(17);
+  const values = (shape: number[]) => T.withBackend(reference, () => rng.normal(shape).data64());
+
+  test('matmul with transposed operands and odd sizes 1, 3, 17, 65', async () => {
+    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
+    if ('error' in b64) throw new Error(b64.error);
+    expect(b64.description).toContain('float64');
+    for (const [m, k, n] of [[1, 1, 1], [3, 17, 65], [65, 3, 17], [17, 65, 1]]) {
+      const a = await values([k, m]);
+      const b = await values([n, k]);
+      const run = (backend: T.Backend) => T.withBackend(backend, () => T.tidy(() => T.linear(T.tensor(a, [k, m]).transpose(), T.tensor(b, [n, k])).data64()));
+      const ours = await run(b64);
+      const want = await run(reference);
+      expect(maxAbsDiff(ours, want)).toBeLessThan(1e-12);
+    }
+  });
+
+  test('conv2d forward and gradients (stride 2, padding 1, odd sizes) agree to 1e-12', async () => {
+    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
+    if ('error' in b64) throw new Error(b64.error);
+    const x = await values([3, 5, 17, 13]);
+    const w = await values([7, 5, 4, 3]);
+    const run = (backend: T.Backend) =>
+      T.withBackend(backend, async () => {
+        const xt = T.tensor(x, [3, 5, 17, 13]).requireGrad();
+        const wt = T.tensor(w, [7, 5, 4, 3]).requireGrad();
+        const y = T.conv2d(xt, wt, undefined, { stride: 2, padding: 1 });
+        T.backward(y.square().sum());
+        return [await y.data64(), await xt.grad!.data64(), await wt.grad!.data64()];
+      });
+    const ours = await run(b64);
+    const want = await run(reference);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i], want[i])).toBeLessThan(1e-9);
+  });
+});
+
+describe.skipIf(!native)('the native pool', () => {
+  test('reuses buffers: a training-like loop allocates nothing new once warm', async () => {
+    const b = native!;
+    await T.withBackend(b, async () => {
+      const w = T.keep(T.tensor(new Float32Array(64 * 32).fill(0.01), [64, 32]).requireGrad());
+      const step = () =>
+        T.tidy(() => {
+          const x = T.full([16, 32], 0.5);
+          T.backward(T.linear(x, w).relu().sum());
+          w.grad?.dispose();
+          w.grad = null;
+        });
+      step();
+      const warm = b.stats();
+      for (let i = 0; i < 50; i++) step();
+      const after = b.stats();
+      expect(after.liveBytes).toBe(warm.liveBytes);
+      expect(after.pooledBytes).toBe(warm.pooledBytes);
+      w.dispose();
+    });
+  });
+});
