@@ -356,6 +356,23 @@ describe('contrast', () => {
     expect(() => contrast.anatomy(-1)).toThrow('phantom id -1 must be an integer');
   });
 
+  test('the fast tissue classifier agrees with the reference definition everywhere', () => {
+    const points = noise(99, 20_000);
+    for (const id of [0, 17, 123, 9_999]) {
+      const p = contrast.phantom(id);
+      const fast = contrast.compilePhantom(p);
+      const classes = new Set<number>();
+      for (let i = 0; i < points.length; i += 2) {
+        const [u, v] = [2 * points[i] - 1, 2 * points[i + 1] - 1];
+        const expected = contrast.tissueAt(p, u, v);
+        expect(fast(u, v)).toBe(expected);
+        classes.add(expected);
+      }
+      expect(classes.size).toBeGreaterThanOrEqual(7); // the points reach every structure
+      expect(fast(p.centreU, p.centreV)).toBe(contrast.tissueAt(p, p.centreU, p.centreV));
+    }
+  });
+
   test('every phantom has each tissue class, and fractions sum to 1', () => {
     for (const id of [0, 1, 2, 3, 4]) {
       const body = contrast.anatomy(id);

@@ -214,7 +214,10 @@ function insideBlob(blob: Blob, u: number, v: number): boolean {
   return r2 <= bound * bound;
 }
 
-/** The tissue class at a point (u, v) of phantom `p`'s image plane. */
+/**
+ * The tissue class at a point (u, v) of phantom `p`'s image plane: the definition, written for
+ * reading (compilePhantom computes the same classes about 10× faster, and the tests compare them).
+ */
 export function tissueAt(p: Phantom, u: number, v: number): number {
   // Into the head's own frame: centred, untilted, the ellipse made a unit circle.
   const du = u - p.centreU;
@@ -238,6 +241,118 @@ export function tissueAt(p: Phantom, u: number, v: number): number {
   return rho > p.brain * p.white * wobble(p.gyri, phi) ? GREY : WHITE;
 }
 
+// ---- The same classes, fast: trigonometry of fixed angles done once per phantom, harmonics
+// cos(mφ + phase) from powers of e^{iφ} = (x + iy)/r instead of atan2 and cos, and blobs skipped
+// by a bounding circle. Measured: 8 ms per 32×32 phantom (16 samples per pixel) the direct way,
+// under 1 ms this way (bench/groupdata.ts).
+
+interface FastHarmonics {
+  top: number;
+  /** amplitude·cos(phase) and amplitude·sin(phase), indexed by m (0 where m is absent). */
+  a: Float64Array;
+  b: Float64Array;
+}
+
+function fastHarmonics(list: Harmonic[]): FastHarmonics {
+  const top = Math.max(0, ...list.map((h) => h.m));
+  const a = new Float64Array(top + 1);
+  const b = new Float64Array(top + 1);
+  for (const h of list) {
+    a[h.m] += h.amplitude * Math.cos(h.phase);
+    b[h.m] += h.amplitude * Math.sin(h.phase);
+  }
+  return { top, a, b };
+}
+
+/** 1 + Σ amplitude·cos(mφ + phase), given cos φ and sin φ. */
+function harmonicRadius(h: FastHarmonics, cos: number, sin: number): number {
+  let r = 1;
+  let cm = 1;
+  let sm = 0;
+  for (let m = 1; m <= h.top; m++) {
+    const c = cm * cos - sm * sin;
+    sm = sm * cos + cm * sin;
+    cm = c;
+    r += h.a[m] * cm - h.b[m] * sm;
+  }
+  return r;
+}
+
+interface FastBlob {
+  u: number;
+  v: number;
+  cos: number;
+  sin: number;
+  invA: number;
+  invB: number;
+  reach2: number;
+  wobble: FastHarmonics | undefined;
+}
+
+function fastBlob(blob: Blob): FastBlob {
+  const swell = 1 + blob.wobble.reduce((sum, h) => sum + Math.abs(h.amplitude), 0);
+  const reach = Math.max(blob.a, blob.b) * swell;
+  return {
+    u: blob.u,
+    v: blob.v,
+    cos: Math.cos(blob.tilt),
+    sin: Math.sin(blob.tilt),
+    invA: 1 / blob.a,
+    invB: 1 / blob.b,
+    reach2: reach * reach * (1 + 1e-9),
+    wobble: blob.wobble.length > 0 ? fastHarmonics(blob.wobble) : undefined,
+  };
+}
+
+function insideFastBlob(blob: FastBlob, u: number, v: number): boolean {
+  const du = u - blob.u;
+  const dv = v - blob.v;
+  if (du * du + dv * dv > blob.reach2) return false;
+  const x = (blob.cos * du + blob.sin * dv) * blob.invA;
+  const y = (-blob.sin * du + blob.cos * dv) * blob.invB;
+  const r2 = x * x + y * y;
+  if (!blob.wobble) return r2 <= 1;
+  if (r2 === 0) return true;
+  const r = Math.sqrt(r2);
+  const bound = harmonicRadius(blob.wobble, x / r, y / r);
+  return r2 <= bound * bound;
+}
+
+/** tissueAt for one phantom, with everything that does not depend on the point worked out once. */
+export function compilePhantom(p: Phantom): (u: number, v: number) => number {
+  const cos = Math.cos(p.tilt);
+  const sin = Math.sin(p.tilt);
+  const invU = 1 / p.semiU;
+  const invV = 1 / p.semiV;
+  const head = fastHarmonics(p.headWobble);
+  const gyri = fastHarmonics(p.gyri);
+  const ventricles = p.ventricles.map(fastBlob);
+  const lesions = p.lesions.map(fastBlob);
+  const nuclei = p.nuclei.map(fastBlob);
+  const whiteScale = p.brain * p.white;
+  return (u, v) => {
+    const du = u - p.centreU;
+    const dv = v - p.centreV;
+    const hu = cos * du + sin * dv;
+    const hv = -sin * du + cos * dv;
+    const x = hu * invU;
+    const y = hv * invV;
+    const r = Math.sqrt(x * x + y * y);
+    // At the very centre φ is undefined; atan2(0, 0) = 0 in the reference, i.e. cos φ = 1.
+    const cphi = r === 0 ? 1 : x / r;
+    const sphi = r === 0 ? 0 : y / r;
+    const rho = r / harmonicRadius(head, cphi, sphi);
+    if (rho > 1) return BACKGROUND;
+    if (rho > p.skull) return SCALP;
+    if (rho > p.csf) return SKULL;
+    if (rho > p.brain) return CSF;
+    for (const blob of ventricles) if (insideFastBlob(blob, hu, hv)) return CSF;
+    for (const blob of lesions) if (insideFastBlob(blob, hu, hv)) return LESION;
+    for (const blob of nuclei) if (insideFastBlob(blob, hu, hv)) return NUCLEI;
+    return rho > whiteScale * harmonicRadius(gyri, cphi, sphi) ? GREY : WHITE;
+  };
+}
+
 /** Samples per pixel side when measuring tissue fractions (16 per pixel). */
 const SUPERSAMPLE = 4;
 
@@ -253,7 +368,7 @@ export interface Anatomy {
 /** Phantom `id`'s tissue fractions and class map at `size`×`size` pixels (setting-independent). */
 export function anatomy(id: number, size = CONTRAST_SIZE): Anatomy {
   if (!Number.isInteger(size) || size < 1) throw new Error(`contrast: image size must be a positive integer, got ${size}`);
-  const p = phantom(id);
+  const tissue = compilePhantom(phantom(id));
   const pixels = size * size;
   const fractions = new Float32Array(TISSUE_COUNT * pixels);
   const classMap = new Uint8Array(pixels);
@@ -266,7 +381,7 @@ export function anatomy(id: number, size = CONTRAST_SIZE): Anatomy {
         const v = (2 * (row + (sy + 0.5) / SUPERSAMPLE)) / size - 1;
         for (let sx = 0; sx < SUPERSAMPLE; sx++) {
           const u = (2 * (col + (sx + 0.5) / SUPERSAMPLE)) / size - 1;
-          counts[tissueAt(p, u, v)]++;
+          counts[tissue(u, v)]++;
         }
       }
       let best = 0;
