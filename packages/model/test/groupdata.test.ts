@@ -458,3 +458,17 @@ describe('contrast', () => {
     expect(() => contrast.contrastSettings(0)).toThrow('the number of settings n must be a positive integer, got 0');
   });
 });
+
+describe('loading', () => {
+  test("a browser bundle of @maga/model keeps the 21 MB of digits out of its entry, in chunks loaded on demand", async () => {
+    const result = await Bun.build({ entrypoints: [new URL('../index.ts', import.meta.url).pathname], target: 'browser', splitting: true });
+    expect(result.success).toBe(true);
+    const entry = result.outputs.filter((o) => o.kind === 'entry-point');
+    const chunks = result.outputs.filter((o) => o.kind === 'chunk');
+    expect(entry).toHaveLength(1);
+    expect(entry[0].size).toBeLessThan(1_000_000);
+    // One chunk per class file, each most of a digit file's 2 MB.
+    expect(chunks.filter((o) => o.size > 2_000_000).length).toBe(10);
+    expect(chunks.reduce((sum, o) => sum + o.size, 0)).toBeGreaterThan(20_000_000);
+  });
+});

@@ -128,7 +128,7 @@ export type FactorValues = Partial<Record<GroupFactorName, number>>;
 export function groupFactors(dataset: GroupDatasetName, group: GroupSpec): readonly GroupFactorInfo[] {
   checkDatasetGroup(dataset, group);
   if (dataset === 'contrast') {
-    const order = (group as { order: number }).order;
+    const order = group.kind === 'cN' ? group.order : 0; // checked above: contrast takes only C_n
     return [
       { name: 'phantom', kind: 'id', description: `the phantom's id (its anatomy), 0–${contrast.CONTRAST_COUNT - 1}` },
       { name: 'setting', kind: 'class', description: 'the contrast setting k (C_n moves it to k + j mod n)', classes: contrast.contrastSettings(order).map((s) => s.name) },
@@ -194,6 +194,11 @@ export class GroupDataset {
     return GROUP_DATASETS[this.name].count;
   }
 
+  /** n, the number of contrast settings (contrast takes only C_n, checked when opened). */
+  private get settings(): number {
+    return this.group.kind === 'cN' ? this.group.order : 0;
+  }
+
   get factors(): readonly GroupFactorInfo[] {
     return groupFactors(this.name, this.group);
   }
@@ -211,7 +216,7 @@ export class GroupDataset {
 
   private checkBase(base: number): void {
     if (this.name === 'contrast') {
-      const n = (this.group as { order: number }).order;
+      const n = this.settings;
       if (!Number.isInteger(base) || base < 0 || base >= n) throw new Error(`contrast: setting ${base} is out of range: expected an integer in [0, ${n - 1}]`);
     } else if (!Number.isFinite(base)) {
       throw new Error(`${this.name}: angle ${base} is not a finite number of radians`);
@@ -236,7 +241,7 @@ export class GroupDataset {
       if (phantom === undefined || setting === undefined) throw new Error(`contrast: an image needs the factors phantom and setting, got ${JSON.stringify(factors)}`);
       this.checkSource(phantom);
       this.checkBase(setting);
-      return contrast.renderAnatomy(contrast.anatomy(phantom, GROUP_IMAGE_SIZE), setting, (this.group as { order: number }).order, into, offset);
+      return contrast.renderAnatomy(contrast.anatomy(phantom, GROUP_IMAGE_SIZE), setting, this.settings, into, offset);
     }
     const { index, angle } = factors;
     if (index === undefined || angle === undefined) throw new Error(`${this.name}: an image needs the factors index and angle, got ${JSON.stringify(factors)}`);
@@ -259,7 +264,7 @@ export class GroupDataset {
     this.checkBase(spec.base);
     this.checkElement(spec.g);
     if (this.name === 'contrast') {
-      const n = (this.group as { order: number }).order;
+      const n = this.settings;
       return { x: { phantom: spec.source, setting: spec.base }, gx: { phantom: spec.source, setting: contrast.moveSetting(spec.base, spec.g, n) } };
     }
     const digit = (this.digits as MnistDigits).labels[spec.source];
@@ -289,9 +294,8 @@ export class GroupDataset {
       if (this.name === 'contrast') {
         // One anatomy for both images: only the setting differs.
         const body = contrast.anatomy(spec.source, GROUP_IMAGE_SIZE);
-        const n = (this.group as { order: number }).order;
-        contrast.renderAnatomy(body, values.x.setting!, n, x, i * IMAGE_PIXELS);
-        contrast.renderAnatomy(body, values.gx.setting!, n, gx, i * IMAGE_PIXELS);
+        contrast.renderAnatomy(body, values.x.setting!, this.settings, x, i * IMAGE_PIXELS);
+        contrast.renderAnatomy(body, values.gx.setting!, this.settings, gx, i * IMAGE_PIXELS);
       } else {
         this.renderDigit(spec.source, values.x.angle!, x, i * IMAGE_PIXELS);
         this.renderDigit(spec.source, values.gx.angle!, gx, i * IMAGE_PIXELS);
@@ -305,7 +309,7 @@ export class GroupDataset {
    * setting in {0, …, n − 1}), then g uniform in the group. Angles are rounded to float32.
    */
   drawPair(source: number, stream: UniformStream): PairSpec {
-    const base = this.name === 'contrast' ? stream.integer((this.group as { order: number }).order) : wrapAngle(TWO_PI * stream.next());
+    const base = this.name === 'contrast' ? stream.integer(this.settings) : wrapAngle(TWO_PI * stream.next());
     const g = this.group.kind === 'so2' ? wrapAngle(TWO_PI * stream.next()) : stream.integer(this.group.order);
     return { source, base, g };
   }
