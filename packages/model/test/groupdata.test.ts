@@ -330,6 +330,16 @@ describe('data sets', () => {
     expect(Array.from(batch.g)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  test('pairs given by hand: angles outside [0, 2π) are wrapped in the factors, and the factors still render the images', () => {
+    const set = sets['rotated-mnist/so2'];
+    const batch = set.renderPairs([{ source: 17, base: -1, g: 7.5 }]);
+    expect(Math.abs(batch.factors.x.angle![0] - (2 * Math.PI - 1))).toBeLessThan(1e-6);
+    expect(Math.abs(batch.factors.gx.angle![0] - (6.5 - 2 * Math.PI))).toBeLessThan(1e-6);
+    expect(Array.from(set.renderImage({ index: 17, angle: batch.factors.x.angle![0] }))).toEqual(Array.from(batch.x));
+    expect(Array.from(set.renderImage({ index: 17, angle: batch.factors.gx.angle![0] }))).toEqual(Array.from(batch.gx));
+    expect(maxDifference(batch.x, set.renderImage({ index: 17, angle: -1 }))).toBeLessThan(1e-5);
+  });
+
   test('bad input to the samplers and renderers names the value', () => {
     const set = sets['rotated-mnist/c4'];
     expect(() => new PairSampler(set, { part: 'train', batchSize: 0, seed: 1 })).toThrow('batch size must be a positive integer, got 0');

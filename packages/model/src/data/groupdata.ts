@@ -269,8 +269,9 @@ export class GroupDataset {
     }
     const digit = (this.digits as MnistDigits).labels[spec.source];
     const theta = this.group.kind === 'so2' ? spec.g : (TWO_PI * spec.g) / this.group.order;
+    // Both angles in [0, 2π) and float32, so that the factors render back to the same images.
     return {
-      x: { digit, index: spec.source, angle: spec.base },
+      x: { digit, index: spec.source, angle: wrapAngle(spec.base) },
       gx: { digit, index: spec.source, angle: wrapAngle(spec.base + theta) },
     };
   }
