@@ -4,6 +4,45 @@ export * as dsprites from './src/data/dsprites.ts';
 export type { FactorClasses, FactorName, Factors, LatentValues, ShapeName } from './src/data/dsprites.ts';
 export { SPLITS, isTest, parseSplit, splitIndices, splitSize, type SplitName, type SplitPart } from './src/data/splits.ts';
 export { Sampler, renderImages, type IndexBatch, type PivotMode, type SamplerOptions, type SamplerState } from './src/data/sampler.ts';
+// Known-group pairs (rotated-mnist, rotated-blocked-mnist, contrast). The MNIST digits are read
+// only when a data set is opened (a dynamic import in src/data/mnist.ts), never by importing this.
+export {
+  ANGLE_BUCKETS,
+  BLOCK,
+  GROUP_DATASETS,
+  GROUP_DATASET_NAMES,
+  GROUP_IMAGE_SHAPE,
+  GROUP_IMAGE_SIZE,
+  GROUP_TEST_COUNT,
+  GroupDataset,
+  MAX_CYCLIC_ORDER,
+  PairSampler,
+  angleBucket,
+  checkDatasetGroup,
+  evaluationSet,
+  groupFactors,
+  groupLabel,
+  openGroupDataset,
+  parseGroup,
+  parseGroupDataset,
+  splitPart,
+  type EvaluationOptions,
+  type EvaluationSet,
+  type FactorColumns,
+  type FactorValues,
+  type GroupDatasetInfo,
+  type GroupDatasetName,
+  type GroupFactorInfo,
+  type GroupFactorName,
+  type GroupKind,
+  type GroupPairBatch,
+  type GroupSpec,
+  type PairSamplerOptions,
+  type PairSpec,
+} from './src/data/groupdata.ts';
+export * as contrast from './src/data/contrast.ts';
+export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
+export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer } from './src/state.ts';
