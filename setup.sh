@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything this project needs on a fresh Debian 12 (bookworm) machine with Node 20 and
-# npm: WebGPU's software Vulkan driver (Mesa >= 24 from bookworm-backports when the default is
-# older), Chromium for the viewer's browser tests, then the JS dependencies (Bun comes from npm).
+# npm: the native CPU engine's libraries (OpenBLAS and oneDNN), WebGPU's software Vulkan driver
+# (Mesa >= 24 from bookworm-backports when the default is older), Chromium for the viewer's
+# browser tests, then the JS dependencies (Bun comes from npm).
 # Safe to run again. Elsewhere (macOS, other distributions) it skips the system packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,11 +24,13 @@ if command -v apt-get >/dev/null && [ -r /etc/debian_version ]; then
       fi
       target=(-t bookworm-backports)
     fi
+    # The native backend: matrix products on OpenBLAS, convolutions on oneDNN (both through bun:ffi).
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libopenblas0-pthread libdnnl2 >/dev/null
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${target[@]}" libvulkan1 mesa-vulkan-drivers >/dev/null
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-    echo "setup: Mesa Vulkan $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), $(chromium --version 2>/dev/null || echo 'no chromium')"
+    echo "setup: OpenBLAS $(dpkg-query -W -f='${Version}' libopenblas0-pthread), oneDNN $(dpkg-query -W -f='${Version}' libdnnl2), Mesa Vulkan $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), $(chromium --version 2>/dev/null || echo 'no chromium')"
   else
-    echo "setup: not root and no sudo: skipping system packages (WebGPU needs libvulkan1 + mesa-vulkan-drivers >= 24)" >&2
+    echo "setup: not root and no sudo: skipping system packages (the native backend needs libopenblas0-pthread and libdnnl2; WebGPU needs libvulkan1 + mesa-vulkan-drivers >= 24)" >&2
   fi
 else
   echo "setup: not a Debian system: skipping system packages (WebGPU uses your GPU's Vulkan/Metal/D3D12 driver)"
