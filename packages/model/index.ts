@@ -13,9 +13,36 @@ export { ActNorm, Coupling, FlowStep, Glow, InvConv1x1, type CouplingKind, type 
 export { CyclicAction, RotationAction, TranslationAction, type GroupAction, type RotationLayout } from './src/actions.ts';
 export { FlowDecoder, logitsToPixels, pixelsToLogits } from './src/decoder.ts';
 export { ConvEncoder, type EncoderConfig, type Gaussian } from './src/models/encoder.ts';
-export { MAGANET_DEFAULTS, Maganet, type MaganetConfig, type MaganetLosses, type Pairing } from './src/models/maganet.ts';
-export { VAE_DEFAULTS, Vae, type VaeConfig, type VaeLosses } from './src/models/vae.ts';
-export { MODEL_KINDS, createModel, defaultConfig, parseModelConfig, type Model, type ModelConfig, type ModelKind } from './src/models/registry.ts';
+export { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig, type MaganetLosses, type Pairing } from './src/models/maganet.ts';
+export { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig, type VaeLosses } from './src/models/vae.ts';
+export {
+  isPairBatch,
+  type Encoding,
+  type GroupLawImages,
+  type GroupPairBatch,
+  type LossTerms,
+  type ModelTraits,
+  type PairBatch,
+  type PreparedDecoder,
+  type TrainingBatch,
+} from './src/models/model.ts';
+export { ConfigError } from './src/models/config.ts';
+export {
+  MODELS,
+  MODEL_KINDS,
+  configure,
+  createModel,
+  defaultConfig,
+  modelSpec,
+  modelTraits,
+  parseModelConfig,
+  type Model,
+  type ModelConfig,
+  type ModelKind,
+  type ModelSpec,
+  type SizeName,
+} from './src/models/registry.ts';
+export { Inference, maxDifference, sweep, type GroupLawResult, type ImageSource, type TraversalResult } from './src/inference.ts';
 export {
   evalIndices,
   evaluate,
@@ -26,6 +53,7 @@ export {
   reconstructions,
   trainStep,
   uploadBatch,
+  uploadPairs,
   type Batch,
   type EvalMetrics,
   type EvalOptions,

@@ -6,10 +6,12 @@ import * as T from '@maga/tensor';
 import {
   Maganet,
   SPLITS,
+  type Vae,
   createModel,
   defaultConfig,
   dsprites,
   encodeModule,
+  modelTraits,
   parseSplit,
   splitIndices,
   type Model,
@@ -137,6 +139,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
     return {
       id: run.id,
       model: run.config.model,
+      traits: modelTraits(run.config.model),
       dataset: 'dsprites',
       split: run.split,
       step: last?.step ?? 0,
@@ -200,7 +203,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
     const maganet = model instanceof Maganet ? model : null;
     const pivot = typeof body.pivot === 'number' ? body.pivot : dsprites.FIXED_PIVOT.index;
     const d = run.config.latentDim;
-    const decodeZ = (z: T.Tensor, pivots: T.Tensor) => (maganet ? maganet.decode(z, pivots) : (model as Exclude<Model, Maganet>).decode(z));
+    const decodeZ = (z: T.Tensor, pivots: T.Tensor) => (maganet ? maganet.decode(z, pivots) : (model as Vae).decode(z));
     const codeOf = (p: T.Tensor, v: T.Tensor) => (maganet ? maganet.transformation(p, v).mu : model.encode(v).mu);
     return serial(async () => {
       const tidy = <R extends T.Tensor>(f: () => R) => T.noGrad(() => T.tidy(f));
@@ -208,7 +211,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
         case 'encode': {
           const indices = body.indices as number[];
           const mu = await readRows(tidy(() => model.encode(batch(indices)).mu));
-          const logVar = await readRows(tidy(() => model.encode(batch(indices)).logVar));
+          const logVar = await readRows(tidy(() => model.encode(batch(indices)).logVar!));
           return json({ mu, logVar });
         }
         case 'reconstruct': {
