@@ -215,6 +215,20 @@ export class Inference {
     throw new Error(`transfer: a ${label} model has no transformation to carry over to other images`);
   }
 
+  /**
+   * The recombination's swap: for each pair (a, b), the image decoded from a's invariant part with
+   * b's varying part, and the one from b's invariant part with a's varying part: [n·pixels] each.
+   */
+  async swap(pairs: readonly (readonly [number, number])[]): Promise<{ aWithB: Float32Array; bWithA: Float32Array }> {
+    const { model } = this;
+    const swapParts = model.swapParts?.bind(model);
+    if (!model.traits.latentParts || !swapParts) throw new Error(`swap: a ${model.traits.label} model's latent has no invariant and varying parts`);
+    const [as, bs] = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+    const aWithB = await this.chunked(pairs.length, this.pixels, (s, e) => swapParts(this.tensor(as.slice(s, e)), this.tensor(bs.slice(s, e))));
+    const bWithA = await this.chunked(pairs.length, this.pixels, (s, e) => swapParts(this.tensor(bs.slice(s, e)), this.tensor(as.slice(s, e))));
+    return { aWithB, bWithA };
+  }
+
   /** The model's group laws with codes z₁, z₂ [codeDim] on a pivot, errors measured on the raw decodes. */
   async groupLaws(pivot: number, z1: Float32Array, z2: Float32Array): Promise<GroupLawResult> {
     const { model } = this;

@@ -6,6 +6,7 @@ import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
+import { checkElements, groupName, type GroupConfig } from './models/groups.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 
 const IMAGE = 64;
@@ -25,13 +26,17 @@ export function uploadBatch(pivot: ArrayLike<number>, varying: ArrayLike<number>
   };
 }
 
-/** Uploads a host batch of pairs (x, g·x, g) of images shaped [channels, height, width]. */
-export function uploadPairs(batch: GroupPairBatch, shape: readonly [number, number, number]): PairBatch {
+/**
+ * Uploads a host batch of pairs (x, g·x, g) of images shaped [channels, height, width], checking
+ * its sizes and that each g is an element of `group` (the model's: an error names the bad one).
+ */
+export function uploadPairs(batch: GroupPairBatch, shape: readonly [number, number, number], group: GroupConfig): PairBatch {
   const [c, h, w] = shape;
   const n = batch.size;
   for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n]] as const) {
     if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${c}×${h}×${w} images`);
   }
+  checkElements(group, batch.g, `pair batch for ${groupName(group)}`);
   return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, [n]) };
 }
 

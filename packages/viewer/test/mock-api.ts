@@ -15,7 +15,8 @@ import {
   parseSplit,
   splitIndices,
   type Model,
-  type ModelConfig,
+  type MaganetConfig,
+  type VaeConfig,
   type SplitPart,
 } from '@maga/model';
 import { join, normalize } from 'node:path';
@@ -25,7 +26,7 @@ const SIZE = 64;
 
 interface MockRun {
   id: string;
-  config: ModelConfig & Record<string, unknown>;
+  config: (MaganetConfig | VaeConfig) & Record<string, unknown>;
   model: Model;
   checkpoint: Uint8Array<ArrayBuffer>;
   status: 'training' | 'done' | 'error';
@@ -81,7 +82,7 @@ async function makeRun(id: string, kind: 'maganet' | 'vae', split: string, statu
   const base = defaultConfig(kind);
   const config = (kind === 'maganet'
     ? { ...base, encoder: { width: 16, hidden: 64 }, glow: { levels: 3, steps: 1, coupling: 'additive', hidden: 'half' } }
-    : { ...base, widths: [8, 16, 16, 32] }) as ModelConfig & Record<string, unknown>;
+    : { ...base, widths: [8, 16, 16, 32] }) as (MaganetConfig | VaeConfig) & Record<string, unknown>;
   const model = await createModel(config, 1);
   if (model instanceof Maganet) model.initialize(batch(Array.from({ length: 16 }, (_, i) => (i * 46_103) % dsprites.DSPRITES.count)));
   const checkpoint = new Uint8Array(await encodeModule(model));

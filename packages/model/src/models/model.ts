@@ -112,6 +112,11 @@ export interface Model extends Module {
   groupLaws?(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages;
   /** The invariant and varying sizes of `encode`'s latent (when `traits.latentParts`). */
   latentParts?(): { invariant: number; varying: number };
+  /**
+   * Pixels decoded from the invariant part of `invariantFrom`'s latent with the varying part of
+   * `varyingFrom`'s, pairwise (when `traits.latentParts`; the recombination view's swap).
+   */
+  swapParts?(invariantFrom: T.Tensor, varyingFrom: T.Tensor): T.Tensor;
 }
 
 /** The batch as dSprites images, or an error naming the model that needs them. */

@@ -5,11 +5,14 @@
 import * as T from '@maga/tensor';
 import type { PivotMode } from '../data/sampler.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
+import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, type FlowActionConfig } from './flow-action.ts';
+import type { GroupConfig } from './groups.ts';
+import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
 import type { Model, ModelTraits } from './model.ts';
 import { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig } from './vae.ts';
 
-export type ModelConfig = MaganetConfig | VaeConfig;
+export type ModelConfig = MaganetConfig | VaeConfig | LatentActionConfig | FlowActionConfig;
 export type ModelKind = ModelConfig['model'];
 export type { Model };
 
@@ -32,6 +35,8 @@ export interface ModelSpec<C extends ModelConfig = ModelConfig> {
   codeDim(config: C): number;
   /** How a dSprites sampler draws pivots for it (Model.pivots), known from the config alone. */
   pivots(config: C): PivotMode;
+  /** The known group whose elements the model takes (models with `traits.element` 'known'), else null. */
+  group(config: C): GroupConfig | null;
   create(config: C, rng: T.Rng): Promise<Model>;
 }
 
@@ -85,6 +90,7 @@ const MAGANET: ModelSpec<MaganetConfig> = {
   parse: parseMaganet,
   codeDim: (config) => config.latentDim,
   pivots: (config) => config.pairing,
+  group: () => null,
   create: (config, rng) => Maganet.create(config, rng),
 };
 
@@ -97,11 +103,54 @@ const VAE: ModelSpec<VaeConfig> = {
   parse: parseVae,
   codeDim: (config) => config.latentDim,
   pivots: () => 'none',
+  group: () => null,
   create: async (config, rng) => new Vae(config, rng),
 };
 
+// Sizes for 32×32 pair data (rotated MNIST); a 64×64 contrast set takes the same entries with
+// imageSize changed. tiny: tests and smoke checks (seconds); quick: minutes on 2 CPU cores;
+// paper: the defaults, for a real GPU.
+const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
+  kind: 'latent-action',
+  traits: LATENT_ACTION_TRAITS,
+  defaults: LATENT_ACTION_DEFAULTS,
+  sizes: {
+    tiny: { widths: [8, 8, 16], headDim: 8, invariant: 8, blocks: 4 },
+    quick: { widths: [16, 32, 32], headDim: 16, invariant: 16, blocks: 8 },
+    paper: {},
+  },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  parse: parseLatentAction,
+  codeDim: () => 1,
+  pivots: () => 'none',
+  group: (config) => config.group,
+  create: async (config, rng) => new LatentAction(config, rng),
+};
+
+const FLOW_ACTION: ModelSpec<FlowActionConfig> = {
+  kind: 'flow-action',
+  traits: FLOW_ACTION_TRAITS,
+  defaults: FLOW_ACTION_DEFAULTS,
+  sizes: {
+    tiny: { glow: { levels: 2, steps: 1, hidden: 8 }, varying: 8 },
+    quick: { glow: { levels: 3, steps: 2, hidden: 'half' } },
+    paper: {},
+  },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'] },
+  parse: parseFlowAction,
+  codeDim: () => 1,
+  pivots: () => 'none',
+  group: (config) => config.group,
+  create: (config, rng) => FlowAction.create(config, rng),
+};
+
 /** Every model, by kind. */
-export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model: K }>> } = { maganet: MAGANET, vae: VAE };
+export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model: K }>> } = {
+  maganet: MAGANET,
+  vae: VAE,
+  'latent-action': LATENT_ACTION,
+  'flow-action': FLOW_ACTION,
+};
 
 export const MODEL_KINDS = Object.keys(MODELS) as ModelKind[];
 
