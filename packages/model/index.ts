@@ -27,14 +27,13 @@ export {
   type TrainingBatch,
 } from './src/models/model.ts';
 export { ConfigError } from './src/models/config.ts';
-export { ChannelAction, GROUP_KINDS, checkElements, groupFromName, groupName, parseGroup, vectorAction, type GroupConfig } from './src/models/groups.ts';
+export { ChannelAction, GROUP_KINDS, checkElements, elements, groupFromName, groupName, parseGroup, vectorAction, type GroupConfig } from './src/models/groups.ts';
 export { SelfAttention, softmax } from './src/nn/attention.ts';
 export {
   LATENT_ACTION_DEFAULTS,
   LATENT_ACTION_TRAITS,
   LatentAction,
   SkipDecoder,
-  elements,
   type LatentActionConfig,
   type LatentCode,
 } from './src/models/latent-action.ts';

@@ -10,8 +10,7 @@ import { FlowDecoder, logitsToPixels } from '../decoder.ts';
 import { Glow, type CouplingKind } from '../flow/glow.ts';
 import { Module } from '../nn/module.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, parseGroup, type GroupConfig } from './groups.ts';
-import { elements } from './latent-action.ts';
+import { ChannelAction, elements, parseGroup, type GroupConfig } from './groups.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface FlowActionConfig {

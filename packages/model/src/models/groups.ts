@@ -111,3 +111,9 @@ export function groupFromName(name: string, frequencies: number[]): GroupConfig 
   throw new ConfigError(`group "${name}" is not one of: so2, c<n> (a cyclic group C_n, n ≥ 2, e.g. c4)`);
 }
 
+/** Group elements [N] from codes [N, 1]. */
+export function elements(z: T.Tensor): T.Tensor {
+  if (z.rank === 2 && z.shape[1] === 1) return z.reshape([z.shape[0]]);
+  if (z.rank === 1) return z;
+  throw new Error(`group elements must be [N, 1] (one number per element), got ${T.describeShape(z.shape)}`);
+}

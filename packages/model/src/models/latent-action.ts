@@ -17,7 +17,7 @@ import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { SelfAttention } from '../nn/attention.ts';
 import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, parseGroup, vectorAction, type GroupConfig } from './groups.ts';
+import { ChannelAction, elements, parseGroup, vectorAction, type GroupConfig } from './groups.ts';
 import type { RotationAction } from '../actions.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
@@ -273,13 +273,6 @@ export class LatentAction extends Module implements Model {
     for (const a of this.skipActions) a.dispose();
     super.dispose();
   }
-}
-
-/** Group elements [N] from codes [N, 1]. */
-export function elements(z: T.Tensor): T.Tensor {
-  if (z.rank === 2 && z.shape[1] === 1) return z.reshape([z.shape[0]]);
-  if (z.rank === 1) return z;
-  throw new Error(`group elements must be [N, 1] (one number per element), got ${T.describeShape(z.shape)}`);
 }
 
 /** The fields of a latent-action configuration read back from JSON, checked. */
