@@ -5,7 +5,7 @@
 // cores (PyTorch CPU, batch 64, 0.76 GB RSS). With --profile it also prints, for each model, the
 // time per kernel of one training step (device time on webgpu, loop time on cpu), largest first.
 import * as T from '@maga/tensor';
-import { MAGANET_DEFAULTS, Maganet, Sampler, VAE_DEFAULTS, createModel, lossTerms, pivotMode, reconstructLogits, uploadBatch, type Model, type ModelConfig } from '@maga/model';
+import { MAGANET_DEFAULTS, Sampler, VAE_DEFAULTS, createModel, lossTerms, reconstructLogits, uploadBatch, type Model, type ModelConfig } from '@maga/model';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,11 +32,11 @@ async function profileOf(label: string, step: () => Promise<number>): Promise<st
 
 async function bench(label: string, config: ModelConfig): Promise<void> {
   const model: Model = await createModel(config, 0);
-  const sampler = new Sampler({ split: 'to-range', part: 'train', batchSize: batch, pivots: pivotMode(model), seed: 0 });
+  const sampler = new Sampler({ split: 'to-range', part: 'train', batchSize: batch, pivots: model.pivots, seed: 0 });
   const rng = new T.Rng(1);
   const optimizer = T.adam(model.parameters(), { lr: 5e-4, clipNorm: 1 });
   const first = sampler.next();
-  if (model instanceof Maganet) T.tidy(() => model.initialize(uploadBatch(first.pivot, first.varying).varying));
+  T.tidy(() => model.initializeFromData(uploadBatch(first.pivot, first.varying)));
 
   const forwardOnly = async () => {
     const b = sampler.next();

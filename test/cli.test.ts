@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { learningRate, openCheckpoint, planRun, readLog, readRunConfig, readRunState, type LogLine } from '@maga/cli';
-import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule } from '@maga/model';
+import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule, modelSpec } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 
@@ -280,14 +280,14 @@ withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
       for (let x = 0; x < 64; x++) expect(reconstructions.data[((top + y) * reconstructions.width + 2 + x) * 4]).toBe(truth[y * 64 + x] * 255);
     }
     const traversal = png('traversal.png');
-    expect([traversal.width, traversal.height]).toEqual([size(1 + 3 + 1), size(config.model.latentDim)]);
+    expect([traversal.width, traversal.height]).toEqual([size(1 + 3 + 1), size(modelSpec(config.model.model).codeDim(config.model as never))]);
     for (const name of ['reconstructions-train.png', 'recombination.png', 'identity.png']) expect(png(name).width).toBeGreaterThan(64);
 
     const gif = new Uint8Array(fs.readFileSync(path.join(figures, 'traversal.gif')));
     expect(new TextDecoder().decode(gif.subarray(0, 6))).toBe('GIF89a');
     const frames = gifFrames(gif);
     expect(frames.count).toBe(2 * 3 - 2); // there and back
-    expect([frames.width, frames.height]).toEqual([size(config.model.latentDim), size(1)]);
+    expect([frames.width, frames.height]).toEqual([size(modelSpec(config.model.model).codeDim(config.model as never)), size(1)]);
 
     const summary = JSON.parse(fs.readFileSync(path.join(figures, 'figures.json'), 'utf8'));
     expect(summary.step).toBe(4);

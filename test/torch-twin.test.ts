@@ -22,9 +22,14 @@ import {
   reconstructions,
   trainStep,
   uploadBatch,
+  Vae,
+  type MaganetConfig,
   type Model,
-  type ModelConfig,
+  type VaeConfig,
 } from '@maga/model';
+
+/** The two dSprites models the twin mirrors. */
+type ModelConfig = MaganetConfig | VaeConfig;
 import * as T from '@maga/tensor';
 import { probeTorch, runTwin } from '../bench/torch/python.ts';
 
@@ -104,7 +109,7 @@ describe('the PyTorch twin loads our model.safetensors and reproduces our recons
       const oursTerms = T.noGrad(() =>
         T.tidy(() => {
           const batch = uploadBatch(pivot, varying);
-          return model instanceof Maganet ? { ...model.losses(batch.pivot!, batch.varying, noise) } : { ...model.losses(batch.varying, noise) };
+          return model instanceof Maganet ? { ...model.losses(batch.pivot!, batch.varying, noise) } : { ...(model as Vae).losses(batch.varying, noise) };
         }),
       );
       const theirsTerms = JSON.parse(runTwin(['losses', ...common])) as Record<string, number>;

@@ -23,7 +23,7 @@ export {
   groupFactors,
   groupLabel,
   openGroupDataset,
-  parseGroup,
+  parseGroup as parseDataGroup,
   parseGroupDataset,
   splitPart,
   type EvaluationOptions,
@@ -35,7 +35,7 @@ export {
   type GroupFactorInfo,
   type GroupFactorName,
   type GroupKind,
-  type GroupPairBatch,
+  type GroupPairBatch as SampledPairBatch,
   type GroupSpec,
   type PairSamplerOptions,
   type PairSpec,
@@ -52,9 +52,47 @@ export { ActNorm, Coupling, FlowStep, Glow, InvConv1x1, type CouplingKind, type 
 export { CyclicAction, RotationAction, TranslationAction, type GroupAction, type RotationLayout } from './src/actions.ts';
 export { FlowDecoder, logitsToPixels, pixelsToLogits } from './src/decoder.ts';
 export { ConvEncoder, type EncoderConfig, type Gaussian } from './src/models/encoder.ts';
-export { MAGANET_DEFAULTS, Maganet, type MaganetConfig, type MaganetLosses, type Pairing } from './src/models/maganet.ts';
-export { VAE_DEFAULTS, Vae, type VaeConfig, type VaeLosses } from './src/models/vae.ts';
-export { MODEL_KINDS, createModel, defaultConfig, parseModelConfig, type Model, type ModelConfig, type ModelKind } from './src/models/registry.ts';
+export { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig, type MaganetLosses, type Pairing } from './src/models/maganet.ts';
+export { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig, type VaeLosses } from './src/models/vae.ts';
+export {
+  isPairBatch,
+  type Encoding,
+  type GroupLawImages,
+  type GroupPairBatch,
+  type LossTerms,
+  type ModelTraits,
+  type PairBatch,
+  type PreparedDecoder,
+  type TrainingBatch,
+} from './src/models/model.ts';
+export { ConfigError } from './src/models/config.ts';
+export { ChannelAction, GROUP_KINDS, checkElements, elements, groupFromName, groupName, parseGroup, vectorAction, type GroupConfig } from './src/models/groups.ts';
+export { SelfAttention, softmax } from './src/nn/attention.ts';
+export {
+  LATENT_ACTION_DEFAULTS,
+  LATENT_ACTION_TRAITS,
+  LatentAction,
+  SkipDecoder,
+  type LatentActionConfig,
+  type LatentCode,
+} from './src/models/latent-action.ts';
+export { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, flowChannels, type FlowActionConfig } from './src/models/flow-action.ts';
+export {
+  MODELS,
+  MODEL_KINDS,
+  configure,
+  createModel,
+  defaultConfig,
+  modelSpec,
+  modelTraits,
+  parseModelConfig,
+  type Model,
+  type ModelConfig,
+  type ModelKind,
+  type ModelSpec,
+  type SizeName,
+} from './src/models/registry.ts';
+export { Inference, maxDifference, sweep, type GroupLawResult, type ImageSource, type TraversalResult } from './src/inference.ts';
 export {
   evalIndices,
   evaluate,
@@ -65,6 +103,7 @@ export {
   reconstructions,
   trainStep,
   uploadBatch,
+  uploadPairs,
   type Batch,
   type EvalMetrics,
   type EvalOptions,

@@ -2,7 +2,7 @@
 // validated at the edge, handlers that call library functions. Errors are JSON { error } with a
 // 4xx status for bad input and 5xx for a run that cannot be used (a corrupt checkpoint).
 import * as fs from 'node:fs';
-import { dsprites } from '@maga/model';
+import { dsprites, modelSpec } from '@maga/model';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -55,7 +55,8 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   const body = <T>(check: (c: Context<Env>) => Check<T>) => validator('json', (value, c) => parse(check(c as Context<Env>), value, 'body'));
   const query = <T>(check: Check<T>) => validator('query', (value) => parse(check, value, 'query'));
   const imageIndex = validator('param', (value) => ({ index: parse(schemas.imageIndexParam, value.index, 'index') }));
-  const latentDim = (c: Context<Env>) => c.var.config.model.latentDim;
+  // The length of a code z or group element g, as the run's model takes it.
+  const latentDim = (c: Context<Env>) => modelSpec(c.var.config.model.model).codeDim(c.var.config.model);
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status);

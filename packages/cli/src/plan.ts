@@ -1,6 +1,6 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { defaultConfig, parseModelConfig, type MaganetConfig, type ModelKind, type Pairing, type SplitName, type VaeConfig } from '@maga/model';
+import { configure, MODEL_KINDS, modelSpec, type ModelKind, type Pairing, type SplitName } from '@maga/model';
 import { UsageError } from './args.ts';
 import { PRESETS, type Preset, type PresetName } from './presets.ts';
 import { codeVersion, type LrSchedule, type RunConfig } from './rundir.ts';
@@ -28,8 +28,8 @@ export interface RunChoices {
   evalCount?: number;
 }
 
-const MAGANET_ONLY = { betaKl: '--beta-kl', betaLatent: '--beta-latent', pairing: '--pairing', hidden: '--hidden' } as const;
-const VAE_ONLY = { beta: '--beta' } as const;
+/** The choices that set a model's configuration, by flag: each model's registry entry says which it takes. */
+const MODEL_CHOICES = { latentDim: '--latent-dim', betaKl: '--beta-kl', betaLatent: '--beta-latent', beta: '--beta', pairing: '--pairing', hidden: '--hidden' } as const;
 
 export const DEFAULT_PRESET: PresetName = 'quick';
 export const DEFAULT_SPLIT: SplitName = 'to-range';
@@ -38,30 +38,21 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   const presetName = choices.preset ?? DEFAULT_PRESET;
   const preset: Preset = PRESETS[presetName];
   const kind = choices.model ?? preset.model;
-  const misplaced = kind === 'vae' ? MAGANET_ONLY : VAE_ONLY;
-  for (const [key, flag] of Object.entries(misplaced)) {
-    if (choices[key as keyof RunChoices] !== undefined) throw new UsageError(`${flag} applies to --model ${kind === 'vae' ? 'maganet' : 'vae'} only, not --model ${kind}`);
+  const spec = modelSpec(kind);
+  const modelChoices: Record<string, unknown> = {};
+  for (const [key, flag] of Object.entries(MODEL_CHOICES)) {
+    const value = choices[key as keyof RunChoices];
+    if (value === undefined) continue;
+    if (!Object.hasOwn(spec.choices, key)) {
+      const takers = MODEL_KINDS.filter((k) => Object.hasOwn(modelSpec(k).choices, key));
+      throw new UsageError(`${flag} applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`);
+    }
+    modelChoices[key] = value;
   }
-
-  let model = defaultConfig(kind);
-  if (model.model === 'maganet') {
-    const p = preset.maganet;
-    const config: MaganetConfig = {
-      ...model,
-      encoder: { ...model.encoder, ...p.encoder },
-      glow: { ...model.glow, ...p.glow, ...(choices.hidden !== undefined ? { hidden: choices.hidden } : {}) },
-      pairing: choices.pairing ?? p.pairing ?? model.pairing,
-      betaKl: choices.betaKl ?? model.betaKl,
-      betaLatent: choices.betaLatent ?? model.betaLatent,
-    };
-    model = config;
-  } else {
-    const config: VaeConfig = { ...model, ...preset.vae, beta: choices.beta ?? model.beta };
-    model = config;
-  }
-  if (choices.latentDim !== undefined) model.latentDim = choices.latentDim;
+  let model;
   try {
-    model = parseModelConfig(model);
+    // The preset's size of the model's architecture (its registry entry), then the explicit choices.
+    model = configure(kind, presetName, modelChoices);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -82,7 +73,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   return {
     format: 1,
     model,
-    data: { dataset: 'dsprites', split: choices.split ?? DEFAULT_SPLIT, pairing: model.model === 'maganet' ? model.pairing : 'none', limit },
+    data: { dataset: 'dsprites', split: choices.split ?? DEFAULT_SPLIT, pairing: spec.pivots(model as never), limit },
     training,
     seed: choices.seed ?? 0,
     preset: presetName,

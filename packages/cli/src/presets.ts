@@ -1,7 +1,7 @@
 // Training presets: named starting points for `cli train`, kept in one small table so their
 // numbers are easy to find, compare and tune. Explicit flags override any value here.
 // docs/cli.md lists them; change both together.
-import type { MaganetConfig, ModelKind, VaeConfig } from '@maga/model';
+import type { ModelKind } from '@maga/model';
 import type { LrSchedule } from './rundir.ts';
 
 export interface Preset {
@@ -21,9 +21,8 @@ export interface Preset {
   checkpointEvery: number;
   /** Images evaluated on each of the test and train parts after training. */
   evalCount: number;
-  /** Changes to each model's default architecture (packages/model MAGANET_DEFAULTS / VAE_DEFAULTS). */
-  maganet: { encoder?: Partial<MaganetConfig['encoder']>; glow?: Partial<MaganetConfig['glow']>; pairing?: MaganetConfig['pairing'] };
-  vae: Partial<Pick<VaeConfig, 'widths'>>;
+  // Each model's architecture at this preset's size is its registry entry's (packages/model
+  // MODELS[kind].sizes[preset name]).
 }
 
 export const PRESETS = {
@@ -40,8 +39,6 @@ export const PRESETS = {
     logEvery: 1,
     checkpointEvery: 2,
     evalCount: 16,
-    maganet: { encoder: { width: 8, hidden: 32 }, glow: { levels: 2, steps: 1, hidden: 8 } },
-    vae: { widths: [8, 8, 16, 16] },
   },
   // The README's main job: the blog's architecture and loss weights, sized to finish within 10
   // minutes on a 2-core CPU with the native backend (OpenBLAS + oneDNN). Measured on an AMD EPYC
@@ -59,8 +56,6 @@ export const PRESETS = {
     logEvery: 10,
     checkpointEvery: 100,
     evalCount: 256,
-    maganet: { pairing: 'fixed' },
-    vae: {},
   },
   // The blog's settings at full length: meant for a real GPU (hours on lavapipe per thousand steps).
   paper: {
@@ -75,8 +70,6 @@ export const PRESETS = {
     logEvery: 100,
     checkpointEvery: 1000,
     evalCount: 2048,
-    maganet: { pairing: 'fixed' },
-    vae: {},
   },
 } satisfies Record<string, Preset>;
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { dsprites, evalIndices, type Model } from '@maga/model';
 import { writeFileAtomic } from './atomic.ts';
 import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './images.ts';
-import { actOn, codes, DEFAULT_PIVOT, decode, isMaganet, PIXELS, recombine, traverse } from './latent.ts';
+import { actOn, codes, DEFAULT_PIVOT, decode, PIXELS, recombine, traverse } from './latent.ts';
 import { loadTrainedModel } from './load.ts';
 import { FILES, type RunConfig } from './rundir.ts';
 
@@ -52,8 +52,9 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
     files.push(name);
   };
   const png = (name: string, tiles: Tiles) => write(name, encodePng(grid(tiles, options.scale)));
-  const maganet = isMaganet(model) ? model : null;
-  const pivot = maganet ? DEFAULT_PIVOT : 0;
+  // A decoder that acts on a pivot shows it beside each figure; one that decodes codes alone has none.
+  const acts = model.traits.pivot;
+  const pivot = acts ? DEFAULT_PIVOT : 0;
   const pivotImage = render1([pivot])[0];
 
   // Reconstructions: (pivot,) reconstruction, ground truth — for test and for train images.
@@ -63,16 +64,16 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
     const z = await codes(model, pivot, varying);
     const reconstructed = split(await decode(model, pivot, z));
     const rows: Tiles = [reconstructed, truth];
-    if (maganet) rows.unshift(varying.map(() => pivotImage));
+    if (acts) rows.unshift(varying.map(() => pivotImage));
     png(`reconstructions-${part}.png`, rows);
   }
 
   // Traversal of one test image: a row per latent component, pivot | sweep | reconstruction.
   const index = options.index ?? sample(model, config, 'test', 1).varying[0];
-  const components = Array.from({ length: model.config.latentDim }, (_, c) => c);
+  const components = Array.from({ length: model.codeDim }, (_, c) => c);
   const traversal = await traverse(model, pivot, index, options.range, options.steps, components);
   const base = split(await decode(model, pivot, traversal.z))[0];
-  png('traversal.png', traversal.images.map((row) => [maganet ? pivotImage : null, ...row, base]));
+  png('traversal.png', traversal.images.map((row) => [acts ? pivotImage : null, ...row, base]));
   // The GIF sweeps every component at once, one tile each, back and forth.
   const frames: Raster[] = [];
   const order = [...Array(options.steps).keys(), ...[...Array(options.steps).keys()].reverse().slice(1, -1)];
@@ -80,13 +81,13 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
   write('traversal.gif', encodeGif(frames));
 
   let identityMaxError: number | null = null;
-  if (maganet) {
+  if (model.traits.transfer === 'action' && model.traits.groupLaws) {
     // Recombination: the transformation of (pivot → source) applied to other images as pivots.
     const sources = sample(model, config, 'test', Math.min(4, options.count)).varying;
     const targets = sample(model, config, 'train', options.count).varying;
     const rows: Tiles = [[null, null, ...render1(targets)]];
     for (const source of sources) {
-      const { images } = await recombine(maganet, { pivot, varying: source }, targets);
+      const { images } = await recombine(model, { pivot, varying: source }, targets);
       rows.push([pivotImage, render1([source])[0], ...split(images)]);
     }
     png('recombination.png', rows);
@@ -94,11 +95,11 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
     // Identity: x above D(0, x), for the pivot and some test images.
     const xs = [pivot, ...sample(model, config, 'test', options.count - 1).varying];
     const inputs = render1(xs);
-    const outputs = split(await actOn(maganet, new Float32Array(model.config.latentDim), xs));
+    const outputs = split(await actOn(model, new Float32Array(model.codeDim), xs));
     identityMaxError = outputs.reduce((m, out, i) => out.reduce((mm, v, p) => Math.max(mm, Math.abs(v - inputs[i][p])), m), 0);
     png('identity.png', [inputs, outputs]);
   } else {
-    skipped.push('recombination.png and identity.png: a VAE has no pivot to act on');
+    skipped.push(`recombination.png and identity.png: a ${model.traits.label} has no pivot to act on`);
   }
   model.dispose();
 

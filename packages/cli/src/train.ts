@@ -4,7 +4,7 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, loadModule, loadOptimizer, Maganet, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
+import { createModel, encodeModule, encodeOptimizer, evaluate, loadModule, loadOptimizer, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from './backend.ts';
 import { openCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -118,11 +118,11 @@ async function trainLoop(
     // A session that died before its first checkpoint may have logged steps: they start again.
     truncateLog(dir, 0);
   }
-  if (!checkpoint && model instanceof Maganet) {
-    // ActNorm starts from the statistics of the first training batch (the one step 1 will use).
+  if (!checkpoint) {
+    // Data-dependent initialisation (MAGANet's ActNorm) from the first training batch, the one step 1 will use.
     const start = sampler.state();
     const first = sampler.next();
-    T.tidy(() => model.initialize(uploadBatch(first.pivot, first.varying).varying));
+    T.tidy(() => model.initializeFromData(uploadBatch(first.pivot, first.varying)));
     sampler.restore(start);
   }
 

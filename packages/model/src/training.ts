@@ -6,19 +6,16 @@ import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
-import { Maganet } from './models/maganet.ts';
-import type { Model } from './models/registry.ts';
+import { checkElements, groupName, type GroupConfig } from './models/groups.ts';
+import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 
 const IMAGE = 64;
 
-/** A batch on the device: the varying images, and for MAGANet the pivots (1 or N images). */
-export interface Batch {
-  pivot: T.Tensor | null;
-  varying: T.Tensor;
-}
+export type { Batch };
 
+/** How a dSprites sampler draws pivots for the model. */
 export function pivotMode(model: Model): PivotMode {
-  return model instanceof Maganet ? model.config.pairing : 'none';
+  return model.pivots;
 }
 
 /** Renders and uploads a batch of indices. */
@@ -29,21 +26,30 @@ export function uploadBatch(pivot: ArrayLike<number>, varying: ArrayLike<number>
   };
 }
 
-/** The loss and its terms for a batch (averaged per image), with fresh reparameterisation noise. */
-export function lossTerms(model: Model, batch: Batch, rng: T.Rng): Record<string, T.Tensor> {
-  const noise = rng.normal([batch.varying.shape[0], model.config.latentDim]);
-  if (model instanceof Maganet) {
-    if (!batch.pivot) throw new Error('MAGANet needs pivot images in every batch');
-    return { ...model.losses(batch.pivot, batch.varying, noise) };
+/**
+ * Uploads a host batch of pairs (x, g·x, g) of images shaped [channels, height, width], checking
+ * its sizes and that each g is an element of `group` (the model's: an error names the bad one).
+ */
+export function uploadPairs(batch: GroupPairBatch, shape: readonly [number, number, number], group: GroupConfig): PairBatch {
+  const [c, h, w] = shape;
+  const n = batch.size;
+  for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n]] as const) {
+    if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${c}×${h}×${w} images`);
   }
-  return { ...model.losses(batch.varying, noise) };
+  checkElements(group, batch.g, `pair batch for ${groupName(group)}`);
+  return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, [n]) };
+}
+
+/** The loss and its terms for a batch (averaged per image), with fresh noise where the model needs it. */
+export function lossTerms(model: Model, batch: TrainingBatch, rng: T.Rng): LossTerms {
+  return model.lossTerms(batch, rng);
 }
 
 /**
  * One optimisation step: loss, backward, clipped update. Returns the loss terms as device scalars
  * that outlive the step's scope (the caller disposes them).
  */
-export function trainStep(model: Model, batch: Batch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
+export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
   return T.tidy(() => {
     const terms = lossTerms(model, batch, rng);
     T.backward(terms.loss);
@@ -53,17 +59,13 @@ export function trainStep(model: Model, batch: Batch, optimizer: T.Optimizer, rn
   });
 }
 
-/** Deterministic reconstruction logits (z = μ) of `varying` images, from `pivot` for MAGANet. */
-export function reconstructLogits(model: Model, batch: Batch): T.Tensor {
-  return T.noGrad(() =>
-    T.tidy(() => {
-      if (model instanceof Maganet) {
-        if (!batch.pivot) throw new Error('MAGANet needs pivot images to reconstruct');
-        return model.reconstructLogits(batch.pivot, batch.varying);
-      }
-      return model.reconstructLogits(batch.varying);
-    }),
-  );
+/** Deterministic logits of what the model is trained to output (z = μ): the varying images, or g·x. */
+export function reconstructLogits(model: Model, batch: TrainingBatch): T.Tensor {
+  return T.noGrad(() => T.tidy(() => model.predictLogits(batch)));
+}
+
+function dspritesOnly(model: Model, what: string): void {
+  if (model.traits.batch !== 'dsprites') throw new Error(`${what}: evaluates on dSprites, and a ${model.traits.label} model trains on pairs (x, g·x) of another data set`);
 }
 
 export interface EvalOptions {
@@ -88,6 +90,7 @@ export interface EvalMetrics {
 
 /** The images an evaluation uses: indices of varying images and their pivots. */
 export function evalIndices(model: Model, options: EvalOptions): { pivot: Int32Array; varying: Int32Array } {
+  dspritesOnly(model, 'evalIndices');
   const seed = options.seed ?? 0;
   const sampler = new Sampler({ split: options.split, part: options.part, batchSize: 1, pivots: 'none', seed });
   const count = Math.min(options.count, sampler.epochSize);

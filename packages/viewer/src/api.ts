@@ -1,16 +1,20 @@
 // A typed client for the HTTP API of `bun run cli serve` (docs/api.md). One instance is made at the
 // app's root and handed down through context; every method throws ApiError with the server's
 // message on a 4xx/5xx.
+import type { ModelTraits } from '@maga/model';
 import type { Factors, FactorGrid } from './lib/factors.ts';
 import type { ApiImage } from './lib/images.ts';
 import type { LogLine } from './lib/curves.ts';
 
-export type ModelKind = 'maganet' | 'vae' | (string & {});
+export type ModelKind = string;
+export type { ModelTraits };
 export type RunStatus = 'training' | 'done' | 'stopped' | 'error';
 
 export interface RunSummary {
   id: string;
   model: ModelKind;
+  /** What the model's decoder does; null for a run whose config cannot be read. */
+  traits: ModelTraits | null;
   dataset: string;
   split: string;
   step: number;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { ApiError, createApi, type Fetch } from '../src/api.ts';
+import { MAGANET_TRAITS, VAE_TRAITS } from '@maga/model';
 import { serverDecoder } from '../src/decoding/server.ts';
 import { decodeImage, encodeImage } from '../src/lib/images.ts';
 
@@ -63,7 +64,7 @@ describe('server decoder', () => {
       if (url.endsWith('/decode')) return Response.json({ images: body.z.map((z: number[]) => image(z[0])) });
       return Response.json({ error: 'unexpected' }, { status: 400 });
     });
-    const d = serverDecoder(createApi('', f.fetch), 'vae-run', 'vae', 2);
+    const d = serverDecoder(createApi('', f.fetch), 'vae-run', { model: 'vae', traits: VAE_TRAITS, latentDim: 2 });
     const r = await d.transfer({ pivot: 5, varying: 6 }, [7]);
     expect(r.z).toEqual([2, -1]);
     expect(f.calls[1].body).toEqual({ pivot: 5, z: [[12, 9]] });
@@ -83,7 +84,7 @@ describe('server decoder', () => {
         });
       return Response.json({ z: [0], values: [[-1, 1]], images: [[image(0), image(1)]] });
     });
-    const d = serverDecoder(createApi('', f.fetch), 'm', 'maganet', 2, 'chosen by you');
+    const d = serverDecoder(createApi('', f.fetch), 'm', { model: 'maganet', traits: MAGANET_TRAITS, latentDim: 2 }, 'chosen by you');
     expect(d.label).toBe('decoding via the server');
     expect(d.note).toBe('chosen by you');
     const code = await d.code(3, 4);

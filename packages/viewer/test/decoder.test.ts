@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { adapterName, offsetCode, sweep, traversalCodes } from '../src/decoding/decoder.ts';
 import { modelConfigCandidates, modelFacts } from '../src/lib/config.ts';
+import { MAGANET_TRAITS } from '@maga/model';
 import { latentPartsOf, recombinationModes } from '../src/views/recombination-modes.ts';
 
 describe('decoding helpers', () => {
@@ -43,13 +44,13 @@ describe('decoding helpers', () => {
   test('recombination modes: transfer for MAGANet and VAE; swapping only with latent parts', () => {
     const modes = recombinationModes({ transfer: () => null, swap: () => null });
     const [transfer, swap] = modes;
-    expect(transfer.availability({ model: 'maganet', config: {} }).ok).toBe(true);
-    expect(transfer.availability({ model: 'other', config: {} }).ok).toBe(false);
-    const none = swap.availability({ model: 'maganet', config: { model: { model: 'maganet' } } });
+    expect(transfer.availability({ model: 'maganet', traits: MAGANET_TRAITS, config: {} }).ok).toBe(true);
+    expect(transfer.availability({ model: 'other', traits: null, config: {} }).ok).toBe(false);
+    const none = swap.availability({ model: 'maganet', traits: MAGANET_TRAITS, config: { model: { model: 'maganet' } } });
     expect(none.ok).toBe(false);
     if (!none.ok) expect(none.reason).toContain('latent-action model');
     expect(latentPartsOf({ model: { latentParts: { invariant: 4, varying: 6 } } })).toEqual({ invariant: 4, varying: 6 });
     expect(latentPartsOf({ action: { invariant: 2, frequencies: [1, 2, 3] } })).toEqual({ invariant: 2, varying: 6 });
-    expect(swap.availability({ model: 'latent-action', config: { latentParts: { invariant: 4, varying: 6 } } }).ok).toBe(true);
+    expect(swap.availability({ model: 'latent-action', traits: null, config: { latentParts: { invariant: 4, varying: 6 } } }).ok).toBe(true);
   });
 });

@@ -32,7 +32,7 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
 
   async function setup(config: ModelConfig): Promise<{ model: Maganet | Vae; decoder: Decoder }> {
     await T.init({ backend: 'webgpu', quiet: true });
-    const model = await createModel(config, 3);
+    const model = (await createModel(config, 3)) as Maganet | Vae;
     if (model instanceof Maganet) model.initialize(images([1, 5000, 90_000, 300_000, 600_000, 700_000]));
     const checkpoint = await encodeModule(model);
     // As the CLI writes config.json: the model's configuration under "model".

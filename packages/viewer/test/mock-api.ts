@@ -6,14 +6,17 @@ import * as T from '@maga/tensor';
 import {
   Maganet,
   SPLITS,
+  type Vae,
   createModel,
   defaultConfig,
   dsprites,
   encodeModule,
+  modelTraits,
   parseSplit,
   splitIndices,
   type Model,
-  type ModelConfig,
+  type MaganetConfig,
+  type VaeConfig,
   type SplitPart,
 } from '@maga/model';
 import { join, normalize } from 'node:path';
@@ -23,7 +26,7 @@ const SIZE = 64;
 
 interface MockRun {
   id: string;
-  config: ModelConfig & Record<string, unknown>;
+  config: (MaganetConfig | VaeConfig) & Record<string, unknown>;
   model: Model;
   checkpoint: Uint8Array<ArrayBuffer>;
   status: 'training' | 'done' | 'error';
@@ -79,7 +82,7 @@ async function makeRun(id: string, kind: 'maganet' | 'vae', split: string, statu
   const base = defaultConfig(kind);
   const config = (kind === 'maganet'
     ? { ...base, encoder: { width: 16, hidden: 64 }, glow: { levels: 3, steps: 1, coupling: 'additive', hidden: 'half' } }
-    : { ...base, widths: [8, 16, 16, 32] }) as ModelConfig & Record<string, unknown>;
+    : { ...base, widths: [8, 16, 16, 32] }) as (MaganetConfig | VaeConfig) & Record<string, unknown>;
   const model = await createModel(config, 1);
   if (model instanceof Maganet) model.initialize(batch(Array.from({ length: 16 }, (_, i) => (i * 46_103) % dsprites.DSPRITES.count)));
   const checkpoint = new Uint8Array(await encodeModule(model));
@@ -137,6 +140,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
     return {
       id: run.id,
       model: run.config.model,
+      traits: modelTraits(run.config.model),
       dataset: 'dsprites',
       split: run.split,
       step: last?.step ?? 0,
@@ -200,7 +204,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
     const maganet = model instanceof Maganet ? model : null;
     const pivot = typeof body.pivot === 'number' ? body.pivot : dsprites.FIXED_PIVOT.index;
     const d = run.config.latentDim;
-    const decodeZ = (z: T.Tensor, pivots: T.Tensor) => (maganet ? maganet.decode(z, pivots) : (model as Exclude<Model, Maganet>).decode(z));
+    const decodeZ = (z: T.Tensor, pivots: T.Tensor) => (maganet ? maganet.decode(z, pivots) : (model as Vae).decode(z));
     const codeOf = (p: T.Tensor, v: T.Tensor) => (maganet ? maganet.transformation(p, v).mu : model.encode(v).mu);
     return serial(async () => {
       const tidy = <R extends T.Tensor>(f: () => R) => T.noGrad(() => T.tidy(f));
@@ -208,7 +212,7 @@ export async function startMockApi(options: { port?: number; dist?: string } = {
         case 'encode': {
           const indices = body.indices as number[];
           const mu = await readRows(tidy(() => model.encode(batch(indices)).mu));
-          const logVar = await readRows(tidy(() => model.encode(batch(indices)).logVar));
+          const logVar = await readRows(tidy(() => model.encode(batch(indices)).logVar!));
           return json({ mu, logVar });
         }
         case 'reconstruct': {

@@ -1,7 +1,7 @@
 // `cli train`: flags → a new run (or --resume an old one) → the training loop. With no flags it
 // trains the quick MAGANet on dSprites to-range into runs/.
 import * as path from 'node:path';
-import { MODEL_KINDS, SPLITS, type SplitName } from '@maga/model';
+import { MODEL_KINDS, modelSpec, SPLITS, type SplitName } from '@maga/model';
 import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
 import { BACKEND_CHOICES } from '../backend.ts';
 import { planRun, type RunChoices } from '../plan.ts';
@@ -19,8 +19,11 @@ const hidden = {
   },
 };
 
+// The models that train on dSprites; those on pairs (x, g·x) wait for their data sets' flags.
+const DSPRITES_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'dsprites');
+
 export const TRAIN_FLAGS = {
-  model: choice(MODEL_KINDS, 'model to train'),
+  model: choice(DSPRITES_MODELS, 'model to train'),
   split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range)'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),

@@ -90,7 +90,7 @@ export class EmbeddingCache {
     const d = await this.queue.run(async () => {
       const { model } = await this.models.get(run);
       const z = await codes(model, DEFAULT_PIVOT, indices);
-      return { z, dim: model.config.latentDim };
+      return { z, dim: model.codeDim };
     });
     const data = Array.from({ length: indices.length }, (_, i) => Array.from(d.z.subarray(i * d.dim, (i + 1) * d.dim)));
     const points = await runUmap({ data, nComponents: 3, nNeighbors: Math.min(options.nNeighbors, indices.length - 1), seed: options.seed });

@@ -1,5 +1,6 @@
 // The API's computations on a run's model: each takes validated input, runs in the GPU queue,
 // calls the library (latent.ts) and shapes the answer as docs/api.md describes.
+import { MODEL_KINDS, modelSpec, type ModelTraits } from '@maga/model';
 import type { BackendInfo } from '../backend.ts';
 import { imageJson, split } from '../images.ts';
 import * as latent from '../latent.ts';
@@ -41,21 +42,26 @@ function pivotOf(pivot: number | undefined): number {
   return pivot ?? latent.DEFAULT_PIVOT;
 }
 
-function maganetOnly(trained: TrainedModel, what: string) {
-  if (!latent.isMaganet(trained.model)) throw new HttpError(400, `${what} needs a MAGANet run: this run is a ${trained.config.model.model}, whose decoder takes no pivot`);
+/** The model of a run whose decoder acts on images with the trait `what` needs, or a 400 naming the kinds that have it. */
+function actingOnImages(trained: TrainedModel, what: string, has: (traits: ModelTraits) => boolean) {
+  const { traits } = trained.model;
+  if (!has(traits)) {
+    const kinds = MODEL_KINDS.filter((k) => has(modelSpec(k).traits)).map((k) => modelSpec(k).traits.label);
+    throw new HttpError(400, `${what} needs a ${kinds.join(' or ')} run: this run is a ${trained.config.model.model}, ${traits.pivot ? 'which has no such action' : 'whose decoder takes no pivot'}`);
+  }
   return trained.model;
 }
 
 export const encode = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.encodeBody>) =>
   withModel(ctx, run, async ({ model }) => {
-    const { mu, logVar } = await latent.encode(model, body.indices);
-    return { mu: rows(mu, model.config.latentDim), logVar: rows(logVar, model.config.latentDim) };
+    const { mu, logVar, dim } = await latent.encode(model, body.indices);
+    return { mu: rows(mu, dim), logVar: logVar ? rows(logVar, dim) : null };
   });
 
 export const reconstruct = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.reconstructBody>) =>
   withModel(ctx, run, async ({ model }) => {
     const { z, images: pixels } = await latent.reconstruct(model, pivotOf(body.pivot), body.indices);
-    return { images: images(pixels), z: rows(z, model.config.latentDim) };
+    return { images: images(pixels), z: rows(z, model.codeDim) };
   });
 
 export const decode = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.decodeBody>) =>
@@ -63,7 +69,7 @@ export const decode = (ctx: ServerContext, run: RunRef, body: Body<typeof schema
 
 export const traverse = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.traverseBody>) =>
   withModel(ctx, run, async ({ model }) => {
-    const d = model.config.latentDim;
+    const d = model.codeDim;
     const components = body.components ?? Array.from({ length: d }, (_, c) => c);
     if (components.length * body.steps > 1024) throw new HttpError(400, `components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`);
     const t = await latent.traverse(model, pivotOf(body.pivot), body.index, body.range, body.steps, components);
@@ -72,13 +78,13 @@ export const traverse = (ctx: ServerContext, run: RunRef, body: Body<typeof sche
 
 export const recombine = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.recombineBody>) =>
   withModel(ctx, run, async (trained) => {
-    const { z, images: pixels } = await latent.recombine(maganetOnly(trained, 'recombine'), body.source, body.targets);
+    const { z, images: pixels } = await latent.recombine(actingOnImages(trained, 'recombine', (t) => t.transfer === 'action'), body.source, body.targets);
     return { z: Array.from(z), images: images(pixels) };
   });
 
 export const groupLaws = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.groupLawsBody>) =>
   withModel(ctx, run, async (trained) => {
-    const laws = await latent.groupLaws(maganetOnly(trained, 'group-laws'), pivotOf(body.pivot), Float32Array.from(body.z1), Float32Array.from(body.z2));
+    const laws = await latent.groupLaws(actingOnImages(trained, 'group-laws', (t) => t.groupLaws), pivotOf(body.pivot), Float32Array.from(body.z1), Float32Array.from(body.z2));
     return {
       identity: { input: image(laws.identity.input), output: image(laws.identity.output), maxError: laws.identity.maxError },
       composition: { sequential: image(laws.composition.sequential), combined: image(laws.composition.combined), maxError: laws.composition.maxError },

@@ -3,6 +3,7 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { modelTraits, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
 import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
 import { HttpError } from './validate.ts';
@@ -15,6 +16,8 @@ export interface RunRef {
 export interface RunSummary {
   id: string;
   model: string | null;
+  /** What the model's decoder does (packages/model's registry), so clients need not know models by name. */
+  traits: ModelTraits | null;
   dataset: string | null;
   split: string | null;
   step: number;
@@ -73,11 +76,12 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     assertNoLinks(run);
     config = readRunConfig(run.dir);
   } catch (e) {
-    return { ...base, model: null, dataset: null, split: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
+    return { ...base, model: null, traits: null, dataset: null, split: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
   }
   const summary: RunSummary = {
     ...base,
     model: config.model.model,
+    traits: modelTraits(config.model.model),
     dataset: config.data.dataset,
     split: config.data.split,
     step: 0,

@@ -3,11 +3,13 @@
 // the pivot, D(z, x_pivot) = f⁻¹(f(ℓ(x_pivot)) + M·z). Trained with
 //   BCE(D(z, x_p), x_v) + β_KL·KL(q(z) ‖ N(0, I)) + β_latent·‖E(x_p, D(z, x_p)) − z‖₁   (per image).
 import * as T from '@maga/tensor';
+import type { PivotMode } from '../data/sampler.ts';
 import { TranslationAction } from '../actions.ts';
 import { FlowDecoder, logitsToPixels } from '../decoder.ts';
 import { Glow, type CouplingKind } from '../flow/glow.ts';
 import { Module } from '../nn/module.ts';
 import { ConvEncoder, type Gaussian } from './encoder.ts';
+import { imageBatch, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export type Pairing = 'fixed' | 'random';
 
@@ -47,7 +49,19 @@ export interface MaganetLosses {
   latent: T.Tensor;
 }
 
-export class Maganet extends Module {
+export const MAGANET_TRAITS: ModelTraits = {
+  label: 'MAGANet',
+  element: 'learned',
+  pivot: true,
+  transfer: 'action',
+  groupLaws: true,
+  latentParts: false,
+  batch: 'dsprites',
+};
+
+export class Maganet extends Module implements Model {
+  readonly traits = MAGANET_TRAITS;
+
   private constructor(
     readonly config: MaganetConfig,
     readonly encoder: ConvEncoder,
@@ -132,5 +146,48 @@ export class Maganet extends Module {
     const latent = T.l1(recovered, z, 'sum').div(n);
     const loss = bce.add(kl.mul(this.config.betaKl)).add(latent.mul(this.config.betaLatent));
     return { loss, bce, kl, latent };
+  }
+
+  // ---- the Model interface ----------------------------------------------------------------
+
+  get codeDim(): number {
+    return this.config.latentDim;
+  }
+
+  get pivots(): PivotMode {
+    return this.config.pairing;
+  }
+
+  initializeFromData(batch: TrainingBatch): void {
+    this.initialize(imageBatch(batch, 'MAGANet').varying);
+  }
+
+  lossTerms(batch: TrainingBatch, rng: T.Rng): LossTerms {
+    const { pivot, varying } = imageBatch(batch, 'MAGANet');
+    if (!pivot) throw new Error('MAGANet needs pivot images in every batch');
+    const noise = rng.normal([varying.shape[0], this.config.latentDim]);
+    return { ...this.losses(pivot, varying, noise) };
+  }
+
+  predictLogits(batch: TrainingBatch): T.Tensor {
+    const { pivot, varying } = imageBatch(batch, 'MAGANet');
+    if (!pivot) throw new Error('MAGANet needs pivot images to reconstruct');
+    return this.reconstructLogits(pivot, varying);
+  }
+
+  code(x: T.Tensor, pivot: T.Tensor | null): T.Tensor {
+    if (!pivot) throw new Error('MAGANet codes are transformations from a pivot: a pivot image is needed');
+    return this.transformation(pivot, x).mu;
+  }
+
+  /** Keeps the pivot's flow latent f(ℓ(pivot)), the same for every z: each decode runs only f⁻¹(u + M·z). */
+  prepare(pivot: T.Tensor | null): PreparedDecoder {
+    if (!pivot) throw new Error('MAGANet decodes by acting on a pivot image: a pivot is needed');
+    const { decoder } = this;
+    const u = T.keep(T.tidy(() => decoder.flowLatent(pivot)));
+    return {
+      decode: (z) => logitsToPixels(decoder.flow.inverse(decoder.action.act(z, u)), this.config.epsilon),
+      dispose: () => u.dispose(),
+    };
   }
 }

@@ -5,6 +5,7 @@ import * as T from '@maga/tensor';
 import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import type { Gaussian } from './encoder.ts';
+import { imageBatch, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface VaeConfig {
   model: 'vae';
@@ -31,7 +32,19 @@ export interface VaeLosses {
   kl: T.Tensor;
 }
 
-export class Vae extends Module {
+export const VAE_TRAITS: ModelTraits = {
+  label: 'β-VAE',
+  element: 'learned',
+  pivot: false,
+  transfer: 'arithmetic',
+  groupLaws: false,
+  latentParts: false,
+  batch: 'dsprites',
+};
+
+export class Vae extends Module implements Model {
+  readonly traits = VAE_TRAITS;
+  readonly pivots = 'none' as const;
   readonly encoderConvs: Conv2d[] = [];
   readonly fcMu: Linear;
   readonly fcLogVar: Linear;
@@ -94,5 +107,31 @@ export class Vae extends Module {
     const bce = T.bceWithLogits(this.decodeLogits(z), x, 'sum').div(n);
     const kl = T.gaussianKl(mu, logVar, 'sum').div(n);
     return { loss: bce.add(kl.mul(this.config.beta)), bce, kl };
+  }
+
+  // ---- the Model interface ----------------------------------------------------------------
+
+  get codeDim(): number {
+    return this.config.latentDim;
+  }
+
+  initializeFromData(): void {}
+
+  lossTerms(batch: TrainingBatch, rng: T.Rng): LossTerms {
+    const { varying } = imageBatch(batch, 'the β-VAE');
+    return { ...this.losses(varying, rng.normal([varying.shape[0], this.config.latentDim])) };
+  }
+
+  predictLogits(batch: TrainingBatch): T.Tensor {
+    return this.reconstructLogits(imageBatch(batch, 'the β-VAE').varying);
+  }
+
+  /** A VAE's code is μ of the image; it has no pivot. */
+  code(x: T.Tensor): T.Tensor {
+    return this.encode(x).mu;
+  }
+
+  prepare(): PreparedDecoder {
+    return { decode: (z) => this.decode(z), dispose: () => {} };
   }
 }

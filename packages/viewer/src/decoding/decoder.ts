@@ -1,7 +1,7 @@
 // What the views ask of a decoder, whichever computes it: the browser's own GPU through
 // packages/tensor and packages/model, or the server's API. Indices are dSprites images; for a
 // VAE the pivot is ignored (its decoder needs none).
-import type { ModelKind } from '../api.ts';
+import type { ModelKind, ModelTraits } from '../api.ts';
 import type { Img } from '../lib/images.ts';
 
 export interface Code {
@@ -41,6 +41,9 @@ export interface Decoder {
   /** Why this decoder was chosen when it is a fallback, e.g. "this browser has no WebGPU". */
   readonly note?: string;
   readonly model: ModelKind;
+  /** What the model's decoder does (from the registry in packages/model, through the API). */
+  readonly traits: ModelTraits;
+  /** Numbers per code z (or group element g) the decoder takes. */
   readonly latentDim: number;
   code(pivot: number, varying: number): Promise<Code>;
   /** D(z, pivot) for each z. */
@@ -52,7 +55,7 @@ export interface Decoder {
    * VAE, the latent arithmetic μ(target) + μ(varying) − μ(pivot) as its analogue.
    */
   transfer(source: { pivot: number; varying: number }, targets: number[]): Promise<{ z: number[]; images: Img[] }>;
-  /** MAGANet's group laws with z₁ and z₂ (absent for models without a group action on the decoder). */
+  /** The group laws with z₁ and z₂ (absent for models without a group action on the decoder). */
   groupLaws?(pivot: number, z1: number[], z2: number[]): Promise<GroupLawResult>;
   dispose(): void;
 }

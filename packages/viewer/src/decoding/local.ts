@@ -1,11 +1,12 @@
 // Decoding in the browser: the run's checkpoint is loaded into the same model code the server
-// runs (packages/model on packages/tensor), on the browser's WebGPU device. This module is
-// imported lazily so that the tensor and model packages load only when they are used.
+// runs (packages/model on packages/tensor), on the browser's WebGPU device, and answered by the
+// same trained-model operations (packages/model's Inference). This module is imported lazily so
+// that the tensor and model packages load only when they are used.
 import * as T from '@maga/tensor';
-import { Maganet, createModel, dsprites, loadModule, logitsToPixels, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
+import { Inference, createModel, dsprites, loadModule, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
 import { modelConfigCandidates } from '../lib/config.ts';
-import { maxAbsDiff, type Img } from '../lib/images.ts';
-import { adapterName, traversalCodes, type Decoder } from './decoder.ts';
+import type { Img } from '../lib/images.ts';
+import { adapterName, type Decoder } from './decoder.ts';
 
 const SIZE = 64;
 
@@ -24,39 +25,14 @@ function parseConfig(config: unknown): ModelConfig {
 /** Decoded pixels overshoot [0, 1] by up to about ε of the pixel squashing; images, as the API's, are clamped. */
 const clamp01 = (img: Img): Img => ({ ...img, pixels: img.pixels.map((v) => Math.min(1, Math.max(0, v))) });
 
-async function toImages(pixels: T.Tensor): Promise<Img[]> {
-  const n = pixels.shape[0];
-  const data = await pixels.data();
+/** Flat pixels of n images as Img, raw. */
+function toImages(data: Float32Array): Img[] {
+  const n = data.length / (SIZE * SIZE);
   return Array.from({ length: n }, (_, i) => ({ width: SIZE, height: SIZE, pixels: data.slice(i * SIZE * SIZE, (i + 1) * SIZE * SIZE) }));
 }
 
-/** Dataset images rendered here, as a [n, 1, 64, 64] tensor. */
-function images(indices: readonly number[]): T.Tensor {
-  return T.tensor(dsprites.renderBatch(indices), [indices.length, 1, SIZE, SIZE]);
-}
+const shown = (data: Float32Array): Img[] => toImages(data).map(clamp01);
 
-/** Runs `f` without a tape, frees its intermediates and reads its result back (unclamped). */
-async function computeRaw(f: () => T.Tensor): Promise<Img[]> {
-  const out = T.noGrad(() => T.tidy(f));
-  try {
-    return await toImages(out);
-  } finally {
-    out.dispose();
-  }
-}
-
-const compute = async (f: () => T.Tensor): Promise<Img[]> => (await computeRaw(f)).map(clamp01);
-
-async function vectors(f: () => T.Tensor): Promise<number[][]> {
-  const out = T.noGrad(() => T.tidy(f));
-  try {
-    const data = await out.data();
-    const [n, d] = out.shape;
-    return Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
-  } finally {
-    out.dispose();
-  }
-}
 
 export interface LocalOptions {
   config: unknown;
@@ -80,86 +56,41 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
     throw e;
   }
 
-  // MAGANet's flow latent f(ℓ(pivot)) is the same for every z: keep the last pivot's so a slider
-  // drag runs only f⁻¹(u + M·z).
-  let pivotCache: { index: number; latent: T.Tensor } | null = null;
-  const pivotLatent = (maganet: Maganet, index: number): T.Tensor => {
-    if (pivotCache?.index !== index) {
-      pivotCache?.latent.dispose();
-      const latent = T.keep(T.noGrad(() => T.tidy(() => maganet.decoder.flowLatent(images([index])))));
-      pivotCache = { index, latent };
-    }
-    return pivotCache.latent;
-  };
-
-  /** D(z, pivot) as a tensor; pivots: one index (broadcast) or one per z. */
-  const decodeTensor = (zs: T.Tensor, pivots: number[]): T.Tensor => {
-    if (model instanceof Maganet) {
-      const u = pivots.length === 1 ? pivotLatent(model, pivots[0]) : model.decoder.flowLatent(images(pivots));
-      return logitsToPixels(model.decoder.flow.inverse(model.decoder.action.act(zs, u)), model.config.epsilon);
-    }
-    return model.decode(zs);
-  };
-
-  const codes = (pivot: number, varying: number[]): Promise<number[][]> =>
-    vectors(() => (model instanceof Maganet ? model.transformation(images([pivot]), images(varying)).mu : model.encode(images(varying)).mu));
-
-  const decode = (zs: number[][], pivot: number) => compute(() => decodeTensor(T.tensor(zs.flat(), [zs.length, config.latentDim]), [pivot]));
+  // Inference keeps the decoder fixed to the last pivot (MAGANet's flow latent f(ℓ(pivot)) is the
+  // same for every z), so a slider drag runs only f⁻¹(u + M·z).
+  const inference = new Inference(model, { shape: [config.channels, SIZE, SIZE], render: (indices) => dsprites.renderBatch(indices) });
+  const d = inference.codeDim;
+  const decode = async (zs: number[][], pivot: number) => shown(await inference.decode(pivot, Float32Array.from(zs.flat())));
 
   const decoder: Decoder = {
     kind: 'webgpu',
     label: `decoding on WebGPU (${name})`,
     model: config.model,
-    latentDim: config.latentDim,
+    traits: model.traits,
+    latentDim: d,
     async code(pivot, varying) {
-      const [z] = await codes(pivot, [varying]);
-      const [image] = await decode([z], pivot);
-      return { z, image };
+      const { z, images } = await inference.reconstruct(pivot, [varying]);
+      return { z: Array.from(z), image: shown(images)[0] };
     },
     decode,
     async traverse(pivot, varying, range, steps) {
-      const [z] = await codes(pivot, [varying]);
-      const grid = traversalCodes(z, range, steps);
-      const flat = await decode(grid.codes, pivot);
-      return { z, values: grid.values, images: grid.values.map((_, i) => flat.slice(i * steps, (i + 1) * steps)) };
+      const t = await inference.traverse(pivot, varying, range, steps, Array.from({ length: d }, (_, c) => c));
+      return { z: Array.from(t.z), values: t.values, images: t.images.map((row) => row.map((image) => shown(image)[0])) };
     },
     async transfer(source, targets) {
-      if (model instanceof Maganet) {
-        const [z] = await codes(source.pivot, [source.varying]);
-        const out = await compute(() => decodeTensor(T.tensor(targets.flatMap(() => z), [targets.length, config.latentDim]), targets));
-        return { z, images: out };
-      }
-      const mu = await vectors(() => model.encode(images([source.pivot, source.varying, ...targets])).mu);
-      const z = mu[1].map((v, k) => v - mu[0][k]);
-      return { z, images: await decode(mu.slice(2).map((m) => m.map((v, k) => v + z[k])), source.pivot) };
+      const { z, images } = await inference.transfer(source, targets);
+      return { z: Array.from(z), images: shown(images) };
     },
-    groupLaws:
-      model instanceof Maganet
-        ? async (pivot, z1, z2) => {
-            const m = model as Maganet;
-            const d = config.latentDim;
-            const x = images([pivot]);
-            // Errors on the raw decodes (as the server measures them); the images shown are clamped.
-            const [input, identity, sequential, combined, roundTrip] = await computeRaw(() => {
-              const laws = m.groupLaws(x, T.tensor(z1, [1, d]), T.tensor(z2, [1, d]));
-              return T.concat([laws.input, laws.identity, laws.sequential, laws.combined, laws.roundTrip], 0);
-            });
-            x.dispose();
-            return {
-              input: clamp01(input),
-              identity: clamp01(identity),
-              identityError: maxAbsDiff(identity, input),
-              sequential: clamp01(sequential),
-              combined: clamp01(combined),
-              compositionError: maxAbsDiff(sequential, combined),
-              roundTrip: clamp01(roundTrip),
-              inverseError: maxAbsDiff(roundTrip, input),
-            };
-          }
-        : undefined,
+    groupLaws: model.traits.groupLaws
+      ? async (pivot, z1, z2) => {
+          // Errors on the raw decodes (as the server measures them); the images shown are clamped.
+          const l = await inference.groupLaws(pivot, Float32Array.from(z1), Float32Array.from(z2));
+          const [input, identity, sequential, combined, roundTrip] = [l.input, l.identity, l.sequential, l.combined, l.roundTrip].map((p) => shown(p)[0]);
+          return { input, identity, identityError: l.identityError, sequential, combined, compositionError: l.compositionError, roundTrip, inverseError: l.inverseError };
+        }
+      : undefined,
     dispose() {
-      pivotCache?.latent.dispose();
-      pivotCache = null;
+      inference.dispose();
       model.dispose();
     },
   };

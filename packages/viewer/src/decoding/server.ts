@@ -6,13 +6,15 @@ import type { Decoder } from './decoder.ts';
 /** A measured error as sent: NaN or ±Infinity reach JSON as null. */
 const errorValue = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
-export function serverDecoder(api: Api, runId: string, model: Decoder['model'], latentDim: number, note?: string): Decoder {
+export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'>, note?: string): Decoder {
+  const { model, traits, latentDim } = facts;
   const decodeAll = (zs: number[][], pivot: number) => api.decode(runId, { pivot, z: zs }).then((images) => images.map(decodeImage));
   return {
     kind: 'server',
     label: 'decoding via the server',
     note,
     model,
+    traits,
     latentDim,
     async code(pivot, varying) {
       const r = await api.reconstruct(runId, { pivot, indices: [varying] });
@@ -24,11 +26,12 @@ export function serverDecoder(api: Api, runId: string, model: Decoder['model'], 
       return { z: r.z, values: r.values, images: r.images.map((row) => row.map(decodeImage)) };
     },
     async transfer(source, targets) {
-      if (model === 'maganet') {
+      if (traits.transfer === 'action') {
         const r = await api.recombine(runId, { source, targets });
         return { z: r.z, images: r.images.map(decodeImage) };
       }
-      // The API recombines MAGANet runs only; for a VAE do its latent arithmetic here.
+      if (traits.transfer !== 'arithmetic') throw new Error(`a ${traits.label} run has no transformation to transfer`);
+      // The API recombines runs whose decoder acts on images; for a VAE do its latent arithmetic here.
       const { mu } = await api.encode(runId, [source.pivot, source.varying, ...targets]);
       const z = mu[1].map((v, k) => v - mu[0][k]);
       const images: Img[] = await decodeAll(
@@ -38,7 +41,7 @@ export function serverDecoder(api: Api, runId: string, model: Decoder['model'], 
       return { z, images };
     },
     groupLaws:
-      model === 'maganet'
+      traits.groupLaws
         ? async (pivot, z1, z2) => {
             const r = await api.groupLaws(runId, { pivot, z1, z2 });
             return {

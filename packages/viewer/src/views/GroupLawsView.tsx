@@ -24,10 +24,10 @@ export function GroupLawsView() {
   return (
     <main class="page group-laws" aria-label="group laws">
       <Show
-        when={run.detail()?.summary.model !== 'vae'}
+        when={run.detail()?.summary.traits?.groupLaws ?? false}
         fallback={
           <div class="placeholder" data-testid="group-laws-unavailable">
-            A β-VAE's decoder takes a code, not a transformation of a pivot: it has no group action whose laws could be checked. Open a MAGANet run.
+            {run.detail()?.summary.traits?.label ?? 'This model'}'s decoder takes a code, not a transformation of a pivot: it has no group action whose laws could be checked. Open a MAGANet run.
           </div>
         }
       >

@@ -19,7 +19,7 @@ export function RecombinationView() {
   const [search, setSearch] = useSearchParams();
   const modes = recombinationModes({ transfer: TransferPanel, swap: SwapPanel });
   const mode = createMemo(() => parseChoice(search.mode, modes.map((m) => m.id), modes[0].id));
-  const facts = () => ({ model: run.detail()?.summary.model ?? '', config: run.detail()?.config });
+  const facts = () => ({ model: run.detail()?.summary.model ?? '', traits: run.detail()?.summary.traits ?? null, config: run.detail()?.config });
   return (
     <main class="page recombination" aria-label="recombination">
       <div class="segmented mode-tabs" role="group" aria-label="recombination mode">
@@ -58,7 +58,8 @@ function TransferPanel() {
   const dataset = useDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const isMaganet = () => run.detail()?.summary.model !== 'vae';
+  // Whether the transformation acts on the targets, D(z, target), or is a VAE's latent arithmetic.
+  const isMaganet = () => run.detail()?.summary.traits?.transfer === 'action';
   const split = () => run.detail()?.summary.split;
   const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
   const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);

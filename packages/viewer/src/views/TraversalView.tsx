@@ -23,7 +23,8 @@ export function TraversalView() {
   const dataset = useDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const isMaganet = () => run.detail()?.summary.model !== 'vae';
+  // A decoder that acts on a pivot image shows and lets one choose it; a VAE's decodes a code alone.
+  const isMaganet = () => run.detail()?.summary.traits?.pivot ?? false;
   const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? (dataset.error ? DEFAULT_PIVOT : undefined));
   const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
   const split = () => run.detail()?.summary.split;
@@ -276,7 +277,9 @@ function ServerCheck(props: { z: number[]; pivot: number; varying: number; live:
     setBusy(true);
     setError(null);
     try {
-      const server = serverDecoder(api, run.id(), run.detail()!.summary.model, props.z.length);
+      const { summary } = run.detail()!;
+      if (!summary.traits) throw new Error(`the server does not know this run's model (${summary.model})`);
+      const server = serverDecoder(api, run.id(), { model: summary.model, traits: summary.traits, latentDim: props.z.length });
       const { z, live, base } = props;
       const code = await server.code(props.pivot, props.varying);
       const [decoded] = await server.decode([z], props.pivot);

@@ -3,6 +3,7 @@
 // transformation" works today; "swap invariant and varying parts" waits for a model whose latent
 // has those parts (Jin et al.'s latent-action model) and shows why it is unavailable until then.
 import type { Component } from 'solid-js';
+import type { ModelTraits } from '../api.ts';
 import { modelConfigCandidates } from '../lib/config.ts';
 
 export interface LatentParts {
@@ -19,7 +20,7 @@ export interface RecombinationMode {
   label: string;
   /** What the mode does, in a sentence. */
   description: string;
-  availability(run: { model: string; config: unknown }): Availability;
+  availability(run: { model: string; traits: ModelTraits | null; config: unknown }): Availability;
   panel: Component;
 }
 
@@ -46,7 +47,7 @@ export function recombinationModes(panels: { transfer: Component; swap: Componen
       id: 'transfer',
       label: 'Transfer a transformation',
       description: 'Take the transformation z from a pivot to a varying image and apply it to other pivots: D(z, target).',
-      availability: ({ model }) => (model === 'maganet' || model === 'vae' ? { ok: true } : { ok: false, reason: `a ${model} run has no transformation to transfer` }),
+      availability: ({ model, traits }) => (traits && traits.transfer !== 'none' ? { ok: true } : { ok: false, reason: `a ${traits?.label ?? model} run has no transformation to transfer` }),
       panel: panels.transfer,
     },
     {

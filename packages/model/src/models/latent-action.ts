@@ -1,0 +1,301 @@
+// Latent group actions (Jin, Shrivastava, Fletcher, NeurIPS 2024), reconstructed from the paper's
+// description (its code is not public; docs/latent-action.md gives every choice and why):
+//   E: x ↦ (z, skips): three stride-2 convolutions to tokens (the h×w positions of the last
+//      feature map, with a learned position embedding), one self-attention layer over those
+//      tokens (learned Q, K, V), and a linear map to the latent z = (invariant, varying);
+//   ρ(g) acts on the varying part of z by block-diagonal R(k·θ) (SO(2), or C_n as its subgroup),
+//      the invariant part untouched, and on the encoder's skip feature maps channel-wise (half of
+//      each map's channels invariant, half in rotated pairs), so the decoder sees no skip feature
+//      that g has not acted on;
+//   D: (ρ(g)·z, ρ(g)·skips) ↦ logits of g·x, transposed convolutions with the acted skips
+//      concatenated at each scale.
+// Trained on pairs (x, g·x) with g known, per image:
+//   BCE(D(ρ(g)E(x)), g·x) + β_identity·BCE(D(E(x)), x) + β_equivariance·‖ρ(g)·z(x) − sg[z(g·x)]‖²
+// (or MSE for the two reconstruction terms). At test time it sees x and g only.
+import * as T from '@maga/tensor';
+import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
+import { Module } from '../nn/module.ts';
+import { SelfAttention } from '../nn/attention.ts';
+import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fields } from './config.ts';
+import { ChannelAction, elements, parseGroup, vectorAction, type GroupConfig } from './groups.ts';
+import type { RotationAction } from '../actions.ts';
+import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+
+export interface LatentActionConfig {
+  model: 'latent-action';
+  /** Side of the square images (divisible by 8: three stride-2 convolutions). */
+  imageSize: number;
+  channels: number;
+  group: GroupConfig;
+  /** Channels of the encoder's three convolutions (the decoder mirrors them); each even. */
+  widths: number[];
+  /** Width of the attention's queries, keys and values. */
+  headDim: number;
+  /** Size of the latent's invariant part. */
+  invariant: number;
+  /** 2-D blocks of the varying part (its size is twice this); block b has frequency group.frequencies[b mod length]. */
+  blocks: number;
+  /** Skip connections from the encoder's first two feature maps, acted on by ρ(g) (off: the paper's ablation). */
+  skips: boolean;
+  /** The reconstruction loss: Bernoulli (BCE with logits) or squared error, summed per image. */
+  reconstruction: 'bce' | 'mse';
+  /** Weight of the reconstruction at g = e, D(E(x)) against x. */
+  betaIdentity: number;
+  /** Weight of the latent equivariance term ‖ρ(g)·z(x) − z(g·x)‖² (z(g·x) without gradient). */
+  betaEquivariance: number;
+}
+
+export const LATENT_ACTION_DEFAULTS: LatentActionConfig = {
+  model: 'latent-action',
+  imageSize: 32,
+  channels: 1,
+  group: { kind: 'so2', frequencies: [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4] },
+  widths: [32, 64, 64],
+  headDim: 32,
+  invariant: 32,
+  blocks: 16,
+  skips: true,
+  reconstruction: 'bce',
+  betaIdentity: 1,
+  betaEquivariance: 1,
+};
+
+export const LATENT_ACTION_TRAITS: ModelTraits = {
+  label: 'latent-action',
+  element: 'known',
+  pivot: true,
+  transfer: 'none',
+  groupLaws: true,
+  latentParts: true,
+  batch: 'group-pairs',
+};
+
+/** The encoder's output: the latent and the skip feature maps (finest first). */
+export interface LatentCode {
+  z: T.Tensor;
+  skips: T.Tensor[];
+}
+
+/** The decoder: transposed convolutions up from the latent, with (acted) skip maps concatenated at each scale. */
+export class SkipDecoder extends Module {
+  readonly fc: Linear;
+  readonly ups: ConvTranspose2d[] = [];
+  readonly merges: Conv2d[] = [];
+  readonly base: number;
+
+  constructor(
+    readonly config: Pick<LatentActionConfig, 'imageSize' | 'channels' | 'widths' | 'skips'> & { latentSize: number },
+    rng: T.Rng,
+  ) {
+    super();
+    const [w1, w2, w3] = config.widths;
+    this.base = config.imageSize / 8;
+    this.fc = this.child('fc', new Linear(config.latentSize, w3 * this.base * this.base, rng));
+    const stages = [
+      [w3, w2],
+      [w2, w1],
+    ];
+    stages.forEach(([from, to], i) => {
+      this.ups.push(this.child(`up${i + 1}`, new ConvTranspose2d(from, to, 4, rng, { stride: 2, padding: 1 })));
+      if (config.skips) this.merges.push(this.child(`merge${i + 1}`, new Conv2d(2 * to, to, 3, rng, { padding: 1 })));
+    });
+    this.ups.push(this.child('up3', new ConvTranspose2d(w1, config.channels, 4, rng, { stride: 2, padding: 1 })));
+  }
+
+  /** Logits [N, C, S, S] from a latent [N, latentSize] and skip maps (finest first; ignored without skips). */
+  forward(z: T.Tensor, skips: T.Tensor[]): T.Tensor {
+    const [, , w3] = this.config.widths;
+    let h = this.fc.forward(z).relu().reshape([z.shape[0], w3, this.base, this.base]);
+    for (let i = 0; i < 2; i++) {
+      h = this.ups[i].forward(h).relu();
+      if (this.config.skips) {
+        const skip = skips[1 - i]; // coarsest skip first on the way up
+        if (!skip || skip.shape[2] !== h.shape[2]) throw new Error(`skip decoder: stage ${i + 1} needs a skip map of ${h.shape[2]}×${h.shape[3]}, got ${skip ? T.describeShape(skip.shape) : 'none'}`);
+        h = this.merges[i].forward(T.concat([h, skip.broadcastTo([h.shape[0], ...skip.shape.slice(1)])], 1)).relu();
+      }
+    }
+    return this.ups[2].forward(h);
+  }
+}
+
+export class LatentAction extends Module implements Model {
+  readonly traits = LATENT_ACTION_TRAITS;
+  readonly pivots = 'none' as const;
+  readonly codeDim = 1;
+  readonly convs: Conv2d[] = [];
+  readonly position: T.Tensor;
+  readonly attention: SelfAttention;
+  readonly toLatent: Linear;
+  readonly decoder: SkipDecoder;
+  /** ρ on the latent: identity on the invariant part, R(k·θ) blocks on the varying part. */
+  readonly action: RotationAction;
+  /** ρ on each skip map's channels. */
+  readonly skipActions: ChannelAction[];
+  readonly latentSize: number;
+  private readonly tokens: number;
+
+  constructor(
+    readonly config: LatentActionConfig,
+    rng: T.Rng,
+  ) {
+    super();
+    const { imageSize, channels, widths, headDim, invariant, blocks, group } = config;
+    if (imageSize % 8 !== 0) throw new Error(`latent-action: image size ${imageSize} must be divisible by 8 (three stride-2 convolutions)`);
+    if (widths.length !== 3 || widths.some((w) => w % 2 !== 0)) throw new Error(`latent-action: widths must be 3 even channel counts, got [${widths.join(', ')}]`);
+    widths.forEach((w, i) => this.convs.push(this.child(`conv${i + 1}`, new Conv2d(i === 0 ? channels : widths[i - 1], w, 4, rng, { stride: 2, padding: 1 }))));
+    this.tokens = (imageSize / 8) ** 2;
+    this.position = this.parameter('position', rng.normal([1, this.tokens, widths[2]]).mul(0.1));
+    this.attention = this.child('attention', new SelfAttention(widths[2], headDim, rng));
+    this.latentSize = invariant + 2 * blocks;
+    this.toLatent = this.child('toLatent', new Linear(this.tokens * widths[2], this.latentSize, rng));
+    this.decoder = this.child('decoder', new SkipDecoder({ imageSize, channels, widths, skips: config.skips, latentSize: this.latentSize }, rng));
+    this.action = vectorAction(group, invariant, blocks);
+    this.skipActions = config.skips ? widths.slice(0, 2).map((w) => new ChannelAction(group, w, w / 2)) : [];
+  }
+
+  /** E(x): the latent [N, invariant + 2·blocks] and the skip maps at S/2 and S/4. */
+  encodeAll(x: T.Tensor): LatentCode {
+    const { channels, imageSize } = this.config;
+    if (x.rank !== 4 || x.shape[1] !== channels || x.shape[2] !== imageSize || x.shape[3] !== imageSize) {
+      throw new Error(`latent-action: images must be [N, ${channels}, ${imageSize}, ${imageSize}], got ${T.describeShape(x.shape)}`);
+    }
+    const skips: T.Tensor[] = [];
+    let h = x;
+    this.convs.forEach((conv, i) => {
+      h = conv.forward(h).relu();
+      if (i < 2 && this.config.skips) skips.push(h);
+    });
+    const [n, c] = h.shape;
+    const tokens = T.permute(h.reshape([n, c, this.tokens]), [0, 2, 1]).add(this.position); // [N, L, C]
+    const attended = this.attention.forward(tokens);
+    return { z: this.toLatent.forward(attended.reshape([n, this.tokens * c])), skips };
+  }
+
+  /** ρ(g)·(z, skips) for elements g [N] (or one element broadcast). */
+  act(g: T.Tensor, code: LatentCode): LatentCode {
+    return { z: this.action.act(g, code.z), skips: code.skips.map((s, i) => this.skipActions[i].act(g, s)) };
+  }
+
+  /** D(ρ(g)·E(x)) as logits. */
+  transformLogits(g: T.Tensor, code: LatentCode): T.Tensor {
+    const acted = this.act(g, code);
+    return this.decoder.forward(acted.z, acted.skips);
+  }
+
+  private reconstructionLoss(logits: T.Tensor, target: T.Tensor): T.Tensor {
+    const n = target.shape[0];
+    if (this.config.reconstruction === 'bce') return T.bceWithLogits(logits, target, 'sum').div(n);
+    return T.mse(T.sigmoid(logits), target, 'sum').div(n);
+  }
+
+  // ---- the Model interface ----------------------------------------------------------------
+
+  initializeFromData(): void {}
+
+  lossTerms(batch: TrainingBatch): LossTerms {
+    const { x, gx, g } = pairBatch(batch, 'latent-action');
+    const n = x.shape[0];
+    const code = this.encodeAll(x);
+    const acted = this.act(g, code);
+    // One decoder pass for both reconstructions: D(ρ(g)E(x)) and D(E(x)).
+    const both = this.decoder.forward(
+      T.concat([acted.z, code.z], 0),
+      acted.skips.map((s, i) => T.concat([s, code.skips[i]], 0)),
+    );
+    const [transformed, identityLogits] = T.split(both, 2, 0);
+    const reconstruction = this.reconstructionLoss(transformed, gx);
+    const identity = this.reconstructionLoss(identityLogits, x);
+    const target = T.noGrad(() => this.encodeAll(gx).z);
+    const equivariance = T.mse(acted.z, target, 'sum').div(n);
+    const loss = reconstruction.add(identity.mul(this.config.betaIdentity)).add(equivariance.mul(this.config.betaEquivariance));
+    return { loss, reconstruction, identity, equivariance };
+  }
+
+  predictLogits(batch: TrainingBatch): T.Tensor {
+    const { x, g } = pairBatch(batch, 'latent-action');
+    return this.transformLogits(g, this.encodeAll(x));
+  }
+
+  encode(x: T.Tensor): Encoding {
+    return { mu: this.encodeAll(x).z, logVar: null };
+  }
+
+  /** A known g is not inferred: each image's code is the identity element (x is the image acted on). */
+  code(x: T.Tensor): T.Tensor {
+    return this.action.identity(x.shape[0]).reshape([-1, 1]);
+  }
+
+  prepare(pivot: T.Tensor | null): PreparedDecoder {
+    if (!pivot) throw new Error('latent-action decodes D(ρ(g)·E(x)): an image x is needed');
+    const code = this.encodeAll(pivot);
+    const kept = [code.z, ...code.skips].map((t) => T.keep(t));
+    return {
+      decode: (z) => T.sigmoid(this.transformLogits(elements(z), code)),
+      dispose: () => kept.forEach((t) => t.dispose()),
+    };
+  }
+
+  /**
+   * The laws on images, measured, not exact: D(e, x) against x; D(g₂, D(g₁, x)) (re-encoding the
+   * decoded image) against D(g₂g₁, x); D(g₁⁻¹, D(g₁, x)) against x. In the latent ρ obeys them
+   * exactly; on images they hold as far as the autoencoder is exact.
+   */
+  groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages {
+    const [g1, g2] = [elements(z1), elements(z2)];
+    const code = this.encodeAll(pivot);
+    const decode = (g: T.Tensor, c: LatentCode) => T.sigmoid(this.transformLogits(g, c));
+    const once = decode(g1, code);
+    const onceCode = this.encodeAll(once);
+    return {
+      input: pivot,
+      identity: decode(this.action.identity(1), code),
+      sequential: decode(g2, onceCode),
+      combined: decode(this.action.compose(g2, g1), code),
+      roundTrip: decode(this.action.inverse(g1), onceCode),
+    };
+  }
+
+  latentParts(): { invariant: number; varying: number } {
+    return { invariant: this.config.invariant, varying: 2 * this.config.blocks };
+  }
+
+  /** D at g = e of (invariant parts of a, varying parts of b): the latent's and each skip map's channels alike. */
+  swapParts(invariantFrom: T.Tensor, varyingFrom: T.Tensor): T.Tensor {
+    const [a, b] = [this.encodeAll(invariantFrom), this.encodeAll(varyingFrom)];
+    const mix = (u: T.Tensor, v: T.Tensor, invariant: number) => T.concat([T.slice(u, 1, 0, invariant), T.slice(v, 1, invariant)], 1);
+    const z = mix(a.z, b.z, this.config.invariant);
+    const skips = a.skips.map((s, i) => mix(s, b.skips[i], this.skipActions[i].invariant));
+    return T.sigmoid(this.decoder.forward(z, skips));
+  }
+
+  override dispose(): void {
+    this.action.dispose();
+    for (const a of this.skipActions) a.dispose();
+    super.dispose();
+  }
+}
+
+/** The fields of a latent-action configuration read back from JSON, checked. */
+export function parseLatentAction(c: Fields, { imageSize, channels }: { imageSize: number; channels: number }): LatentActionConfig {
+  if (imageSize % 8 !== 0) throw new ConfigError(`config: imageSize must be divisible by 8 for latent-action (three stride-2 convolutions), got ${imageSize}`);
+  const widths = intList(c, '', 'widths', { length: 3 });
+  if (widths.some((w) => w % 2 !== 0)) throw new ConfigError(`config: widths must be even (half of each skip map's channels are acted on in pairs), got ${JSON.stringify(widths)}`);
+  const skips = field(c, '', 'skips');
+  if (typeof skips !== 'boolean') throw new ConfigError(`config: skips must be true or false, got ${JSON.stringify(skips)}`);
+  const invariant = field(c, '', 'invariant');
+  if (typeof invariant !== 'number' || !Number.isInteger(invariant) || invariant < 0) throw new ConfigError(`config: invariant must be a non-negative integer, got ${JSON.stringify(invariant)}`);
+  return {
+    model: 'latent-action',
+    imageSize,
+    channels,
+    group: parseGroup(field(c, '', 'group')),
+    widths,
+    headDim: positiveInt(c, '', 'headDim'),
+    invariant,
+    blocks: positiveInt(c, '', 'blocks'),
+    skips,
+    reconstruction: oneOf(c, '', 'reconstruction', ['bce', 'mse'] as const),
+    betaIdentity: nonNegative(c, '', 'betaIdentity'),
+    betaEquivariance: nonNegative(c, '', 'betaEquivariance'),
+  };
+}
