@@ -34,13 +34,15 @@ export interface RunningServer {
 export async function createContext(options: Omit<ServeOptions, 'port' | 'host'>): Promise<ServerContext> {
   const backend = await initBackend(options.backend);
   const queue = new GpuQueue();
-  const models = new ModelCache({ allowNonFinite: options.allowNonFinite ?? false });
+  const allowNonFinite = options.allowNonFinite ?? false;
+  const models = new ModelCache({ allowNonFinite });
   const viewerDir = options.viewerDir === undefined ? VIEWER_DIST : options.viewerDir;
   return {
     root: openRunsDir(options.runsDir),
     // Resolved now, looked for at each request: a viewer built after the server started is served.
     viewerDir: viewerDir ? path.resolve(viewerDir) : null,
     backend,
+    allowNonFinite,
     version: codeVersion().version,
     queue,
     models,
