@@ -6,7 +6,15 @@ import type { ApiImage } from './lib/images.ts';
 import type { LogLine } from './lib/curves.ts';
 
 export type ModelKind = 'maganet' | 'vae' | (string & {});
-export type RunStatus = 'training' | 'done' | 'stopped' | 'error';
+export type RunStatus = 'training' | 'done' | 'stopped' | 'error' | 'diverged';
+
+/** Where a diverged run went non-finite (docs/api.md). */
+export interface Divergence {
+  step: number;
+  term: string;
+  value: string;
+  checkpointStep: number | null;
+}
 
 export interface RunSummary {
   id: string;
@@ -19,6 +27,7 @@ export interface RunSummary {
   metrics: Record<string, unknown> | null;
   updatedAt: string;
   error?: string;
+  divergence?: Divergence;
 }
 
 export interface RunDetail {
