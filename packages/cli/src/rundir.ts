@@ -38,7 +38,7 @@ export interface Divergence {
   step: number;
   /** What held it: a loss term (`loss`, `bce`, ...), `parameter <name>`, `optimizer moment <name>`, or `op <description>` (--check-numerics). */
   term: string;
-  /** The value, as text: 'NaN', 'Infinity' or '-Infinity' (JSON has no numbers for them). */
+  /** The value, as text: 'NaN', 'Infinity' or '-Infinity' (JSON has no numbers for them), or 'NaN or Inf' (webgpu's checked mode). */
   value: string;
   /** The step of the checkpoint left on disk, or null when the run never saved one. */
   checkpointStep: number | null;

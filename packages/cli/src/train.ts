@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createModel, encodeModule, encodeOptimizer, evaluate, Maganet, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from './backend.ts';
-import { openCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from './checkpoint.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
 import { appendLog, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
@@ -139,8 +139,8 @@ async function trainLoop(
     model.dispose();
     return divergenceError(dir, config, at, term, value, savedStep, detail, T.isChecked());
   };
-  // Checked mode (--check-numerics) throws at the failing op on cpu, and on webgpu at a later
-  // sync (so `at` is then the step whose sync reported it, the failure at or before it).
+  // Checked mode (--check-numerics) throws at the failing op on cpu, and on webgpu when the step
+  // is synced or read (each step is waited for in checked mode, so `at` is the failing step).
   const numericsFailure = (e: unknown, at: number) => {
     const failure = checkedModeFailure(e);
     return failure ? diverged(failure.term, failure.value, failure.detail, at) : e;
@@ -149,7 +149,12 @@ async function trainLoop(
   const save = async (status: RunState['status']) => {
     const began = performance.now();
     const state: RunState = { step, sampler: sampler.state(), noise: noise.state(), status, savedAt: new Date().toISOString(), trainingSeconds };
-    const files = { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state };
+    let files: CheckpointFiles;
+    try {
+      files = { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state };
+    } catch (e) {
+      throw numericsFailure(e, step); // reading the weights back runs the checks still pending on webgpu
+    }
     // The last step's loss may be finite while its update was not: the weights are checked too.
     const bad = nonFiniteInCheckpoint(files.model, files.optimizer);
     if (bad) throw diverged(bad.term, bad.value, `${bad.found.count} of its ${bad.found.size} values; the checkpoint of step ${step} was not written`);
@@ -181,16 +186,23 @@ async function trainLoop(
     step++;
     inFlight.push(T.backend().sync());
     try {
-      if (inFlight.length > 1) await inFlight.shift();
+      // Checked mode waits for each step: its checks are then reported against that step's ops.
+      if (inFlight.length > (T.isChecked() ? 0 : 1)) await inFlight.shift();
     } catch (e) {
       for (const t of Object.values(terms)) t.dispose();
-      throw numericsFailure(e, step - 1);
+      throw numericsFailure(e, step);
     }
     // A stop logs its last step too, so the log ends where the checkpoint does.
     const logging = step % training.logEvery === 0 || step === training.steps || stop.requested;
     const saving = step % training.checkpointEvery === 0 && step < training.steps;
     // The terms are read only where the log reads them, and before a checkpoint is written.
-    const values = logging || saving ? Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const))) : null;
+    let values: Record<string, number> | null = null;
+    try {
+      if (logging || saving) values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
+    } catch (e) {
+      for (const t of Object.values(terms)) t.dispose();
+      throw numericsFailure(e, step);
+    }
     const bad = values ? nonFiniteTerm(values) : null;
     if (bad) {
       for (const t of Object.values(terms)) t.dispose();
