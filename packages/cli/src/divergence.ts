@@ -46,10 +46,10 @@ export function checkedModeFailure(error: unknown): { term: string; value: numbe
  */
 export function divergenceError(dir: string, config: RunConfig, step: number, term: string, value: number | null, checkpointStep: number | null, detail = '', checked = false): DivergenceError {
   const shown = value === null ? 'NaN or Inf' : String(value);
-  const divergence: Divergence = { step, term, value: value === null ? 'NaN or Inf' : String(value), checkpointStep };
+  const divergence: Divergence = { step, term, value: shown, checkpointStep };
   const { lr, clipNorm } = config.training;
   const clip = clipNorm > 0 ? `a tighter --clip (this run: ${clipNorm})` : '--clip 1 (this run clips nothing)';
-  const retry = `bun run cli train --resume ${dir} --lr ${lr / 10}${clipNorm > 0 ? '' : ' --clip 1'}`;
+  const retry = `bun run cli train --resume ${dir} --lr ${Number((lr / 10).toPrecision(3))}${clipNorm > 0 ? '' : ' --clip 1'}`;
   const kept = checkpointStep === null ? 'No checkpoint had been saved yet.' : `The checkpoint of step ${checkpointStep} is kept as it was.`;
   const next = checkpointStep === null ? `Start again with a lower --lr (this run: ${lr}) or ${clip}` : `Try a lower --lr (this run: ${lr}) or ${clip}, e.g. ${retry}`;
   return new DivergenceError(divergence, `training diverged at step ${step}: ${term} is ${shown}${detail ? ` (${detail})` : ''}. ${kept} ${next}${checked ? '' : '; --check-numerics names the first op that goes non-finite'}.`);

@@ -30,7 +30,7 @@ export async function loadTrainedModel(dir: string, bytes?: Uint8Array, config =
     metadata = loadModule(model, bytes, options);
   } catch (e) {
     model.dispose();
-    if (e instanceof NonFiniteError) throw new RunError(`${file} is refused: its ${e.message} (weights of a diverged run?); --allow-non-finite loads it anyway, to inspect it`);
+    if (e instanceof NonFiniteError) throw new RunError(`${file} is refused: its ${e.message} (weights of a diverged run?); cli eval and cli serve load it with --allow-non-finite, to inspect it`);
     throw new RunError(`${file} is corrupt or does not fit the run's model: ${(e as Error).message}`);
   }
   const step = Number(metadata.step ?? 0);
