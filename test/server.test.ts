@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReporter, createRunDir, loadTrainedModel, planRun, startServer, train, type RunChoices, type RunningServer } from '@maga/cli';
-import { createModel, dsprites, isTest, loadModule, Maganet } from '@maga/model';
+import { createModel, decodeSafetensors, dsprites, encodeSafetensors, isTest, loadModule, Maganet } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 
@@ -68,6 +68,19 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     for (const name of ['broken', 'swapped']) fs.cpSync(path.join(runs, 'tiny-a'), path.join(runs, name), { recursive: true });
     const broken = path.join(runs, 'broken', 'model.safetensors');
     fs.truncateSync(broken, fs.statSync(broken).size - 100);
+    // A copy whose weights hold a NaN (as written before the divergence guard: no checksum), and
+    // one marked diverged as `cli train` marks a run that went non-finite.
+    for (const name of ['poisoned', 'diverged']) fs.cpSync(path.join(runs, 'tiny-a'), path.join(runs, name), { recursive: true });
+    const poisoned = path.join(runs, 'poisoned', 'model.safetensors');
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(fs.readFileSync(poisoned)));
+    tensors['encoder.conv1.weight'].data[5] = NaN;
+    fs.writeFileSync(poisoned, encodeSafetensors(tensors, { format: metadata.format, step: metadata.step }));
+    const divergedConfig = path.join(runs, 'diverged', 'config.json');
+    const config = JSON.parse(fs.readFileSync(divergedConfig, 'utf8'));
+    config.status = 'diverged';
+    config.error = 'training diverged at step 4: loss is NaN.';
+    config.divergence = { step: 4, term: 'loss', value: 'NaN', checkpointStep: 2 };
+    fs.writeFileSync(divergedConfig, JSON.stringify(config));
     fs.mkdirSync(path.join(runs, 'not-a-run'));
     fs.writeFileSync(path.join(tmp, 'secret.json'), '{"secret": true}');
     server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
@@ -89,7 +102,8 @@ withDevice(`cli serve [${BACKEND}]`, () => {
   test('GET /api/runs lists every run, a corrupt one with its error', async () => {
     const { runs: list } = await ok(get('/api/runs'));
     const byId = Object.fromEntries(list.map((r: any) => [r.id, r]));
-    expect(Object.keys(byId).sort()).toEqual(['broken', 'swapped', 'tiny-a', 'tiny-seed1', 'tiny-vae']);
+    expect(Object.keys(byId).sort()).toEqual(['broken', 'diverged', 'poisoned', 'swapped', 'tiny-a', 'tiny-seed1', 'tiny-vae']);
+    expect(byId.diverged).toMatchObject({ status: 'diverged', error: 'training diverged at step 4: loss is NaN.', divergence: { step: 4, term: 'loss', value: 'NaN', checkpointStep: 2 } });
     expect(byId['tiny-a']).toMatchObject({ model: 'maganet', dataset: 'dsprites', split: 'to-range', step: 4, steps: 4, status: 'done' });
     expect(byId['tiny-a'].metrics.test.images).toBe(16);
     expect(new Date(byId['tiny-a'].updatedAt).getTime()).toBeGreaterThan(0);
@@ -313,6 +327,26 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     expect((await ok(get('/api/health'))).ok).toBe(true);
   });
 
+  test('NaN weights are refused for their run only, naming the tensor; other runs keep serving', async () => {
+    const answer = await failure(post('/api/runs/poisoned/reconstruct', { indices: [1] }));
+    expect(answer.status).toBe(500);
+    expect(answer.error).toMatch(/run 'poisoned': cannot load its checkpoint: model\.safetensors is refused: its parameter encoder\.conv1\.weight holds NaN at index 5 .*--allow-non-finite/);
+    expect(answer.error).not.toContain(tmp);
+    expect((await failure(get('/api/runs/poisoned/checkpoint'))).error).toContain('encoder.conv1.weight holds NaN');
+    expect((await ok(post('/api/runs/tiny-a/reconstruct', { indices: [1] }))).images).toHaveLength(1);
+    expect((await ok(post('/api/runs/diverged/reconstruct', { indices: [1] }))).images).toHaveLength(1); // its checkpoint is the last good one
+  });
+
+  test('a server started with allowNonFinite loads NaN weights, to inspect them', async () => {
+    const inspecting = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null, allowNonFinite: true });
+    try {
+      const r = await fetch(`${inspecting.url}/api/runs/poisoned/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ indices: [1] }) });
+      expect(r.status).toBe(200);
+    } finally {
+      await inspecting.stop();
+    }
+  });
+
   test('without a viewer build, / explains how to build it', async () => {
     const page = await get('/');
     expect(page.status).toBe(200);
@@ -349,7 +383,7 @@ withDevice(`cli serve [${BACKEND}]`, () => {
       for (const escape of ['/..%2Fsecret.json', '/assets/..%2F..%2Fsecret.json', '/%2e%2e/%2e%2e/secret.json']) {
         expect(await (await at(escape)).text()).not.toContain('secret');
       }
-      expect((await ok(at('/api/runs'))).runs.length).toBe(5);
+      expect((await ok(at('/api/runs'))).runs.length).toBe(7);
     } finally {
       await viewer.stop();
     }

@@ -6,8 +6,9 @@ export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './src/prese
 export { planRun, type RunChoices } from './src/plan.ts';
 export { createRunDir, evaluateRun, learningRate, train, type StopSignal, type TrainOptions, type TrainResult } from './src/train.ts';
 export { createReporter, type Progress, type Reporter } from './src/progress.ts';
-export { openCheckpoint, saveCheckpoint, inspectSafetensors, type CheckpointFiles } from './src/checkpoint.ts';
-export { FILES, RUN_ID_PATTERN, RunError, readLog, readMetrics, readRunConfig, readRunState, type LogLine, type RunConfig, type RunMetrics, type RunState, type RunStatus } from './src/rundir.ts';
+export { openCheckpoint, restoreCheckpoint, saveCheckpoint, inspectSafetensors, type CheckpointFiles, type TrainingState } from './src/checkpoint.ts';
+export { DivergenceError, checkedModeFailure, nonFiniteInCheckpoint, nonFiniteTerm } from './src/divergence.ts';
+export { FILES, RUN_ID_PATTERN, RunError, readLog, readMetrics, readRunConfig, readRunState, type LogLine, type RunConfig, type RunMetrics, type RunState, type RunStatus, type Divergence } from './src/rundir.ts';
 export { loadTrainedModel, type TrainedModel } from './src/load.ts';
 export { evaluateRuns, formatReport, type EvalReport, type RunEvaluation, type ToDiff } from './src/evaluate.ts';
 export { renderRun, RENDER_DEFAULTS, type RenderOptions, type RenderResult } from './src/render.ts';

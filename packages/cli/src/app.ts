@@ -2,7 +2,7 @@
 // validated at the edge, handlers that call library functions. Errors are JSON { error } with a
 // 4xx status for bad input and 5xx for a run that cannot be used (a corrupt checkpoint).
 import * as fs from 'node:fs';
-import { dsprites, modelSpec } from '@maga/model';
+import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, type NonFinite } from '@maga/model';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -71,7 +71,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   app.get('/api/health', (c) => c.json({ ok: true, backend: ctx.backend.kind, device: ctx.backend.description, version: ctx.version, queue: ctx.queue.length }));
   app.get('/api/runs', (c) => c.json({ runs: listRuns(ctx.root) }));
   app.get('/api/runs/:id', run, (c) => c.json(runDetail(c.var.run)));
-  app.get('/api/runs/:id/checkpoint', run, (c) => checkpoint(c.var.run));
+  app.get('/api/runs/:id/checkpoint', run, (c) => checkpoint(ctx, c.var.run));
 
   // ---- dataset --------------------------------------------------------------------------------
   app.get('/api/dataset', (c) => c.json(datasetInfo()));
@@ -105,8 +105,11 @@ function datasetImage(index: number) {
   return { index, factors: factorsJson(index), image: imageJson(dsprites.render(index)) };
 }
 
-/** model.safetensors as bytes, after checking it is whole (a corrupt file is an error, not a download). */
-function checkpoint(run: RunRef): Response {
+/**
+ * model.safetensors as bytes, after checking it is whole and its values finite (a corrupt file,
+ * or a diverged run's NaN weights unless the server allows them, is an error, not a download).
+ */
+function checkpoint(ctx: ServerContext, run: RunRef): Response {
   const file = filePath(run.dir, 'model');
   if (!fs.existsSync(file)) throw new HttpError(404, `run '${run.id}' has no checkpoint yet (no model.safetensors)`);
   try {
@@ -114,7 +117,18 @@ function checkpoint(run: RunRef): Response {
   } catch (e) {
     throw new HttpError(500, `run '${run.id}': ${(e as Error).message}`);
   }
-  return new Response(Bun.file(file), {
+  // Read once: the bytes checked are the bytes sent, even if a training run replaces the file.
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  if (!ctx.allowNonFinite) {
+    let found: NonFinite | null;
+    try {
+      found = findNonFinite(decodeSafetensors(bytes).tensors);
+    } catch (e) {
+      throw new HttpError(500, `run '${run.id}': model.safetensors is corrupt: ${(e as Error).message}`);
+    }
+    if (found) throw new HttpError(500, `run '${run.id}': model.safetensors is refused: its parameter ${describeNonFinite(found)} (weights of a diverged run?); cli serve --allow-non-finite serves it anyway`);
+  }
+  return new Response(bytes, {
     headers: { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${run.id}.safetensors"` },
   });
 }

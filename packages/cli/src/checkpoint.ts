@@ -9,7 +9,8 @@
 // removed. A truncated temporary file is never renamed: renames start only after every write.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CheckpointError, decodeSafetensors } from '@maga/model';
+import { CheckpointError, decodeSafetensors, loadModule, loadOptimizer, type Module, type Sampler } from '@maga/model';
+import type * as T from '@maga/tensor';
 import { crashPoint, fsyncDirectory, tempPath, writeDurable } from './atomic.ts';
 import { FILES, parseRunState, RunError, type RunState } from './rundir.ts';
 
@@ -92,6 +93,40 @@ export function openCheckpoint(dir: string): CheckpointFiles | null {
   for (const part of ORDER) fs.rmSync(tempPath(path.join(dir, FILES[part])), { force: true });
   const state = parseRunState(JSON.parse(new TextDecoder().decode(finals.state!)), path.join(dir, FILES.state));
   return { model: finals.model!, optimizer: finals.optimizer!, state };
+}
+
+/** What a checkpoint restores: the model's weights, the optimizer's moments, the data order and the noise stream. */
+export interface TrainingState {
+  model: Module;
+  /** Made for `model`'s parameters. */
+  optimizer: T.Optimizer;
+  sampler: Sampler;
+  noise: T.Rng;
+}
+
+/**
+ * Restores an opened checkpoint into `into`, refusing with the file's name anything that does not
+ * fit, fails its checksum or holds NaN/Inf. Each file is checked in full before anything is taken
+ * from it, so a refused file leaves its part unchanged; the caller abandons the rest.
+ */
+export function restoreCheckpoint(dir: string, files: CheckpointFiles, into: TrainingState): void {
+  const refuse = (part: Part, e: unknown) => new RunError(`${path.join(dir, FILES[part])} cannot be resumed from: ${(e as Error).message}`);
+  try {
+    loadModule(into.model, files.model);
+  } catch (e) {
+    throw refuse('model', e);
+  }
+  try {
+    loadOptimizer(into.optimizer, files.optimizer, { parameters: into.model.parameters() });
+  } catch (e) {
+    throw refuse('optimizer', e);
+  }
+  try {
+    into.sampler.restore(files.state.sampler);
+    into.noise.restore(files.state.noise);
+  } catch (e) {
+    throw refuse('state', e);
+  }
 }
 
 function stepOfOrNull(part: Part, bytes: Uint8Array, file: string): number | null {

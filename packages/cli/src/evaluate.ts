@@ -32,14 +32,20 @@ export interface EvalReport {
   toDiff: ToDiff | null;
 }
 
-export async function evaluateRuns(dirs: string[], count: number | undefined, onNote: (text: string) => void = () => {}): Promise<EvalReport> {
+/** Evaluates runs; weights or metrics that are not finite are refused unless `allowNonFinite`. */
+export async function evaluateRuns(dirs: string[], count: number | undefined, onNote: (text: string) => void = () => {}, allowNonFinite = false): Promise<EvalReport> {
   const loaded: (TrainedModel & { dir: string })[] = [];
-  for (const dir of dirs) loaded.push({ dir, ...(await loadTrainedModel(dir)) });
+  try {
+    for (const dir of dirs) loaded.push({ dir, ...(await loadTrainedModel(dir, undefined, undefined, { allowNonFinite })) });
+  } catch (e) {
+    for (const { model } of loaded) model.dispose();
+    throw e;
+  }
   const runs: RunEvaluation[] = [];
   for (const { dir, config, model, step } of loaded) {
     const n = count ?? config.training.evalCount;
     onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train images`);
-    const metrics = await evaluateRun(model, config, step, n);
+    const metrics = await evaluateRun(model, config, step, n, allowNonFinite);
     writeMetrics(dir, metrics);
     runs.push({ run: dir, model: config.model.model, split: config.data.split, step, count: n, test: metrics.test, train: metrics.train });
   }

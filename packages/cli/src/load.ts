@@ -1,7 +1,7 @@
 // A trained model from a run directory: its config.json and the weights of model.safetensors,
 // with errors that say which run and which file is at fault.
 import * as fs from 'node:fs';
-import { createModel, loadModule, type Model } from '@maga/model';
+import { createModel, loadModule, NonFiniteError, type LoadOptions, type Model } from '@maga/model';
 import { filePath, readRunConfig, RunError, type RunConfig } from './rundir.ts';
 
 export interface TrainedModel {
@@ -11,8 +11,11 @@ export interface TrainedModel {
   step: number;
 }
 
-/** Builds the run's model and loads its weights. `bytes` defaults to the run's model.safetensors. */
-export async function loadTrainedModel(dir: string, bytes?: Uint8Array, config = readRunConfig(dir)): Promise<TrainedModel> {
+/**
+ * Builds the run's model and loads its weights. `bytes` defaults to the run's model.safetensors.
+ * Weights holding NaN or ±Inf are refused, naming the tensor, unless `allowNonFinite`.
+ */
+export async function loadTrainedModel(dir: string, bytes?: Uint8Array, config = readRunConfig(dir), options: LoadOptions = {}): Promise<TrainedModel> {
   const file = filePath(dir, 'model');
   if (!bytes) {
     try {
@@ -24,9 +27,10 @@ export async function loadTrainedModel(dir: string, bytes?: Uint8Array, config =
   const model = await createModel(config.model, config.seed);
   let metadata: Record<string, string>;
   try {
-    metadata = loadModule(model, bytes);
+    metadata = loadModule(model, bytes, options);
   } catch (e) {
     model.dispose();
+    if (e instanceof NonFiniteError) throw new RunError(`${file} is refused: its ${e.message} (weights of a diverged run?); cli eval and cli serve load it with --allow-non-finite, to inspect it`);
     throw new RunError(`${file} is corrupt or does not fit the run's model: ${(e as Error).message}`);
   }
   const step = Number(metadata.step ?? 0);

@@ -28,8 +28,21 @@ export const FILES = {
 /** A run's id is its directory name: one path component, no dot first (so never `.` or `..`). */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-export type RunStatus = 'training' | 'done' | 'stopped' | 'error';
-const STATUSES: readonly RunStatus[] = ['training', 'done', 'stopped', 'error'];
+/** 'diverged': training stopped at a non-finite loss or weight; the checkpoint is the last good one. */
+export type RunStatus = 'training' | 'done' | 'stopped' | 'error' | 'diverged';
+const STATUSES: readonly RunStatus[] = ['training', 'done', 'stopped', 'error', 'diverged'];
+
+/** Where and how a diverged run went non-finite (config.json's `divergence`). */
+export interface Divergence {
+  /** The step at which the non-finite value was seen. */
+  step: number;
+  /** What held it: a loss term (`loss`, `bce`, ...), `parameter <name>`, `optimizer moment <name>`, or `op <description>` (--check-numerics). */
+  term: string;
+  /** The value, as text: 'NaN', 'Infinity' or '-Infinity' (JSON has no numbers for them), or 'NaN or Inf' (webgpu's checked mode). */
+  value: string;
+  /** The step of the checkpoint left on disk, or null when the run never saved one. */
+  checkpointStep: number | null;
+}
 
 /** A problem with a run's files, worded for the person who owns them. */
 export class RunError extends Error {
@@ -64,8 +77,10 @@ export interface RunConfig {
   backend: string;
   createdAt: string;
   status: RunStatus;
-  /** Why the run failed, when status is 'error'. */
+  /** Why the run failed, when status is 'error' or 'diverged'. */
   error?: string;
+  /** When status is 'diverged'. */
+  divergence?: Divergence;
 }
 
 export interface RunState {
@@ -139,6 +154,33 @@ function need<T>(ok: boolean, file: string, what: string, value: unknown): T {
 }
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
+// The largest sizes `cli train` accepts (its flags' limits): a config.json asking for more was
+// not written by it, and building such a model would exhaust memory instead of failing clearly.
+const MAX_MODEL_SIZE = 4096;
+const MAX_BATCH = 4096;
+const MAX_EVAL_COUNT = 737_280;
+
+/** Refuses any size in the model config (a number, except the loss weights beta*) above MAX_MODEL_SIZE, naming its field. */
+function checkModelSizes(value: unknown, file: string, where = 'model'): void {
+  if (/\.beta[^.]*$/.test(where)) return;
+  if (typeof value === 'number') {
+    if (value > MAX_MODEL_SIZE) throw new RunError(`${file}: ${where} must be at most ${MAX_MODEL_SIZE}, got ${value}`);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkModelSizes(v, file, `${where}[${i}]`));
+  } else if (isObject(value)) {
+    for (const [key, v] of Object.entries(value)) checkModelSizes(v, file, `${where}.${key}`);
+  }
+}
+
+function parseDivergence(value: unknown, file: string): Divergence {
+  const d = need<Record<string, unknown>>(isObject(value), file, 'divergence must be an object', value);
+  need(typeof d.step === 'number' && Number.isSafeInteger(d.step) && d.step >= 0, file, 'divergence.step must be a non-negative integer', d.step);
+  need(typeof d.term === 'string', file, 'divergence.term must be a string', d.term);
+  need(typeof d.value === 'string', file, 'divergence.value must be a string', d.value);
+  need(d.checkpointStep === null || (typeof d.checkpointStep === 'number' && Number.isSafeInteger(d.checkpointStep) && d.checkpointStep >= 0), file, 'divergence.checkpointStep must be null or a non-negative integer', d.checkpointStep);
+  return { step: d.step as number, term: d.term as string, value: d.value as string, checkpointStep: d.checkpointStep as number | null };
+}
 const nonNegative = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /** Checks a config.json read from disk; errors name the file and the field. */
@@ -151,6 +193,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
   } catch (e) {
     throw new RunError(`${file}: ${(e as Error).message}`);
   }
+  checkModelSizes(model, file);
   const data = need<Record<string, unknown>>(isObject(value.data), file, 'data must be an object', value.data);
   need(data.dataset === 'dsprites', file, 'data.dataset must be "dsprites"', data.dataset);
   let split: SplitName;
@@ -163,6 +206,8 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
   const limit = need<number | null>(data.limit === null || positiveInt(data.limit), file, 'data.limit must be null or a positive integer', data.limit);
   const t = need<Record<string, unknown>>(isObject(value.training), file, 'training must be an object', value.training);
   for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) need(positiveInt(t[key]), file, `training.${key} must be a positive integer`, t[key]);
+  need((t.batchSize as number) <= MAX_BATCH, file, `training.batchSize must be at most ${MAX_BATCH}`, t.batchSize);
+  need((t.evalCount as number) <= MAX_EVAL_COUNT, file, `training.evalCount must be at most ${MAX_EVAL_COUNT}`, t.evalCount);
   need(t.optimizer === 'adam', file, 'training.optimizer must be "adam"', t.optimizer);
   need(nonNegative(t.lr) && (t.lr as number) > 0, file, 'training.lr must be a positive number', t.lr);
   need(nonNegative(t.clipNorm), file, 'training.clipNorm must be a non-negative number', t.clipNorm);
@@ -171,6 +216,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
   need(LR_SCHEDULES.includes(t.schedule as LrSchedule), file, `training.schedule must be one of ${LR_SCHEDULES.join(', ')}`, t.schedule);
   need(typeof value.seed === 'number' && Number.isSafeInteger(value.seed) && value.seed >= 0, file, 'seed must be a non-negative integer', value.seed);
   need(STATUSES.includes(value.status as RunStatus), file, `status must be one of ${STATUSES.join(', ')}`, value.status);
+  const divergence = value.divergence === undefined ? undefined : parseDivergence(value.divergence, file);
   const code = isObject(value.code) ? value.code : {};
   return {
     format: 1,
@@ -184,6 +230,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     createdAt: String(value.createdAt ?? ''),
     status: value.status as RunStatus,
     ...(typeof value.error === 'string' ? { error: value.error } : {}),
+    ...(divergence ? { divergence } : {}),
   };
 }
 
@@ -196,12 +243,14 @@ export function writeRunConfig(dir: string, config: RunConfig): void {
   writeFileAtomic(filePath(dir, 'config'), `${JSON.stringify(config, null, 2)}\n`);
 }
 
-/** Records a run's status (and why, for 'error') in config.json. */
-export function setRunStatus(dir: string, status: RunStatus, error?: string): void {
+/** Records a run's status (and why, for 'error' and 'diverged') in config.json. */
+export function setRunStatus(dir: string, status: RunStatus, error?: string, divergence?: Divergence): void {
   const config = readRunConfig(dir);
   config.status = status;
   if (error !== undefined) config.error = error;
   else delete config.error;
+  if (divergence !== undefined) config.divergence = divergence;
+  else delete config.divergence;
   writeRunConfig(dir, config);
 }
 

@@ -20,6 +20,8 @@ export interface ServeOptions {
   backend?: T.BackendChoice;
   /** The viewer's built files (default packages/viewer/dist; null: never serve them). */
   viewerDir?: string | null;
+  /** Load weights holding NaN/Inf instead of refusing them (to inspect a diverged run). */
+  allowNonFinite?: boolean;
 }
 
 export interface RunningServer {
@@ -32,13 +34,15 @@ export interface RunningServer {
 export async function createContext(options: Omit<ServeOptions, 'port' | 'host'>): Promise<ServerContext> {
   const backend = await initBackend(options.backend);
   const queue = new GpuQueue();
-  const models = new ModelCache();
+  const allowNonFinite = options.allowNonFinite ?? false;
+  const models = new ModelCache({ allowNonFinite });
   const viewerDir = options.viewerDir === undefined ? VIEWER_DIST : options.viewerDir;
   return {
     root: openRunsDir(options.runsDir),
     // Resolved now, looked for at each request: a viewer built after the server started is served.
     viewerDir: viewerDir ? path.resolve(viewerDir) : null,
     backend,
+    allowNonFinite,
     version: codeVersion().version,
     queue,
     models,

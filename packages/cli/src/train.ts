@@ -4,10 +4,11 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, loadModule, loadOptimizer, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
+import { createModel, encodeModule, encodeOptimizer, evaluate, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from './backend.ts';
-import { openCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from './checkpoint.ts';
+import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
 import { appendLog, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
 
@@ -20,8 +21,10 @@ export interface TrainOptions {
   backend?: T.BackendChoice;
   reporter: Reporter;
   stop?: StopSignal;
-  /** Changes allowed when resuming: a new total of steps, logging and checkpoint intervals. */
-  overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount'>>;
+  /** Changes allowed when resuming: a new total of steps, logging and checkpoint intervals, and (after a divergence) the learning rate and clip. */
+  overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount' | 'lr' | 'clipNorm'>>;
+  /** Run the tensor core's checked mode: the first op whose output is not finite stops training, named. */
+  checkNumerics?: boolean;
 }
 
 export interface TrainResult {
@@ -74,15 +77,21 @@ export async function train(dir: string, options: TrainOptions): Promise<TrainRe
   reportBackend(reporter, backend);
   config.status = 'training';
   delete config.error;
+  delete config.divergence;
   if (!checkpoint) config.backend = backend.description;
   writeRunConfig(dir, config);
   reporter.note(`${checkpoint ? `resuming ${dir} at step ${startStep}` : `training ${dir}`}: ${config.model.model} on dsprites ${config.data.split}, ${training.steps} steps of ${training.batchSize}`);
 
+  const checked = T.isChecked();
+  if (options.checkNumerics) T.setChecked(true);
   try {
     return await trainLoop(dir, config, checkpoint, backend, reporter, stop);
   } catch (e) {
-    setRunStatus(dir, 'error', (e as Error).message);
+    if (e instanceof DivergenceError) setRunStatus(dir, 'diverged', e.message, e.divergence);
+    else setRunStatus(dir, 'error', (e as Error).message);
     throw e;
+  } finally {
+    T.setChecked(checked);
   }
 }
 
@@ -107,10 +116,7 @@ async function trainLoop(
   let step = 0;
   let trainingSeconds = 0;
   if (checkpoint) {
-    loadModule(model, checkpoint.model);
-    loadOptimizer(optimizer, checkpoint.optimizer);
-    sampler.restore(checkpoint.state.sampler);
-    noise.restore(checkpoint.state.noise);
+    restoreCheckpoint(dir, checkpoint, { model, optimizer, sampler, noise });
     step = checkpoint.state.step;
     trainingSeconds = checkpoint.state.trainingSeconds;
     truncateLog(dir, step);
@@ -126,10 +132,34 @@ async function trainLoop(
     sampler.restore(start);
   }
 
+  let savedStep = checkpoint ? step : null; // the checkpoint on disk
+  const diverged = (term: string, value: number | null, detail?: string, at = step) => {
+    for (const pending of inFlight) pending.catch(() => {}); // what they would report is reported here
+    optimizer.dispose();
+    model.dispose();
+    return divergenceError(dir, config, at, term, value, savedStep, detail, T.isChecked());
+  };
+  // Checked mode (--check-numerics) throws at the failing op on cpu, and on webgpu when the step
+  // is synced or read (each step is waited for in checked mode, so `at` is the failing step).
+  const numericsFailure = (e: unknown, at: number) => {
+    const failure = checkedModeFailure(e);
+    return failure ? diverged(failure.term, failure.value, failure.detail, at) : e;
+  };
+  const inFlight: Promise<void>[] = [];
   const save = async (status: RunState['status']) => {
     const began = performance.now();
     const state: RunState = { step, sampler: sampler.state(), noise: noise.state(), status, savedAt: new Date().toISOString(), trainingSeconds };
-    saveCheckpoint(dir, { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state });
+    let files: CheckpointFiles;
+    try {
+      files = { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state };
+    } catch (e) {
+      throw numericsFailure(e, step); // reading the weights back runs the checks still pending on webgpu
+    }
+    // The last step's loss may be finite while its update was not: the weights are checked too.
+    const bad = nonFiniteInCheckpoint(files.model, files.optimizer);
+    if (bad) throw diverged(bad.term, bad.value, `${bad.found.count} of its ${bad.found.size} values; the checkpoint of step ${step} was not written`);
+    saveCheckpoint(dir, files);
+    savedStep = step;
     return (performance.now() - began) / 1000;
   };
 
@@ -144,17 +174,41 @@ async function trainLoop(
   // The device may run behind the host: at most one recorded step waits behind the running one,
   // so the host keeps the device busy, the progress shown is the device's, and Ctrl-C stops
   // within a step or two instead of after every step already queued.
-  const inFlight: Promise<void>[] = [];
   while (step < training.steps && !stop.requested) {
     const batch = sampler.next();
     optimizer.lr = learningRate(training, step);
-    const terms = T.tidy(() => trainStep(model, uploadBatch(batch.pivot, batch.varying), optimizer, noise));
+    let terms: Record<string, T.Tensor>;
+    try {
+      terms = T.tidy(() => trainStep(model, uploadBatch(batch.pivot, batch.varying), optimizer, noise));
+    } catch (e) {
+      throw numericsFailure(e, step + 1);
+    }
     step++;
     inFlight.push(T.backend().sync());
-    if (inFlight.length > 1) await inFlight.shift();
+    try {
+      // Checked mode waits for each step: its checks are then reported against that step's ops.
+      if (inFlight.length > (T.isChecked() ? 0 : 1)) await inFlight.shift();
+    } catch (e) {
+      for (const t of Object.values(terms)) t.dispose();
+      throw numericsFailure(e, step);
+    }
     // A stop logs its last step too, so the log ends where the checkpoint does.
-    if (step % training.logEvery === 0 || step === training.steps || stop.requested) {
-      const values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
+    const logging = step % training.logEvery === 0 || step === training.steps || stop.requested;
+    const saving = step % training.checkpointEvery === 0 && step < training.steps;
+    // The terms are read only where the log reads them, and before a checkpoint is written.
+    let values: Record<string, number> | null = null;
+    try {
+      if (logging || saving) values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
+    } catch (e) {
+      for (const t of Object.values(terms)) t.dispose();
+      throw numericsFailure(e, step);
+    }
+    const bad = values ? nonFiniteTerm(values) : null;
+    if (bad) {
+      for (const t of Object.values(terms)) t.dispose();
+      throw diverged(bad.term, bad.value);
+    }
+    if (logging && values) {
       const now = performance.now();
       const seconds = (now - intervalStart) / 1000 - pausedSeconds;
       rate = ((step - intervalStep) * training.batchSize) / Math.max(seconds, 1e-9);
@@ -169,7 +223,7 @@ async function trainLoop(
       reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
     }
     for (const t of Object.values(terms)) t.dispose();
-    if (step % training.checkpointEvery === 0 && step < training.steps) {
+    if (saving) {
       pausedSeconds += await save('training');
       reporter.note(`checkpoint: step ${step}`);
     }
@@ -202,10 +256,24 @@ async function trainLoop(
   return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
 }
 
-/** Metrics on a seeded sample of the split's test part and of its train part. */
-export async function evaluateRun(model: Parameters<typeof evaluate>[0], config: RunConfig, step: number, count: number): Promise<RunMetrics> {
+/**
+ * Metrics on a seeded sample of the split's test part and of its train part. Metrics that are not
+ * finite are refused (finite weights can still overflow) unless `allowNonFinite`.
+ */
+export async function evaluateRun(model: Parameters<typeof evaluate>[0], config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
   const test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
   const train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
+  if (!allowNonFinite) {
+    for (const [part, m] of [['test', test], ['train', train]] as const) {
+      const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim });
+      if (bad) {
+        throw new RunError(
+          `evaluation of step ${step} gave ${part} ${bad.term} = ${bad.value}: the weights are finite but the reconstructions are not ` +
+            `(--check-numerics names the op that overflows; cli eval --allow-non-finite shows the metrics anyway)`,
+        );
+      }
+    }
+  }
   return { step, evaluatedAt: new Date().toISOString(), count, test, train };
 }
 

@@ -287,7 +287,8 @@ export function record(op: string, output: Tensor, inputs: readonly Tensor[], ba
 
 function checkOutput(op: string, output: Tensor, inputs: readonly Tensor[]): void {
   if (!checked) return;
-  const describe = () => `${op}(${inputs.map((t) => describeShape(t.shape)).join(', ')}) -> ${describeShape(output.shape)}`;
+  // Inputs that are parameters carry their names: the layer an op belongs to.
+  const describe = () => `${op}(${inputs.map((t) => (t.name ? `${t.name} ${describeShape(t.shape)}` : describeShape(t.shape))).join(', ')}) -> ${describeShape(output.shape)}`;
   output.backend.check(output.storage(op), describe);
 }
 

@@ -8,7 +8,15 @@ import type { LogLine } from './lib/curves.ts';
 
 export type ModelKind = string;
 export type { ModelTraits };
-export type RunStatus = 'training' | 'done' | 'stopped' | 'error';
+export type RunStatus = 'training' | 'done' | 'stopped' | 'error' | 'diverged';
+
+/** Where a diverged run went non-finite (docs/api.md). */
+export interface Divergence {
+  step: number;
+  term: string;
+  value: string;
+  checkpointStep: number | null;
+}
 
 export interface RunSummary {
   id: string;
@@ -23,6 +31,7 @@ export interface RunSummary {
   metrics: Record<string, unknown> | null;
   updatedAt: string;
   error?: string;
+  divergence?: Divergence;
 }
 
 export interface RunDetail {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { fixed, flattenMetrics, formatMetric, formatMs, formatVector, groupMetrics, headlineMetrics, timeAgo } from '../src/lib/format.ts';
+import { divergenceText, fixed, flattenMetrics, formatMetric, formatMs, formatVector, groupMetrics, headlineMetrics, timeAgo } from '../src/lib/format.ts';
 
 describe('formatting', () => {
   const metrics = { test: { images: 16, bce: 2709.8, psnr: 10.34, ssim: 0.6753 }, train: { psnr: 11.13, note: 'x' }, steps: 4 };
@@ -47,5 +47,10 @@ describe('formatting', () => {
     expect(timeAgo('2026-01-01T11:59:30Z', now)).toBe('30 s ago');
     expect(timeAgo('2026-01-01T11:00:00Z', now)).toBe('1 h ago');
     expect(timeAgo('not a date', now)).toBe('');
+  });
+
+  test('a divergence reads as step, term and value, and the checkpoint kept', () => {
+    expect(divergenceText({ step: 1035, term: 'bce', value: 'NaN', checkpointStep: 1000 })).toBe('diverged at step 1,035 (bce = NaN); checkpoint of step 1,000 kept');
+    expect(divergenceText({ step: 5, term: 'parameter encoder.fc1.weight', value: 'Infinity', checkpointStep: null })).toBe('diverged at step 5 (parameter encoder.fc1.weight = Infinity); no checkpoint saved');
   });
 });

@@ -8,6 +8,7 @@ export const EVAL_FLAGS = {
   count: int("images evaluated on each of test and train (default: the run's --eval-count)", { min: 1, max: 737_280 }),
   json: toggle('print JSON instead of a table (keys: docs/cli.md)'),
   backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
+  'allow-non-finite': toggle('load weights holding NaN/Inf (refused otherwise) and print non-finite metrics, to inspect a diverged run'),
   help: toggle('show this help'),
 };
 
@@ -33,7 +34,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const note = flags.json ? () => {} : (text: string) => console.error(text);
   if (backend.fallback) console.error(`maga: ${backend.fallback}`);
   note(`backend: ${backend.description}`);
-  const report = await evaluateRuns(positionals, flags.count, note);
+  const report = await evaluateRuns(positionals, flags.count, note, flags['allow-non-finite']);
   console.log(flags.json ? JSON.stringify({ backend: backend.description, ...report }, null, 2) : formatReport(report));
   return 0;
 }

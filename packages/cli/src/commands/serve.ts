@@ -8,6 +8,7 @@ export const SERVE_FLAGS = {
   port: int('port to listen on (default 8080; 0 picks a free one)', { min: 0, max: 65535 }),
   host: text('address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)', 'ADDR'),
   backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
+  'allow-non-finite': toggle("serve runs whose weights hold NaN/Inf (each such run's model routes refuse them otherwise)"),
   help: toggle('show this help'),
 };
 
@@ -28,7 +29,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`serve takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --runs ${positionals[0]}?)`);
-  const server = await startServer({ runsDir: flags.runs ?? 'runs', port: flags.port, host: flags.host, backend: flags.backend });
+  const server = await startServer({ runsDir: flags.runs ?? 'runs', port: flags.port, host: flags.host, backend: flags.backend, allowNonFinite: flags['allow-non-finite'] });
   const { backend, root, viewerDir } = server.context;
   if (backend.fallback) console.error(`maga: ${backend.fallback}`);
   console.log(`backend: ${backend.description}`);

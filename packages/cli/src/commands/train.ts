@@ -45,12 +45,13 @@ export const TRAIN_FLAGS = {
   'log-every': int('read and log the loss every N steps', { min: 1 }),
   'eval-count': int('images evaluated on each of test and train at the end', { min: 1, max: 737_280 }),
   resume: text('continue the run in DIR from its last checkpoint', 'DIR'),
+  'check-numerics': toggle('check every op for NaN/Inf and stop at the first, named (slow: for finding where a run blows up)'),
   quiet: toggle('print only the final summary'),
   help: toggle('show this help'),
 };
 
 /** Flags that may accompany --resume: everything else is fixed by the run's config.json. */
-const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'backend', 'quiet', 'help']);
+const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'help']);
 
 export function trainHelp(): string {
   const presets = Object.entries(PRESETS)
@@ -67,7 +68,9 @@ ${flagHelp(TRAIN_FLAGS)}
 presets:
 ${presets}
 
-Ctrl-C saves a checkpoint and stops; continue with --resume DIR (optionally with a larger --steps).`;
+Ctrl-C saves a checkpoint and stops; continue with --resume DIR (optionally with a larger --steps).
+A loss or weight that turns NaN/Inf stops the run (exit 1, status diverged) before any checkpoint
+is overwritten; continue from the last good one with --resume DIR and a lower --lr or a --clip.`;
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -83,6 +86,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ...(flags['log-every'] !== undefined ? { logEvery: flags['log-every'] } : {}),
     ...(flags['checkpoint-every'] !== undefined ? { checkpointEvery: flags['checkpoint-every'] } : {}),
     ...(flags['eval-count'] !== undefined ? { evalCount: flags['eval-count'] } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.clip !== undefined ? { clipNorm: flags.clip } : {}),
   };
 
   let dir: string;
@@ -127,7 +132,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train(dir, { backend: flags.backend, reporter, stop, overrides: flags.resume !== undefined ? overrides : undefined });
+    const result = await train(dir, { backend: flags.backend, reporter, stop, overrides: flags.resume !== undefined ? overrides : undefined, checkNumerics: flags['check-numerics'] });
     return result.status === 'stopped' ? 130 : 0;
   } finally {
     process.off('SIGINT', onSignal);

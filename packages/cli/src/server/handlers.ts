@@ -19,6 +19,8 @@ export interface ServerContext {
   /** The viewer's built files, or null when it has not been built. */
   viewerDir: string | null;
   backend: BackendInfo;
+  /** Serve weights holding NaN/Inf (cli serve --allow-non-finite) instead of refusing them. */
+  allowNonFinite: boolean;
   version: string;
   queue: GpuQueue;
   models: ModelCache;

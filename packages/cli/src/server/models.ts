@@ -1,7 +1,8 @@
 // Trained models for the server, loaded when first asked for and kept while their checkpoint file
 // is unchanged: a run still training gets reloaded when it saves a new step. A checkpoint that
 // fails to load is remembered as failed (until the file changes), so it costs one attempt, not one
-// per request, and never affects other runs.
+// per request, and never affects other runs. Weights holding NaN/Inf fail like a corrupt file
+// (naming the tensor) unless the server was started with --allow-non-finite.
 import * as fs from 'node:fs';
 import { loadTrainedModel, type TrainedModel } from '../load.ts';
 import { filePath } from '../rundir.ts';
@@ -30,6 +31,8 @@ function stampOf(file: string): string | null {
 export class ModelCache {
   private readonly entries = new Map<string, Entry>();
 
+  constructor(private readonly options: { allowNonFinite: boolean } = { allowNonFinite: false }) {}
+
   /** The run's model as of its current checkpoint (call inside the GPU queue: loading uses the device). */
   async get(run: RunRef): Promise<TrainedModel> {
     const file = filePath(run.dir, 'model');
@@ -38,7 +41,7 @@ export class ModelCache {
     let entry = this.entries.get(run.id);
     if (!entry || entry.stamp !== stamp) {
       if (entry) this.drop(run.id, entry);
-      const loaded = loadTrainedModel(run.dir).catch((e: Error) => {
+      const loaded = loadTrainedModel(run.dir, undefined, undefined, this.options).catch((e: Error) => {
         throw new HttpError(500, `run '${run.id}': cannot load its checkpoint: ${e.message.split(run.dir + '/').join('')}`);
       });
       loaded.catch(() => {}); // failures are reported to whoever awaits; keep none unhandled

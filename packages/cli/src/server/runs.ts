@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modelTraits, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
-import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -26,6 +26,8 @@ export interface RunSummary {
   metrics: RunMetrics | null;
   updatedAt: string;
   error?: string;
+  /** Where a run with status 'diverged' went non-finite. */
+  divergence?: Divergence;
 }
 
 /** The real path of the runs directory (created if missing, so an empty server still starts). */
@@ -89,6 +91,7 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     status: config.status,
     metrics: null,
     ...(config.error ? { error: config.error } : {}),
+    ...(config.divergence ? { divergence: config.divergence } : {}),
   };
   try {
     const state = readRunState(run.dir);

@@ -73,3 +73,9 @@ export function fixed(v: number, digits = 2): string {
 export function formatVector(v: readonly number[], digits = 2): string {
   return `[${v.map((x) => fixed(x, digits)).join(', ')}]`;
 }
+
+/** A diverged run in a few words: `diverged at step 35 (bce = NaN); checkpoint of step 30 kept`. */
+export function divergenceText(d: { step: number; term: string; value: string; checkpointStep: number | null }): string {
+  const kept = d.checkpointStep === null ? 'no checkpoint saved' : `checkpoint of step ${d.checkpointStep.toLocaleString('en-US')} kept`;
+  return `diverged at step ${d.step.toLocaleString('en-US')} (${d.term} = ${d.value}); ${kept}`;
+}

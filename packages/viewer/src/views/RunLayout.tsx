@@ -4,6 +4,7 @@ import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/
 import { Show, createEffect, createResource, on, onCleanup } from 'solid-js';
 import { useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
+import { divergenceText } from '../lib/format.ts';
 import { parseChoice } from '../lib/params.ts';
 import { ErrorNote, Loading, StatusBadge } from '../components/status.tsx';
 import { RunContext, createRunState, useRun } from './run-context.tsx';
@@ -50,6 +51,13 @@ export function RunLayout(props: RouteSectionProps) {
             {(d) => (
               <span class="run-facts">
                 <StatusBadge status={d().summary.status} />
+                <Show when={d().summary.divergence}>
+                  {(div) => (
+                    <span class="error-text small" title={d().summary.error}>
+                      {divergenceText(div())}
+                    </span>
+                  )}
+                </Show>
                 <span class="muted">
                   {d().summary.model} · {d().summary.dataset}/{d().summary.split} · step {d().summary.step.toLocaleString('en-US')} of{' '}
                   {d().summary.steps.toLocaleString('en-US')}

@@ -2,7 +2,7 @@
 import { A } from '@solidjs/router';
 import { For, Show, createEffect, createResource, onCleanup } from 'solid-js';
 import { useApi } from '../context.tsx';
-import { formatMetric, headlineMetrics, timeAgo } from '../lib/format.ts';
+import { divergenceText, formatMetric, headlineMetrics, timeAgo } from '../lib/format.ts';
 import { ErrorNote, Loading, Progress, StatusBadge } from '../components/status.tsx';
 
 const POLL_MS = 3000;
@@ -54,8 +54,19 @@ export function RunsPage() {
                           </td>
                           <td>
                             <StatusBadge status={run.status} />
-                            <Show when={run.error}>
-                              <div class="error-text small">{run.error}</div>
+                            <Show
+                              when={run.divergence}
+                              fallback={
+                                <Show when={run.error}>
+                                  <div class="error-text small">{run.error}</div>
+                                </Show>
+                              }
+                            >
+                              {(d) => (
+                                <div class="error-text small" title={run.error}>
+                                  {divergenceText(d())}
+                                </div>
+                              )}
                             </Show>
                           </td>
                           <td>
