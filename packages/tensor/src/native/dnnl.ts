@@ -7,20 +7,9 @@
 // Everything oneDNN returns is an opaque handle; descriptors are opaque byte buffers that its
 // init functions fill (we never read their fields), so no struct layout is assumed beyond the
 // documented dnnl_exec_arg_t {int arg; void *memory} and int64 dims arrays.
+import type { ConvGeometry } from '../ops/conv.ts';
 /** The geometry of one convolution, as the conv ops describe it (NCHW, weights [Co, Ci, KH, KW]). */
-export interface ConvShape {
-  n: number;
-  ci: number;
-  h: number;
-  w: number;
-  co: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  pad: number;
-  ho: number;
-  wo: number;
-}
+type ConvShape = ConvGeometry;
 
 export interface Convolutions {
   readonly description: string;
