@@ -2,13 +2,7 @@
 // kernel is tested against (in float64 mode it is also the reference for finite differences), and
 // the fallback where no WebGPU adapter exists.
 import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, Storage } from './backend.ts';
-
-class CpuStorage implements Storage {
-  constructor(public data: FloatArray | null) {}
-  get length(): number {
-    return this.data?.length ?? 0;
-  }
-}
+import { HostStorage, KernelTimer, checkFinite, hostArray, hostWrite } from './host.ts';
 
 export interface CpuOptions {
   /** Compute and store in float64 (the reference for gradient checks). */
@@ -36,11 +30,11 @@ export class CpuBackend implements Backend {
   alloc(length: number): Storage {
     this.live++;
     this.liveBytes += length * this.bytesPerElement;
-    return new CpuStorage(this.float64 ? new Float64Array(length) : new Float32Array(length));
+    return new HostStorage(this.float64 ? new Float64Array(length) : new Float32Array(length));
   }
 
   release(storage: Storage): void {
-    const s = storage as CpuStorage;
+    const s = storage as HostStorage;
     if (!s.data) throw new Error('cpu backend: buffer released twice');
     this.live--;
     this.liveBytes -= s.data.length * this.bytesPerElement;
@@ -48,9 +42,7 @@ export class CpuBackend implements Backend {
   }
 
   write(storage: Storage, data: ArrayLike<number>): void {
-    const target = this.array(storage);
-    if (data.length !== target.length) throw new Error(`cpu backend: write of ${data.length} values into a buffer of ${target.length}`);
-    target.set(data);
+    hostWrite('cpu', storage, data);
   }
 
   read(storage: Storage): Promise<FloatArray> {
@@ -59,44 +51,30 @@ export class CpuBackend implements Backend {
 
   /** Synchronous access for cpu-only code paths (tests, host-side helpers). */
   array(storage: Storage): FloatArray {
-    const data = (storage as CpuStorage).data;
-    if (!data) throw new Error('cpu backend: buffer used after release');
-    return data;
+    return hostArray('cpu', storage);
   }
 
   run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
     this.dispatches++;
-    const started = this.profile ? performance.now() : 0;
+    const started = this.timer.active ? performance.now() : 0;
     kernel.cpu(inputs.map((s) => this.array(s)), outputs.map((s) => this.array(s)), params);
-    if (this.profile) {
-      const t = this.profile.get(kernel.name) ?? { ms: 0, count: 0 };
-      t.ms += performance.now() - started;
-      t.count++;
-      this.profile.set(kernel.name, t);
-    }
+    this.timer.record(kernel.name, started);
   }
 
-  private profile: Map<string, { ms: number; count: number }> | null = null;
+  private readonly timer = new KernelTimer();
 
   /** Starts timing every kernel (wall-clock milliseconds of its loop). */
   startProfile(): void {
-    this.profile = new Map();
+    this.timer.start();
   }
 
   /** Stops profiling; milliseconds and call counts per kernel, largest first. */
   async stopProfile(): Promise<KernelTime[]> {
-    const p = this.profile ?? new Map();
-    this.profile = null;
-    return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
+    return this.timer.stop();
   }
 
   check(storage: Storage, describe: () => string): void {
-    const data = this.array(storage);
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new Error(`checked mode: ${describe()} produced ${data[i]} at flat index ${i}`);
-      }
-    }
+    checkFinite(this.array(storage), describe);
   }
 
   sync(): Promise<void> {

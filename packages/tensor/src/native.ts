@@ -5,15 +5,10 @@
 // step allocates nothing once warm. The TypeScript cpu backend stays the reference it is tested
 // against.
 import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, NativeEngine, Storage } from './backend.ts';
+import { HostStorage, KernelTimer, checkFinite, hostArray, hostWrite } from './host.ts';
 import { loadBlas, type Blas } from './native/blas.ts';
 import { DNNL_HELP, loadDnnl, type Convolutions } from './native/dnnl.ts';
 
-class NativeStorage implements Storage {
-  constructor(public data: FloatArray | null) {}
-  get length(): number {
-    return this.data?.length ?? 0;
-  }
-}
 
 export interface NativeOptions {
   /** Compute and store in float64 (dgemm), for checking the fast loops in double precision. */
@@ -43,7 +38,7 @@ export class NativeBackend implements Backend {
   private pooled = 0;
   private pooledBytes = 0;
   private dispatches = 0;
-  private profile: Map<string, { ms: number; count: number }> | null = null;
+  private readonly timer = new KernelTimer();
 
   /** Set when convolutions fall back to im2col + BLAS because oneDNN is missing: say it once. */
   readonly notice: string | null;
@@ -92,13 +87,13 @@ export class NativeBackend implements Backend {
       this.pooled--;
       this.pooledBytes -= length * this.bytesPerElement;
       if (this.poison) reused.fill(Number.NaN);
-      return new NativeStorage(reused);
+      return new HostStorage(reused);
     }
-    return new NativeStorage(this.float64 ? new Float64Array(length) : new Float32Array(length));
+    return new HostStorage(this.float64 ? new Float64Array(length) : new Float32Array(length));
   }
 
   release(storage: Storage): void {
-    const s = storage as NativeStorage;
+    const s = storage as HostStorage;
     const data = s.data;
     if (!data) throw new Error('native backend: buffer released twice');
     s.data = null;
@@ -114,9 +109,7 @@ export class NativeBackend implements Backend {
   }
 
   write(storage: Storage, data: ArrayLike<number>): void {
-    const target = this.array(storage);
-    if (data.length !== target.length) throw new Error(`native backend: write of ${data.length} values into a buffer of ${target.length}`);
-    target.set(data);
+    hostWrite('native', storage, data);
   }
 
   read(storage: Storage): Promise<FloatArray> {
@@ -124,41 +117,29 @@ export class NativeBackend implements Backend {
   }
 
   array(storage: Storage): FloatArray {
-    const data = (storage as NativeStorage).data;
-    if (!data) throw new Error('native backend: buffer used after release');
-    return data;
+    return hostArray('native', storage);
   }
 
   run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
     this.dispatches++;
-    const started = this.profile ? performance.now() : 0;
+    const started = this.timer.active ? performance.now() : 0;
     const ins = inputs.map((s) => this.array(s));
     const outs = outputs.map((s) => this.array(s));
     if (kernel.native) kernel.native(ins, outs, params, this.engine);
     else kernel.cpu(ins, outs, params);
-    if (this.profile) {
-      const t = this.profile.get(kernel.name) ?? { ms: 0, count: 0 };
-      t.ms += performance.now() - started;
-      t.count++;
-      this.profile.set(kernel.name, t);
-    }
+    this.timer.record(kernel.name, started);
   }
 
   startProfile(): void {
-    this.profile = new Map();
+    this.timer.start();
   }
 
   async stopProfile(): Promise<KernelTime[]> {
-    const p = this.profile ?? new Map();
-    this.profile = null;
-    return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
+    return this.timer.stop();
   }
 
   check(storage: Storage, describe: () => string): void {
-    const data = this.array(storage);
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new Error(`checked mode: ${describe()} produced ${data[i]} at flat index ${i}`);
-    }
+    checkFinite(this.array(storage), describe);
   }
 
   sync(): Promise<void> {
