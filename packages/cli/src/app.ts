@@ -2,7 +2,7 @@
 // validated at the edge, handlers that call library functions. Errors are JSON { error } with a
 // 4xx status for bad input and 5xx for a run that cannot be used (a corrupt checkpoint).
 import * as fs from 'node:fs';
-import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, type NonFinite } from '@maga/model';
+import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, type NonFinite, type SplitName } from '@maga/model';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -12,10 +12,12 @@ import { validator } from 'hono/validator';
 import { inspectSafetensors } from './checkpoint.ts';
 import { encodePng, imageJson } from './images.ts';
 import { filePath, readRunConfig, type RunConfig } from './rundir.ts';
-import { datasetInfo, factorsJson, sampleIndices } from './server/dataset.ts';
+import { datasetInfo, dspritesImages, factorsJson, runImages, sampleIndices, type RunImages } from './server/dataset.ts';
+import type { EmbeddingOptions } from './server/embedding.ts';
 import * as handlers from './server/handlers.ts';
 import type { ServerContext } from './server/handlers.ts';
 import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './server/runs.ts';
+import { modelGroup } from './server/pairs.ts';
 import * as schemas from './server/schemas.ts';
 import { HttpError, parse, type Check } from './server/validate.ts';
 import { viewerResponse } from './server/viewer.ts';
@@ -25,7 +27,7 @@ export type { ServerContext } from './server/handlers.ts';
 /** Request bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-type Env = { Variables: { run: RunRef; config: RunConfig } };
+type Env = { Variables: { run: RunRef; config: RunConfig; images: RunImages } };
 
 export function createApp(ctx: ServerContext): Hono<Env> {
   const app = new Hono<Env>();
@@ -52,11 +54,42 @@ export function createApp(ctx: ServerContext): Hono<Env> {
     }
     await next();
   });
+  // The run's images (dSprites, or its pair data set), for routes that address them by index.
+  const images = createMiddleware<Env>(async (c, next) => {
+    try {
+      c.set('images', await runImages(c.var.config.data));
+    } catch (e) {
+      throw new HttpError(500, `run '${c.var.run.id}': cannot open its data set: ${(e as Error).message}`);
+    }
+    await next();
+  });
   const body = <T>(check: (c: Context<Env>) => Check<T>) => validator('json', (value, c) => parse(check(c as Context<Env>), value, 'body'));
   const query = <T>(check: Check<T>) => validator('query', (value) => parse(check, value, 'query'));
   const imageIndex = validator('param', (value) => ({ index: parse(schemas.imageIndexParam, value.index, 'index') }));
   // The length of a code z or group element g, as the run's model takes it.
   const latentDim = (c: Context<Env>) => modelSpec(c.var.config.model.model).codeDim(c.var.config.model);
+  const count = (c: Context<Env>) => c.var.images.count;
+  // A run's model takes a learned code z, or a known group element g of its group: each route
+  // that takes one refuses the other, saying which the run takes.
+  const known = (c: Context<Env>) => modelGroup(c.var.config.model);
+  const takesZ = (c: Context<Env>) => `a ${c.var.config.model.model} run's decoder takes a learned code z, not a known group element g: send z (rows of ${latentDim(c)} numbers)`;
+  const takesG = (c: Context<Env>, group: schemas.ElementGroup) => `a ${c.var.config.model.model} run takes a known group element g, ${schemas.elementText(group)}: send g`;
+  type DecodeBody = { pivot?: number; z: number[][] } | { pivot?: number; g: number[] };
+  type GroupLawsBody = { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: number; g2: number };
+  const decodeBody = (c: Context<Env>): Check<DecodeBody> => {
+    const group = known(c);
+    return group
+      ? schemas.refusing('z', takesG(c, group), schemas.elementsDecodeBody(group, count(c)))
+      : schemas.refusing('g', takesZ(c), schemas.runDecodeBody(latentDim(c), count(c)));
+  };
+  const groupLawsBody = (c: Context<Env>): Check<GroupLawsBody> => {
+    const group = known(c);
+    return group
+      ? schemas.refusing('z1', takesG(c, group), schemas.elementsGroupLawsBody(group, count(c)))
+      : schemas.refusing('g1', takesZ(c), schemas.runGroupLawsBody(latentDim(c), count(c)));
+  };
+  const runImage = validator('param', (value, c) => ({ index: parse(schemas.runImageParam(count(c as Context<Env>)), value.index, 'index') }));
+  const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: imageJson(data.source.render([index]), data.size, data.size) });
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
@@ -87,13 +120,33 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   });
 
   // ---- model computations (queued, one at a time on the device) --------------------------------
-  app.post('/api/runs/:id/encode', run, config, body(() => schemas.encodeBody), async (c) => c.json(await handlers.encode(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/reconstruct', run, config, body(() => schemas.reconstructBody), async (c) => c.json(await handlers.reconstruct(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/decode', run, config, body((c) => schemas.decodeBody(latentDim(c))), async (c) => c.json(await handlers.decode(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/traverse', run, config, body((c) => schemas.traverseBody(latentDim(c))), async (c) => c.json(await handlers.traverse(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/recombine', run, config, body(() => schemas.recombineBody), async (c) => c.json(await handlers.recombine(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/group-laws', run, config, body((c) => schemas.groupLawsBody(latentDim(c))), async (c) => c.json(await handlers.groupLaws(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/embedding', run, config, body((c) => schemas.embeddingBody(c.var.config.data.split)), async (c) => c.json(await handlers.embedding(ctx, c.var.run, c.req.valid('json'))));
+  const on = [run, config, images] as const;
+  app.post('/api/runs/:id/encode', ...on, body((c) => schemas.runEncodeBody(count(c))), async (c) => c.json(await handlers.encode(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/reconstruct', ...on, body((c) => schemas.runReconstructBody(count(c))), async (c) => c.json(await handlers.reconstruct(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/decode', ...on, body(decodeBody), async (c) => c.json(await handlers.decode(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/traverse', ...on, body((c) => schemas.runTraverseBody(latentDim(c), count(c))), async (c) => c.json(await handlers.traverse(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/recombine', ...on, body((c) => schemas.runRecombineBody(count(c))), async (c) => c.json(await handlers.recombine(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/group-laws', ...on, body(groupLawsBody), async (c) => c.json(await handlers.groupLaws(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/swap', ...on, body((c) => schemas.swapBody(count(c))), async (c) => c.json(await handlers.swap(ctx, c.var.run, c.var.images, c.req.valid('json'))));
+  app.post('/api/runs/:id/embedding', ...on, body((c) => (c.var.images.kind === 'pairs' ? schemas.pairEmbeddingBody : schemas.embeddingBody(c.var.images.embeddingTag as SplitName))), async (c) => {
+    const options: EmbeddingOptions = c.req.valid('json');
+    // A dSprites run's map may sample another split than the one it trained on.
+    const data = options.split ? dspritesImages(options.split) : c.var.images;
+    return c.json(await handlers.embedding(ctx, c.var.run, data, options));
+  });
+
+  // ---- a run's own images: dSprites, or its pair data set's test and train sources -------------
+  app.get('/api/runs/:id/dataset', ...on, (c) => c.json(c.var.images.info()));
+  app.get('/api/runs/:id/dataset/samples', ...on, query(schemas.runSamplesQuery), (c) => {
+    const { part, count, seed } = c.req.valid('query');
+    return c.json({ samples: c.var.images.samples(part, count, seed).map((i) => sample(c.var.images, i)) });
+  });
+  app.get('/api/runs/:id/dataset/images/:index', ...on, runImage, (c) => c.json(sample(c.var.images, c.req.valid('param').index)));
+  app.get('/api/runs/:id/dataset/images/:index/png', ...on, runImage, (c) => {
+    const data = c.var.images;
+    const png = encodePng({ width: data.size, height: data.size, pixels: data.source.render([c.req.valid('param').index]) });
+    return c.body(png.slice().buffer, 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' });
+  });
 
   // ---- everything else: unknown API paths, then the viewer ------------------------------------
   app.all('/api/*', (c) => c.json({ error: `no route ${c.req.method} ${c.req.path} (docs/api.md lists the routes)` }, 404));

@@ -1,6 +1,9 @@
-// dSprites for the API: the grid's description, seeded samples of a split's part, and an image's
-// factors in the API's shape (latent values plus their class indices).
-import { dsprites, Sampler, SPLITS, type SplitName, type SplitPart } from '@maga/model';
+// Images for the API: dSprites (the grid's description, seeded samples of a split's part, an
+// image's factors in the API's shape: latent values plus their class indices), and a run's images
+// whichever data set it trained on (RunImages).
+import { dsprites, Sampler, SPLITS, type ImageSource, type SplitName, type SplitPart } from '@maga/model';
+import { DEFAULT_PIVOT, DSPRITES_IMAGES } from '../latent.ts';
+import { pairData, PairImages, type PairFactorsJson } from './pairs.ts';
 
 export interface FactorsJson {
   shape: string;
@@ -42,4 +45,60 @@ export function sampleIndices(split: SplitName, part: SplitPart, count: number, 
     samples.set(key, indices);
   }
   return indices;
+}
+
+/**
+ * The images a run's routes address by index: dSprites (64×64, any index of the grid) for a
+ * dSprites run, or the run's pair data set (32×32, server/pairs.ts). Routes validate indices
+ * against `count` and render through `source`.
+ */
+export interface RunImages {
+  kind: 'dsprites' | 'pairs';
+  source: ImageSource;
+  /** Side of the square images. */
+  size: number;
+  count: number;
+  defaultPivot: number;
+  factorsOf(index: number): FactorsJson | PairFactorsJson;
+  /** Seeded images of a part (dSprites: of the run's split). */
+  samples(part: SplitPart, count: number, seed: number): number[];
+  /** What `GET /api/runs/:id/dataset` answers. */
+  info(): Record<string, unknown>;
+  /** Those of the embedding's options that make its cache file's name. */
+  embeddingTag: string;
+}
+
+/** dSprites as a run's images, sampled from `split`. */
+export function dspritesImages(split: SplitName): RunImages {
+  return {
+    kind: 'dsprites',
+    source: DSPRITES_IMAGES,
+    size: dsprites.DSPRITES.imageSize,
+    count: dsprites.DSPRITES.count,
+    defaultPivot: DEFAULT_PIVOT,
+    factorsOf: factorsJson,
+    samples: (part, count, seed) => Array.from(sampleIndices(split, part, count, seed)),
+    info: () => ({ kind: 'dsprites', dataset: 'dsprites', split, group: null, ...datasetInfo() }),
+    embeddingTag: split,
+  };
+}
+
+function pairImages(images: PairImages): RunImages {
+  return {
+    kind: 'pairs',
+    source: images,
+    size: images.shape[1],
+    count: images.count,
+    defaultPivot: images.defaultPivot,
+    factorsOf: (index) => images.factorsOf(index),
+    samples: (part, count, seed) => images.samples(part, count, seed),
+    info: () => images.info(),
+    embeddingTag: `${images.dataset.name}-${images.group.kind === 'so2' ? 'so2' : `c${images.group.n}`}`,
+  };
+}
+
+/** The images of a run, from its config's `data` (a dSprites run's split, or a pair run's data set and group). */
+export async function runImages(data: unknown): Promise<RunImages> {
+  const pairs = pairData(data);
+  return pairs ? pairImages(await PairImages.open(pairs)) : dspritesImages((data as { split: SplitName }).split);
 }

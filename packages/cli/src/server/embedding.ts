@@ -1,5 +1,6 @@
 // The latent map of a run: codes of a seeded sample of images (half test, half train) reduced to
-// 3-D by UMAP, with each point's factors. Computed once per (run, checkpoint step, options): kept
+// 3-D by UMAP, with each point's factors. A model with a learned z maps its codes; one that takes a
+// known g maps its encoder's latent E(x) (its code is the identity element for every image). Computed once per (run, checkpoint step, options): kept
 // in memory and in runs/NAME/embedding-*.json (written atomically), so a restarted server and
 // every viewer reuse it. Concurrent requests for the same embedding share one computation.
 import * as fs from 'node:fs';
@@ -7,9 +8,10 @@ import * as path from 'node:path';
 import type { SplitName } from '@maga/model';
 import { writeFileAtomic } from '../atomic.ts';
 import { inspectSafetensors } from '../checkpoint.ts';
-import { codes, DEFAULT_PIVOT } from '../latent.ts';
+import { codes, encode } from '../latent.ts';
 import { filePath } from '../rundir.ts';
-import { factorsJson, sampleIndices, type FactorsJson } from './dataset.ts';
+import type { FactorsJson, RunImages } from './dataset.ts';
+import type { PairFactorsJson } from './pairs.ts';
 import type { ModelCache } from './models.ts';
 import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
@@ -17,7 +19,8 @@ import type { UmapRequest } from './umap-worker.ts';
 import { HttpError } from './validate.ts';
 
 export interface EmbeddingOptions {
-  split: SplitName;
+  /** dSprites runs: the split whose parts are sampled (pair runs sample their data set's parts). */
+  split?: SplitName;
   count: number;
   nNeighbors: number;
   seed: number;
@@ -29,7 +32,7 @@ export interface Embedding {
   points: number[][];
   indices: number[];
   part: ('train' | 'test')[];
-  factors: FactorsJson[];
+  factors: (FactorsJson | PairFactorsJson)[];
 }
 
 function runUmap(request: UmapRequest): Promise<number[][]> {
@@ -52,7 +55,7 @@ export class EmbeddingCache {
     private readonly models: ModelCache,
   ) {}
 
-  get(run: RunRef, options: EmbeddingOptions): Promise<Embedding> {
+  get(run: RunRef, images: RunImages, options: EmbeddingOptions): Promise<Embedding> {
     let step: number;
     if (!fs.existsSync(filePath(run.dir, 'model'))) throw new HttpError(404, `run '${run.id}' has no checkpoint yet (no model.safetensors)`);
     try {
@@ -60,11 +63,11 @@ export class EmbeddingCache {
     } catch (e) {
       throw new HttpError(500, `run '${run.id}': ${(e as Error).message}`);
     }
-    const name = `embedding-${options.split}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}.json`;
+    const name = `embedding-${options.split ?? images.embeddingTag}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}.json`;
     const key = `${run.id}/${name}`;
     let embedding = this.memory.get(key);
     if (!embedding) {
-      embedding = this.load(path.join(run.dir, name), step, options) ?? this.compute(run, step, options, path.join(run.dir, name));
+      embedding = this.load(path.join(run.dir, name), step, options) ?? this.compute(run, images, step, options, path.join(run.dir, name));
       this.memory.set(key, embedding);
       // A failure is not cached: the next request tries again.
       embedding.catch(() => this.memory.delete(key));
@@ -82,14 +85,18 @@ export class EmbeddingCache {
     return null;
   }
 
-  private async compute(run: RunRef, step: number, options: EmbeddingOptions, file: string): Promise<Embedding> {
+  private async compute(run: RunRef, images: RunImages, step: number, options: EmbeddingOptions, file: string): Promise<Embedding> {
     const half = Math.floor(options.count / 2);
-    const test = Array.from(sampleIndices(options.split, 'test', half, options.seed));
-    const train = Array.from(sampleIndices(options.split, 'train', options.count - test.length, options.seed));
+    const test = images.samples('test', half, options.seed);
+    const train = images.samples('train', options.count - test.length, options.seed);
     const indices = [...test, ...train];
     const d = await this.queue.run(async () => {
       const { model } = await this.models.get(run);
-      const z = await codes(model, DEFAULT_PIVOT, indices);
+      if (model.traits.element === 'known') {
+        const { mu, dim } = await encode(model, indices, images.source);
+        return { z: mu, dim };
+      }
+      const z = await codes(model, images.defaultPivot, indices, images.source);
       return { z, dim: model.codeDim };
     });
     const data = Array.from({ length: indices.length }, (_, i) => Array.from(d.z.subarray(i * d.dim, (i + 1) * d.dim)));
@@ -100,7 +107,7 @@ export class EmbeddingCache {
       points: points.map((p) => p.map((v) => Number(v.toFixed(5)))),
       indices,
       part: indices.map((_, i) => (i < test.length ? 'test' : 'train')),
-      factors: indices.map(factorsJson),
+      factors: indices.map((i) => images.factorsOf(i)),
     };
     writeFileAtomic(file, JSON.stringify(embedding));
     return embedding;

@@ -7,7 +7,8 @@ import * as latent from '../latent.ts';
 import type { TrainedModel } from '../load.ts';
 import type { Checked } from './validate.ts';
 import { HttpError } from './validate.ts';
-import type { EmbeddingCache } from './embedding.ts';
+import type { EmbeddingCache, EmbeddingOptions } from './embedding.ts';
+import type { RunImages } from './dataset.ts';
 import type { ModelCache } from './models.ts';
 import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
@@ -32,16 +33,12 @@ type Body<S extends (...args: never[]) => unknown> = Checked<ReturnType<S>>;
 /** Rows of a flat [n·d] array. */
 const rows = (values: Float32Array, d: number) => Array.from({ length: values.length / d }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d)));
 // Errors are measured on the raw decodes; the images sent are clamped to [0, 1] like all others.
-const image = (pixels: Float32Array) => imageJson(latent.clamp01(pixels));
-const images = (pixels: Float32Array) => split(pixels).map((image) => imageJson(image));
+const image = (pixels: Float32Array, size: number) => imageJson(latent.clamp01(pixels), size, size);
+const images = (pixels: Float32Array, size: number) => split(pixels, size * size).map((image) => imageJson(image, size, size));
 
 /** Runs `compute` on the run's model, one request at a time. */
 function withModel<T>(ctx: ServerContext, run: RunRef, compute: (trained: TrainedModel) => Promise<T>): Promise<T> {
   return ctx.queue.run(async () => compute(await ctx.models.get(run)));
-}
-
-function pivotOf(pivot: number | undefined): number {
-  return pivot ?? latent.DEFAULT_PIVOT;
 }
 
 /** The model of a run whose decoder acts on images with the trait `what` needs, or a 400 naming the kinds that have it. */
@@ -54,47 +51,71 @@ function actingOnImages(trained: TrainedModel, what: string, has: (traits: Model
   return trained.model;
 }
 
-export const encode = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.encodeBody>) =>
+/** A run's image to compute on: its index, with the run's default pivot when none was given. */
+const pivotOf = (images: RunImages, pivot: number | undefined) => pivot ?? images.defaultPivot;
+
+export const encode = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runEncodeBody>) =>
   withModel(ctx, run, async ({ model }) => {
-    const { mu, logVar, dim } = await latent.encode(model, body.indices);
+    const { mu, logVar, dim } = await latent.encode(model, body.indices, data.source);
     return { mu: rows(mu, dim), logVar: logVar ? rows(logVar, dim) : null };
   });
 
-export const reconstruct = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.reconstructBody>) =>
+export const reconstruct = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runReconstructBody>) =>
   withModel(ctx, run, async ({ model }) => {
-    const { z, images: pixels } = await latent.reconstruct(model, pivotOf(body.pivot), body.indices);
-    return { images: images(pixels), z: rows(z, model.codeDim) };
+    const { z, images: pixels } = await latent.reconstruct(model, pivotOf(data, body.pivot), body.indices, data.source);
+    return { images: images(pixels, data.size), z: rows(z, model.codeDim) };
   });
 
-export const decode = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.decodeBody>) =>
-  withModel(ctx, run, async ({ model }) => ({ images: images(await latent.decode(model, pivotOf(body.pivot), Float32Array.from(body.z.flat()))) }));
-
-export const traverse = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.traverseBody>) =>
+/** D(z, pivot) for codes z (a learned z), or D(g, pivot) for known group elements g (one number each). */
+export const decode = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z: number[][] } | { pivot?: number; g: number[] }) =>
   withModel(ctx, run, async ({ model }) => {
+    const codes = 'g' in body ? Float32Array.from(body.g) : Float32Array.from(body.z.flat());
+    return { images: images(await latent.decode(model, pivotOf(data, body.pivot), codes, data.source), data.size) };
+  });
+
+export const traverse = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runTraverseBody>) =>
+  withModel(ctx, run, async ({ model, config }) => {
+    const group = modelSpec(config.model.model).group(config.model);
+    if (group?.kind === 'cyclic') {
+      throw new HttpError(400, `traverse sweeps a continuous code, but this run's group C_${group.n} has the elements 0–${group.n - 1} only: decode each with POST /api/runs/${run.id}/decode { g: [0, …, ${group.n - 1}] }`);
+    }
     const d = model.codeDim;
     const components = body.components ?? Array.from({ length: d }, (_, c) => c);
     if (components.length * body.steps > 1024) throw new HttpError(400, `components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`);
-    const t = await latent.traverse(model, pivotOf(body.pivot), body.index, body.range, body.steps, components);
-    return { z: Array.from(t.z), components, values: t.values, images: t.images.map((row) => row.map((image) => imageJson(image))) };
+    const t = await latent.traverse(model, pivotOf(data, body.pivot), body.index, body.range, body.steps, components, data.source);
+    return { z: Array.from(t.z), components, values: t.values, images: t.images.map((row) => row.map((pixels) => imageJson(pixels, data.size, data.size))) };
   });
 
-export const recombine = (ctx: ServerContext, run: RunRef, body: Checked<typeof schemas.recombineBody>) =>
+export const recombine = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runRecombineBody>) =>
   withModel(ctx, run, async (trained) => {
-    const { z, images: pixels } = await latent.recombine(actingOnImages(trained, 'recombine', (t) => t.transfer === 'action'), body.source, body.targets);
-    return { z: Array.from(z), images: images(pixels) };
+    const { z, images: pixels } = await latent.recombine(actingOnImages(trained, 'recombine', (t) => t.transfer === 'action'), body.source, body.targets, data.source);
+    return { z: Array.from(z), images: images(pixels, data.size) };
   });
 
-export const groupLaws = (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.groupLawsBody>) =>
+/** The group laws with codes z₁, z₂ (a learned z) or elements g₁, g₂ (a known g). */
+export const groupLaws = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: number; g2: number }) =>
   withModel(ctx, run, async (trained) => {
-    const laws = await latent.groupLaws(actingOnImages(trained, 'group-laws', (t) => t.groupLaws), pivotOf(body.pivot), Float32Array.from(body.z1), Float32Array.from(body.z2));
+    const [z1, z2] = 'g1' in body ? [[body.g1], [body.g2]] : [body.z1, body.z2];
+    const model = actingOnImages(trained, 'group-laws', (t) => t.groupLaws);
+    const laws = await latent.groupLaws(model, pivotOf(data, body.pivot), Float32Array.from(z1), Float32Array.from(z2), data.source);
+    const px = (p: Float32Array) => image(p, data.size);
     return {
-      identity: { input: image(laws.identity.input), output: image(laws.identity.output), maxError: laws.identity.maxError },
-      composition: { sequential: image(laws.composition.sequential), combined: image(laws.composition.combined), maxError: laws.composition.maxError },
-      inverse: { roundTrip: image(laws.inverse.roundTrip), maxError: laws.inverse.maxError },
+      identity: { input: px(laws.identity.input), output: px(laws.identity.output), maxError: laws.identity.maxError },
+      composition: { sequential: px(laws.composition.sequential), combined: px(laws.composition.combined), maxError: laws.composition.maxError },
+      inverse: { roundTrip: px(laws.inverse.roundTrip), maxError: laws.inverse.maxError },
     };
   });
 
-export const embedding = async (ctx: ServerContext, run: RunRef, body: Body<typeof schemas.embeddingBody>) => {
-  const e = await ctx.embeddings.get(run, body);
+/** The recombination's swap of invariant and varying latent parts, pairwise. */
+export const swap = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.swapBody>) =>
+  withModel(ctx, run, async (trained) => {
+    const model = actingOnImages(trained, 'swap', (t) => t.latentParts);
+    const parts = model.latentParts?.() ?? null;
+    const r = await latent.swap(model, body.pairs.map(([a, b]) => [a, b] as const), data.source);
+    return { parts, aWithB: images(r.aWithB, data.size), bWithA: images(r.bWithA, data.size) };
+  });
+
+export const embedding = async (ctx: ServerContext, run: RunRef, data: RunImages, body: EmbeddingOptions) => {
+  const e = await ctx.embeddings.get(run, data, body);
   return { step: e.step, points: e.points, indices: e.indices, part: e.part, factors: e.factors };
 };

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { modelTraits, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
 import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { modelGroup, pairData, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -19,7 +20,10 @@ export interface RunSummary {
   /** What the model's decoder does (packages/model's registry), so clients need not know models by name. */
   traits: ModelTraits | null;
   dataset: string | null;
+  /** A dSprites run's split; null for a pair run. */
   split: string | null;
+  /** The known group a pair run's model takes (its elements: an angle, or j ∈ [0, n)); null for a learned z. */
+  group: ApiGroup | null;
   step: number;
   steps: number | null;
   status: RunStatus;
@@ -78,14 +82,15 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     assertNoLinks(run);
     config = readRunConfig(run.dir);
   } catch (e) {
-    return { ...base, model: null, traits: null, dataset: null, split: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
+    return { ...base, model: null, traits: null, dataset: null, split: null, group: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
   }
   const summary: RunSummary = {
     ...base,
     model: config.model.model,
     traits: modelTraits(config.model.model),
     dataset: config.data.dataset,
-    split: config.data.split,
+    split: pairData(config.data) ? null : (config.data as { split: string }).split,
+    group: modelGroup(config.model),
     step: 0,
     steps: config.training.steps,
     status: config.status,

@@ -1,7 +1,8 @@
 // The shapes of the API's inputs (docs/api.md), as validators. Those that involve latent codes
 // take the run's latent dimension, so a wrong length is refused before any computation.
 import { dsprites, SPLITS, type SplitName } from '@maga/model';
-import { finite, integer, integerText, list, object, oneOf, optional } from './validate.ts';
+import type { ApiGroup } from './pairs.ts';
+import { finite, HttpError, integer, integerText, list, object, oneOf, optional, show, type Check } from './validate.ts';
 
 export const MAX_INDICES = 256;
 export const MAX_TRAVERSAL_IMAGES = 1024;
@@ -52,3 +53,68 @@ export const indexQuery = object({
 });
 
 export const imageIndexParam = integerText(0, dsprites.DSPRITES.count - 1);
+
+// ---- a run's own images: indices checked against its data set (dSprites, or a pair run's grid) ---
+
+const indicesIn = (count: number) => list(integer(0, count - 1), 1, MAX_INDICES);
+const pivotIn = (count: number) => optional(integer(0, count - 1), undefined);
+
+export const runEncodeBody = (count: number) => object({ indices: indicesIn(count) });
+export const runReconstructBody = (count: number) => object({ pivot: pivotIn(count), indices: indicesIn(count) });
+export const runDecodeBody = (d: number, count: number) => object({ pivot: pivotIn(count), z: list(code(d), 1, MAX_INDICES) });
+export const runTraverseBody = (d: number, count: number) =>
+  object({
+    pivot: pivotIn(count),
+    index: integer(0, count - 1),
+    range: optional(finite(0, 100, true), 2),
+    steps: optional(integer(2, 64), 9),
+    components: optional(list(integer(0, d - 1), 1, d, { unique: true }), undefined),
+  });
+export const runRecombineBody = (count: number) =>
+  object({ source: object({ pivot: integer(0, count - 1), varying: integer(0, count - 1) }), targets: list(integer(0, count - 1), 1, 64) });
+export const runGroupLawsBody = (d: number, count: number) => object({ pivot: pivotIn(count), z1: code(d), z2: code(d) });
+export const swapBody = (count: number) => object({ pairs: list(list(integer(0, count - 1), 2, 2), 1, 64) });
+export const runSamplesQuery = object({
+  part: optional(oneOf(['train', 'test'] as const), 'test'),
+  count: optional(integerText(1, MAX_INDICES), 16),
+  seed: optional(integerText(0, 2 ** 31 - 1), 0),
+});
+export const runImageParam = (count: number) => integerText(0, count - 1);
+export const pairEmbeddingBody = object({
+  count: optional(integer(10, MAX_EMBEDDING_POINTS), 2000),
+  nNeighbors: optional(integer(2, 200), 50),
+  seed: optional(integer(0, 2 ** 31 - 1), 0),
+});
+
+// ---- known group elements g: an angle in radians (SO(2)) or an integer j ∈ [0, n) (C_n) ------------
+
+export type ElementGroup = ApiGroup;
+
+/** What a group's elements must be, in words. */
+export const elementText = (group: ElementGroup) =>
+  group.kind === 'so2' ? `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))` : `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
+
+/** One group element, checked for the run's group. */
+export const element =
+  (group: ElementGroup): Check<number> =>
+  (v, at) => {
+    const ok = typeof v === 'number' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
+    if (!ok) throw new HttpError(400, `${at} must be ${elementText(group)}, got ${show(v)}`);
+    return v as number;
+  };
+
+export const elementsDecodeBody = (group: ElementGroup, count: number) => object({ pivot: pivotIn(count), g: list(element(group), 1, MAX_INDICES) });
+export const elementsGroupLawsBody = (group: ElementGroup, count: number) => object({ pivot: pivotIn(count), g1: element(group), g2: element(group) });
+
+/**
+ * `check`, after refusing the key a run of the other kind would take: `g` (a known group element)
+ * for a run whose model infers a learned code z, or `z` for one that takes a known g.
+ */
+export const refusing =
+  <T>(key: string, why: string, check: Check<T>): Check<T> =>
+  (v, at) => {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, key)) {
+      throw new HttpError(400, `${key} (${show((v as Record<string, unknown>)[key])}) is not accepted here: ${why}`);
+    }
+    return check(v, at);
+  };

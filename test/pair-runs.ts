@@ -1,0 +1,49 @@
+// Run directories of known-group (pair) models made by hand for the server and viewer tests: a
+// config.json as `cli train` writes it for a pair run (data: { dataset, group, limit }) and the
+// weights of a freshly created model, seeded, so that a test needs no training.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configure, createModel, encodeModule, type GroupConfig } from '@maga/model';
+
+export interface PairRunOptions {
+  model?: 'latent-action' | 'flow-action';
+  dataset?: 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast';
+  /** The data set's group label: 'so2' or 'c<n>'. */
+  group?: string;
+  seed?: number;
+}
+
+/** The model's group for a data set's group label (so2 ↔ so2, c<n> ↔ cyclic n). */
+function modelGroup(label: string, frequencies: number[]): GroupConfig {
+  if (label === 'so2') return { kind: 'so2', frequencies };
+  return { kind: 'cyclic', n: Number(label.slice(1)), frequencies };
+}
+
+/** Writes runs/NAME with a tiny, untrained pair model; returns its directory. */
+export async function writePairRun(runs: string, name: string, options: PairRunOptions = {}): Promise<string> {
+  const { model: kind = 'latent-action', dataset = 'rotated-mnist', group = 'so2', seed = 0 } = options;
+  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: GroupConfig };
+  model.group = modelGroup(group, model.group.frequencies);
+  const dir = path.join(runs, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const config = {
+    format: 1,
+    model,
+    data: { dataset, group, limit: null },
+    training: { steps: 1, batchSize: 4, optimizer: 'adam', lr: 0.001, schedule: 'constant', clipNorm: 1, logEvery: 1, checkpointEvery: 1, evalCount: 8 },
+    seed,
+    preset: 'tiny',
+    code: { version: 'test', commit: null },
+    backend: 'cpu',
+    createdAt: new Date(0).toISOString(),
+    status: 'done',
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  const created = await createModel(model as never, seed);
+  try {
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), await encodeModule(created, { step: '0' }));
+  } finally {
+    created.dispose();
+  }
+  return dir;
+}
