@@ -18,13 +18,19 @@ export interface Divergence {
   checkpointStep: number | null;
 }
 
+/** The known group a pair run's model takes: its elements are angles in radians (SO(2)) or j ∈ [0, n) (C_n). */
+export type RunGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number };
+
 export interface RunSummary {
   id: string;
   model: ModelKind;
   /** What the model's decoder does; null for a run whose config cannot be read. */
   traits: ModelTraits | null;
   dataset: string;
-  split: string;
+  /** A dSprites run's split; null for a pair run. */
+  split: string | null;
+  /** A pair run's group; null (or absent, from older servers) for a model with a learned z. */
+  group?: RunGroup | null;
   step: number;
   steps: number;
   status: RunStatus;
@@ -53,6 +59,34 @@ export interface DatasetInfo {
   factors: FactorGrid;
   splits: Record<string, string>;
   fixedPivot: number;
+}
+
+/** One factor of a pair run's images (digit, angle, index; or phantom, setting). */
+export interface PairFactorInfo {
+  name: string;
+  kind: 'class' | 'angle' | 'id';
+  description: string;
+  classes?: string[];
+}
+
+/** `GET /api/runs/:id/dataset` of a pair run: its images are index = source·steps + k. */
+export interface PairDatasetInfo {
+  kind: 'pairs';
+  dataset: string;
+  group: RunGroup;
+  imageSize: number;
+  count: number;
+  sources: number;
+  steps: number;
+  factors: PairFactorInfo[];
+  fixedPivot: number;
+}
+
+/** An image of a pair run's data set, with its factor values by name. */
+export interface PairImage {
+  index: number;
+  factors: Record<string, number>;
+  image: ApiImage;
 }
 
 export interface DatasetImage {
@@ -160,5 +194,15 @@ export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(i
     recombine: (id: string, body: { source: { pivot: number; varying: number }; targets: number[] }) => post<{ z: number[]; images: ApiImage[] }>(`${run(id)}/recombine`, body),
     groupLaws: (id: string, body: { pivot?: number; z1: number[]; z2: number[] }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
     embedding: (id: string, options: EmbeddingOptions = {}) => post<Embedding>(`${run(id)}/embedding`, options),
+    // A run's own images (a pair run's data set; dSprites for the others) and its known group elements g.
+    runDataset: (id: string) => request<PairDatasetInfo>(`${run(id)}/dataset`),
+    runSamples: async (id: string, options: { part?: 'train' | 'test'; count?: number; seed?: number }) =>
+      (await request<{ samples: PairImage[] }>(`${run(id)}/dataset/samples${query(options)}`)).samples,
+    runImage: (id: string, index: number) => request<PairImage>(`${run(id)}/dataset/images/${index}`),
+    runImagePngUrl: (id: string, index: number) => url(`${run(id)}/dataset/images/${index}/png`),
+    act: async (id: string, body: { pivot?: number; g: number[] }) => (await post<{ images: ApiImage[] }>(`${run(id)}/decode`, body)).images,
+    groupLawsOf: (id: string, body: { pivot?: number; g1: number; g2: number }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
+    swap: (id: string, pairs: [number, number][]) =>
+      post<{ parts: { invariant: number; varying: number } | null; aWithB: ApiImage[]; bWithA: ApiImage[] }>(`${run(id)}/swap`, { pairs }),
   };
 }

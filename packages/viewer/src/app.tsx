@@ -4,6 +4,7 @@ import { A, HashRouter, Navigate, Route, type RouteSectionProps } from '@solidjs
 import { ErrorBoundary, Show, createResource, type JSX } from 'solid-js';
 import { AppProviders, useApi } from './context.tsx';
 import { ErrorNote } from './components/status.tsx';
+import { GroupElementView } from './views/GroupElementView.tsx';
 import { GroupLawsView } from './views/GroupLawsView.tsx';
 import { LatentMapView } from './views/LatentMapView.tsx';
 import { RecombinationView } from './views/RecombinationView.tsx';
@@ -21,6 +22,7 @@ export function App() {
         <Route path="/runs/:id" component={RunLayout}>
           <Route path="/" component={RunOverview} />
           <Route path="/traversal" component={TraversalView} />
+          <Route path="/element" component={GroupElementView} />
           <Route path="/recombination" component={RecombinationView} />
           <Route path="/group-laws" component={GroupLawsView} />
           <Route path="/map" component={LatentMapView} />

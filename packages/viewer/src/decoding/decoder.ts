@@ -1,6 +1,8 @@
 // What the views ask of a decoder, whichever computes it: the browser's own GPU through
-// packages/tensor and packages/model, or the server's API. Indices are dSprites images; for a
-// VAE the pivot is ignored (its decoder needs none).
+// packages/tensor and packages/model, or the server's API. Indices are images of the run's data
+// set (dSprites, or a pair run's images, index = source·steps + k); for a VAE the pivot is ignored
+// (its decoder needs none). For a model that takes a known group element g (latent-action,
+// flow-action) a code is one number, g itself: D([g], x) is x acted on by g.
 import type { ModelKind, ModelTraits } from '../api.ts';
 import type { Img } from '../lib/images.ts';
 
@@ -57,6 +59,11 @@ export interface Decoder {
   transfer(source: { pivot: number; varying: number }, targets: number[]): Promise<{ z: number[]; images: Img[] }>;
   /** The group laws with z₁ and z₂ (absent for models without a group action on the decoder). */
   groupLaws?(pivot: number, z1: number[], z2: number[]): Promise<GroupLawResult>;
+  /**
+   * The recombination's swap, pairwise (models whose latent has invariant and varying parts):
+   * decoded from a's invariant part with b's varying part, and from b's with a's.
+   */
+  swap?(pairs: [number, number][]): Promise<{ aWithB: Img[]; bWithA: Img[] }>;
   dispose(): void;
 }
 

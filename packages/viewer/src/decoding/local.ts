@@ -2,13 +2,59 @@
 // runs (packages/model on packages/tensor), on the browser's WebGPU device, and answered by the
 // same trained-model operations (packages/model's Inference). This module is imported lazily so
 // that the tensor and model packages load only when they are used.
+//
+// Images: dSprites are rendered here (procedural, 64×64). A pair run's images (MNIST digits,
+// contrast phantoms, 32×32) are fetched from the server's data set routes before each
+// computation (`PairImages` below): the MNIST digits are not shipped to the browser.
 import * as T from '@maga/tensor';
 import { Inference, createModel, dsprites, loadModule, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
 import { modelConfigCandidates } from '../lib/config.ts';
 import type { Img } from '../lib/images.ts';
 import { adapterName, type Decoder } from './decoder.ts';
 
-const SIZE = 64;
+/** Images the decoder renders from: synchronously, once `ensure` has fetched what it needs. */
+export interface FetchedImages {
+  /** Side of the square images. */
+  size: number;
+  /** Pixels [size·size] of each image, fetched (e.g. from `GET /api/runs/:id/dataset/images/:index`). */
+  fetch(index: number): Promise<Float32Array>;
+}
+
+/** An ImageSource over fetched images: `ensure` loads indices, `render` reads them (and refuses any not loaded). */
+class PairImages {
+  private readonly cache = new Map<number, Float32Array>();
+  readonly shape: [number, number, number];
+
+  constructor(
+    private readonly images: FetchedImages,
+    channels: number,
+  ) {
+    this.shape = [channels, images.size, images.size];
+  }
+
+  async ensure(indices: readonly number[]): Promise<void> {
+    const missing = [...new Set(indices)].filter((i) => !this.cache.has(i));
+    const fetched = await Promise.all(missing.map((i) => this.images.fetch(i)));
+    const pixels = this.shape[0] * this.shape[1] * this.shape[2];
+    missing.forEach((i, k) => {
+      if (fetched[k].length !== pixels) throw new Error(`image ${i} has ${fetched[k].length} pixels, expected ${pixels} (${this.shape.join('×')})`);
+      // A few hundred 32×32 images are a few hundred KiB; beyond that, start over.
+      if (this.cache.size > 2048) this.cache.clear();
+      this.cache.set(i, fetched[k]);
+    });
+  }
+
+  render(indices: readonly number[]): Float32Array {
+    const pixels = this.shape[0] * this.shape[1] * this.shape[2];
+    const out = new Float32Array(indices.length * pixels);
+    indices.forEach((index, i) => {
+      const image = this.cache.get(index);
+      if (!image) throw new Error(`image ${index} was not fetched before decoding`);
+      out.set(image, i * pixels);
+    });
+    return out;
+  }
+}
 
 function parseConfig(config: unknown): ModelConfig {
   let firstError: unknown = null;
@@ -25,19 +71,21 @@ function parseConfig(config: unknown): ModelConfig {
 /** Decoded pixels overshoot [0, 1] by up to about ε of the pixel squashing; images, as the API's, are clamped. */
 const clamp01 = (img: Img): Img => ({ ...img, pixels: img.pixels.map((v) => Math.min(1, Math.max(0, v))) });
 
-/** Flat pixels of n images as Img, raw. */
-function toImages(data: Float32Array): Img[] {
-  const n = data.length / (SIZE * SIZE);
-  return Array.from({ length: n }, (_, i) => ({ width: SIZE, height: SIZE, pixels: data.slice(i * SIZE * SIZE, (i + 1) * SIZE * SIZE) }));
+/** Flat pixels of n square images of side `size` as Img, raw. */
+function toImages(data: Float32Array, size: number): Img[] {
+  const n = data.length / (size * size);
+  return Array.from({ length: n }, (_, i) => ({ width: size, height: size, pixels: data.slice(i * size * size, (i + 1) * size * size) }));
 }
-
-const shown = (data: Float32Array): Img[] => toImages(data).map(clamp01);
 
 
 export interface LocalOptions {
   config: unknown;
   checkpoint: Uint8Array;
   onStage?: (stage: string) => void;
+  /** A pair run's images (fetched); absent: dSprites, rendered here. */
+  images?: FetchedImages;
+  /** An image to compile the kernels on (default: dSprites image 0 and 1). */
+  warmup?: [number, number];
 }
 
 /** Builds the model from the run's config and checkpoint on the browser's WebGPU device. Throws when that is not possible. */
@@ -58,9 +106,20 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
 
   // Inference keeps the decoder fixed to the last pivot (MAGANet's flow latent f(ℓ(pivot)) is the
   // same for every z), so a slider drag runs only f⁻¹(u + M·z).
-  const inference = new Inference(model, { shape: [config.channels, SIZE, SIZE], render: (indices) => dsprites.renderBatch(indices) });
+  const size = config.imageSize;
+  const pairs = options.images ? new PairImages(options.images, config.channels) : null;
+  if (pairs && options.images!.size !== size) throw new Error(`the run's images are ${options.images!.size}×${options.images!.size}, its model takes ${size}×${size}`);
+  if (!pairs && size !== 64) throw new Error(`a ${config.model} model of ${size}×${size} images needs its run's images: dSprites are 64×64`);
+  const source = pairs ?? { shape: [config.channels, size, size] as const, render: (indices: readonly number[]) => dsprites.renderBatch(indices) };
+  const inference = new Inference(model, source);
+  /** Fetches a pair run's images before a computation on them (dSprites need nothing). */
+  const ready = (indices: readonly number[]) => pairs?.ensure(indices);
+  const shown = (data: Float32Array): Img[] => toImages(data, size).map(clamp01);
   const d = inference.codeDim;
-  const decode = async (zs: number[][], pivot: number) => shown(await inference.decode(pivot, Float32Array.from(zs.flat())));
+  const decode = async (zs: number[][], pivot: number) => {
+    await ready([pivot]);
+    return shown(await inference.decode(pivot, Float32Array.from(zs.flat())));
+  };
 
   const decoder: Decoder = {
     kind: 'webgpu',
@@ -69,24 +128,35 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
     traits: model.traits,
     latentDim: d,
     async code(pivot, varying) {
+      await ready([pivot, varying]);
       const { z, images } = await inference.reconstruct(pivot, [varying]);
       return { z: Array.from(z), image: shown(images)[0] };
     },
     decode,
     async traverse(pivot, varying, range, steps) {
+      await ready([pivot, varying]);
       const t = await inference.traverse(pivot, varying, range, steps, Array.from({ length: d }, (_, c) => c));
       return { z: Array.from(t.z), values: t.values, images: t.images.map((row) => row.map((image) => shown(image)[0])) };
     },
     async transfer(source, targets) {
+      await ready([source.pivot, source.varying, ...targets]);
       const { z, images } = await inference.transfer(source, targets);
       return { z: Array.from(z), images: shown(images) };
     },
     groupLaws: model.traits.groupLaws
       ? async (pivot, z1, z2) => {
           // Errors on the raw decodes (as the server measures them); the images shown are clamped.
+          await ready([pivot]);
           const l = await inference.groupLaws(pivot, Float32Array.from(z1), Float32Array.from(z2));
           const [input, identity, sequential, combined, roundTrip] = [l.input, l.identity, l.sequential, l.combined, l.roundTrip].map((p) => shown(p)[0]);
           return { input, identity, identityError: l.identityError, sequential, combined, compositionError: l.compositionError, roundTrip, inverseError: l.inverseError };
+        }
+      : undefined,
+    swap: model.traits.latentParts
+      ? async (pairsOf) => {
+          await ready(pairsOf.flat());
+          const r = await inference.swap(pairsOf);
+          return { aWithB: shown(r.aWithB), bWithA: shown(r.bWithA) };
         }
       : undefined,
     dispose() {
@@ -98,6 +168,6 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
   // Compile the decode's kernels now (the first dispatch of each pipeline is slow on software
   // adapters), so the first slider move is as quick as the rest.
   options.onStage?.('compiling kernels');
-  await decoder.code(0, 1);
+  await decoder.code(...(options.warmup ?? [0, 1]));
   return decoder;
 }

@@ -2,6 +2,7 @@
 // saying why. The user can also ask for the server (to compare, or on a slow adapter).
 import type { Api, RunDetail } from '../api.ts';
 import { modelFacts } from '../lib/config.ts';
+import { decodeImage } from '../lib/images.ts';
 import type { Decoder } from './decoder.ts';
 import { serverDecoder } from './server.ts';
 
@@ -32,8 +33,12 @@ export async function openDecoder(options: OpenOptions): Promise<Decoder> {
   if (!hasWebGpu) return server('this browser has no WebGPU');
   try {
     options.onStage?.('fetching the checkpoint');
-    const [checkpoint, { localDecoder }] = await Promise.all([api.checkpoint(run.summary.id), import('./local.ts')]);
-    return await localDecoder({ config: run.config, checkpoint, onStage: options.onStage });
+    const id = run.summary.id;
+    const [checkpoint, { localDecoder }, dataset] = await Promise.all([api.checkpoint(id), import('./local.ts'), run.summary.group ? api.runDataset(id) : null]);
+    // A pair run's images come from its data set on the server (decoded by decodeImage: float32 pixels).
+    const images = dataset ? { size: dataset.imageSize, fetch: async (index: number) => decodeImage((await api.runImage(id, index)).image).pixels } : undefined;
+    const warmup: [number, number] | undefined = dataset ? [dataset.fixedPivot, dataset.fixedPivot] : undefined;
+    return await localDecoder({ config: run.config, checkpoint, onStage: options.onStage, images, warmup });
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     console.warn(`in-browser decoding is not available, using the server: ${reason}`);

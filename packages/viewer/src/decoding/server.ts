@@ -8,7 +8,10 @@ const errorValue = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'>, note?: string): Decoder {
   const { model, traits, latentDim } = facts;
-  const decodeAll = (zs: number[][], pivot: number) => api.decode(runId, { pivot, z: zs }).then((images) => images.map(decodeImage));
+  // A known-g run's decode takes the elements g (one number per code row), a learned-z run's the codes z.
+  const known = traits.element === 'known';
+  const decodeAll = (zs: number[][], pivot: number) =>
+    (known ? api.act(runId, { pivot, g: zs.map((z) => z[0]) }) : api.decode(runId, { pivot, z: zs })).then((images) => images.map(decodeImage));
   return {
     kind: 'server',
     label: 'decoding via the server',
@@ -43,7 +46,7 @@ export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'mod
     groupLaws:
       traits.groupLaws
         ? async (pivot, z1, z2) => {
-            const r = await api.groupLaws(runId, { pivot, z1, z2 });
+            const r = await (known ? api.groupLawsOf(runId, { pivot, g1: z1[0], g2: z2[0] }) : api.groupLaws(runId, { pivot, z1, z2 }));
             return {
               input: decodeImage(r.identity.input),
               identity: decodeImage(r.identity.output),
@@ -56,6 +59,12 @@ export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'mod
             };
           }
         : undefined,
+    swap: traits.latentParts
+      ? async (pairs) => {
+          const r = await api.swap(runId, pairs);
+          return { aWithB: r.aWithB.map(decodeImage), bWithA: r.bWithA.map(decodeImage) };
+        }
+      : undefined,
     dispose() {},
   };
 }

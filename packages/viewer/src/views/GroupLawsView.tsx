@@ -1,6 +1,7 @@
 // The group laws of MAGANet's decoder, shown and measured: D(0, x) = x (identity),
 // D(z₂, D(z₁, x)) = D(z₁ + z₂, x) (composition), D(−z₁, D(z₁, x)) = x (inverse), with z₁ and
-// z₂ the transformations from x to two chosen images. Each comes with its max pixel error and a
+// z₂ the transformations from x to two chosen images; for a known-group run the laws of ρ with
+// two chosen elements g₁, g₂: D(e, x) = x, D(g₂, D(g₁, x)) = D(g₂g₁, x), D(g₁⁻¹, D(g₁, x)) = x. Each comes with its max pixel error and a
 // heat map of where the two sides differ.
 import { useSearchParams } from '@solidjs/router';
 import { Show, createMemo, createResource, type JSX } from 'solid-js';
@@ -11,6 +12,8 @@ import { absDiff, maxAbsDiff, type Img } from '../lib/images.ts';
 import { DEFAULT_PIVOT, parseIndex } from '../lib/params.ts';
 import { ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
+import type { RunGroup } from '../api.ts';
+import { ElementControl, PairImagePicker, formatElement, parseElement, usePairDataset } from '../components/pairs.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { useRun } from './run-context.tsx';
 
@@ -31,7 +34,9 @@ export function GroupLawsView() {
           </div>
         }
       >
-        <GroupLaws />
+        <Show when={run.detail()?.summary.group} fallback={<GroupLaws />}>
+          {(group) => <PairGroupLaws group={group()} />}
+        </Show>
       </Show>
     </main>
   );
@@ -42,7 +47,7 @@ function GroupLaws() {
   const dataset = useDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const split = () => run.detail()?.summary.split;
+  const split = () => run.detail()?.summary.split ?? undefined;
   const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
   const a = createMemo(() => parseIndex(search.a) ?? DEFAULT_A);
   const b = createMemo(() => parseIndex(search.b) ?? DEFAULT_B);
@@ -80,27 +85,84 @@ function GroupLaws() {
   );
 }
 
-function Laws(props: { result: GroupLawResult; where: 'webgpu' | 'server'; stale: boolean }) {
+/** The three laws' sides in the notation of the run's group element: a learned z (translations) or a known g. */
+const NOTATION = {
+  learned: { e: 'D(0, x)', sequential: 'D(z₂, D(z₁, x))', combined: 'D(z₁ + z₂, x)', roundTrip: 'D(−z₁, D(z₁, x))' },
+  known: { e: 'D(e, x)', sequential: 'D(g₂, D(g₁, x))', combined: 'D(g₂g₁, x)', roundTrip: 'D(g₁⁻¹, D(g₁, x))' },
+};
+
+function Laws(props: { result: GroupLawResult; where: 'webgpu' | 'server'; stale: boolean; known?: boolean }) {
   const r = () => props.result;
+  const n = () => NOTATION[props.known ? 'known' : 'learned'];
   return (
     <div classList={{ stale: props.stale }}>
       <p class="muted small">
-        Computed {props.where === 'webgpu' ? 'in this browser on WebGPU' : 'by the server'}; errors are max |Δpixel| over the image (pixels in [0, 1]). Composition
-        and inverse pass through pixel space: where the flow's logits are large, float32 saturates σ and the laws hold only approximately.
+        Computed {props.where === 'webgpu' ? 'in this browser on WebGPU' : 'by the server'}; errors are max |Δpixel| over the image (pixels in [0, 1]).{' '}
+        {props.known
+          ? 'ρ obeys the laws exactly on the latent; on images they hold as far as the model reconstructs: D(g₂, D(g₁, x)) re-encodes the decoded image.'
+          : "Composition and inverse pass through pixel space: where the flow's logits are large, float32 saturates σ and the laws hold only approximately."}
       </p>
       <div class="laws">
-        <Law name="identity" title="Identity" equation="D(0, x) = x" error={r().identityError} left={['D(0, x)', r().identity]} right={['x', r().input]} />
+        <Law name="identity" title="Identity" equation={`${n().e} = x`} error={r().identityError} left={[n().e, r().identity]} right={['x', r().input]} />
         <Law
           name="composition"
           title="Composition"
-          equation="D(z₂, D(z₁, x)) = D(z₁ + z₂, x)"
+          equation={`${n().sequential} = ${n().combined}`}
           error={r().compositionError}
-          left={['D(z₂, D(z₁, x))', r().sequential]}
-          right={['D(z₁ + z₂, x)', r().combined]}
+          left={[n().sequential, r().sequential]}
+          right={[n().combined, r().combined]}
         />
-        <Law name="inverse" title="Inverse" equation="D(−z₁, D(z₁, x)) = x" error={r().inverseError} left={['D(−z₁, D(z₁, x))', r().roundTrip]} right={['x', r().input]} />
+        <Law name="inverse" title="Inverse" equation={`${n().roundTrip} = x`} error={r().inverseError} left={[n().roundTrip, r().roundTrip]} right={['x', r().input]} />
       </div>
     </div>
+  );
+}
+
+/** The laws of ρ for a known-group run: an image x of its data set and two elements g₁, g₂. */
+function PairGroupLaws(props: { group: RunGroup }) {
+  const run = useRun();
+  const info = usePairDataset(run.id);
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
+  const so2 = props.group.kind === 'so2';
+  const g1 = createMemo(() => parseElement(search.g1, props.group, so2 ? Math.PI / 3 : 1));
+  const g2 = createMemo(() => parseElement(search.g2, props.group, so2 ? Math.PI / 2 : props.group.kind === 'cyclic' ? Math.min(2, props.group.n - 1) : 1));
+  const set = (key: 'g1' | 'g2') => (value: number) => setSearch({ [key]: so2 ? value.toFixed(4) : value }, { replace: true });
+  const since = performance.now();
+  const [laws] = createResource(
+    () => {
+      const d = decoder();
+      const x = pivot();
+      return d && x !== undefined ? { d, x, g1: g1(), g2: g2() } : false;
+    },
+    async ({ d, x, g1, g2 }) => {
+      if (!d.groupLaws) throw new Error('this run has no group action');
+      return { result: await d.groupLaws(x, [g1], [g2]), where: d.kind };
+    },
+  );
+  return (
+    <>
+      <section class="pickers" aria-label="image and group elements">
+        <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
+          {(data) => (
+            <PairImagePicker run={run.id()} info={data()} label="Image" value={pivot()!} onChange={(i) => setSearch({ x: i })}>
+              <span class="small">x</span>
+            </PairImagePicker>
+          )}
+        </Show>
+        <div class="element-pair">
+          <ElementControl group={props.group} value={g1()} onChange={set('g1')} label="g₁" testId="element-g1" />
+          <ElementControl group={props.group} value={g2()} onChange={set('g2')} label="g₂" testId="element-g2" />
+          <p class="muted small mono">g₂g₁: {formatElement(props.group, props.group.kind === 'so2' ? g1() + g2() : (g1() + g2()) % props.group.n)}</p>
+        </div>
+      </section>
+      <Show when={!decoder.error && !laws.error} fallback={<ErrorNote error={decoder.error ?? laws.error} title="Could not check the group laws" />}>
+        <Show when={laws.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+          {(l) => <Laws result={l().result} where={l().where} stale={laws.loading} known />}
+        </Show>
+      </Show>
+    </>
   );
 }
 

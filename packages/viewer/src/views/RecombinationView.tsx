@@ -9,6 +9,7 @@ import { DEFAULT_PIVOT, DEFAULT_VARYING, formatList, parseChoice, parseIndex, pa
 import { DatasetImage, ImageCanvas } from '../components/images.tsx';
 import { ImageChooser, ImagePicker } from '../components/ImagePicker.tsx';
 import { ErrorNote, Loading } from '../components/status.tsx';
+import { RunImage } from '../components/pairs.tsx';
 import { recombinationModes, latentPartsOf } from './recombination-modes.ts';
 import { useRun } from './run-context.tsx';
 
@@ -18,14 +19,16 @@ export function RecombinationView() {
   const run = useRun();
   const [search, setSearch] = useSearchParams();
   const modes = recombinationModes({ transfer: TransferPanel, swap: SwapPanel });
-  const mode = createMemo(() => parseChoice(search.mode, modes.map((m) => m.id), modes[0].id));
   const facts = () => ({ model: run.detail()?.summary.model ?? '', traits: run.detail()?.summary.traits ?? null, config: run.detail()?.config });
+  // Without a mode in the link, the first one this run can do.
+  const firstMode = createMemo(() => (modes.find((m) => m.availability(facts()).ok) ?? modes[0]).id);
+  const mode = createMemo(() => parseChoice(search.mode, modes.map((m) => m.id), firstMode()));
   return (
     <main class="page recombination" aria-label="recombination">
       <div class="segmented mode-tabs" role="group" aria-label="recombination mode">
         <For each={modes}>
           {(m) => (
-            <button type="button" aria-pressed={mode() === m.id} onClick={() => setSearch({ mode: m.id === modes[0].id ? undefined : m.id })}>
+            <button type="button" aria-pressed={mode() === m.id} onClick={() => setSearch({ mode: m.id === firstMode() ? undefined : m.id })}>
               {m.label}
             </button>
           )}
@@ -60,7 +63,7 @@ function TransferPanel() {
   const [search, setSearch] = useSearchParams();
   // Whether the transformation acts on the targets, D(z, target), or is a VAE's latent arithmetic.
   const isMaganet = () => run.detail()?.summary.traits?.transfer === 'action';
-  const split = () => run.detail()?.summary.split;
+  const split = () => run.detail()?.summary.split ?? undefined;
   const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
   const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
   const chosenTargets = createMemo(() => parseIndexList(search.targets, { max: MAX_TARGETS }).join(','));
@@ -158,16 +161,110 @@ function TransferPanel() {
   );
 }
 
-/** Swapping latent parts: the seam for latent-action models (not implemented by any model yet). */
+/**
+ * Swapping latent parts: for a few images of the run, the grid of D(invariant part of row image,
+ * varying part of column image). Its diagonal is each image's own reconstruction; along a row the
+ * invariant content (the digit, the anatomy) should stay and the varying one (the angle, the
+ * contrast) follow the column.
+ */
 function SwapPanel() {
   const run = useRun();
   const parts = () => latentPartsOf(run.detail()?.config);
   return (
-    <div class="placeholder">
-      <p>
-        This run declares {parts()?.invariant} invariant and {parts()?.varying} varying latent components. Swapping needs an endpoint or an in-browser model that
-        encodes both images and decodes the exchanged parts; this version of the viewer does not have one yet.
-      </p>
-    </div>
+    <Show
+      when={run.detail()?.summary.group}
+      fallback={
+        <div class="placeholder">
+          <p>
+            This run declares {parts()?.invariant} invariant and {parts()?.varying} varying latent components, but its images are not a known-group data set: the
+            swap needs a latent-action or flow-action run.
+          </p>
+        </div>
+      }
+    >
+      <SwapGrid />
+    </Show>
+  );
+}
+
+const SWAP_IMAGES = 4;
+
+function SwapGrid() {
+  const run = useRun();
+  const api = useApi();
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const seed = createMemo(() => parseIndex(search.seed, 2 ** 31) ?? 0);
+  const [images] = createResource(
+    () => ({ id: run.id(), seed: seed() }),
+    async (q) => (await api.runSamples(q.id, { part: 'test', count: SWAP_IMAGES, seed: q.seed })).map((s) => s.index),
+  );
+  const since = performance.now();
+  const [grid] = createResource(
+    () => {
+      const d = decoder();
+      const list = images();
+      return d && list ? { d, list } : false;
+    },
+    async ({ d, list }) => {
+      if (!d.swap) throw new Error(`a ${d.traits.label} run's latent has no invariant and varying parts`);
+      const pairs = list.flatMap((a) => list.map((b) => [a, b] as [number, number]));
+      const { aWithB } = await d.swap(pairs);
+      return { list, cells: list.map((_, i) => aWithB.slice(i * list.length, (i + 1) * list.length)) };
+    },
+  );
+  return (
+    <section aria-labelledby="swap-title">
+      <div class="section-head">
+        <h2 id="swap-title">Invariant part of the row, varying part of the column</h2>
+        <div class="controls">
+          <button type="button" onClick={() => setSearch({ seed: seed() + 1 })}>
+            Other images
+          </button>
+        </div>
+      </div>
+      <Show when={!decoder.error && !grid.error && !images.error} fallback={<ErrorNote error={decoder.error ?? grid.error ?? images.error} title="Swapping failed" />}>
+        <Show when={grid.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+          {(g) => (
+            <div class="table-wrap" classList={{ stale: grid.loading }}>
+              <table class="recombination-grid" data-testid="swap-grid">
+                <thead>
+                  <tr>
+                    <th scope="col" class="muted small">
+                      invariant ↓ · varying →
+                    </th>
+                    <For each={g().list}>
+                      {(b) => (
+                        <th scope="col">
+                          <RunImage run={run.id()} index={b} size={64} label={`column image ${b}`} />
+                        </th>
+                      )}
+                    </For>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={g().list}>
+                    {(a, i) => (
+                      <tr>
+                        <th scope="row">
+                          <RunImage run={run.id()} index={a} size={64} label={`row image ${a}`} />
+                        </th>
+                        <For each={g().cells[i()]}>
+                          {(image, j) => (
+                            <td>
+                              <ImageCanvas image={image} size={64} label={`invariant part of ${a}, varying part of ${g().list[j()]}`} />
+                            </td>
+                          )}
+                        </For>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Show>
+      </Show>
+    </section>
   );
 }

@@ -1,7 +1,8 @@
 // The frame of one run's pages: its name and status, tabs for the views (each its own URL), and
 // the indicator saying where decoding happens.
 import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
-import { Show, createEffect, createResource, on, onCleanup } from 'solid-js';
+import { For, Show, createEffect, createResource, on, onCleanup } from 'solid-js';
+import type { RunGroup } from '../api.ts';
 import { useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
 import { divergenceText } from '../lib/format.ts';
@@ -14,6 +15,15 @@ const POLL_MS = 2000;
 export const RUN_TABS = [
   { path: '', label: 'Overview' },
   { path: '/traversal', label: 'Traversal' },
+  { path: '/recombination', label: 'Recombination' },
+  { path: '/group-laws', label: 'Group laws' },
+  { path: '/map', label: 'Latent map' },
+] as const;
+
+/** A known-group run's views: its group element g takes the traversal's place (its code is g itself). */
+export const PAIR_RUN_TABS = [
+  { path: '', label: 'Overview' },
+  { path: '/element', label: 'Group element' },
   { path: '/recombination', label: 'Recombination' },
   { path: '/group-laws', label: 'Group laws' },
   { path: '/map', label: 'Latent map' },
@@ -59,7 +69,7 @@ export function RunLayout(props: RouteSectionProps) {
                   )}
                 </Show>
                 <span class="muted">
-                  {d().summary.model} · {d().summary.dataset}/{d().summary.split} · step {d().summary.step.toLocaleString('en-US')} of{' '}
+                  {d().summary.model} · {d().summary.dataset}/{d().summary.split ?? groupLabel(d().summary.group)} · step {d().summary.step.toLocaleString('en-US')} of{' '}
                   {d().summary.steps.toLocaleString('en-US')}
                 </span>
               </span>
@@ -67,11 +77,13 @@ export function RunLayout(props: RouteSectionProps) {
           </Show>
         </div>
         <nav class="tabs" aria-label="run views">
-          {RUN_TABS.map((tab) => (
-            <A href={`${base()}${tab.path}`} end={tab.path === ''} activeClass="active">
-              {tab.label}
-            </A>
-          ))}
+          <For each={detail.latest?.summary.group ? PAIR_RUN_TABS : RUN_TABS}>
+            {(tab) => (
+              <A href={`${base()}${tab.path}`} end={tab.path === ''} activeClass="active">
+                {tab.label}
+              </A>
+            )}
+          </For>
         </nav>
         <DecoderIndicator />
       </div>
@@ -83,6 +95,8 @@ export function RunLayout(props: RouteSectionProps) {
     </RunContext.Provider>
   );
 }
+
+const groupLabel = (group: RunGroup | null | undefined) => (!group ? '' : group.kind === 'so2' ? 'SO(2)' : `C_${group.n}`);
 
 /** Where decoding happens, and the choice between the browser and the server. */
 function DecoderIndicator() {

@@ -27,7 +27,7 @@ export function TraversalView() {
   const isMaganet = () => run.detail()?.summary.traits?.pivot ?? false;
   const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? (dataset.error ? DEFAULT_PIVOT : undefined));
   const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
-  const split = () => run.detail()?.summary.split;
+  const split = () => run.detail()?.summary.split ?? undefined;
 
   const [code] = createResource(
     () => {

@@ -1,7 +1,7 @@
 // The ways the Recombination view can recombine images, as a small plug-in interface: each mode
 // says whether a run supports it (and why not), and brings its own panel. MAGANet's "transfer a
-// transformation" works today; "swap invariant and varying parts" waits for a model whose latent
-// has those parts (Jin et al.'s latent-action model) and shows why it is unavailable until then.
+// transformation"; "swap invariant and varying parts" for models whose latent has those parts
+// (latent-action, flow-action: the registry's `latentParts` trait).
 import type { Component } from 'solid-js';
 import type { ModelTraits } from '../api.ts';
 import { modelConfigCandidates } from '../lib/config.ts';
@@ -32,6 +32,8 @@ export function latentPartsOf(config: unknown): LatentParts | null {
   for (const c of modelConfigCandidates(config)) {
     const parts = c.latentParts as Partial<LatentParts> | undefined;
     if (parts && Number.isInteger(parts.invariant) && Number.isInteger(parts.varying)) return { invariant: parts.invariant!, varying: parts.varying! };
+    // latent-action: `invariant` components, then `blocks` rotated pairs.
+    if (c.model === 'latent-action' && Number.isInteger(c.invariant) && Number.isInteger(c.blocks)) return { invariant: c.invariant as number, varying: 2 * (c.blocks as number) };
     const layout = (c.action ?? c.layout) as { invariant?: unknown; frequencies?: unknown } | undefined;
     if (layout && Number.isInteger(layout.invariant) && Array.isArray(layout.frequencies)) {
       return { invariant: layout.invariant as number, varying: 2 * layout.frequencies.length };
@@ -54,10 +56,10 @@ export function recombinationModes(panels: { transfer: Component; swap: Componen
       id: 'swap',
       label: 'Swap invariant and varying parts',
       description: 'Exchange the invariant and the varying parts of two images’ latents and decode both.',
-      availability: ({ config }) =>
-        latentPartsOf(config)
+      availability: ({ traits, config }) =>
+        traits?.latentParts || latentPartsOf(config)
           ? { ok: true }
-          : { ok: false, reason: 'this run’s latent has no invariant and varying parts; swapping needs a latent-action model (Jin et al.), which a later version adds' },
+          : { ok: false, reason: 'this run’s latent has no invariant and varying parts; swapping needs a latent-action or flow-action run (Jin et al.)' },
       panel: panels.swap,
     },
   ];

@@ -1,0 +1,192 @@
+// The pieces of the views for runs of known-group (pair) models: the run's own images (its data
+// set, from the API's per-run routes), a picker over its test and train sources, and the control
+// for a group element g — an angle slider for SO(2), the n elements of C_n as buttons.
+import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
+import type { PairDatasetInfo, PairImage, RunGroup } from '../api.ts';
+import { useApi } from '../context.tsx';
+import { decodeImage } from '../lib/images.ts';
+import { ImageCanvas } from './images.tsx';
+import { ErrorNote, Loading } from './status.tsx';
+
+/** An element of the run's group in words: degrees for an angle, "j = 2 of C_4". */
+export function formatElement(group: RunGroup, g: number): string {
+  if (group.kind === 'so2') return `θ = ${Math.round((g * 180) / Math.PI)}°`;
+  return `j = ${g} (${g === 0 ? 'e' : `${((360 * g) / group.n).toFixed(0)}° / step ${g}`} of C_${group.n})`;
+}
+
+export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : `C_${group.n}`);
+
+/** An image's factor values in words, using the data set's factor descriptions. */
+export function describePairFactors(info: PairDatasetInfo | undefined, factors: Record<string, number> | undefined): string {
+  if (!info || !factors) return '';
+  return info.factors
+    .filter((f) => factors[f.name] !== undefined)
+    .map((f) => {
+      const v = factors[f.name];
+      if (f.kind === 'angle') return `${f.name} ${Math.round((v * 180) / Math.PI)}°`;
+      if (f.kind === 'class' && f.classes) return `${f.name} ${f.classes[v] ?? v}`;
+      return `${f.name} ${v}`;
+    })
+    .join(', ');
+}
+
+/** The run's data set description (fetched once per run id). */
+export function usePairDataset(id: () => string) {
+  const api = useApi();
+  const [info] = createResource(id, (runId) => api.runDataset(runId));
+  return info;
+}
+
+/** An image of the run's data set by index, as the server renders it. */
+export function RunImage(props: { run: string; index: number; size?: number; label?: string }) {
+  const api = useApi();
+  return (
+    <img
+      class="pixels"
+      src={api.runImagePngUrl(props.run, props.index)}
+      alt={props.label ?? `image ${props.index}`}
+      width={props.size ?? 96}
+      height={props.size ?? 96}
+      draggable={false}
+    />
+  );
+}
+
+/** A chosen image of the run with its factors, and thumbnails of its test (or train) sources to choose another. */
+export function PairImagePicker(props: { run: string; info: PairDatasetInfo | undefined; label: string; value: number; onChange: (index: number) => void; children?: JSX.Element }) {
+  const api = useApi();
+  const [image] = createResource(
+    () => ({ run: props.run, index: props.value }),
+    (q) => api.runImage(q.run, q.index),
+  );
+  const [open, setOpen] = createSignal(false);
+  const description = () => describePairFactors(props.info, image()?.factors);
+  return (
+    <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
+      <RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />
+      <div class="picker-body">
+        <div class="picker-title">
+          <strong>{props.label}</strong> <span class="muted">#{props.value}</span>
+        </div>
+        <div class="muted small">{description()}</div>
+        {props.children}
+        <details class="chooser" open={open()} onToggle={(e) => setOpen(e.currentTarget.open)}>
+          <summary>Choose {props.label.toLowerCase()}…</summary>
+          <Show when={open()}>
+            <PairSamples
+              run={props.run}
+              info={props.info}
+              current={props.value}
+              onChoose={(i) => {
+                props.onChange(i);
+                setOpen(false);
+              }}
+            />
+          </Show>
+        </details>
+      </div>
+    </div>
+  );
+}
+
+function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
+  const api = useApi();
+  const [part, setPart] = createSignal<'test' | 'train'>('test');
+  const [seed, setSeed] = createSignal(0);
+  const [samples] = createResource(
+    () => ({ run: props.run, part: part(), seed: seed() }),
+    (q) => api.runSamples(q.run, { part: q.part, seed: q.seed, count: 24 }).then((list: PairImage[]) => list.map((s) => ({ ...s, decoded: decodeImage(s.image) }))),
+  );
+  return (
+    <div class="chooser-panel samples">
+      <div class="row gap">
+        <label>
+          Part{' '}
+          <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
+            <option value="test">test (held-out {props.info?.dataset === 'contrast' ? 'phantoms' : 'digits'})</option>
+            <option value="train">train</option>
+          </select>
+        </label>
+        <button type="button" onClick={() => setSeed((s) => s + 1)}>
+          Shuffle
+        </button>
+      </div>
+      <Show when={!samples.error} fallback={<ErrorNote error={samples.error} title="Could not load samples" />}>
+        <Show when={samples.latest} fallback={<Loading>Loading samples…</Loading>}>
+          <div class="thumbs" classList={{ stale: samples.loading }}>
+            <For each={samples.latest}>
+              {(s) => (
+                <button
+                  type="button"
+                  class="thumb"
+                  classList={{ selected: s.index === props.current }}
+                  aria-label={`image ${s.index}: ${describePairFactors(props.info, s.factors)}`}
+                  title={`#${s.index}: ${describePairFactors(props.info, s.factors)}`}
+                  onClick={() => props.onChoose(s.index)}
+                >
+                  <ImageCanvas image={s.decoded} label="" size={48} />
+                </button>
+              )}
+            </For>
+          </div>
+        </Show>
+      </Show>
+    </div>
+  );
+}
+
+/**
+ * A group element g: for SO(2) an angle slider in degrees (g in radians), for C_n a button per
+ * element j = 0 … n − 1.
+ */
+export function ElementControl(props: { group: RunGroup; value: number; onChange: (g: number) => void; label: string; testId?: string }) {
+  return (
+    <Show
+      when={props.group.kind === 'cyclic' ? (props.group as { kind: 'cyclic'; n: number }) : null}
+      fallback={
+        <label class="element-control">
+          <span>{props.label}</span>{' '}
+          <input
+            type="range"
+            min={0}
+            max={359}
+            step={1}
+            value={Math.round((props.value * 180) / Math.PI)}
+            data-testid={props.testId ?? 'element-angle'}
+            aria-label={`${props.label} (degrees)`}
+            onInput={(e) => props.onChange((Number(e.currentTarget.value) * Math.PI) / 180)}
+          />{' '}
+          <span class="mono">{formatElement(props.group, props.value)}</span>
+        </label>
+      }
+    >
+      {(cyclic) => (
+        <div class="element-control">
+          <span>{props.label}</span>{' '}
+          <div class="segmented" role="group" aria-label={props.label} data-testid={props.testId ?? 'element-buttons'}>
+            <For each={Array.from({ length: cyclic().n }, (_, j) => j)}>
+              {(j) => (
+                <button type="button" aria-pressed={props.value === j} onClick={() => props.onChange(j)}>
+                  {j === 0 ? 'e' : `g${j === 1 ? '' : superscript(j)}`}
+                </button>
+              )}
+            </For>
+          </div>{' '}
+          <span class="mono small">{formatElement(props.group, props.value)}</span>
+        </div>
+      )}
+    </Show>
+  );
+}
+
+const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+const superscript = (n: number) => String(n).replace(/[0-9]/g, (d) => SUPERSCRIPTS[Number(d)]);
+
+/** g parsed from the URL: an angle in radians (SO(2), any finite number) or j ∈ [0, n); else `fallback`. */
+export function parseElement(raw: string | string[] | undefined, group: RunGroup, fallback: number): number {
+  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (!text) return fallback;
+  const v = Number(text);
+  if (group.kind === 'so2') return Number.isFinite(v) ? v : fallback;
+  return Number.isInteger(v) && v >= 0 && v < group.n ? v : fallback;
+}
