@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modelTraits, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
-import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
-import { modelGroup, pairData, type ApiGroup } from './pairs.ts';
+import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { modelGroup, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -89,7 +89,7 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     model: config.model.model,
     traits: modelTraits(config.model.model),
     dataset: config.data.dataset,
-    split: pairData(config.data) ? null : (config.data as { split: string }).split,
+    split: isPairData(config.data) ? null : config.data.split,
     group: modelGroup(config.model),
     step: 0,
     steps: config.training.steps,
