@@ -2,7 +2,8 @@
 # Installs everything this project needs on a fresh Debian 12 (bookworm) machine with Node 20 and
 # npm: the native CPU engine's libraries (OpenBLAS and oneDNN), WebGPU's software Vulkan driver
 # (Mesa >= 24 from bookworm-backports when the default is older), Chromium for the viewer's
-# browser tests, then the JS dependencies (Bun comes from npm).
+# browser tests, then the JS dependencies (Bun comes from npm), and builds the viewer
+# (packages/viewer/dist) so that `bun run cli serve` shows it straight away.
 # Safe to run again. Elsewhere (macOS, other distributions) it skips the system packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -38,3 +39,6 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 echo "setup: $(node_modules/.bin/bun --version | sed 's/^/bun /') and the JS dependencies are installed"
+# The viewer that `cli serve` shows (cli serve would build it on first use otherwise).
+node_modules/.bin/bun run build:viewer >/dev/null
+echo "setup: the viewer is built (packages/viewer/dist); bun run cli serve shows it"

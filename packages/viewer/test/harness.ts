@@ -57,7 +57,8 @@ export function train(out: string, ...flags: string[]): Promise<string> {
 
 /** `bun run cli serve --runs DIR --port 0` on 127.0.0.1; resolves once it listens. */
 export async function serveRuns(runsDir: string): Promise<Server> {
-  const proc = Bun.spawn([...CLI, 'serve', '--runs', runsDir, '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
+  // --no-build: the tests build the viewer themselves (buildViewer), alongside the server's start.
+  const proc = Bun.spawn([...CLI, 'serve', '--runs', runsDir, '--port', '0', '--host', '127.0.0.1', '--no-build'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
   // Read both pipes to their end so that the server never blocks on a full one.
   const stderr = new Response(proc.stderr).text();
   const url = await new Promise<string>((resolve, reject) => {
