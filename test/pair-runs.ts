@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configure, createModel, encodeModule, type GroupConfig } from '@maga/model';
+import * as T from '@maga/tensor';
 
 export interface PairRunOptions {
   model?: 'latent-action' | 'flow-action';
@@ -39,6 +40,8 @@ export async function writePairRun(runs: string, name: string, options: PairRunO
     status: 'done',
   };
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  // Creating weights needs a backend; a test that has not chosen one gets the plain cpu one.
+  if (!T.hasBackend()) await T.init({ backend: 'cpu', quiet: true });
   const created = await createModel(model as never, seed);
   try {
     fs.writeFileSync(path.join(dir, 'model.safetensors'), await encodeModule(created, { step: '0' }));

@@ -18,6 +18,9 @@ function orbitElements(group: RunGroup): number[] {
   return Array.from({ length: Math.min(group.n, 12) }, (_, j) => j);
 }
 
+/** The sum of an image's pixels: a fingerprint of the decode, finer than the canvas's 8 bits (for tests and the curious). */
+const pixelSum = (pixels: ArrayLike<number>) => Array.from(pixels).reduce((a, v) => a + v, 0).toFixed(6);
+
 export function GroupElementView() {
   const run = useRun();
   const group = () => run.detail()?.summary.group ?? null;
@@ -31,7 +34,10 @@ export function GroupElementView() {
           </div>
         }
       >
-        {(g) => <ElementPanel group={g()} />}
+        {/* Keyed on the run: its group, g and decoder start afresh when another run opens. */}
+        <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
+          <ElementPanel group={group()!} />
+        </Show>
       </Show>
     </main>
   );
@@ -93,7 +99,7 @@ function ElementPanel(props: { group: RunGroup }) {
         <Show when={!decoder.error && !live.error} fallback={<ErrorNote error={decoder.error ?? live.error} title="Decoding failed" />}>
           <Show when={live.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
             {(l) => (
-              <figure class="figure" data-testid="element-live" data-g={l().g} classList={{ stale: live.loading }}>
+              <figure class="figure" data-testid="element-live" data-g={l().g} data-sum={pixelSum(l().image.pixels)} classList={{ stale: live.loading }}>
                 <ImageCanvas image={l().image} size={192} label="D(g, x)" onDrawn={() => setLatency(performance.now() - l().since)} />
                 <figcaption class="mono small">
                   D(g, x), {formatElement(props.group, l().g)}

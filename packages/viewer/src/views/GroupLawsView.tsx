@@ -35,7 +35,11 @@ export function GroupLawsView() {
         }
       >
         <Show when={run.detail()?.summary.group} fallback={<GroupLaws />}>
-          {(group) => <PairGroupLaws group={group()} />}
+          {(group) => (
+            <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
+              <PairGroupLaws group={group()} />
+            </Show>
+          )}
         </Show>
       </Show>
     </main>

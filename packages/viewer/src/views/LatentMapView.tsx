@@ -27,7 +27,9 @@ export function LatentMapView() {
   const run = useRun();
   return (
     <Show when={run.detail()?.summary.group} fallback={<DspritesLatentMap />}>
-      <PairLatentMap />
+      <Show when={run.id()} keyed>
+        <PairLatentMap />
+      </Show>
     </Show>
   );
 }
