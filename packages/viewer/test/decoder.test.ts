@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { adapterName, offsetCode, sweep, traversalCodes } from '../src/decoding/decoder.ts';
 import { modelConfigCandidates, modelFacts } from '../src/lib/config.ts';
-import { MAGANET_TRAITS } from '@maga/model';
+import { LATENT_ACTION_TRAITS, MAGANET_TRAITS } from '@maga/model';
 import { latentPartsOf, recombinationModes } from '../src/views/recombination-modes.ts';
 
 describe('decoding helpers', () => {
@@ -48,7 +48,10 @@ describe('decoding helpers', () => {
     expect(transfer.availability({ model: 'other', traits: null, config: {} }).ok).toBe(false);
     const none = swap.availability({ model: 'maganet', traits: MAGANET_TRAITS, config: { model: { model: 'maganet' } } });
     expect(none.ok).toBe(false);
-    if (!none.ok) expect(none.reason).toContain('latent-action model');
+    if (!none.ok) expect(none.reason).toContain('latent-action or flow-action run');
+    // The registry's trait makes a run swappable, whatever its config says.
+    expect(swap.availability({ model: 'latent-action', traits: LATENT_ACTION_TRAITS, config: {} }).ok).toBe(true);
+    expect(latentPartsOf({ model: { model: 'latent-action', invariant: 8, blocks: 4 } })).toEqual({ invariant: 8, varying: 8 });
     expect(latentPartsOf({ model: { latentParts: { invariant: 4, varying: 6 } } })).toEqual({ invariant: 4, varying: 6 });
     expect(latentPartsOf({ action: { invariant: 2, frequencies: [1, 2, 3] } })).toEqual({ invariant: 2, varying: 6 });
     expect(swap.availability({ model: 'latent-action', traits: null, config: { latentParts: { invariant: 4, varying: 6 } } }).ok).toBe(true);
