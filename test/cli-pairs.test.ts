@@ -185,3 +185,10 @@ withDevice(`a tiny flow-action run on rotated-blocked-mnist under C_4 (backend $
     for (const law of ['identity', 'composition', 'inverse']) expect(summary.groupLaws[law]).toBeLessThan(1e-4);
   }, 180_000);
 });
+
+test("latent-action's own flags set its config; other models refuse them", () => {
+  const config = planRun({ preset: 'tiny', model: 'latent-action', skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
+  expect(config.model).toMatchObject({ skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
+  expect(() => planRun({ model: 'flow-action', skips: false })).toThrow(/--skips applies to --model latent-action only, not --model flow-action/);
+  expect(() => planRun({ model: 'maganet', betaEquivariance: 1 })).toThrow(/--beta-equivariance applies to --model latent-action only/);
+});
