@@ -62,7 +62,7 @@ test('planRun: --dataset alone implies latent-action; contrast defaults to C_4; 
   expect(contrast.model).toMatchObject({ group: { kind: 'cyclic', n: 4 } });
   // The quick preset's pair lengths, not MAGANet's.
   const quick = planRun({ model: 'latent-action' });
-  expect(quick.training).toMatchObject({ steps: 1200, batchSize: 16 });
+  expect(quick.training).toMatchObject({ steps: 2000, batchSize: 32, schedule: 'cosine' });
   expect(planRun({}).training).toMatchObject({ steps: 2000, batchSize: 32 });
   expect(() => planRun({ model: 'latent-action', dataset: 'rotated-mnist', group: 'c4', limit: 4, batch: 8 })).toThrow(UsageError);
 });
