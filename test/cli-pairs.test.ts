@@ -62,7 +62,7 @@ test('planRun: --dataset alone implies latent-action; contrast defaults to C_4; 
   expect(contrast.model).toMatchObject({ group: { kind: 'cyclic', n: 4 } });
   // The quick preset's pair lengths, not MAGANet's.
   const quick = planRun({ model: 'latent-action' });
-  expect(quick.training).toMatchObject({ steps: 1200, batchSize: 16 });
+  expect(quick.training).toMatchObject({ steps: 2000, batchSize: 32, schedule: 'cosine' });
   expect(planRun({}).training).toMatchObject({ steps: 2000, batchSize: 32 });
   expect(() => planRun({ model: 'latent-action', dataset: 'rotated-mnist', group: 'c4', limit: 4, batch: 8 })).toThrow(UsageError);
 });
@@ -184,4 +184,11 @@ withDevice(`a tiny flow-action run on rotated-blocked-mnist under C_4 (backend $
     // f⁻¹(ρ(g)f(x)) obeys the laws up to float rounding (latent-action only approximately).
     for (const law of ['identity', 'composition', 'inverse']) expect(summary.groupLaws[law]).toBeLessThan(1e-4);
   }, 180_000);
+});
+
+test("latent-action's own flags set its config; other models refuse them", () => {
+  const config = planRun({ preset: 'tiny', model: 'latent-action', skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
+  expect(config.model).toMatchObject({ skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
+  expect(() => planRun({ model: 'flow-action', skips: false })).toThrow(/--skips applies to --model latent-action only, not --model flow-action/);
+  expect(() => planRun({ model: 'maganet', betaEquivariance: 1 })).toThrow(/--beta-equivariance applies to --model latent-action only/);
 });

@@ -25,6 +25,10 @@ export interface RunChoices {
   pairing?: Pairing;
   hidden?: number | 'half';
   latentDim?: number;
+  /** latent-action: skip connections through the action, and its loss weights. */
+  skips?: boolean;
+  betaIdentity?: number;
+  betaEquivariance?: number;
   seed?: number;
   limit?: number;
   checkpointEvery?: number;
@@ -33,7 +37,17 @@ export interface RunChoices {
 }
 
 /** The choices that set a model's configuration, by flag: each model's registry entry says which it takes. */
-const MODEL_CHOICES = { latentDim: '--latent-dim', betaKl: '--beta-kl', betaLatent: '--beta-latent', beta: '--beta', pairing: '--pairing', hidden: '--hidden' } as const;
+const MODEL_CHOICES = {
+  latentDim: '--latent-dim',
+  betaKl: '--beta-kl',
+  betaLatent: '--beta-latent',
+  beta: '--beta',
+  pairing: '--pairing',
+  hidden: '--hidden',
+  skips: '--skips',
+  betaIdentity: '--beta-identity',
+  betaEquivariance: '--beta-equivariance',
+} as const;
 
 export const DEFAULT_PRESET: PresetName = 'quick';
 export const DEFAULT_SPLIT: SplitName = 'to-range';

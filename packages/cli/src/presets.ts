@@ -62,7 +62,7 @@ export const PRESETS = {
     logEvery: 10,
     checkpointEvery: 100,
     evalCount: 256,
-    pairs: { description: 'the quick-size model, 1200 steps of batch 16 with a cosine learning rate (minutes on 2 CPU cores with the native backend)', steps: 1200, batchSize: 16, lr: 1e-3, evalCount: 256 },
+    pairs: { description: 'the quick-size model, 2000 steps of batch 32 with a cosine learning rate (minutes on 2 CPU cores with the native backend)', steps: 2000, batchSize: 32, lr: 1e-3, evalCount: 256 },
   },
   // The blog's settings at full length: meant for a real GPU (hours on lavapipe per thousand steps).
   paper: {

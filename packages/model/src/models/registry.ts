@@ -119,7 +119,7 @@ const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
     quick: { widths: [16, 32, 32], headDim: 16, invariant: 16, blocks: 8 },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'] },
   parse: parseLatentAction,
   codeDim: () => 1,
   pivots: () => 'none',
