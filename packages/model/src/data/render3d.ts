@@ -16,7 +16,7 @@
 //     no consistent winding, and the shading depends on nothing but the geometry.
 //   - Everything in float64 on the host, one thread, triangles in a fixed order with a strict depth
 //     test (the first triangle wins a tie): the same inputs give the same bits on every machine.
-import { toMatrix, type Matrix3, type Quaternion } from './quaternion.ts';
+import { checkQuaternion, toMatrix, type Matrix3, type Quaternion } from './quaternion.ts';
 
 export type Vec3 = readonly [number, number, number];
 export type Rgb = readonly [number, number, number];
@@ -274,7 +274,7 @@ export class Renderer {
     if (options.coverage && options.coverage.length !== PIXELS) throw new Error(`render: coverage must hold ${PIXELS} values, got ${options.coverage.length}`);
 
     // The whole transform, world rotation then camera: M = C·R.
-    const r = options.rotation ? toMatrix(options.rotation) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
+    const r = options.rotation ? toMatrix(checkQuaternion(options.rotation, 'render: rotation')) : Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
     const c = options.camera ?? Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
     const m = new Float64Array(9);
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) m[3 * i + j] = c[3 * i] * r[j] + c[3 * i + 1] * r[3 + j] + c[3 * i + 2] * r[6 + j];
