@@ -248,11 +248,14 @@ function valueNoise(index: number, octave: number, cells: number): (u: number, v
   for (let i = 0; i < lattice.length; i++) lattice[i] = stream.next();
   const smooth = (t: number) => t * t * (3 - 2 * t);
   return (u, v) => {
-    const [x, y] = [u * cells, v * cells];
-    const [i, j] = [Math.min(cells - 1, Math.floor(x)), Math.min(cells - 1, Math.floor(y))];
-    const [fx, fy] = [smooth(x - i), smooth(y - j)];
-    const at = (a: number, b: number) => lattice[(j + b) * side + i + a];
-    return (at(0, 0) * (1 - fx) + at(1, 0) * fx) * (1 - fy) + (at(0, 1) * (1 - fx) + at(1, 1) * fx) * fy;
+    const x = u * cells;
+    const y = v * cells;
+    const i = Math.min(cells - 1, Math.floor(x));
+    const j = Math.min(cells - 1, Math.floor(y));
+    const fx = smooth(x - i);
+    const fy = smooth(y - j);
+    const o = j * side + i;
+    return (lattice[o] * (1 - fx) + lattice[o + 1] * fx) * (1 - fy) + (lattice[o + side] * (1 - fx) + lattice[o + side + 1] * fx) * fy;
   };
 }
 
@@ -272,21 +275,24 @@ export function skyImage(index: number, into: Float32Array = new Float32Array(IM
   const cover = r.between(0.35, 0.7); // the noise level above which a cloud forms
   const cloudShade = r.between(0.8, 1.0);
   const octaves = [valueNoise(index, 0, 4), valueNoise(index, 1, 8), valueNoise(index, 2, 16)];
+  const sunColour = [1, 0.95, 0.8];
+  const colour = [0, 0, 0];
   for (let row = 0; row < RENDER_SIZE; row++) {
     const v = (row + 0.5) / RENDER_SIZE;
+    const height = Math.pow(1 - v, 0.8); // 1 at the top, 0 at the bottom
     for (let col = 0; col < RENDER_SIZE; col++) {
       const u = (col + 0.5) / RENDER_SIZE;
-      const height = Math.pow(1 - v, 0.8); // 1 at the top, 0 at the bottom
-      const colour = [0, 1, 2].map((c) => horizon[c] + (zenith[c] - horizon[c]) * height);
       const distance = Math.hypot(u - sunX, v - sunY);
       const sun = distance < sunRadius ? 1 : Math.exp(-(distance - sunRadius) / (glow * 0.3)) * 0.6;
-      const sunColour = [1, 0.95, 0.8];
-      for (let c = 0; c < 3; c++) colour[c] += (sunColour[c] - colour[c]) * sun;
       const noise = 0.55 * octaves[0](u, v) + 0.3 * octaves[1](u, v) + 0.15 * octaves[2](u, v);
-      const cloud = Math.max(0, Math.min(1, (noise - cover) / 0.15));
-      for (let c = 0; c < 3; c++) colour[c] += (cloudShade - colour[c]) * cloud * 0.9;
+      const cloud = 0.9 * Math.max(0, Math.min(1, (noise - cover) / 0.15));
       const pixel = row * RENDER_SIZE + col;
-      for (let c = 0; c < 3; c++) into[c * SKY_PIXELS + pixel] = Math.max(0, Math.min(1, colour[c]));
+      for (let c = 0; c < 3; c++) {
+        colour[c] = horizon[c] + (zenith[c] - horizon[c]) * height;
+        colour[c] += (sunColour[c] - colour[c]) * sun;
+        colour[c] += (cloudShade - colour[c]) * cloud;
+        into[c * SKY_PIXELS + pixel] = Math.max(0, Math.min(1, colour[c]));
+      }
     }
   }
   return into;
