@@ -52,10 +52,10 @@ describe('renderer', () => {
     for (let c = 0; c < 3; c++) expect(Math.abs(image[c * PIXELS + centre] - colour[c] * k)).toBeLessThan(1e-6);
     // The background is untouched outside.
     expect([image[0], image[PIXELS], image[2 * PIXELS]]).toEqual([0, 0, 1]);
-    // A quarter turn about y shows the box's side face, whose normal is +z too after the turn: same shade.
+    // Turned by 45° about y, the front face's normal becomes (1, 0, 1)/√2: its shade follows from that.
     const turned = renderMesh(mesh, { background: [0, 0, 1], rotation: quaternion.fromAxisAngle([0, 1, 0], Math.PI / 4) });
     const side = AMBIENT + DIFFUSE * Math.max(0, Math.SQRT1_2 * (LIGHT[0] + LIGHT[2]));
-    // At 45° the centre column sees the edge; one pixel to the right sees the face turned towards +x.
+    // The centre column sees the edge between two faces; column 40 sees the one turned towards +x.
     const right = 32 * RENDER_SIZE + 40;
     for (let c = 0; c < 3; c++) expect(Math.abs(turned[c * PIXELS + right] - colour[c] * side)).toBeLessThan(1e-6);
   });
