@@ -348,7 +348,18 @@ export class Renderer {
       const a2 = -sign * (y1 - y0), b2 = sign * (x1 - x0), c2 = -(a2 * x0 + b2 * y0);
       for (let row = top; row <= bottom; row++) {
         const py = row + 0.5;
-        for (let col = left; col <= right; col++) {
+        // The columns where each edge can be ≥ 0, widened by one against rounding: the per-sample
+        // test below still decides, so this only skips samples the test would reject.
+        const r0 = b0 * py + c0, r1 = b1 * py + c1, r2 = b2 * py + c2;
+        if ((a0 === 0 && r0 < 0) || (a1 === 0 && r1 < 0) || (a2 === 0 && r2 < 0)) continue;
+        let first = left, last = right;
+        if (a0 > 0) first = Math.max(first, Math.ceil(-r0 / a0 - 0.5) - 1);
+        else if (a0 < 0) last = Math.min(last, Math.floor(-r0 / a0 - 0.5) + 1);
+        if (a1 > 0) first = Math.max(first, Math.ceil(-r1 / a1 - 0.5) - 1);
+        else if (a1 < 0) last = Math.min(last, Math.floor(-r1 / a1 - 0.5) + 1);
+        if (a2 > 0) first = Math.max(first, Math.ceil(-r2 / a2 - 0.5) - 1);
+        else if (a2 < 0) last = Math.min(last, Math.floor(-r2 / a2 - 0.5) + 1);
+        for (let col = first; col <= last; col++) {
           const px = col + 0.5;
           const w0 = a0 * px + b0 * py + c0;
           const w1 = a1 * px + b1 * py + c1;
