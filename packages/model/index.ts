@@ -43,6 +43,46 @@ export {
 export * as contrast from './src/data/contrast.ts';
 export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
 export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
+// The 3-D pair data sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.
+// Kept apart from the known-group registry above until the CLI wires them.
+export * as render3d from './src/data/render3d.ts';
+export * as quaternion from './src/data/quaternion.ts';
+export {
+  CAMERA_ELEVATION,
+  OBJECTS3D_COUNT,
+  OBJECTS3D_DATASETS,
+  OBJECTS3D_FACTORS,
+  OBJECTS3D_IMAGE_SHAPE,
+  OBJECTS3D_NAMES,
+  OBJECTS3D_TEST_COUNT,
+  OBJECT_CLASSES,
+  Objects3dDataset,
+  Objects3dPairSampler,
+  SO2_ANGLE_BUCKETS,
+  SO3_ANGLE_BUCKETS,
+  objectClass,
+  objectMesh,
+  objects3dEvaluationSet,
+  objects3dSplit,
+  parseObjects3d,
+  parseRotationGroup,
+  rotationBucket,
+  skyImage,
+  verticalAngle,
+  type ObjectClass,
+  type Objects3dEvaluationSet,
+  type Objects3dFactorColumns,
+  type Objects3dFactorInfo,
+  type Objects3dFactorName,
+  type Objects3dFactorValues,
+  type Objects3dInfo,
+  type Objects3dName,
+  type Objects3dSamplerOptions,
+  type RotationGroup,
+  type RotationPairBatch,
+  type RotationPairSpec,
+} from './src/data/objects3d.ts';
+export { DEGREE2_BASIS, SO3Action, type SO3Layout } from './src/so3-action.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer, type LoadOptions } from './src/state.ts';
