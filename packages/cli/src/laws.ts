@@ -51,7 +51,7 @@ export function lawSample(model: Model, split: Parameters<typeof evalIndices>[1]
 const images = (indices: number[]) => T.tensor(dsprites.renderBatch(indices), [indices.length, 1, IMAGE, IMAGE]);
 
 async function maxAbs(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = await Promise.all([a.data(), b.data()]);
+  const [x, y] = await Promise.all([a.data64(), b.data64()]); // float64 values on the reference backend, not rounded to float32
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
