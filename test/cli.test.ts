@@ -64,7 +64,7 @@ describe('usage errors exit with code 2 and name the flag and what it accepts', 
     [['train', '--model', 'vae', '--pairing', 'random'], /--pairing applies to --model maganet only/],
     [['train', '--steps'], /--steps needs a value/],
     [['train', '--resume', 'runs/x', '--batch', '4'], /--batch cannot change when resuming/],
-    [['eval'], /eval takes one or two run directories, got 0/],
+    [['eval'], /eval takes one or more run directories, got none/],
     [['serve', '--port', '70000'], /--port: "70000" is not an integer in \[0, 65535\]/],
     [['fly'], /unknown command "fly": expected one of train, eval, render, serve/],
   ];
@@ -236,8 +236,8 @@ withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
     expect(Object.keys(report).sort()).toEqual(['backend', 'runs', 'toDiff']);
     expect(report.runs).toHaveLength(2);
     for (const run of report.runs) {
-      expect(Object.keys(run).sort()).toEqual(['count', 'model', 'run', 'split', 'step', 'test', 'train']);
-      expect(run).toMatchObject({ model: 'maganet', split: 'to-range', step: 4, count: 8 });
+      expect(Object.keys(run).sort()).toEqual(['count', 'data', 'model', 'run', 'split', 'step', 'test', 'train']);
+      expect(run).toMatchObject({ model: 'maganet', data: 'dsprites to-range', split: 'to-range', step: 4, count: 8 });
       for (const part of ['test', 'train']) {
         expect(Object.keys(run[part]).sort()).toEqual(['bce', 'images', 'mse', 'psnr', 'ssim']);
         expect(run[part].images).toBe(8);
@@ -254,8 +254,8 @@ withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
 
     const table = await cli(['eval', A, '--count', '8']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^run\s+model\s+split\s+step\s+part\s+images\s+BCE\s+MSE\s+PSNR\s+SSIM/);
-    expect(table.stdout).toMatch(/\ba\s+maganet\s+to-range\s+4\s+test\s+8\s/);
+    expect(table.stdout).toMatch(/^run\s+model\s+data\s+step\s+part\s+images\s+BCE\s+MSE\s+PSNR\s+SSIM/);
+    expect(table.stdout).toMatch(/\ba\s+maganet\s+dsprites to-range\s+4\s+test\s+8\s/);
   }, 120_000);
 
   test('render writes valid PNG figures and an animated GIF', async () => {

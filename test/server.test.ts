@@ -94,7 +94,7 @@ withDevice(`cli serve [${BACKEND}]`, () => {
 
   test('GET /api/health', async () => {
     const health = await ok(get('/api/health'));
-    expect(health).toMatchObject({ ok: true, backend: BACKEND === 'cpu' ? 'cpu' : expect.stringMatching(/^(webgpu|cpu)$/) });
+    expect(health).toMatchObject({ ok: true, backend: BACKEND === 'cpu' || BACKEND === 'native' ? BACKEND : expect.stringMatching(/^(webgpu|native|cpu)$/) });
     expect(health.device).toEqual(expect.any(String));
     expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
   });

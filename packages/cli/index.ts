@@ -8,7 +8,7 @@ export { createRunDir, evaluateRun, learningRate, train, type StopSignal, type T
 export { createReporter, type Progress, type Reporter } from './src/progress.ts';
 export { openCheckpoint, restoreCheckpoint, saveCheckpoint, inspectSafetensors, type CheckpointFiles, type TrainingState } from './src/checkpoint.ts';
 export { DivergenceError, checkedModeFailure, nonFiniteInCheckpoint, nonFiniteTerm } from './src/divergence.ts';
-export { FILES, RUN_ID_PATTERN, RunError, readLog, readMetrics, readRunConfig, readRunState, type LogLine, type RunConfig, type RunMetrics, type RunState, type RunStatus, type Divergence } from './src/rundir.ts';
+export { FILES, RUN_ID_PATTERN, RunError, dataLabel, isPairData, parseRunConfig, readLog, readMetrics, readRunConfig, readRunState, type DspritesData, type LogLine, type PairData, type RunConfig, type RunData, type RunMetrics, type RunState, type RunStatus, type Divergence } from './src/rundir.ts';
 export { loadTrainedModel, type TrainedModel } from './src/load.ts';
 export { evaluateRuns, formatReport, type EvalReport, type RunEvaluation, type ToDiff } from './src/evaluate.ts';
 export { renderRun, RENDER_DEFAULTS, type RenderOptions, type RenderResult } from './src/render.ts';
@@ -16,3 +16,4 @@ export { encodeGif, encodePng, grid, imageJson, type ImageJson, type Raster } fr
 export { createApp, MAX_BODY_BYTES, type ServerContext } from './src/app.ts';
 export { createContext, startServer, VIEWER_DIST, type RunningServer, type ServeOptions } from './src/serve.ts';
 export { initBackend, type BackendInfo } from './src/backend.ts';
+export { modelGroup, openRunDataset, openTrainingData, type TrainingData } from './src/data.ts';

@@ -97,6 +97,7 @@ export { Inference, maxDifference, sweep, type GroupLawResult, type ImageSource,
 export {
   evalIndices,
   evaluate,
+  evaluatePairs,
   lossTerms,
   pivotMode,
   reconstructLogits,
@@ -107,5 +108,8 @@ export {
   uploadPairs,
   type Batch,
   type EvalMetrics,
+  type BucketMetrics,
   type EvalOptions,
+  type PairEvalMetrics,
+  type PairEvalOptions,
 } from './src/training.ts';

@@ -11,7 +11,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { validator } from 'hono/validator';
 import { inspectSafetensors } from './checkpoint.ts';
 import { encodePng, imageJson } from './images.ts';
-import { filePath, readRunConfig, type RunConfig } from './rundir.ts';
+import { filePath, isPairData, readRunConfig, type RunConfig } from './rundir.ts';
 import { datasetInfo, factorsJson, sampleIndices } from './server/dataset.ts';
 import * as handlers from './server/handlers.ts';
 import type { ServerContext } from './server/handlers.ts';
@@ -93,7 +93,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   app.post('/api/runs/:id/traverse', run, config, body((c) => schemas.traverseBody(latentDim(c))), async (c) => c.json(await handlers.traverse(ctx, c.var.run, c.req.valid('json'))));
   app.post('/api/runs/:id/recombine', run, config, body(() => schemas.recombineBody), async (c) => c.json(await handlers.recombine(ctx, c.var.run, c.req.valid('json'))));
   app.post('/api/runs/:id/group-laws', run, config, body((c) => schemas.groupLawsBody(latentDim(c))), async (c) => c.json(await handlers.groupLaws(ctx, c.var.run, c.req.valid('json'))));
-  app.post('/api/runs/:id/embedding', run, config, body((c) => schemas.embeddingBody(c.var.config.data.split)), async (c) => c.json(await handlers.embedding(ctx, c.var.run, c.req.valid('json'))));
+  app.post('/api/runs/:id/embedding', run, config, body((c) => schemas.embeddingBody(dspritesSplit(c.var.config))), async (c) => c.json(await handlers.embedding(ctx, c.var.run, c.req.valid('json'))));
 
   // ---- everything else: unknown API paths, then the viewer ------------------------------------
   app.all('/api/*', (c) => c.json({ error: `no route ${c.req.method} ${c.req.path} (docs/api.md lists the routes)` }, 404));
@@ -131,4 +131,10 @@ function checkpoint(ctx: ServerContext, run: RunRef): Response {
   return new Response(bytes, {
     headers: { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${run.id}.safetensors"` },
   });
+}
+
+/** The dSprites split of a run the dSprites-only routes serve; a pair run is refused, named. */
+function dspritesSplit(config: RunConfig) {
+  if (isPairData(config.data)) throw new HttpError(400, `this route serves dSprites runs; the run trains on ${config.data.dataset} ${config.data.group}`);
+  return config.data.split;
 }

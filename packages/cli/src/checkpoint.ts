@@ -9,7 +9,7 @@
 // removed. A truncated temporary file is never renamed: renames start only after every write.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CheckpointError, decodeSafetensors, loadModule, loadOptimizer, type Module, type Sampler } from '@maga/model';
+import { CheckpointError, decodeSafetensors, loadModule, loadOptimizer, type Module, type SamplerState } from '@maga/model';
 import type * as T from '@maga/tensor';
 import { crashPoint, fsyncDirectory, tempPath, writeDurable } from './atomic.ts';
 import { FILES, parseRunState, RunError, type RunState } from './rundir.ts';
@@ -100,7 +100,8 @@ export interface TrainingState {
   model: Module;
   /** Made for `model`'s parameters. */
   optimizer: T.Optimizer;
-  sampler: Sampler;
+  /** The data order (a dSprites Sampler or a PairSampler): resumed at the checkpoint's position. */
+  sampler: { restore(state: SamplerState): void };
   noise: T.Rng;
 }
 

@@ -18,11 +18,11 @@ const GAP = 2;
 /** The background between tiles: mid grey, so black and white tiles both stand out. */
 const BACKGROUND = 0.5;
 
-/** Puts 64×64 tiles into one raster with a small gap between them, scaled up by an integer factor. */
-export function grid(tiles: Tiles, scale = 1): Raster {
+/** Puts square tiles (64×64 unless `size` says otherwise) into one raster with a small gap between them, scaled up by an integer factor. */
+export function grid(tiles: Tiles, scale = 1, size = IMAGE): Raster {
   const rows = tiles.length;
   const columns = Math.max(...tiles.map((row) => row.length));
-  const cell = IMAGE * scale;
+  const cell = size * scale;
   const width = columns * cell + (columns + 1) * GAP;
   const height = rows * cell + (rows + 1) * GAP;
   const pixels = new Float32Array(width * height).fill(BACKGROUND);
@@ -32,7 +32,7 @@ export function grid(tiles: Tiles, scale = 1): Raster {
       const left = GAP + c * (cell + GAP);
       const top = GAP + r * (cell + GAP);
       for (let y = 0; y < cell; y++) {
-        for (let x = 0; x < cell; x++) pixels[(top + y) * width + left + x] = tile[Math.floor(y / scale) * IMAGE + Math.floor(x / scale)];
+        for (let x = 0; x < cell; x++) pixels[(top + y) * width + left + x] = tile[Math.floor(y / scale) * size + Math.floor(x / scale)];
       }
     }),
   );

@@ -1,15 +1,19 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { configure, MODEL_KINDS, modelSpec, type ModelKind, type Pairing, type SplitName } from '@maga/model';
+import { checkDatasetGroup, configure, GROUP_DATASET_NAMES, GROUP_IMAGE_SHAPE, groupFromName, groupLabel, MODEL_KINDS, modelSpec, parseDataGroup, parseGroupDataset, type GroupConfig, type GroupDatasetName, type ModelKind, type Pairing, type SplitName } from '@maga/model';
 import { UsageError } from './args.ts';
-import { PRESETS, type Preset, type PresetName } from './presets.ts';
-import { codeVersion, type LrSchedule, type RunConfig } from './rundir.ts';
+import { presetFor, PRESETS, type PresetName } from './presets.ts';
+import { codeVersion, type LrSchedule, type RunConfig, type RunData } from './rundir.ts';
 
 /** Everything `cli train` lets a user choose; absent means "the preset's value". */
 export interface RunChoices {
   preset?: PresetName;
   model?: ModelKind;
   split?: SplitName;
+  /** 'dsprites' or a pair data set (rotated-mnist, rotated-blocked-mnist, contrast). */
+  dataset?: string;
+  /** A pair run's group: 'so2' or 'c<n>'. */
+  group?: string;
   steps?: number;
   batch?: number;
   lr?: number;
@@ -33,12 +37,60 @@ const MODEL_CHOICES = { latentDim: '--latent-dim', betaKl: '--beta-kl', betaLate
 
 export const DEFAULT_PRESET: PresetName = 'quick';
 export const DEFAULT_SPLIT: SplitName = 'to-range';
+/** What a known-group model trains on when --dataset is not given, and the model --dataset implies. */
+export const DEFAULT_PAIR_DATASET: GroupDatasetName = 'rotated-mnist';
+export const DEFAULT_PAIR_MODEL: ModelKind = 'latent-action';
+/** The group of a pair data set when --group is not given: contrast has n settings, so C_4; else SO(2). */
+export const defaultGroup = (dataset: GroupDatasetName) => (dataset === 'contrast' ? 'c4' : 'so2');
+
+const PAIR_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'group-pairs');
+const DSPRITES_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'dsprites');
+
+interface PairPlan {
+  dataset: GroupDatasetName;
+  group: string;
+  modelGroup: GroupConfig;
+}
+
+/** The data set and group of a pair run, checked against each other and the model; errors name the flag. */
+function planPairs(kind: ModelKind, choices: RunChoices): PairPlan {
+  if (choices.split !== undefined) throw new UsageError(`--split applies to dSprites runs (--model ${DSPRITES_MODELS.join(' or ')}), not --model ${kind}: it trains on pairs of --dataset ${GROUP_DATASET_NAMES.join('|')}`);
+  if (choices.dataset === 'dsprites') throw new UsageError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${GROUP_DATASET_NAMES.join(', ')}, not dsprites`);
+  let dataset: GroupDatasetName;
+  try {
+    dataset = parseGroupDataset(choices.dataset ?? DEFAULT_PAIR_DATASET);
+  } catch {
+    throw new UsageError(`--dataset: unknown data set ${JSON.stringify(choices.dataset)}: expected dsprites or one of ${GROUP_DATASET_NAMES.join(', ')}`);
+  }
+  const label = choices.group ?? defaultGroup(dataset);
+  let group: string;
+  try {
+    const spec = parseDataGroup(label);
+    checkDatasetGroup(dataset, spec);
+    group = groupLabel(spec);
+  } catch (e) {
+    throw new UsageError(`--group: ${(e as Error).message}`);
+  }
+  let modelGroup: GroupConfig;
+  try {
+    const defaults = modelSpec(kind).defaults as { group: GroupConfig };
+    modelGroup = groupFromName(group, defaults.group.frequencies);
+  } catch (e) {
+    throw new UsageError(`--group ${group}: ${(e as Error).message}`);
+  }
+  return { dataset, group, modelGroup };
+}
 
 export function planRun(choices: RunChoices, backend = 'unknown', now = new Date()): RunConfig {
   const presetName = choices.preset ?? DEFAULT_PRESET;
-  const preset: Preset = PRESETS[presetName];
-  const kind = choices.model ?? preset.model;
+  const pairDataset = choices.dataset !== undefined && choices.dataset !== 'dsprites';
+  const kind = choices.model ?? (pairDataset ? DEFAULT_PAIR_MODEL : PRESETS[presetName].model);
   const spec = modelSpec(kind);
+  const pairs = spec.traits.batch === 'group-pairs';
+  if (!pairs && pairDataset) throw new UsageError(`--dataset ${choices.dataset} holds pairs with a known g, for --model ${PAIR_MODELS.join(' or ')}; --model ${kind} trains on dsprites`);
+  if (!pairs && choices.group !== undefined) throw new UsageError(`--group applies to --model ${PAIR_MODELS.join(' or ')} only, not --model ${kind} (it learns its transformations from dSprites)`);
+  const preset = presetFor(PRESETS[presetName], pairs);
+  const pairPlan = pairs ? planPairs(kind, choices) : null;
   const modelChoices: Record<string, unknown> = {};
   for (const [key, flag] of Object.entries(MODEL_CHOICES)) {
     const value = choices[key as keyof RunChoices];
@@ -52,6 +104,10 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   let model;
   try {
     // The preset's size of the model's architecture (its registry entry), then the explicit choices.
+    if (pairPlan) {
+      const [channels, imageSize] = GROUP_IMAGE_SHAPE;
+      Object.assign(modelChoices, { group: pairPlan.modelGroup, imageSize, channels });
+    }
     model = configure(kind, presetName, modelChoices);
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -70,10 +126,13 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   };
   const limit = choices.limit ?? preset.limit;
   if (limit !== null && limit < training.batchSize) throw new UsageError(`--limit ${limit} is smaller than a batch of ${training.batchSize}`);
+  const data: RunData = pairPlan
+    ? { dataset: pairPlan.dataset, group: pairPlan.group, limit }
+    : { dataset: 'dsprites', split: choices.split ?? DEFAULT_SPLIT, pairing: spec.pivots(model as never), limit };
   return {
     format: 1,
     model,
-    data: { dataset: 'dsprites', split: choices.split ?? DEFAULT_SPLIT, pairing: spec.pivots(model as never), limit },
+    data,
     training,
     seed: choices.seed ?? 0,
     preset: presetName,

@@ -34,17 +34,15 @@ export function formatDuration(seconds: number): string {
 // Four significant digits (whole numbers from 1000 up): enough to watch a loss, short enough for one line.
 const number = (x: number) => (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(4));
 
-/** The loss terms of a log line, `loss 512.3 bce 498.1 kl 3.20 latent 0.0412`. */
+/** The log line's fields that are not loss terms. */
+const NOT_TERMS = new Set(['step', 'time', 'imagesPerSecond', 'lr']);
+
+/** The loss terms of a log line, the loss first: `loss 512.3 bce 498.1 kl 3.20 latent 0.0412`. */
 export function formatTerms(line: LogLine): string {
-  const terms: [string, number | undefined][] = [
-    ['loss', line.loss],
-    ['bce', line.bce],
-    ['kl', line.kl],
-    ['latent', line.latent],
-  ];
-  return terms
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k} ${number(v!)}`)
+  const names = ['loss', ...Object.keys(line).filter((k) => k !== 'loss' && !NOT_TERMS.has(k))];
+  return names
+    .filter((k) => typeof line[k] === 'number')
+    .map((k) => `${k} ${number(line[k])}`)
     .join(' ');
 }
 

@@ -1,6 +1,7 @@
 // Figures of a trained run, as in the MAGANet blog: reconstruction grids, latent traversals (PNG
 // and an animated GIF), a recombination grid and the identity check D(0, x) = x. Written into
-// runs/NAME/figures/ with a figures.json that lists them and the numbers they show.
+// runs/NAME/figures/ with a figures.json that lists them and the numbers they show. Known-group
+// runs get their own figures (render-pairs.ts): x under several g beside the true g·x, the swap grid.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dsprites, evalIndices, type Model } from '@maga/model';
@@ -8,7 +9,8 @@ import { writeFileAtomic } from './atomic.ts';
 import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './images.ts';
 import { actOn, codes, DEFAULT_PIVOT, decode, PIXELS, recombine, traverse } from './latent.ts';
 import { loadTrainedModel } from './load.ts';
-import { FILES, type RunConfig } from './rundir.ts';
+import { renderPairFigures } from './render-pairs.ts';
+import { FILES, isPairData, type RunConfig } from './rundir.ts';
 
 export interface RenderOptions {
   /** Images per row of the reconstruction, recombination and identity figures. */
@@ -28,16 +30,24 @@ export interface RenderResult {
   dir: string;
   step: number;
   files: string[];
-  /** max |D(0, x) − x| over the identity figure's images (MAGANet). */
+  /** max |D(0, x) − x| over the identity figure's images (MAGANet; a pair run's D(e, x)). */
   identityMaxError: number | null;
+  /** A known-group run's group laws on images: max |Δpixel| of each law. */
+  groupLaws?: { identity: number; composition: number; inverse: number } | null;
   skipped: string[];
 }
+
+/** The dSprites split of a run, for the dSprites figures. */
+const splitOf = (config: RunConfig) => {
+  if (isPairData(config.data)) throw new Error(`${config.data.dataset} runs are drawn by render-pairs.ts`);
+  return config.data.split;
+};
 
 const render1 = (indices: ArrayLike<number>) => split(dsprites.renderBatch(indices), PIXELS);
 
 /** A seeded sample of a split part (the same images `eval` uses first). */
 function sample(model: Model, config: RunConfig, part: 'train' | 'test', count: number): { pivot: number; varying: number[] } {
-  const { pivot, varying } = evalIndices(model, { split: config.data.split, part, count, seed: 0 });
+  const { pivot, varying } = evalIndices(model, { split: splitOf(config), part, count, seed: 0 });
   return { pivot: pivot.length > 0 ? pivot[0] : DEFAULT_PIVOT, varying: Array.from(varying) };
 }
 
@@ -52,6 +62,17 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
     files.push(name);
   };
   const png = (name: string, tiles: Tiles) => write(name, encodePng(grid(tiles, options.scale)));
+  if (isPairData(config.data)) {
+    try {
+      const figures = await renderPairFigures(model, config, { count: options.count, scale: Math.max(options.scale, 3) });
+      for (const [name, bytes] of Object.entries(figures.files)) write(name, bytes);
+      const summary = { step, createdAt: new Date().toISOString(), options, elements: figures.elements, groupLaws: figures.groupLaws, files, skipped: figures.skipped };
+      writeFileAtomic(path.join(out, 'figures.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      return { dir: out, step, files, identityMaxError: figures.groupLaws?.identity ?? null, groupLaws: figures.groupLaws, skipped: figures.skipped };
+    } finally {
+      model.dispose();
+    }
+  }
   // A decoder that acts on a pivot shows it beside each figure; one that decodes codes alone has none.
   const acts = model.traits.pivot;
   const pivot = acts ? DEFAULT_PIVOT : 0;

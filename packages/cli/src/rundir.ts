@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseModelConfig, parseSplit, type EvalMetrics, type ModelConfig, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
+import { checkDatasetGroup, GROUP_IMAGE_SHAPE, GROUP_IMAGE_SIZE, groupLabel, parseDataGroup, parseGroupDataset, parseModelConfig, parseSplit, type EvalMetrics, type GroupDatasetName, type ModelConfig, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -65,10 +65,35 @@ export interface TrainingSettings {
   evalCount: number;
 }
 
+/** A dSprites run's data: a split of the grid, how pivots are drawn, and an optional subset size. */
+export interface DspritesData {
+  dataset: 'dsprites';
+  split: SplitName;
+  pairing: PivotMode;
+  limit: number | null;
+}
+
+/**
+ * A known-group run's data: pairs (x, g·x) of a pair data set under a group, written as the data
+ * set names it ('so2', 'c4', …); `limit` keeps that many training sources (digits or phantoms).
+ */
+export interface PairData {
+  dataset: GroupDatasetName;
+  group: string;
+  limit: number | null;
+}
+
+export type RunData = DspritesData | PairData;
+
+export const isPairData = (data: RunData): data is PairData => data.dataset !== 'dsprites';
+
+/** What a run trains on, in a few words: `dsprites to-range`, `rotated-mnist so2`. */
+export const dataLabel = (data: RunData) => (isPairData(data) ? `${data.dataset} ${data.group}` : `dsprites ${data.split}`);
+
 export interface RunConfig {
   format: 1;
   model: ModelConfig;
-  data: { dataset: 'dsprites'; split: SplitName; pairing: PivotMode; limit: number | null };
+  data: RunData;
   training: TrainingSettings;
   seed: number;
   preset: string | null;
@@ -98,11 +123,13 @@ export interface LogLine {
   /** Seconds of training since the run began (summed over resumed sessions). */
   time: number;
   loss: number;
-  bce: number;
-  kl: number;
-  latent?: number;
   imagesPerSecond: number;
   lr: number;
+  /**
+   * The model's other named loss terms: bce, kl (and latent) for MAGANet and the VAE;
+   * reconstruction, identity, equivariance for latent-action; reconstruction for flow-action.
+   */
+  [term: string]: number;
 }
 
 export interface RunMetrics {
@@ -110,8 +137,9 @@ export interface RunMetrics {
   evaluatedAt: string;
   /** Images evaluated per part (fewer when a part is smaller). */
   count: number;
-  test: EvalMetrics;
-  train: EvalMetrics;
+  /** Pair runs' metrics also hold one entry per bucket of g (PairEvalMetrics). */
+  test: EvalMetrics | PairEvalMetrics;
+  train: EvalMetrics | PairEvalMetrics;
 }
 
 export const filePath = (dir: string, name: keyof typeof FILES) => path.join(dir, FILES[name]);
@@ -181,6 +209,40 @@ function parseDivergence(value: unknown, file: string): Divergence {
   need(d.checkpointStep === null || (typeof d.checkpointStep === 'number' && Number.isSafeInteger(d.checkpointStep) && d.checkpointStep >= 0), file, 'divergence.checkpointStep must be null or a non-negative integer', d.checkpointStep);
   return { step: d.step as number, term: d.term as string, value: d.value as string, checkpointStep: d.checkpointStep as number | null };
 }
+/** The data of a config.json, checked against its model: dSprites models train on dSprites, known-group models on pairs of their group. */
+function parseRunData(value: unknown, model: ModelConfig, file: string): RunData {
+  const data = need<Record<string, unknown>>(isObject(value), file, 'data must be an object', value);
+  const limit = need<number | null>(data.limit === null || positiveInt(data.limit), file, 'data.limit must be null or a positive integer', data.limit);
+  const modelGroup = 'group' in model ? model.group : null;
+  if (data.dataset === 'dsprites') {
+    need(modelGroup === null, file, `data.dataset must be a pair data set for model ${model.model}, not dsprites`, data.dataset);
+    let split: SplitName;
+    try {
+      split = parseSplit(String(data.split));
+    } catch (e) {
+      throw new RunError(`${file}: data.split: ${(e as Error).message}`);
+    }
+    const pairing = need<PivotMode>(['fixed', 'random', 'none'].includes(data.pairing as string), file, 'data.pairing must be fixed, random or none', data.pairing);
+    return { dataset: 'dsprites', split, pairing, limit };
+  }
+  let dataset: GroupDatasetName;
+  let group: string;
+  try {
+    dataset = parseGroupDataset(String(data.dataset));
+    const spec = parseDataGroup(String(data.group));
+    checkDatasetGroup(dataset, spec);
+    group = groupLabel(spec);
+  } catch (e) {
+    throw new RunError(`${file}: data: ${(e as Error).message} (data.dataset is dsprites or a pair data set)`);
+  }
+  need(modelGroup !== null, file, `data.dataset must be dsprites for model ${model.model}`, data.dataset);
+  const modelLabel = modelGroup!.kind === 'so2' ? 'so2' : `c${modelGroup!.n}`;
+  need(modelLabel === group, file, `data.group must be the model's group ${modelLabel}`, data.group);
+  const [channels, size] = [GROUP_IMAGE_SHAPE[0], GROUP_IMAGE_SIZE];
+  need(model.imageSize === size && model.channels === channels, file, `model.imageSize and model.channels must be ${size} and ${channels} for ${dataset}'s ${channels}×${size}×${size} images`, { imageSize: model.imageSize, channels: model.channels });
+  return { dataset, group, limit };
+}
+
 const nonNegative = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /** Checks a config.json read from disk; errors name the file and the field. */
@@ -194,16 +256,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     throw new RunError(`${file}: ${(e as Error).message}`);
   }
   checkModelSizes(model, file);
-  const data = need<Record<string, unknown>>(isObject(value.data), file, 'data must be an object', value.data);
-  need(data.dataset === 'dsprites', file, 'data.dataset must be "dsprites"', data.dataset);
-  let split: SplitName;
-  try {
-    split = parseSplit(String(data.split));
-  } catch (e) {
-    throw new RunError(`${file}: data.split: ${(e as Error).message}`);
-  }
-  const pairing = need<PivotMode>(['fixed', 'random', 'none'].includes(data.pairing as string), file, 'data.pairing must be fixed, random or none', data.pairing);
-  const limit = need<number | null>(data.limit === null || positiveInt(data.limit), file, 'data.limit must be null or a positive integer', data.limit);
+  const data = parseRunData(value.data, model, file);
   const t = need<Record<string, unknown>>(isObject(value.training), file, 'training must be an object', value.training);
   for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) need(positiveInt(t[key]), file, `training.${key} must be a positive integer`, t[key]);
   need((t.batchSize as number) <= MAX_BATCH, file, `training.batchSize must be at most ${MAX_BATCH}`, t.batchSize);
@@ -221,7 +274,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
   return {
     format: 1,
     model,
-    data: { dataset: 'dsprites', split, pairing, limit },
+    data,
     training: t as unknown as TrainingSettings,
     seed: value.seed as number,
     preset: typeof value.preset === 'string' ? value.preset : null,

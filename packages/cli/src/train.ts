@@ -4,13 +4,14 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, Sampler, trainStep, uploadBatch, type EvalMetrics } from '@maga/model';
+import { createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from './backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from './checkpoint.ts';
+import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
-import { appendLog, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
+import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
 
 /** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
 export interface StopSignal {
@@ -80,7 +81,7 @@ export async function train(dir: string, options: TrainOptions): Promise<TrainRe
   delete config.divergence;
   if (!checkpoint) config.backend = backend.description;
   writeRunConfig(dir, config);
-  reporter.note(`${checkpoint ? `resuming ${dir} at step ${startStep}` : `training ${dir}`}: ${config.model.model} on dsprites ${config.data.split}, ${training.steps} steps of ${training.batchSize}`);
+  reporter.note(`${checkpoint ? `resuming ${dir} at step ${startStep}` : `training ${dir}`}: ${config.model.model} on ${dataLabel(config.data)}, ${training.steps} steps of ${training.batchSize}`);
 
   const checked = T.isChecked();
   if (options.checkNumerics) T.setChecked(true);
@@ -108,9 +109,9 @@ async function trainLoop(
   reporter: Reporter,
   stop: StopSignal,
 ): Promise<TrainResult> {
-  const { training, data } = config;
+  const { training } = config;
   const model = await createModel(config.model, config.seed);
-  const sampler = new Sampler({ split: data.split, part: 'train', batchSize: training.batchSize, pivots: data.pairing, seed: config.seed, limit: data.limit ?? undefined });
+  const sampler = await openTrainingData(config, model);
   const noise = new T.Rng(noiseSeed(config.seed));
   const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
   let step = 0;
@@ -128,7 +129,7 @@ async function trainLoop(
     // Data-dependent initialisation (MAGANet's ActNorm) from the first training batch, the one step 1 will use.
     const start = sampler.state();
     const first = sampler.next();
-    T.tidy(() => model.initializeFromData(uploadBatch(first.pivot, first.varying)));
+    T.tidy(() => model.initializeFromData(sampler.upload(first)));
     sampler.restore(start);
   }
 
@@ -179,7 +180,7 @@ async function trainLoop(
     optimizer.lr = learningRate(training, step);
     let terms: Record<string, T.Tensor>;
     try {
-      terms = T.tidy(() => trainStep(model, uploadBatch(batch.pivot, batch.varying), optimizer, noise));
+      terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise));
     } catch (e) {
       throw numericsFailure(e, step + 1);
     }
@@ -257,12 +258,22 @@ async function trainLoop(
 }
 
 /**
- * Metrics on a seeded sample of the split's test part and of its train part. Metrics that are not
+ * Metrics on a seeded sample of the test part and of the train part: dSprites images of the run's
+ * split, or a fixed set of pairs (x, g·x) with g stratified over its buckets. Metrics that are not
  * finite are refused (finite weights can still overflow) unless `allowNonFinite`.
  */
-export async function evaluateRun(model: Parameters<typeof evaluate>[0], config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
-  const test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
-  const train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
+export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
+  let test: EvalMetrics | PairEvalMetrics;
+  let train: EvalMetrics | PairEvalMetrics;
+  if (isPairData(config.data)) {
+    const dataset = await openRunDataset(config);
+    const group = modelGroup(model);
+    test = await evaluatePairs(model, dataset, group, { part: 'test', count, seed: 0 });
+    train = await evaluatePairs(model, dataset, group, { part: 'train', count, seed: 0 });
+  } else {
+    test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
+    train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
+  }
   if (!allowNonFinite) {
     for (const [part, m] of [['test', test], ['train', train]] as const) {
       const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim });

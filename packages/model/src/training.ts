@@ -3,6 +3,7 @@
 // caller reads them only when it wants to (every N steps).
 import * as T from '@maga/tensor';
 import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
+import { evaluationSet, type GroupDataset } from './data/groupdata.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
@@ -145,6 +146,77 @@ export async function evaluate(model: Model, options: EvalOptions): Promise<Eval
   }
   const n = varying.length;
   return { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n };
+}
+
+export interface PairEvalOptions {
+  part: SplitPart;
+  /** Pairs evaluated: a fixed, seeded set (evaluationSet), g stratified over the buckets. */
+  count: number;
+  batchSize?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Metrics of the pairs whose g falls in one bucket: an arc of θ (SO(2)) or one element j (C_n). */
+export interface BucketMetrics {
+  name: string;
+  images: number;
+  mse: number;
+  psnr: number;
+  ssim: number;
+}
+
+export interface PairEvalMetrics extends EvalMetrics {
+  buckets: BucketMetrics[];
+}
+
+/**
+ * Metrics of D(g, x) against g·x on a fixed, seeded set of pairs of `dataset` (the model sees only x
+ * and g, never g·x), overall and per bucket of g.
+ */
+export async function evaluatePairs(model: Model, dataset: GroupDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
+  if (model.traits.batch !== 'group-pairs') throw new Error(`evaluatePairs: a ${model.traits.label} model trains on dSprites images, not on pairs (x, g·x)`);
+  const set = evaluationSet(dataset, { pairs: options.count, seed: options.seed ?? 0, part: options.part });
+  const [c, h, w] = dataset.imageShape;
+  const pixels = c * h * w;
+  const batchSize = options.batchSize ?? 64;
+  const totals = { bce: 0, mse: 0, psnr: 0, ssim: 0 };
+  const buckets = set.bucketNames.map((name) => ({ name, images: 0, mse: 0, psnr: 0, ssim: 0 }));
+  for (let start = 0; start < set.specs.length; start += batchSize) {
+    const host = dataset.renderPairs(set.specs.slice(start, start + batchSize));
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadPairs(host, dataset.imageShape, group)));
+    const logits = await logitsTensor.data();
+    logitsTensor.dispose();
+    for (let i = 0; i < host.size; i++) {
+      const l = logits.subarray(i * pixels, (i + 1) * pixels);
+      const t = host.gx.subarray(i * pixels, (i + 1) * pixels);
+      const probs = l.map((x) => 1 / (1 + Math.exp(-x)));
+      const m = { mse: mse(probs, t), psnr: Math.min(100, psnr(probs, t)), ssim: meanSsim(probs, t, c, h, w) };
+      totals.bce += bceWithLogitsSum(l, t);
+      totals.mse += m.mse;
+      totals.psnr += m.psnr;
+      totals.ssim += m.ssim;
+      const b = buckets[set.buckets[start + i]];
+      b.images++;
+      b.mse += m.mse;
+      b.psnr += m.psnr;
+      b.ssim += m.ssim;
+    }
+    options.onProgress?.(Math.min(start + batchSize, set.specs.length), set.specs.length);
+  }
+  const n = set.specs.length;
+  const mean = (b: BucketMetrics) => (b.images ? { ...b, mse: b.mse / b.images, psnr: b.psnr / b.images, ssim: b.ssim / b.images } : b);
+  return { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n, buckets: buckets.map(mean) };
+}
+
+/** SSIM averaged over an image's channels. */
+function meanSsim(a: Float32Array, b: Float32Array, channels: number, height: number, width: number): number {
+  let total = 0;
+  for (let ch = 0; ch < channels; ch++) {
+    const range = [ch * height * width, (ch + 1) * height * width] as const;
+    total += ssim(a.subarray(...range), b.subarray(...range), width, height);
+  }
+  return total / channels;
 }
 
 /** The blog's "to-diff": BCE per image between two models' reconstructions of the same images. */

@@ -20,6 +20,9 @@ Writes into RUN/figures/: reconstructions-test.png, reconstructions-train.png (r
 reconstruction, ground truth), traversal.png (a row per latent component: pivot, the sweep,
 the reconstruction), traversal.gif, and for MAGANet recombination.png and identity.png
 (x above D(0, x)); figures.json lists them with the identity's largest pixel error.
+For a known-group run (latent-action, flow-action): actions.png (per test image, x then D(g, x)
+for 8 angles or each element of C_n, and under it the true g·x), actions.gif (a full turn),
+swap.png (row i's invariant part with column j's varying part) and the group laws on images.
 
 flags:
 ${flagHelp(RENDER_FLAGS)}`;
@@ -43,7 +46,10 @@ export async function renderCommand(argv: string[]): Promise<number> {
     scale: flags.scale ?? RENDER_DEFAULTS.scale,
   });
   console.log(`figures of step ${result.step} in ${result.dir}: ${result.files.join(', ')}`);
-  if (result.identityMaxError !== null) console.log(`identity: max |D(0, x) - x| = ${result.identityMaxError.toExponential(2)}`);
+  if (result.groupLaws) {
+    const l = result.groupLaws;
+    console.log(`group laws on the shown test images (max |Δpixel|): identity ${l.identity.toExponential(2)}, composition ${l.composition.toExponential(2)}, inverse ${l.inverse.toExponential(2)}`);
+  } else if (result.identityMaxError !== null) console.log(`identity: max |D(0, x) - x| = ${result.identityMaxError.toExponential(2)}`);
   for (const note of result.skipped) console.log(`skipped ${note}`);
   return 0;
 }

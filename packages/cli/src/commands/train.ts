@@ -1,13 +1,14 @@
 // `cli train`: flags → a new run (or --resume an old one) → the training loop. With no flags it
-// trains the quick MAGANet on dSprites to-range into runs/.
+// trains the quick MAGANet on dSprites to-range into runs/; --model latent-action|flow-action (or
+// --dataset rotated-mnist|rotated-blocked-mnist|contrast) trains on pairs (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, modelSpec, SPLITS, type SplitName } from '@maga/model';
+import { GROUP_DATASET_NAMES, MODEL_KINDS, SPLITS, type SplitName } from '@maga/model';
 import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
 import { BACKEND_CHOICES } from '../backend.ts';
 import { planRun, type RunChoices } from '../plan.ts';
-import { PRESET_NAMES, PRESETS } from '../presets.ts';
+import { presetFor, PRESET_NAMES, PRESETS } from '../presets.ts';
 import { createReporter } from '../progress.ts';
-import { defaultRunName, LR_SCHEDULES } from '../rundir.ts';
+import { defaultRunName, isPairData, LR_SCHEDULES } from '../rundir.ts';
 import { createRunDir, train, type StopSignal } from '../train.ts';
 
 const hidden = {
@@ -19,12 +20,11 @@ const hidden = {
   },
 };
 
-// The models that train on dSprites; those on pairs (x, g·x) wait for their data sets' flags.
-const DSPRITES_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'dsprites');
-
 export const TRAIN_FLAGS = {
-  model: choice(DSPRITES_MODELS, 'model to train'),
-  split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range)'),
+  model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
+  split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
+  dataset: choice(['dsprites', ...GROUP_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
+  group: text('known group of a pair data set: so2 or c<n>, e.g. c4 (default so2; c4 for contrast)', 'G'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
   batch: int('images per batch', { min: 1, max: 4096 }),
@@ -54,13 +54,16 @@ export const TRAIN_FLAGS = {
 const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'help']);
 
 export function trainHelp(): string {
+  const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
   const presets = Object.entries(PRESETS)
-    .map(([name, p]) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} images` : ''}`)
+    .map(([name, p]) => `${line(name, presetFor(p, false), 'images')}\n${line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: ')}`)
     .join('\n');
   return `usage: bun run cli train [flags]
 
 Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
 With no flags: the quick MAGANet on dSprites to-range, into runs/.
+--model latent-action|flow-action trains on pairs (x, g·x) of --dataset rotated-mnist (default),
+rotated-blocked-mnist or contrast, under --group so2 (default) or c<n> (contrast: c<n> only).
 
 flags:
 ${flagHelp(TRAIN_FLAGS)}
@@ -100,6 +103,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       preset: flags.preset,
       model: flags.model,
       split: flags.split,
+      dataset: flags.dataset,
+      group: flags.group,
       steps: flags.steps,
       batch: flags.batch,
       lr: flags.lr,
@@ -118,7 +123,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evalCount: flags['eval-count'],
     };
     const config = planRun(choices);
-    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, config.data.split));
+    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
     createRunDir(dir, config);
   }
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modelTraits, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
-import { filePath, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -85,7 +85,7 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     model: config.model.model,
     traits: modelTraits(config.model.model),
     dataset: config.data.dataset,
-    split: config.data.split,
+    split: isPairData(config.data) ? null : config.data.split,
     step: 0,
     steps: config.training.steps,
     status: config.status,

@@ -194,6 +194,11 @@ export class GroupDataset {
     return GROUP_DATASETS[this.name].count;
   }
 
+  /** [C, H, W] of every image. */
+  get imageShape(): readonly [number, number, number] {
+    return GROUP_IMAGE_SHAPE;
+  }
+
   /** n, the number of contrast settings (contrast takes only C_n, checked when opened). */
   private get settings(): number {
     return this.group.kind === 'cN' ? this.group.order : 0;
@@ -461,12 +466,14 @@ export interface EvaluationOptions {
   /** Default 0: the fixed set every `cli eval` uses. */
   seed?: number;
   splitSeed?: number;
+  /** The sources the pairs come from: the test part (default), or the train part (to see overfitting). */
+  part?: SplitPart;
 }
 
 const EVAL_KEY = 0x6576616c; // "eval"
 
 /**
- * A fixed, seeded set of test pairs: test sources in a seeded order (cycled if more pairs than
+ * A fixed, seeded set of test pairs (or train pairs, with `part`): test sources in a seeded order (cycled if more pairs than
  * sources), x's base drawn at random, and g stratified — pair i has g in bucket i mod B (a 45° arc
  * of θ, uniform inside it, for so2; j = i mod n for cN), so every bucket is equally represented.
  */
@@ -475,7 +482,7 @@ export function evaluationSet(dataset: GroupDataset, options: EvaluationOptions 
   const seed = options.seed ?? 0;
   if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`evaluation set: pairs must be a positive integer, got ${pairs}`);
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`evaluation set: seed must be an integer in [0, 2^32), got ${seed}`);
-  const test = dataset.part('test', options.splitSeed ?? 0);
+  const test = dataset.part(checkPart(options.part ?? 'test'), options.splitSeed ?? 0);
   const order = new Rng(seed).permutation(test.length);
   const { group } = dataset;
   const bucketCount = group.kind === 'so2' ? ANGLE_BUCKETS : group.order;
