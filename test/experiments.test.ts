@@ -88,6 +88,11 @@ test('--dry-run lists every run with its flags and estimate, and creates nothing
   expect(lines[0]).toContain('--model maganet --split to-element --preset quick --seed 0 --steps 2000');
   expect(result.stdout).toMatch(/estimated time to run what is not done: \d+m/);
   expect(fs.existsSync(runs)).toBe(false);
+  const pairs = await cli(['experiment', 'latent-action-table', '--dry-run', '--runs', runs]);
+  expect(pairs.code).toBe(0);
+  expect(pairs.stdout).toContain('18/18  flow-action-contrast-c4-seed2');
+  expect(pairs.stdout).toContain('--model latent-action --dataset rotated-blocked-mnist --group so2 --preset quick --seed 1');
+  expect(fs.existsSync(runs)).toBe(false);
 });
 
 test('a tiny experiment runs end to end: run directories, the table with intervals, results and figure', async () => {
@@ -132,6 +137,29 @@ test('a tiny experiment runs end to end: run directories, the table with interva
   const again = await cli(['experiment', 'tiny-blog', '--table', table, '--runs', runs, '--results', results]);
   expect(again.code).toBe(2);
   expect(again.stderr).toMatch(/already holds 8 runs of this experiment: continue with --resume/);
+});
+
+test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR and SSIM with intervals, laws of both', async () => {
+  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
+  const runs = path.join(tmp, 'pairs');
+  const pairs: Experiment = { ...TINY, name: 'tiny-pairs', models: ['latent-action', 'flow-action'], data: [{ dataset: 'contrast', group: 'c4' }], table: 'latent-action', training: { tiny: { steps: 4, evalCount: 8 } } };
+  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
+  const done = await runExperiment(pairs, { runs, print() {}, reporter: quiet, command: 'test pairs' });
+  expect(done.ran).toEqual(['latent-action-contrast-c4-seed0', 'latent-action-contrast-c4-seed1', 'flow-action-contrast-c4-seed0', 'flow-action-contrast-c4-seed1']);
+  const out = path.join(tmp, 'pairs-results.md');
+  await writeResults({ runs, out, experiments: [pairs], backend: T.backend().description });
+  const text = fs.readFileSync(out, 'utf8');
+  const psnr = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-pairs', `flow-action-contrast-c4-seed${s}`))!.test.psnr);
+  const row = text.split('\n').find((l) => l.startsWith('| flow-action |'))!;
+  expect(row).toContain(`| ${meanInterval(psnr).mean.toFixed(2)} ± ${meanInterval(psnr).halfWidth!.toFixed(2)} |`);
+  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/);
+  // flow-action's decoder is a bijection: its laws hold in float64 far below float32 rounding.
+  for (const s of [0, 1]) {
+    const laws = text.split('\n').find((l) => l.startsWith(`| flow-action-contrast-c4-seed${s} |`))!;
+    const errors = laws.split('|').slice(2, 8).map((c) => Number(c.trim()));
+    for (const e of errors.slice(3)) expect(e).toBeLessThan(1e-9);
+  }
+  expect(text).toContain('| latent-action-contrast-c4-seed0 |');
 });
 
 test('--resume after an interruption trains only what is missing', async () => {

@@ -56,13 +56,18 @@ export interface Experiment {
 
 // Measured images per second of training (2-core AMD EPYC, native backend: OpenBLAS + oneDNN),
 // for --dry-run's estimates; a run that has already logged replaces these with its own rate.
-// MAGANet quick: docs/cli.md (2000 steps of 32 in 7 min 8 s with its evaluation). VAE quick:
-// a 200-step run of batch 32 (bun run cli train --model vae --steps 200). Tiny: test-sized.
+// MAGANet quick: docs/cli.md (2000 steps of 32 in 7 min 8 s with its evaluation). VAE: not
+// measured on a quiet machine (a try at load 14 ran both models at ≈ 10 images/s), so taken as
+// MAGANet's until it is; a run's own logged rate replaces it from its first log lines. latent-action and
+// flow-action quick: docs/latent-action.md's step times at batch 16 on the shared machine
+// (0.39 s and 0.25 s per step, pairs of 2 images). Tiny: test-sized.
 export const MEASURED_RATES: Record<string, number> = {
   'maganet/quick': 229,
-  'vae/quick': 1500,
+  'vae/quick': 229,
+  'latent-action/quick': 41,
+  'flow-action/quick': 64,
   'maganet/tiny': 200,
-  'vae/tiny': 400,
+  'vae/tiny': 200,
 };
 /** Seconds a run spends outside its steps (start, data-dependent init, evaluation), measured on quick runs. */
 const OVERHEAD_SECONDS: Record<PresetName, number> = { tiny: 3, quick: 30, paper: 120 };
@@ -84,9 +89,10 @@ export const EXPERIMENTS: Experiment[] = [
     preset: 'quick',
     training: { quick: { steps: 2000, evalCount: 1024 }, tiny: { evalCount: 16 } },
     sizing:
-      '2000 steps of batch 32 for every run (the quick preset): a MAGANet run is 64,000 images at ≈ 229 images/s, ≈ 5 min + its evaluation, ' +
-      'a VAE run ≈ 1 min; 6 of each ≈ 45 min of the 2 h budget on 2 cores, leaving room for a machine shared with other work and the summary ' +
-      '(to-diff and group laws in float64). Longer runs would not fit three seeds of both models in 2 h. 1024 test images per evaluation.',
+      '2000 steps of batch 32 for every run (the quick preset, the same for both models): a MAGANet run is 64,000 images at ≈ 229 images/s, ≈ 5 min ' +
+      'with its evaluation; 12 runs ≈ 1 h if the VAE is no slower (not yet measured), leaving half of the 2 h budget on 2 cores for a shared machine ' +
+      'and the summary (to-diff, group laws in float64). 4000 steps would not fit three seeds of both models in 2 h. 1024 test images per evaluation. ' +
+      '--preset paper (100,000 steps of batch 64) for a GPU.',
     table: 'blog',
   },
   {
@@ -102,7 +108,9 @@ export const EXPERIMENTS: Experiment[] = [
     seeds: 3,
     preset: 'quick',
     training: {},
-    sizing: "each model's quick preset (steps and sizes of its registry entry and cli train's pair presets), 3 seeds; measure with --dry-run",
+    sizing:
+      "the quick preset's pair settings for both models (1200 steps of batch 16, the same pairs and steps for either): ≈ 8 min a latent-action run and ≈ 5 min a flow-action run on 2 cores, " +
+      '18 runs ≈ 2 h; --preset paper (50,000 steps of batch 64) for a GPU',
     table: 'latent-action',
   },
 ];
@@ -227,11 +235,18 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
       for (let seed = 0; seed < seeds; seed++) {
         const name = `${model}-${dataLabel(data)}-seed${seed}`;
         const choices: RunChoices = { preset, model, seed, steps: overrides.steps, batch: overrides.batch, evalCount: overrides.evalCount };
-        if (isPairEntry(data)) throw new UsageError(pairRunsMissing(e, data));
-        choices.split = data.split;
+        const flags = [`--model ${model}`];
+        if (isPairEntry(data)) {
+          choices.dataset = data.dataset;
+          choices.group = data.group;
+          flags.push(`--dataset ${data.dataset}`, `--group ${data.group}`);
+        } else {
+          choices.split = data.split;
+          flags.push(`--split ${data.split}`);
+        }
+        flags.push(`--preset ${preset}`, `--seed ${seed}`);
         const config = planRun(choices);
         const dir = path.join(root, name);
-        const flags = [`--model ${model}`, `--split ${data.split}`, `--preset ${preset}`, `--seed ${seed}`];
         if (overrides.steps !== undefined) flags.push(`--steps ${overrides.steps}`);
         if (overrides.batch !== undefined) flags.push(`--batch ${overrides.batch}`);
         if (overrides.evalCount !== undefined) flags.push(`--eval-count ${overrides.evalCount}`);
@@ -241,12 +256,6 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
     }
   }
   return planned;
-}
-
-// cli train of pairs (x, g·x) is landing on main separately ("cli: train, eval and render
-// latent-action and flow-action runs"); until this branch has it, such a table cannot be planned.
-function pairRunsMissing(e: Experiment, data: PairData): string {
-  return `experiment ${e.name}: ${dataLabel(data)} is a data set of pairs (x, g·x), and cli train of pair runs is not on this branch yet: merge main's "cli: train, eval and render latent-action and flow-action runs" first`;
 }
 
 /** Seconds a run should take: its own logged rate when it has one, else the measured rate of its model and preset. */
@@ -340,7 +349,7 @@ export function describePlan(e: Experiment, planned: PlannedRun[]): string {
   const width = String(planned.length).length;
   const lines = planned.map((run, i) => {
     const state = fs.existsSync(run.dir) ? ` [${runProgress(run)}]` : '';
-    return `${String(i + 1).padStart(width)}/${planned.length}  ${run.name.padEnd(34)} ~${formatDuration(run.estimateSeconds).padStart(6)}${state}  bun run cli train ${run.flags.join(' ')}`;
+    return `${String(i + 1).padStart(width)}/${planned.length}  ${run.name.padEnd(40)} ~${formatDuration(run.estimateSeconds).padStart(6)}${state}  bun run cli train ${run.flags.join(' ')}`;
   });
   const total = planned.reduce((s, r) => s + (fs.existsSync(r.dir) && runProgress(r) === 'done' ? 0 : r.estimateSeconds), 0);
   return [`experiment ${e.name}: ${planned.length} runs, ${e.title}`, ...lines, `estimated time to run what is not done: ${formatDuration(total)} (rates measured on a 2-core machine with the native backend)`].join('\n');

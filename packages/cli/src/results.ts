@@ -8,13 +8,20 @@ import * as path from 'node:path';
 import { dsprites, evalIndices, reconstructionDifference, reconstructions } from '@maga/model';
 import { UsageError } from './args.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { EXPERIMENTS, dataLabel, finishedRuns, isPairEntry, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
+import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
 import { encodePng, grid, split, type Tiles } from './images.ts';
 import { runLaws, type RunLaws } from './laws.ts';
 import { PIXELS } from './latent.ts';
 import { loadTrainedModel } from './load.ts';
 import { formatDuration } from './progress.ts';
+import { isPairData, type RunConfig } from './rundir.ts';
 import { formatInterval, meanInterval } from './stats.ts';
+
+/** The dSprites split of a blog-table run (its table has no pair runs: checkExperiment sees to that). */
+function splitOf(config: RunConfig) {
+  if (isPairData(config.data)) throw new Error(`the blog table compares dSprites runs, not ${config.data.dataset} ${config.data.group}`);
+  return config.data.split;
+}
 
 /** The blog's table (../shared/papers/maganet-dsprites-blog.md, "Recombination losses of reimplementation"). */
 export const BLOG_BCE: Record<'vae' | 'maganet', { 'to-element': number; 'to-range': number; 'to-diff': number }> = {
@@ -139,7 +146,7 @@ async function toDiff(target: Finished, other: Finished, note: (text: string) =>
   const a = await loadTrainedModel(target.run.dir);
   const b = await loadTrainedModel(other.run.dir);
   try {
-    const options = { split: target.config.data.split, part: 'test' as const, count: target.config.training.evalCount, seed: 0 };
+    const options = { split: splitOf(target.config), part: 'test' as const, count: target.config.training.evalCount, seed: 0 };
     const ia = evalIndices(a.model, options);
     const ib = evalIndices(b.model, options);
     note(`to-diff: ${target.run.name} against ${other.run.name} on ${ia.varying.length} test images`);
@@ -170,7 +177,6 @@ async function lawsTable(finished: Finished[], note: (text: string) => void): Pr
   let sample = '';
   let backend = '';
   for (const f of finished) {
-    if (isPairEntry(f.run.data)) continue; // the law sample is of dSprites images
     note(`group laws: ${f.run.name} in float32 and float64`);
     const laws: RunLaws | null = await runLaws(f.run.dir);
     if (!laws) continue;
@@ -211,7 +217,7 @@ async function recombinationFigure(e: Experiment, finished: Finished[], dir: str
       if (!f) continue;
       const trained = await loadTrainedModel(f.run.dir);
       try {
-        const ix = evalIndices(trained.model, { split: first.config.data.split, part: 'test', count: columns, seed: 0 });
+        const ix = evalIndices(trained.model, { split: splitOf(first.config), part: 'test', count: columns, seed: 0 });
         if (!varying) {
           varying = ix.varying;
           rows.push(split(dsprites.renderBatch(varying), PIXELS));
