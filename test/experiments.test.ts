@@ -86,7 +86,7 @@ test('--dry-run lists every run with its flags and estimate, and creates nothing
   const lines = result.stdout.split('\n').filter((l) => /^\s*\d+\/12 /.test(l));
   expect(lines.length).toBe(12);
   expect(lines[0]).toContain('--model maganet --split to-element --preset quick --seed 0 --steps 2000');
-  expect(result.stdout).toMatch(/estimated time to run what is not done: \d+m/);
+  expect(result.stdout).toMatch(/estimated time to run what is not done: (\d+h)?\d+m/);
   expect(fs.existsSync(runs)).toBe(false);
   const pairs = await cli(['experiment', 'latent-action-table', '--dry-run', '--runs', runs]);
   expect(pairs.code).toBe(0);

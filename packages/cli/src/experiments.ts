@@ -352,7 +352,7 @@ export function describePlan(e: Experiment, planned: PlannedRun[]): string {
     return `${String(i + 1).padStart(width)}/${planned.length}  ${run.name.padEnd(40)} ~${formatDuration(run.estimateSeconds).padStart(6)}${state}  bun run cli train ${run.flags.join(' ')}`;
   });
   const total = planned.reduce((s, r) => s + (fs.existsSync(r.dir) && runProgress(r) === 'done' ? 0 : r.estimateSeconds), 0);
-  return [`experiment ${e.name}: ${planned.length} runs, ${e.title}`, ...lines, `estimated time to run what is not done: ${formatDuration(total)} (rates measured on a 2-core machine with the native backend)`].join('\n');
+  return [`experiment ${e.name}: ${planned.length} runs, ${e.title}`, ...lines, `estimated time to run what is not done: ${formatDuration(total)} (MEASURED_RATES in src/experiments.ts, or a run's own logged rate)`].join('\n');
 }
 
 /** Runs every planned run not yet done, in order; stops cleanly (status 'stopped') when asked. */
