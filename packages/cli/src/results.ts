@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dsprites, evalIndices, reconstructionDifference, reconstructions } from '@maga/model';
+import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions } from '@maga/model';
 import { UsageError } from './args.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
@@ -58,14 +58,14 @@ export async function writeResults(options: ResultsOptions): Promise<ResultsWrit
   const sections: string[] = [
     '# Results',
     '',
-    `Written by \`bun run experiments --report\` from the run directories under \`${options.runs}/\` on ${new Date().toISOString()}; do not edit by hand (rerun it).`,
+    `Written by \`bun run experiments\` (at the end of an experiment, or with \`--report\`) from the run directories under \`${options.runs}/\` on ${new Date().toISOString()}; do not edit by hand (rerun it).`,
     `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.arch()}. Summary computed on: ${options.backend}.`,
     'Intervals are 95 % intervals of the mean over seeds (Student t, n − 1 degrees of freedom).',
   ];
   for (const e of experiments) {
     const root = path.join(options.runs, e.name);
     const record = readRecord(root);
-    sections.push('', `## ${e.name}: ${e.title}`, '', e.description + '.', '');
+    sections.push('', `## ${e.name}: ${e.title}`, '', ...(e.description ? [`${e.description}.`, ''] : []));
     if (!record) {
       sections.push(`Not run yet: \`bun run experiments ${e.name}\` (\`--dry-run\` lists its runs and their estimated time).`);
       continue;
@@ -177,6 +177,7 @@ async function lawsTable(finished: Finished[], note: (text: string) => void): Pr
   let sample = '';
   let backend = '';
   for (const f of finished) {
+    if (!modelSpec(f.run.model).traits.groupLaws) continue;
     note(`group laws: ${f.run.name} in float32 and float64`);
     const laws: RunLaws | null = await runLaws(f.run.dir);
     if (!laws) continue;
