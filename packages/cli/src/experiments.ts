@@ -56,14 +56,15 @@ export interface Experiment {
 
 // Measured images per second of training (2-core AMD EPYC, native backend: OpenBLAS + oneDNN),
 // for --dry-run's estimates; a run that has already logged replaces these with its own rate.
-// MAGANet quick: docs/cli.md (2000 steps of 32 in 7 min 8 s with its evaluation). VAE: not
-// measured on a quiet machine (a try at load 14 ran both models at ≈ 10 images/s), so taken as
-// MAGANet's until it is; a run's own logged rate replaces it from its first log lines. latent-action and
+// MAGANet quick: docs/cli.md (2000 steps of 32 in 7 min 8 s with its evaluation). VAE quick: only
+// measured on a shared machine at load ≈ 7 (`cli train --model vae --steps 100`: 26–32 images/s,
+// while MAGANet ran at 85–206 under similar load), so this estimate is pessimistic until measured
+// on a quiet one; a run's own logged rate replaces it from its first log lines. latent-action and
 // flow-action quick: docs/latent-action.md's step times at batch 16 on the shared machine
 // (0.39 s and 0.25 s per step, pairs of 2 images). Tiny: test-sized.
 export const MEASURED_RATES: Record<string, number> = {
   'maganet/quick': 229,
-  'vae/quick': 229,
+  'vae/quick': 30,
   'latent-action/quick': 41,
   'flow-action/quick': 64,
   'maganet/tiny': 200,
@@ -90,8 +91,9 @@ export const EXPERIMENTS: Experiment[] = [
     training: { quick: { steps: 2000, evalCount: 1024 }, tiny: { evalCount: 16 } },
     sizing:
       '2000 steps of batch 32 for every run (the quick preset, the same for both models): a MAGANet run is 64,000 images at ≈ 229 images/s, ≈ 5 min ' +
-      'with its evaluation; 12 runs ≈ 1 h if the VAE is no slower (not yet measured), leaving half of the 2 h budget on 2 cores for a shared machine ' +
-      'and the summary (to-diff, group laws in float64). 4000 steps would not fit three seeds of both models in 2 h. 1024 test images per evaluation. ' +
+      'with its evaluation, 30 min for the 6; the VAE was measured only on a loaded machine (≈ 30 images/s, up to 35 min a run) and must be ' +
+      'measured on a quiet one: the 2 h budget holds if it runs at ≥ 120 images/s; if not, lower the steps of both here, together. ' +
+      'The summary (to-diff, group laws in float64) adds minutes. 1024 test images per evaluation. ' +
       '--preset paper (100,000 steps of batch 64) for a GPU.',
     table: 'blog',
   },
