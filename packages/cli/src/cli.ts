@@ -3,6 +3,7 @@
 // by Ctrl-C (after saving a checkpoint).
 import { UsageError } from './args.ts';
 import { evalCommand } from './commands/eval.ts';
+import { experimentCommand } from './commands/experiment.ts';
 import { renderCommand } from './commands/render.ts';
 import { serveCommand } from './commands/serve.ts';
 import { trainCommand } from './commands/train.ts';
@@ -12,10 +13,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   eval: { run: evalCommand, summary: 'metrics of runs on their test split and a train sample; to-diff of two runs' },
   render: { run: renderCommand, summary: 'PNG figures and a GIF of a run into runs/NAME/figures/' },
   serve: { run: serveCommand, summary: 'the viewer and the JSON API over a runs directory' },
+  experiment: { run: experimentCommand, summary: 'run an experiment (a table of runs with seeds), resumable, and write docs/results.md' },
 };
 
 export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`);
   return `usage: bun run cli <command> [flags]   (bun run cli <command> --help for its flags)
 
 commands:

@@ -1,0 +1,216 @@
+// Tests of `bun run experiments`: a tiny blog-table (the tiny preset, 2 seeds) end to end through
+// the real entry point into a temporary directory (run directories, the table with intervals, the
+// results file, its figure); --resume after an interruption trains only what is missing;
+// --dry-run trains nothing; unknown names and malformed tables exit with code 2 naming the problem.
+// The backend is MAGA_BACKEND (default cpu: these runs are small).
+import { afterAll, describe, expect, test } from 'bun:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readLog, readMetrics, readRunConfig, readRunState, type Reporter } from '@maga/cli';
+import * as T from '@maga/tensor';
+import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments.ts';
+import { meanInterval, tQuantile } from '../packages/cli/src/stats.ts';
+import { writeResults } from '../packages/cli/src/results.ts';
+
+const ROOT = path.resolve(import.meta.dir, '..');
+const BACKEND = process.env.MAGA_BACKEND || 'cpu';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-experiments-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The blog table at test size: both models, both splits, 2 seeds of the tiny preset. */
+const TINY: Experiment = {
+  name: 'tiny-blog',
+  title: 'the blog table, tiny',
+  description: 'a test-sized blog table',
+  models: ['maganet', 'vae'],
+  data: [{ split: 'to-element' }, { split: 'to-range-ellipse' }],
+  seeds: 2,
+  preset: 'tiny',
+  training: { tiny: { steps: 4, evalCount: 8 } },
+  sizing: 'seconds',
+  table: 'blog',
+};
+
+async function cli(args: string[]) {
+  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
+  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  await child.exited;
+  return { code: child.exitCode, stdout, stderr };
+}
+
+function writeTable(name: string, table: unknown): string {
+  const file = path.join(tmp, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(table));
+  return file;
+}
+
+test('the 95 % t quantiles are the textbook ones, and an interval is mean ± t·s/√n', () => {
+  // Student t table, two-sided 95 %: df 1, 2, 4, 10, 30.
+  for (const [df, t] of [[1, 12.706], [2, 4.303], [4, 2.776], [10, 2.228], [30, 2.042]]) expect(tQuantile(df)).toBeCloseTo(t, 3);
+  const i = meanInterval([1, 2, 3]);
+  expect(i.mean).toBe(2);
+  expect(i.sd).toBeCloseTo(1, 12);
+  expect(i.halfWidth!).toBeCloseTo((4.302653 * 1) / Math.sqrt(3), 5);
+  expect(meanInterval([5]).halfWidth).toBeNull();
+  expect(() => meanInterval([1, NaN])).toThrow(/NaN is not a finite number/);
+});
+
+describe('usage errors exit with code 2 and name the problem', () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ['an unknown experiment', () => ['experiment', 'blog-tabel'], /unknown experiment "blog-tabel": expected one of blog-table, latent-action-table/],
+    ['no name', () => ['experiment'], /experiment takes one experiment name, got 0/],
+    ['an unknown model in a table', () => ['experiment', 'bad', '--table', writeTable('model', [{ ...TINY, name: 'bad', models: ['maganet', 'gan'] }])], /entry 0: experiment "bad": model "gan" is not one of/],
+    ['an unknown split in a table', () => ['experiment', 'bad', '--table', writeTable('split', [{ ...TINY, name: 'bad', data: [{ split: 'to-nowhere' }] }])], /data\[0\]\.split "to-nowhere" is not one of/],
+    ['a model on data it cannot train on', () => ['experiment', 'bad', '--table', writeTable('pairs', [{ ...TINY, name: 'bad', data: [{ dataset: 'rotated-mnist', group: 'so2' }] }])], /model maganet trains on dSprites: \{ split \}, not on rotated-mnist-so2/],
+    ['zero seeds', () => ['experiment', 'bad', '--table', writeTable('seeds', [{ ...TINY, name: 'bad', seeds: 0 }])], /seeds must be a positive integer, got 0/],
+    ['a table file that does not exist', () => ['experiment', 'x', '--table', path.join(tmp, 'missing.json')], /--table .*missing\.json: no such file/],
+    ['a table that is not a list', () => ['experiment', 'x', '--table', writeTable('object', { name: 'x' })], /--table .*: expected a non-empty JSON list of experiments/],
+  ];
+  test.each(cases)('%s', async (_, args, message) => {
+    const result = await cli(args());
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(2);
+  });
+
+  test('a table checked in-process names the field', () => {
+    expect(() => checkExperiment({ ...TINY, training: { tiny: { steps: -1 } } })).toThrow(/training\.tiny\.steps must be a positive integer, got -1/);
+    expect(() => checkExperiment({ ...TINY, data: [{ split: 'to-element' }, { split: 'to-element' }] })).toThrow(/data to-element is listed twice/);
+  });
+});
+
+test('--dry-run lists every run with its flags and estimate, and creates nothing', async () => {
+  const runs = path.join(tmp, 'dry');
+  const result = await cli(['experiment', 'blog-table', '--dry-run', '--runs', runs]);
+  expect(result.code).toBe(0);
+  const lines = result.stdout.split('\n').filter((l) => /^\s*\d+\/12 /.test(l));
+  expect(lines.length).toBe(12);
+  expect(lines[0]).toContain('--model maganet --split to-element --preset quick --seed 0 --steps 2000');
+  expect(result.stdout).toMatch(/estimated time to run what is not done: (\d+h)?\d+m/);
+  expect(fs.existsSync(runs)).toBe(false);
+  const pairs = await cli(['experiment', 'latent-action-table', '--dry-run', '--runs', runs]);
+  expect(pairs.code).toBe(0);
+  expect(pairs.stdout).toContain('18/18  flow-action-contrast-c4-seed2');
+  expect(pairs.stdout).toContain('--model latent-action --dataset rotated-blocked-mnist --group so2 --preset quick --seed 1');
+  expect(fs.existsSync(runs)).toBe(false);
+});
+
+test('a tiny experiment runs end to end: run directories, the table with intervals, results and figure', async () => {
+  const table = writeTable('tiny', [TINY]);
+  const runs = path.join(tmp, 'runs');
+  const results = path.join(tmp, 'docs', 'results.md');
+  const result = await cli(['experiment', 'tiny-blog', '--table', table, '--runs', runs, '--results', results, '--quiet']);
+  expect(result.stderr).not.toMatch(/error/);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('run 1 of 8: maganet-to-element-seed0');
+  expect(result.stdout).toMatch(/run 8 of 8: vae-to-range-ellipse-seed1, ETA of the experiment/);
+  for (const name of ['maganet-to-element-seed0', 'maganet-to-range-ellipse-seed1', 'vae-to-element-seed1', 'vae-to-range-ellipse-seed0']) {
+    const dir = path.join(runs, 'tiny-blog', name);
+    expect(readRunConfig(dir).status).toBe('done');
+    expect(readMetrics(dir)!.count).toBe(8);
+    expect(readRunState(dir)!.step).toBe(4);
+  }
+  const text = fs.readFileSync(results, 'utf8');
+  expect(text).toContain('bun run experiments tiny-blog --table');
+  // Two seeds: every cell is a mean ± an interval, beside the blog's number.
+  const maganet = text.split('\n').find((l) => l.startsWith('| MAGANet |'))!;
+  expect(maganet).toMatch(/^\| MAGANet \| [\d.]+ ± [\d.]+ \| 18\.54 \| [\d.]+ ± [\d.]+ \| 38\.62 \| [\d.]+ ± [\d.]+ \| 68\.86 \| 2 \|$/);
+  // The interval is the t interval of the two runs' metrics.
+  const bces = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-blog', `maganet-to-element-seed${s}`))!.test.bce);
+  const expected = meanInterval(bces);
+  expect(maganet).toContain(`${expected.mean.toFixed(2)} ± ${expected.halfWidth!.toFixed(2)}`);
+  // Group laws of the MAGANet runs (not the VAE's), in float32 and float64.
+  const laws = text.split('\n').filter((l) => /^\| maganet-.*-seed\d \| /.test(l));
+  expect(laws.length).toBe(4);
+  for (const row of laws) {
+    const errors = row.split('|').slice(2, 8).map((c) => Number(c.trim()));
+    for (const e of errors) expect(Number.isFinite(e)).toBe(true);
+    // float64 holds every law far below float32 rounding on a 4-step model.
+    for (const e of errors.slice(3)) expect(e).toBeLessThan(1e-9);
+  }
+  expect(text).not.toMatch(/\| vae-.*-seed\d \| \d/);
+  const figure = path.join(tmp, 'docs', 'figures', 'tiny-blog-recombination.png');
+  expect(fs.readFileSync(figure).subarray(1, 4).toString()).toBe('PNG');
+  expect(text).toContain('](figures/tiny-blog-recombination.png)');
+
+  // Run again without --resume: refused, nothing retrained.
+  const again = await cli(['experiment', 'tiny-blog', '--table', table, '--runs', runs, '--results', results]);
+  expect(again.code).toBe(2);
+  expect(again.stderr).toMatch(/already holds 8 runs of this experiment: continue with --resume/);
+});
+
+test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR and SSIM with intervals, laws of both', async () => {
+  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
+  const runs = path.join(tmp, 'pairs');
+  const pairs: Experiment = { ...TINY, name: 'tiny-pairs', models: ['latent-action', 'flow-action'], data: [{ dataset: 'contrast', group: 'c4' }], table: 'latent-action', training: { tiny: { steps: 4, evalCount: 8 } } };
+  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
+  const done = await runExperiment(pairs, { runs, print() {}, reporter: quiet, command: 'test pairs' });
+  expect(done.ran).toEqual(['latent-action-contrast-c4-seed0', 'latent-action-contrast-c4-seed1', 'flow-action-contrast-c4-seed0', 'flow-action-contrast-c4-seed1']);
+  const out = path.join(tmp, 'pairs-results.md');
+  await writeResults({ runs, out, experiments: [pairs], backend: T.backend().description });
+  const text = fs.readFileSync(out, 'utf8');
+  const psnr = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-pairs', `flow-action-contrast-c4-seed${s}`))!.test.psnr);
+  const row = text.split('\n').find((l) => l.startsWith('| flow-action |'))!;
+  expect(row).toContain(`| ${meanInterval(psnr).mean.toFixed(2)} ± ${meanInterval(psnr).halfWidth!.toFixed(2)} |`);
+  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/);
+  // flow-action's decoder is a bijection: its laws hold in float64 far below float32 rounding.
+  for (const s of [0, 1]) {
+    const laws = text.split('\n').find((l) => l.startsWith(`| flow-action-contrast-c4-seed${s} |`))!;
+    const errors = laws.split('|').slice(2, 8).map((c) => Number(c.trim()));
+    for (const e of errors.slice(3)) expect(e).toBeLessThan(1e-9);
+  }
+  expect(text).toContain('| latent-action-contrast-c4-seed0 |');
+});
+
+test('--resume after an interruption trains only what is missing', async () => {
+  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
+  const runs = path.join(tmp, 'resume');
+  const small: Experiment = { ...TINY, name: 'tiny-resume', models: ['maganet'], data: [{ split: 'to-element' }] };
+  const planned = planExperiment(small, { runs });
+  expect(planned.map((r) => r.name)).toEqual(['maganet-to-element-seed0', 'maganet-to-element-seed1']);
+  const stop = { requested: false };
+  // Interrupted in the second run, after its step 2 (its checkpoint is at step 2).
+  const interrupting: Reporter = {
+    note() {},
+    step() {},
+    log(p) {
+      if (p.step === 2 && planned[1].dir && fs.existsSync(planned[1].dir)) stop.requested = true;
+    },
+    finish() {},
+  };
+  const printed: string[] = [];
+  const first = await runExperiment(small, { runs, print: (t) => printed.push(t), reporter: interrupting, stop, command: 'test' });
+  expect(first.status).toBe('stopped');
+  expect(first.ran).toEqual(['maganet-to-element-seed0']);
+  expect(readRunState(planned[1].dir)!.step).toBe(2);
+  const firstRunModel = fs.statSync(path.join(planned[0].dir, 'model.safetensors')).mtimeMs;
+  const firstRunLog = readLog(planned[0].dir);
+
+  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
+  // Without --resume the experiment refuses to touch its runs.
+  await expect(runExperiment(small, { runs, print() {}, reporter: quiet, command: 'test' })).rejects.toThrow(/already holds 2 runs/);
+  const second = await runExperiment(small, { runs, resume: true, print: (t) => printed.push(t), reporter: quiet, command: 'test --resume' });
+  expect(second.status).toBe('done');
+  expect(second.skipped).toEqual(['maganet-to-element-seed0']);
+  expect(second.ran).toEqual(['maganet-to-element-seed1']);
+  expect(printed).toContain('run 1 of 2: maganet-to-element-seed0 is done, skipped');
+  expect(printed.some((l) => l.startsWith('run 2 of 2: maganet-to-element-seed1 (resuming)'))).toBe(true);
+  // The finished run was not retrained; the stopped one continued from its step 2, not from 0.
+  expect(fs.statSync(path.join(planned[0].dir, 'model.safetensors')).mtimeMs).toBe(firstRunModel);
+  expect(readLog(planned[0].dir)).toEqual(firstRunLog);
+  expect(readLog(planned[1].dir).map((l) => l.step)).toEqual([1, 2, 3, 4]);
+  expect(readRunConfig(planned[1].dir).status).toBe('done');
+  const record = JSON.parse(fs.readFileSync(path.join(runs, 'tiny-resume', 'experiment.json'), 'utf8'));
+  expect(Object.keys(record.runs).sort()).toEqual(['maganet-to-element-seed0', 'maganet-to-element-seed1']);
+  expect(record.finishedAt).not.toBeNull();
+
+  // A third pass has nothing to do.
+  const third = await runExperiment(small, { runs, resume: true, print() {}, reporter: quiet, command: 'test --resume' });
+  expect(third.ran).toEqual([]);
+
+  // The results of a table with one model and one split: its cells, and no to-diff without the second split.
+  const out = path.join(tmp, 'resume-results.md');
+  const written = await writeResults({ runs, out, experiments: [small], backend: T.backend().description });
+  expect(written.reported).toEqual(['tiny-resume']);
+  expect(fs.readFileSync(out, 'utf8')).toMatch(/\| MAGANet \| [\d.]+ ± [\d.]+ \| 18\.54 \| — \| /);
+});
