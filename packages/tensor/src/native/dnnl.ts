@@ -138,9 +138,21 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     user: Handle;
     inner: Handle;
     reorder: Handle | null;
-    buffer: Float32Array | null;
+    /** Elements of the blocked-layout buffer, lent from `blocked[slot]` at each execution. */
+    elements: number;
+    slot: number;
     output: boolean;
   }
+
+  // The blocked-layout copies live only while one primitive runs, and primitives run one at a
+  // time, so all primitives share one buffer per argument position, grown to the largest asked
+  // for. One buffer per primitive instead held 214 MiB at batch 64 (MAGANet: every layer's
+  // geometry in forward, data and weight passes, for batch 64 and the pivot's batch 1).
+  const blocked: Float32Array[] = [];
+  const blockedBuffer = (slot: number, elements: number) => {
+    if (!(blocked[slot]?.length >= elements)) blocked[slot] = new Float32Array(elements);
+    return blocked[slot];
+  };
   interface Compiled {
     primitive: Handle;
     bindings: Binding[];
@@ -172,20 +184,20 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     const info = new BigUint64Array(1);
     S.dnnl_primitive_desc_query(pd, QUERY_IMPL_INFO, 0, info);
     const impl = info[0] ? String(new CString(Number(info[0]))) : 'unknown';
-    const bindings = args.map(({ arg, query, index, shape, output }): Binding => {
+    const bindings = args.map(({ arg, query, index, shape, output }, slot): Binding => {
       const chosen = S.dnnl_primitive_desc_query_md(pd, query, index ?? 0);
       if (!chosen) throw new Error(`oneDNN: no memory descriptor for argument ${arg}`);
       const plain = plainDesc(shape);
       const user = create('memory_create', (out) => S.dnnl_memory_create(out, plain, engine, null));
-      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, buffer: null, output };
-      const bytes = Number(S.dnnl_memory_desc_get_size(chosen));
-      const buffer = new Float32Array(Math.ceil(bytes / 4));
-      const inner = create('memory_create', (out) => S.dnnl_memory_create(out, chosen, engine, buffer));
+      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, elements: 0, slot, output };
+      const elements = Math.ceil(Number(S.dnnl_memory_desc_get_size(chosen)) / 4);
+      // Created without a buffer: execute lends it the shared one.
+      const inner = create('memory_create', (out) => S.dnnl_memory_create(out, chosen, engine, null));
       const reorderPd = output
         ? create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, chosen, engine, plain, engine, null))
         : create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, plain, engine, chosen, engine, null));
       const reorder = create('primitive_create', (out) => S.dnnl_primitive_create(out, reorderPd));
-      return { arg, user, inner, reorder, buffer, output };
+      return { arg, user, inner, reorder, elements, slot, output };
     });
     const execArgs = new BigUint64Array(2 * bindings.length);
     bindings.forEach((b, i) => {
@@ -198,7 +210,9 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
   function execute(c: Compiled, arrays: readonly Float32Array[]): void {
     c.bindings.forEach((b, i) => {
       call(S.dnnl_memory_set_data_handle(b.user, arrays[i]), 'memory_set_data_handle');
-      if (b.reorder !== null && !b.output) runReorder(b.reorder, b.user, b.inner);
+      if (b.reorder === null) return;
+      call(S.dnnl_memory_set_data_handle(b.inner, blockedBuffer(b.slot, b.elements)), 'memory_set_data_handle');
+      if (!b.output) runReorder(b.reorder, b.user, b.inner);
     });
     call(S.dnnl_primitive_execute(c.primitive, stream, c.bindings.length, c.args), 'convolution');
     for (const b of c.bindings) if (b.reorder !== null && b.output) runReorder(b.reorder, b.inner, b.user);
