@@ -65,9 +65,10 @@ export type MapLoop = (inputs: readonly FloatArray[], out: FloatArray, dims: rea
  * own copy of the row loop, with a stride-0 operand read once per row, which measured 2–3.5× faster
  * than the general inner loop (p + j·s) on 256 Ki elements. Other strides take the general loop.
  */
-export function mapLoop(name: string, arity: 1 | 2, f: (...args: never[]) => number): MapLoop {
+export function mapLoop(name: string, arity: 1 | 2 | 3, f: (...args: never[]) => number): MapLoop {
   const operands = Array.from({ length: arity }, (_, k) => k);
-  const array = (k: number) => (k === 0 ? 'a' : 'b');
+  // (c is the constants.)
+  const array = (k: number) => ['a', 'b', 'e'][k];
   const direct = `f(${operands.map((k) => `${array(k)}[i]`).concat('c').join(', ')})`;
   // Inner stride of operand k: 1 (unit), 0 (one value per row) or any (general).
   type Inner = 'unit' | 'zero' | 'any';
@@ -86,13 +87,15 @@ export function mapLoop(name: string, arity: 1 | 2, f: (...args: never[]) => num
         }
       }`;
   };
-  const patterns: Inner[][] = arity === 1 ? [['unit'], ['zero']] : [['unit', 'unit'], ['unit', 'zero'], ['zero', 'unit']];
+  // Every mix of unit and zero inner strides but all zero (an output row is never all broadcast).
+  const patterns: Inner[][] = [];
+  for (let mask = 0; mask < 2 ** arity - 1; mask++) patterns.push(operands.map((k) => ((mask >> k) & 1 ? 'zero' : 'unit')));
   const test = (pattern: readonly Inner[]) => pattern.map((kind, k) => `s${k} === ${kind === 'unit' ? 1 : 0}`).join(' && ');
   const specialised = patterns.map((pattern) => `if (${test(pattern)}) { ${rowLoop(pattern)} return; }`).join('\n      ');
   const source = `
     // elementwise ${name.replace(/[^\w]/g, '_')}
     return function (inputs, out, dims, strides, direct, n, c) {
-      const a = inputs[0]; const b = inputs[1];
+      const a = inputs[0]; const b = inputs[1]; const e = inputs[2];
       if (direct) { for (let i = 0; i < n; i++) out[i] = ${direct}; return; }
       const r = dims.length; const inner = dims[r - 1];
       ${operands.map((k) => `let p${k} = 0; const s${k} = strides[${k}][r - 1];`).join(' ')}
