@@ -216,7 +216,7 @@ export class Coupling extends Module {
   }
 
   private net(passive: T.Tensor): T.Tensor {
-    return this.conv3.forward(this.conv2.forward(this.conv1.forward(passive).relu()).relu());
+    return this.conv3.forward(this.conv2.forward(this.conv1.forward(passive, { relu: true }), { relu: true }));
   }
 
   /** (shift, log scale) of the active half, from the passive half. */

@@ -311,6 +311,9 @@ export const greaterEqual = binaryMap('greaterEqual', (a, b) => (a >= b ? 1 : 0)
 export const lessEqual = binaryMap('lessEqual', (a, b) => (a <= b ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} <= ${b})`);
 export const equal = binaryMap('equal', (a, b) => (a === b ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} == ${b})`);
 
+/** g where x > 0, else 0 (not differentiable): for backward rules of ops with a fused relu. */
+export const reluGradRaw = (x: Tensor, g: Tensor) => reluGrad(x, g);
+
 /** Builds a fused, non-differentiable binary kernel; for backward rules and losses in other op files. */
 export const fusedBinary = binaryMap;
 
