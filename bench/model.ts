@@ -1,9 +1,12 @@
-// Model benchmark: `bun run bench:model [--batch 64] [--steps 5] [--backend webgpu|cpu] [--profile]`.
+// Model benchmark: `bun run bench:model [--batch 64] [--steps 5] [--backend webgpu|cpu|native]
+// [--models maganet,maganet-random,vae] [--profile]`.
 // Training step time and images/s of the default MAGANet (fixed pivot and random pairs) and the
 // β-VAE, the forward/backward split, inference images/s, live device bytes and host RSS. The
 // anchor to compare with: the blog's PyTorch MAGANet trains at ~280 images/s on this machine's two
 // cores (PyTorch CPU, batch 64, 0.76 GB RSS). With --profile it also prints, for each model, the
-// time per kernel of one training step (device time on webgpu, loop time on cpu), largest first.
+// time per kernel of one training step and of one inference batch (device time on webgpu, loop
+// time on cpu and native), largest first, next to the call's wall time: on the host backends the
+// difference is what the ops cost outside their kernels (tensors, tape, scopes, parameters).
 import * as T from '@maga/tensor';
 import { MAGANET_DEFAULTS, Sampler, VAE_DEFAULTS, createModel, lossTerms, reconstructLogits, uploadBatch, type Model, type ModelConfig } from '@maga/model';
 
@@ -19,15 +22,19 @@ const PYTORCH_IMAGES_PER_SECOND = 280;
 const rows: string[][] = [];
 const profiles: string[] = [];
 
-/** Device time per kernel of one call of `step`, as printable lines. */
-async function profileOf(label: string, step: () => Promise<number>): Promise<string> {
+const MODELS = ['maganet', 'maganet-random', 'vae'];
+const chosen = flag('models', MODELS.join(',')).split(',');
+for (const m of chosen) if (!MODELS.includes(m)) throw new Error(`bench:model: --models takes ${MODELS.join(', ')}; got '${m}'`);
+
+/** Device time per kernel of one call of `step` (what: its name), as printable lines. */
+async function profileOf(label: string, what: string, step: () => Promise<number>): Promise<string> {
   backend.startProfile();
-  await step();
+  const wall = await step();
   const kernels = await backend.stopProfile();
   const total = kernels.reduce((sum, k) => sum + k.ms, 0);
   const dispatches = kernels.reduce((sum, k) => sum + k.count, 0);
   const lines = kernels.slice(0, 15).map((k) => `  ${k.kernel.padEnd(24)} ${k.ms.toFixed(1).padStart(8)} ms ${String(k.count).padStart(6)} dispatches`);
-  return [`${label}: one training step, ${total.toFixed(0)} ms of kernel time in ${dispatches} dispatches`, ...lines].join('\n');
+  return [`${label}: ${what}, ${wall.toFixed(0)} ms wall, ${total.toFixed(0)} ms of kernel time in ${dispatches} dispatches`, ...lines].join('\n');
 }
 
 async function bench(label: string, config: ModelConfig): Promise<void> {
@@ -78,7 +85,10 @@ async function bench(label: string, config: ModelConfig): Promise<void> {
   const forwardMs = await median(forwardOnly);
   const inferMs = await median(inference);
   const stats = backend.stats();
-  if (process.argv.includes('--profile')) profiles.push(await profileOf(label, fullStep));
+  if (process.argv.includes('--profile')) {
+    profiles.push(await profileOf(label, 'one training step', fullStep));
+    profiles.push(await profileOf(label, 'one inference batch', inference));
+  }
   const imagesPerSecond = (batch / stepMs) * 1000;
   rows.push([
     label,
@@ -95,9 +105,9 @@ async function bench(label: string, config: ModelConfig): Promise<void> {
   model.dispose();
 }
 
-await bench('MAGANet, fixed pivot', { ...MAGANET_DEFAULTS, pairing: 'fixed' });
-await bench('MAGANet, random pairs', { ...MAGANET_DEFAULTS, pairing: 'random' });
-await bench('β-VAE', VAE_DEFAULTS);
+if (chosen.includes('maganet')) await bench('MAGANet, fixed pivot', { ...MAGANET_DEFAULTS, pairing: 'fixed' });
+if (chosen.includes('maganet-random')) await bench('MAGANet, random pairs', { ...MAGANET_DEFAULTS, pairing: 'random' });
+if (chosen.includes('vae')) await bench('β-VAE', VAE_DEFAULTS);
 
 const header = ['model', 'step', 'images/s', 'vs PyTorch CPU', 'forward / backward+update', 'inference images/s', 'live device', 'host RSS', 'first step (compile)'];
 console.log(`\nmodel benchmark: batch ${batch}, median of ${steps} steps, on ${backend.description}\n`);

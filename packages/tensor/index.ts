@@ -10,13 +10,13 @@ export { Tensor, apply, assign, backend, hasBackend, isChecked, isGradEnabled, k
 export { backward, grad, valueAndGrad, zeroGrad } from './src/autodiff.ts';
 export { arange, eye, full, fullLike, ones, onesLike, zeros, zerosLike } from './src/ops/creation.ts';
 export {
-  abs, add, clamp, cos, div, equal, exp, floor, greater, greaterEqual, leakyRelu, lessEqual, log, logSigmoid, maximum, minimum, mul, neg, pow, relu, sigmoid, sign, sin, softplus, sqrt, square, sub, tanh,
+  abs, add, clamp, cos, div, equal, exp, floor, greater, greaterEqual, leakyRelu, lessEqual, log, logSigmoid, maximum, minimum, mul, multiplyAdd, neg, pow, relu, sigmoid, sign, sin, softplus, sqrt, square, sub, tanh,
 } from './src/ops/elementwise.ts';
 export { max, mean, sum, sumTo } from './src/ops/reduce.ts';
 export { broadcastTo, concat, copyInto, flatten, indexSelect, pad, permute, reshape, slice, split, squeeze2d, transpose, unsqueeze2d } from './src/ops/movement.ts';
 export { linear, matmul } from './src/ops/matmul.ts';
 export { describeShape, sizeOf } from './src/shape.ts';
-export { conv2d, convTranspose2d, type ConvOptions, type ConvTransposeOptions } from './src/ops/conv.ts';
+export { conv2d, convTranspose2d, type Conv2dOptions, type ConvOptions, type ConvTransposeOptions } from './src/ops/conv.ts';
 export { bceWithLogits, gaussianKl, l1, mse, type Reduction } from './src/ops/loss.ts';
 export { Optimizer, adam, adamw, clipScale, globalNorm, sgd, type OptimizerKind, type OptimizerOptions, type OptimizerState } from './src/optim.ts';
 export { Rng, threefry2x32, type RngState } from './src/ops/random.ts';

@@ -90,3 +90,37 @@ test('conv2d and convTranspose2d gradients match finite differences', async () =
   await gradCheck((x, w, b) => T.convTranspose2d(x, w, b, { stride: 2, padding: 1 }), [input([2, 3, 3, 3], 4), input([3, 2, 4, 4], 5), input([2], 6)]);
   await gradCheck((x, w) => T.convTranspose2d(x, w, undefined, { stride: 2, padding: 1, outputPadding: 1 }), [input([1, 2, 3, 2], 7), input([2, 3, 3, 3], 8)]);
 });
+
+// conv2d with `relu`: the convolution and the relu fused in one op (a oneDNN post-op on the
+// native backend), against the naive loop followed by max(·, 0), and its gradients (masked by
+// the output) against the float64 reference.
+describeEachBackend('conv2d with relu', (backend) => {
+  for (const c of cases) {
+    const label = `x${JSON.stringify(c.x)} w${JSON.stringify(c.w)} s${c.stride} p${c.pad}`;
+    test(`${label} equals relu of the naive loop`, async () => {
+      const x = input(c.x, 11);
+      const w = input(c.w, 12);
+      const b = input([c.w[0]], 13);
+      const expected = naiveConv(x.values, c.x, w.values, c.w, b.values, c.stride, c.pad);
+      const y = T.conv2d(T.tensor(x.values, c.x), T.tensor(w.values, c.w), T.tensor(b.values, [c.w[0]]), { stride: c.stride, padding: c.pad, relu: true });
+      const values = await y.data();
+      // Both signs occur, so the relu is really exercised.
+      expect(expected.y.some((v) => v < -1e-3) && expected.y.some((v) => v > 1e-3)).toBe(true);
+      expectClose(values, expected.y.map((v) => Math.max(v, 0)), 1e-4);
+    });
+    test(`${label} gradients match the float64 reference`, async () => {
+      const f = (x: T.Tensor, w: T.Tensor, b: T.Tensor, gy: T.Tensor) => {
+        const [gx, gw, gb] = T.grad(T.sum(T.mul(T.conv2d(x, w, b, { stride: c.stride, padding: c.pad, relu: true }), gy)), [x, w, b]);
+        return T.concat([T.reshape(gx, [-1]), T.reshape(gw, [-1]), gb]);
+      };
+      const ho = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
+      const wo = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
+      const inputs = [input(c.x, 14), input(c.w, 15), input([c.w[0]], 16), input([c.x[0], c.w[0], ho, wo], 17)];
+      await expectMatchesReference(backend, (...ts) => f(...ts.map((t, i) => (i < 3 ? t.requireGrad() : t)) as [T.Tensor, T.Tensor, T.Tensor, T.Tensor]), inputs, 2e-4);
+    });
+  }
+});
+
+test('conv2d with relu: gradients match finite differences', async () => {
+  await gradCheck((x, w, b) => T.conv2d(x, w, b, { stride: 2, padding: 1, relu: true }), [input([1, 2, 6, 6], 21), input([2, 2, 4, 4], 22), input([2], 23)]);
+});

@@ -1,4 +1,4 @@
-import { test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { describeEachBackend } from './backends.ts';
 import { expectMatchesReference, gradCheck, input } from './check.ts';
@@ -49,4 +49,29 @@ test('unary gradients match finite differences', async () => {
     });
     await gradCheck(c.f, [x]);
   }
+});
+
+// multiplyAdd's three operands broadcast together: ActNorm's per-channel case, a full shift, a
+// leading batch of one, and a scale that is a full tensor with a per-channel shift.
+const multiplyAddShapes: [number[], number[], number[]][] = [
+  [[3, 4, 5, 2], [1, 4, 1, 1], [1, 4, 1, 1]],
+  [[3, 4, 5, 2], [1, 4, 1, 1], [3, 4, 5, 2]],
+  [[1, 17], [6, 17], [6, 1]],
+  [[65], [65], [65]],
+  [[2, 3], [1], [3]],
+];
+
+describeEachBackend('multiplyAdd', (backend) => {
+  for (const [x, s, t] of multiplyAddShapes) {
+    test(`${JSON.stringify([x, s, t])} matches the float64 reference`, async () => {
+      await expectMatchesReference(backend, T.multiplyAdd, [input(x, 3), input(s, 4), input(t, 5)]);
+    });
+  }
+  test('shapes that do not broadcast throw, naming the op and the shapes', () => {
+    expect(() => T.multiplyAdd(T.zeros([2, 3]), T.zeros([3]), T.zeros([4]))).toThrow(/multiplyAdd: shapes \[2, 3\] and \[4\] do not broadcast/);
+  });
+});
+
+test('multiplyAdd gradients (with broadcasting) match finite differences', async () => {
+  for (const [x, s, t] of multiplyAddShapes) await gradCheck(T.multiplyAdd, [input(x, 6), input(s, 7), input(t, 8)]);
 });

@@ -133,3 +133,55 @@ describe.skipIf(!native)('the native pool', () => {
     });
   });
 });
+
+describe.skipIf(!native)('native loops against the TypeScript reference (float64 mode)', () => {
+  const rng = new T.Rng(23);
+  const values = (shape: number[]) => T.withBackend(reference, () => rng.normal(shape).data64());
+
+  // The broadcasts below put each stride pattern that has its own loop in the inner row of the
+  // elementwise loop (unit/unit, unit/zero, zero/unit; one operand alone for unary maps).
+  test('broadcast maps: per-channel, per-row and leading operands', async () => {
+    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
+    if ('error' in b64) throw new Error(b64.error);
+    const cases: [number[], number[], boolean][] = [
+      [[5, 3, 4, 7], [1, 3, 1, 1], false],
+      [[1, 3, 1, 1], [5, 3, 4, 7], false],
+      [[6, 17], [6, 1], false],
+      [[1, 17], [6, 17], false],
+      [[2, 65], [65], false],
+      [[9, 4], [4, 9], true],
+      [[3, 1], [1, 5], false],
+    ];
+    for (const [aShape, bShape, transposeB] of cases) {
+      const a = await values(aShape);
+      const b = await values(bShape);
+      const run = (backend: T.Backend) =>
+        T.withBackend(backend, () =>
+          T.tidy(() => {
+            const x = T.tensor(a, aShape);
+            const y = transposeB ? T.tensor(b, bShape).transpose() : T.tensor(b, bShape);
+            return Promise.all([x.sub(y).data64(), x.mul(y).data64(), y.sub(x).data64(), x.exp().add(y).data64()]);
+          }),
+        );
+      const ours = await run(b64);
+      const want = await run(reference);
+      for (let i = 0; i < ours.length; i++) expect(maxAbsDiff(ours[i], want[i])).toBeLessThan(1e-12);
+    }
+  });
+
+  test('strided copies: squeeze2d, unsqueeze2d and permutes whose inner dimension is shorter than the next', async () => {
+    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
+    if ('error' in b64) throw new Error(b64.error);
+    const x = await values([3, 8, 6, 10]);
+    const run = (backend: T.Backend) =>
+      T.withBackend(backend, () =>
+        T.tidy(() => {
+          const t = T.tensor(x, [3, 8, 6, 10]);
+          return Promise.all([T.squeeze2d(t).data64(), T.unsqueeze2d(t).data64(), t.permute([3, 1, 0, 2]).data64(), t.permute([0, 2, 3, 1]).data64(), t.reshape([3, 8, 60]).permute([2, 0, 1]).data64()]);
+        }),
+      );
+    const ours = await run(b64);
+    const want = await run(reference);
+    for (let i = 0; i < ours.length; i++) expect(maxAbsDiff(ours[i], want[i])).toBe(0);
+  });
+});

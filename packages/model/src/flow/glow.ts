@@ -58,14 +58,16 @@ export class ActNorm extends Module {
 
   forward(x: T.Tensor, wantLogDet = false): FlowOutput {
     if (!this.initialized) this.initialize(x);
-    const y = x.add(this.bias).mul(this.logScale.exp());
+    // (x + b)·e^s as x·e^s + b·e^s: one pass over the batch, the rest on [1, C, 1, 1].
+    const scale = this.logScale.exp();
+    const y = T.multiplyAdd(x, scale, this.bias.mul(scale));
     const pixels = x.shape[2] * x.shape[3];
     const logDet = wantLogDet ? this.logScale.sum().mul(pixels).broadcastTo([x.shape[0]]) : null;
     return { y, logDet };
   }
 
   inverse(y: T.Tensor): T.Tensor {
-    return y.mul(this.logScale.neg().exp()).sub(this.bias);
+    return T.multiplyAdd(y, this.logScale.neg().exp(), this.bias.neg());
   }
 
   override onLoaded(): void {
@@ -214,7 +216,7 @@ export class Coupling extends Module {
   }
 
   private net(passive: T.Tensor): T.Tensor {
-    return this.conv3.forward(this.conv2.forward(this.conv1.forward(passive).relu()).relu());
+    return this.conv3.forward(this.conv2.forward(this.conv1.forward(passive, { relu: true }), { relu: true }));
   }
 
   /** (shift, log scale) of the active half, from the passive half. */

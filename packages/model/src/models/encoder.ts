@@ -44,7 +44,7 @@ export class ConvEncoder extends Module {
 
   forward(x: T.Tensor): Gaussian {
     let h = x;
-    for (const conv of this.convs) h = conv.forward(h).relu();
+    for (const conv of this.convs) h = conv.forward(h, { relu: true });
     const out = this.fc3.forward(this.fc2.forward(this.fc1.forward(h.flatten(1)).relu()).relu());
     const [mu, logVar] = T.split(out, 2, 1);
     return { mu, logVar };

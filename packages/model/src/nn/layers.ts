@@ -72,8 +72,9 @@ export class Conv2d extends ConvLayer {
     super([outChannels, inChannels, kernel, kernel], outChannels, inChannels * kernel * kernel, rng, options);
   }
 
-  forward(x: T.Tensor): T.Tensor {
-    return T.conv2d(x, this.weight, this.bias ?? undefined, { stride: this.stride, padding: this.padding });
+  /** The convolution, or with `relu` relu(convolution) as one op (see T.conv2d's `relu`). */
+  forward(x: T.Tensor, options: { relu?: boolean } = {}): T.Tensor {
+    return T.conv2d(x, this.weight, this.bias ?? undefined, { stride: this.stride, padding: this.padding, relu: options.relu });
   }
 }
 

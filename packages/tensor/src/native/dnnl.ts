@@ -13,8 +13,8 @@ type ConvShape = ConvGeometry;
 
 export interface Convolutions {
   readonly description: string;
-  /** y = x ⋆ w (+ bias), all plain NCHW float32. */
-  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvShape): void;
+  /** y = x ⋆ w (+ bias), then max(y, 0) when `relu`, all plain NCHW float32. */
+  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvShape, relu?: boolean): void;
   /** dx = the input gradient of the convolution, given dy. */
   backwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvShape): void;
   /** dw = the weight gradient, given x and dy. */
@@ -29,6 +29,7 @@ const TAG_A = 2;
 const TAG_ABCD = 5;
 const FORWARD_TRAINING = 64;
 const CONVOLUTION_DIRECT = 1;
+const ELTWISE_RELU = 0x1f;
 const STREAM_IN_ORDER = 1;
 const QUERY_IMPL_INFO = 8;
 const QUERY = { src: 129, diffSrc: 130, weights: 131, diffWeights: 132, dst: 133, diffDst: 134 } as const;
@@ -75,6 +76,10 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     dnnl_memory_create: { args: [P, P, P, P], returns: I },
     dnnl_memory_set_data_handle: { args: [P, P], returns: I },
     dnnl_stream_wait: { args: [P], returns: I },
+    dnnl_primitive_attr_create: { args: [P], returns: I },
+    dnnl_post_ops_create: { args: [P], returns: I },
+    dnnl_post_ops_append_eltwise: { args: [P, FFIType.f32, I, FFIType.f32, FFIType.f32], returns: I },
+    dnnl_primitive_attr_set_post_ops: { args: [P, P], returns: I },
   } as const;
   let lib: ReturnType<typeof dlopen<typeof symbols>> | null = null;
   const failures: string[] = [];
@@ -138,9 +143,21 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     user: Handle;
     inner: Handle;
     reorder: Handle | null;
-    buffer: Float32Array | null;
+    /** Elements of the blocked-layout buffer, lent from `blocked[slot]` at each execution. */
+    elements: number;
+    slot: number;
     output: boolean;
   }
+
+  // The blocked-layout copies live only while one primitive runs, and primitives run one at a
+  // time, so all primitives share one buffer per argument position, grown to the largest asked
+  // for. One buffer per primitive instead held 214 MiB at batch 64 (MAGANet: every layer's
+  // geometry in forward, data and weight passes, for batch 64 and the pivot's batch 1).
+  const blocked: Float32Array[] = [];
+  const blockedBuffer = (slot: number, elements: number) => {
+    if (!(blocked[slot]?.length >= elements)) blocked[slot] = new Float32Array(elements);
+    return blocked[slot];
+  };
   interface Compiled {
     primitive: Handle;
     bindings: Binding[];
@@ -166,26 +183,37 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     output: boolean;
   }
 
-  function compile(opDesc: Uint8Array, hint: Handle | null, args: Argument[]): Compiled & { pd: Handle } {
-    const pd = create('primitive_desc_create', (out) => S.dnnl_primitive_desc_create(out, opDesc, null, engine, hint));
+  /** Primitive attributes with a relu applied to the output as it is written. */
+  let reluAttributes: Handle | null = null;
+  const reluAttr = (): Handle => {
+    if (reluAttributes) return reluAttributes;
+    const attr = create('primitive_attr_create', (out) => S.dnnl_primitive_attr_create(out));
+    const postOps = create('post_ops_create', (out) => S.dnnl_post_ops_create(out));
+    call(S.dnnl_post_ops_append_eltwise(postOps, 1, ELTWISE_RELU, 0, 0), 'post_ops_append_eltwise');
+    call(S.dnnl_primitive_attr_set_post_ops(attr, postOps), 'primitive_attr_set_post_ops');
+    return (reluAttributes = attr);
+  };
+
+  function compile(opDesc: Uint8Array, hint: Handle | null, args: Argument[], attr: Handle | null = null): Compiled & { pd: Handle } {
+    const pd = create('primitive_desc_create', (out) => S.dnnl_primitive_desc_create(out, opDesc, attr, engine, hint));
     const primitive = create('primitive_create', (out) => S.dnnl_primitive_create(out, pd));
     const info = new BigUint64Array(1);
     S.dnnl_primitive_desc_query(pd, QUERY_IMPL_INFO, 0, info);
     const impl = info[0] ? String(new CString(Number(info[0]))) : 'unknown';
-    const bindings = args.map(({ arg, query, index, shape, output }): Binding => {
+    const bindings = args.map(({ arg, query, index, shape, output }, slot): Binding => {
       const chosen = S.dnnl_primitive_desc_query_md(pd, query, index ?? 0);
       if (!chosen) throw new Error(`oneDNN: no memory descriptor for argument ${arg}`);
       const plain = plainDesc(shape);
       const user = create('memory_create', (out) => S.dnnl_memory_create(out, plain, engine, null));
-      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, buffer: null, output };
-      const bytes = Number(S.dnnl_memory_desc_get_size(chosen));
-      const buffer = new Float32Array(Math.ceil(bytes / 4));
-      const inner = create('memory_create', (out) => S.dnnl_memory_create(out, chosen, engine, buffer));
+      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, elements: 0, slot, output };
+      const elements = Math.ceil(Number(S.dnnl_memory_desc_get_size(chosen)) / 4);
+      // Created without a buffer: execute lends it the shared one.
+      const inner = create('memory_create', (out) => S.dnnl_memory_create(out, chosen, engine, null));
       const reorderPd = output
         ? create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, chosen, engine, plain, engine, null))
         : create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, plain, engine, chosen, engine, null));
       const reorder = create('primitive_create', (out) => S.dnnl_primitive_create(out, reorderPd));
-      return { arg, user, inner, reorder, buffer, output };
+      return { arg, user, inner, reorder, elements, slot, output };
     });
     const execArgs = new BigUint64Array(2 * bindings.length);
     bindings.forEach((b, i) => {
@@ -198,7 +226,9 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
   function execute(c: Compiled, arrays: readonly Float32Array[]): void {
     c.bindings.forEach((b, i) => {
       call(S.dnnl_memory_set_data_handle(b.user, arrays[i]), 'memory_set_data_handle');
-      if (b.reorder !== null && !b.output) runReorder(b.reorder, b.user, b.inner);
+      if (b.reorder === null) return;
+      call(S.dnnl_memory_set_data_handle(b.inner, blockedBuffer(b.slot, b.elements)), 'memory_set_data_handle');
+      if (!b.output) runReorder(b.reorder, b.user, b.inner);
     });
     call(S.dnnl_primitive_execute(c.primitive, stream, c.bindings.length, c.args), 'convolution');
     for (const b of c.bindings) if (b.reorder !== null && b.output) runReorder(b.reorder, b.inner, b.user);
@@ -211,8 +241,8 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
   const shapes = (g: ConvShape) => ({ x: [g.n, g.ci, g.h, g.w], w: [g.co, g.ci, g.kh, g.kw], y: [g.n, g.co, g.ho, g.wo] });
   const geometry = (g: ConvShape) => ({ strides: dims([g.stride, g.stride]), padL: dims([g.pad, g.pad]), padR: dims([padRight(g.h, g.kh, g.stride, g.pad, g.ho), padRight(g.w, g.kw, g.stride, g.pad, g.wo)]) });
 
-  function forwardPrimitive(g: ConvShape, bias: boolean) {
-    const key = keyOf('forward', g, bias);
+  function forwardPrimitive(g: ConvShape, bias: boolean, relu = false) {
+    const key = `${keyOf('forward', g, bias)}${relu ? '|relu' : ''}`;
     let c = cache.get(key);
     if (!c) {
       const s = shapes(g);
@@ -225,7 +255,7 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
         ...(bias ? [{ arg: ARG.bias, query: QUERY.weights, index: 1, shape: [g.co], output: false }] : []),
         { arg: ARG.dst, query: QUERY.dst, shape: s.y, output: true },
       ];
-      c = compile(desc, null, args);
+      c = compile(desc, null, args, relu ? reluAttr() : null);
       cache.set(key, c);
     }
     return c;
@@ -233,8 +263,8 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
 
   const convolutions: Convolutions = {
     description,
-    forward(x, w, bias, y, g) {
-      const c = forwardPrimitive(g, bias !== null);
+    forward(x, w, bias, y, g, relu = false) {
+      const c = forwardPrimitive(g, bias !== null, relu);
       execute(c, bias ? [x, w, bias, y] : [x, w, y]);
     },
     backwardData(dy, w, dx, g) {

@@ -10,6 +10,7 @@ import { bindings, uniformDeclaration, uniformWord, type FloatArray, type Kernel
 import { describeShape } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
+import { reluGradRaw } from './elementwise.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
 
@@ -30,6 +31,21 @@ export interface ConvGeometry {
 export interface ConvOptions {
   stride?: number;
   padding?: number;
+}
+
+export interface Conv2dOptions extends ConvOptions {
+  /**
+   * relu(conv2d(…)) as one op: on the native backend oneDNN applies it as the convolution writes
+   * its output (a post-op), saving a pass over the largest activations (the encoder's first layer
+   * writes 8 MiB at batch 64). Its gradient masks by the output, y > 0, which is where the
+   * convolution was positive.
+   */
+  relu?: boolean;
+}
+
+/** max(v, 0) over y, after a kernel that has no fused epilogue. */
+function reluInPlace(y: FloatArray): void {
+  for (let i = 0; i < y.length; i++) if (!(y[i] > 0) && y[i] === y[i]) y[i] = 0;
 }
 
 function geometry(op: string, x: readonly number[], w: readonly number[], stride: number, pad: number): ConvGeometry {
@@ -78,6 +94,7 @@ function geometryKey(g: ConvGeometry, extra: string, tiling: GemmTiling): string
 interface ForwardParams {
   g: ConvGeometry;
   bias: boolean;
+  relu: boolean;
   tiling: GemmTiling;
 }
 
@@ -85,7 +102,7 @@ const forwardSizes = (g: ConvGeometry) => ({ M: g.co, N: g.n * g.ho * g.wo, K: g
 
 const forwardKernel: Kernel<ForwardParams> = {
   name: 'conv2d',
-  key: ({ g, bias, tiling }) => geometryKey(g, `${bias}`, tiling),
+  key: ({ g, bias, relu, tiling }) => geometryKey(g, `${bias}${relu ? '|relu' : ''}`, tiling),
   uniforms: ({ g }) => {
     const { M, N, K } = forwardSizes(g);
     return geometryWords(g, M, N, K);
@@ -94,13 +111,19 @@ const forwardKernel: Kernel<ForwardParams> = {
     const { M, N } = forwardSizes(g);
     return gemmWorkgroups(M, N, 1, tiling);
   },
-  cpu: (inputs, [y], { g, bias }) => convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g),
-  native: (inputs, [y], { g, bias }, engine) => {
-    const dnnl = engine.convolutions;
-    if (dnnl) dnnl.forward(inputs[0] as Float32Array, inputs[1] as Float32Array, bias ? (inputs[2] as Float32Array) : null, y as Float32Array, g);
-    else convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine);
+  cpu: (inputs, [y], { g, bias, relu }) => {
+    convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g);
+    if (relu) reluInPlace(y);
   },
-  wgsl: ({ g, bias, tiling }) => {
+  native: (inputs, [y], { g, bias, relu }, engine) => {
+    const dnnl = engine.convolutions;
+    if (dnnl) dnnl.forward(inputs[0] as Float32Array, inputs[1] as Float32Array, bias ? (inputs[2] as Float32Array) : null, y as Float32Array, g, relu);
+    else {
+      convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine);
+      if (relu) reluInPlace(y);
+    }
+  },
+  wgsl: ({ g, bias, relu, tiling }) => {
     const kk = g.kh * g.kw;
     const inputs = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
     const code = gemmWgsl({
@@ -115,7 +138,10 @@ const forwardKernel: Kernel<ForwardParams> = {
       loadA: (m, k) => `w[${m} * gK + ${k}]`,
       loadB: (_k, _n, j) => `loadX(xb${j} + cOff, ih${j} + dh, iw${j} + dw)`,
       // Each column's output offset was decoded once, before the k loop.
-      store: (m, _n, v, j) => `y[yb${j} + ${m} * howo] = ${v}${bias ? ` + bias[${m}]` : ''};`,
+      store: (m, _n, v, j) => {
+        const value = `${v}${bias ? ` + bias[${m}]` : ''}`;
+        return `y[yb${j} + ${m} * howo] = ${relu ? `max(${value}, 0.0)` : value};`;
+      },
       tiling,
     });
     return { code };
@@ -475,10 +501,10 @@ function convWeightGradNative(x: FloatArray, dy: FloatArray, dw: FloatArray, g: 
 
 // ---- the three primitives, without autodiff -----------------------------------------------------
 
-function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, relu = false): Tensor {
   const { M, N, K } = forwardSizes(g);
   const tiling = tilingFor(M, N, K, x.backend.traits);
-  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null, tiling });
+  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null, relu, tiling });
 }
 
 function convInputGrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
@@ -512,15 +538,19 @@ function checkBias(op: string, bias: Tensor | undefined, channels: number): void
 // ---- public ops -----------------------------------------------------------------------------
 
 /** 2-D cross-correlation as in PyTorch's conv2d: x [N, Ci, H, W], weight [Co, Ci, KH, KW], bias [Co]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, options: ConvOptions = {}): Tensor {
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}): Tensor {
   const g = geometry('conv2d', x.shape, weight.shape, options.stride ?? 1, options.padding ?? 0);
   checkBias('conv2d', bias, g.co);
-  const y = convForward(x, weight, bias ?? null, g);
-  return record('conv2d', y, bias ? [x, weight, bias] : [x, weight], (dy) => [
-    x.requiresGrad ? convInputGrad(dy, weight, null, g) : null,
-    weight.requiresGrad ? convWeightGrad(x, dy, g) : null,
-    ...(bias ? [bias.requiresGrad ? sum(dy, [0, 2, 3]) : null] : []),
-  ]);
+  const relu = options.relu ?? false;
+  const y = convForward(x, weight, bias ?? null, g, relu);
+  return record(relu ? 'conv2d_relu' : 'conv2d', y, bias ? [x, weight, bias] : [x, weight], (gy, out) => {
+    const dy = relu ? reluGradRaw(out, gy) : gy;
+    return [
+      x.requiresGrad ? convInputGrad(dy, weight, null, g) : null,
+      weight.requiresGrad ? convWeightGrad(x, dy, g) : null,
+      ...(bias ? [bias.requiresGrad ? sum(dy, [0, 2, 3]) : null] : []),
+    ];
+  });
 }
 
 export interface ConvTransposeOptions extends ConvOptions {

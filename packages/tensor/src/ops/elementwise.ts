@@ -11,6 +11,7 @@ import { sumToRaw } from './reduce-kernel.ts';
 type Consts = readonly number[];
 type CpuUnary = (x: number, c: Consts) => number;
 type CpuBinary = (a: number, b: number, c: Consts) => number;
+type CpuTernary = (a: number, b: number, d: number, c: Consts) => number;
 /** Builds a WGSL expression from operand names and constant literals. */
 type WgslExpr = (v: readonly string[], c: readonly string[], raw: Consts) => string;
 
@@ -49,7 +50,7 @@ function offsets(i: number, p: MapParams, into: number[]): void {
  * single compiled pipeline serves every shape. `bake` puts the constants into the code instead,
  * for ops whose code depends on their value (pow picks x·x for p = 2).
  */
-function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: WgslExpr, bake = false): Kernel<MapParams> {
+function mapKernel(name: string, arity: 1 | 2 | 3, cpu: CpuUnary | CpuBinary | CpuTernary, wgsl: WgslExpr, bake = false): Kernel<MapParams> {
   let loop: ReturnType<typeof mapLoop> | null = null;
   return {
     native: (inputs, [out], p) => {
@@ -73,6 +74,15 @@ function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: 
             out[i] = f(a[o[0]], c);
           }
         }
+      } else if (arity === 3) {
+        const f = cpu as CpuTernary;
+        const [a, b, d] = inputs;
+        const o = [0, 0, 0];
+        for (let i = 0; i < p.n; i++) {
+          if (p.direct) o.fill(i);
+          else offsets(i, p, o);
+          out[i] = f(a[o[0]], b[o[1]], d[o[2]], c);
+        }
       } else {
         const f = cpu as CpuBinary;
         const [a, b] = inputs;
@@ -87,7 +97,7 @@ function mapKernel(name: string, arity: 1 | 2, cpu: CpuUnary | CpuBinary, wgsl: 
       }
     },
     wgsl: (p, traits) => {
-      const names = arity === 1 ? ['a'] : ['a', 'b'];
+      const names = ['a', 'b', 'd'].slice(0, arity);
       const rank = p.direct ? 0 : p.dims.length;
       const dim = (d: number) => uniformWord(1 + d);
       const stride = (k: number, d: number) => uniformWord(1 + rank + k * rank + d);
@@ -273,6 +283,21 @@ export function div(a: Tensor | number, b: Tensor | number): Tensor {
   return typeof b === 'number' ? mulScalar(a, 1 / b) : divTensors(a, b);
 }
 export const maximum = (a: Tensor, b: Tensor) => maximumTensors(a, b);
+
+const multiplyAddKernel = mapKernel('multiply_add', 3, ((x, s, t) => x * s + t) as CpuTernary, (v) => `${v[0]} * ${v[1]} + ${v[2]}`);
+
+/**
+ * x·scale + shift in one pass, the three broadcast together (ActNorm's per-channel affine map
+ * over a batch reads and writes the batch once, not twice).
+ */
+export function multiplyAdd(x: Tensor, scale: Tensor, shift: Tensor): Tensor {
+  const shape = broadcastShapes('multiplyAdd', broadcastShapes('multiplyAdd', x.shape, scale.shape), shift.shape);
+  return apply('multiplyAdd', [x, scale, shift], shape, multiplyAddKernel, mapParams(shape, [x, scale, shift], []), (g) => [
+    x.requiresGrad ? sumToRaw(mulMap(g, scale), x.shape) : null,
+    scale.requiresGrad ? sumToRaw(mulMap(g, x), scale.shape) : null,
+    shift.requiresGrad ? sumToRaw(g, shift.shape) : null,
+  ]);
+}
 export const minimum = (a: Tensor, b: Tensor) => minimumTensors(a, b);
 
 function bothNumbers(op: string): never {
@@ -285,6 +310,9 @@ export const greater = binaryMap('greater', (a, b) => (a > b ? 1 : 0), (a, b) =>
 export const greaterEqual = binaryMap('greaterEqual', (a, b) => (a >= b ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} >= ${b})`);
 export const lessEqual = binaryMap('lessEqual', (a, b) => (a <= b ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} <= ${b})`);
 export const equal = binaryMap('equal', (a, b) => (a === b ? 1 : 0), (a, b) => `select(0.0, 1.0, ${a} == ${b})`);
+
+/** g where x > 0, else 0 (not differentiable): for backward rules of ops with a fused relu. */
+export const reluGradRaw = (x: Tensor, g: Tensor) => reluGrad(x, g);
 
 /** Builds a fused, non-differentiable binary kernel; for backward rules and losses in other op files. */
 export const fusedBinary = binaryMap;
