@@ -60,13 +60,13 @@ export interface Experiment {
 // measured on a shared machine at load ≈ 7 (`cli train --model vae --steps 100`: 26–32 images/s,
 // while MAGANet ran at 85–206 under similar load), so this estimate is pessimistic until measured
 // on a quiet one; a run's own logged rate replaces it from its first log lines. latent-action and
-// flow-action quick: docs/latent-action.md's step times at batch 16 on the shared machine
-// (0.39 s and 0.25 s per step, pairs of 2 images). Tiny: test-sized.
+// flow-action quick: the quick runs of docs/latent-action.md's table (64,000 pairs in 376–499 s and
+// 263–330 s of training on the shared machine at load 7–10, native backend). Tiny: test-sized.
 export const MEASURED_RATES: Record<string, number> = {
   'maganet/quick': 229,
   'vae/quick': 30,
-  'latent-action/quick': 41,
-  'flow-action/quick': 64,
+  'latent-action/quick': 140,
+  'flow-action/quick': 215,
   'maganet/tiny': 200,
   'vae/tiny': 200,
 };
