@@ -11,9 +11,9 @@
 import { Rng } from '@maga/tensor';
 import * as contrast from './contrast.ts';
 import { loadMnist, MNIST_COUNT, MNIST_PIXELS, MNIST_SIZE, type MnistDigits } from './mnist.ts';
+import { checkPart, heldOutSplit, SourceSampler, type SourceSamplerOptions } from './pair-sampler.ts';
 import { UniformStream } from './random.ts';
 import { padImage, rotateImage } from './rotation.ts';
-import type { SamplerState } from './sampler.ts';
 import type { SplitPart } from './splits.ts';
 
 export type GroupDatasetName = 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast';
@@ -336,35 +336,17 @@ export function openGroupDataset(name: string, group: string | GroupSpec): Promi
 
 // ---- Splits ----------------------------------------------------------------------------------
 
-function checkPart(part: string): SplitPart {
-  if (part !== 'train' && part !== 'test') throw new Error(`unknown split part '${part}': expected 'train' or 'test'`);
-  return part;
-}
-
 /**
  * The sources of one part: a seeded permutation of 0 … count − 1, whose last 1,000 entries are the
  * test part. Split by source, so a test digit (or phantom) is never seen in training at any angle.
  */
 export function splitPart(count: number, part: SplitPart, splitSeed = 0): Int32Array {
-  checkPart(part);
-  if (!Number.isInteger(splitSeed) || splitSeed < 0) throw new Error(`split seed ${splitSeed} must be a non-negative integer`);
-  const permutation = new Rng(splitSeed).permutation(count);
-  const chosen = part === 'test' ? permutation.subarray(count - GROUP_TEST_COUNT) : permutation.subarray(0, count - GROUP_TEST_COUNT);
-  return Int32Array.from(chosen).sort();
+  return heldOutSplit(count, GROUP_TEST_COUNT, part, splitSeed);
 }
 
 // ---- Training batches ------------------------------------------------------------------------
 
-export interface PairSamplerOptions {
-  part: SplitPart;
-  batchSize: number;
-  /** An integer in [0, 2^32): the order of sources and every pair's base and g follow from it. */
-  seed: number;
-  /** Use only `limit` sources of the part (small experiments, tests): every k-th, spanning it. */
-  limit?: number;
-  /** Which 1,000 sources are held out (0 unless an experiment asks otherwise). */
-  splitSeed?: number;
-}
+export type PairSamplerOptions = SourceSamplerOptions;
 
 // The pair stream's first key word ("pair" in ASCII, xor the seed): the epoch is the second word
 // and 2·position + draw the counter, so each pair's randomness is addressed directly.
@@ -374,71 +356,9 @@ const PAIR_KEY = 0x70616972;
  * Batches of pairs, epoch after epoch: a seeded shuffle of the part's sources, each paired with a
  * fresh base and g drawn from (seed, epoch, position). state()/restore() resume exactly.
  */
-export class PairSampler {
-  private readonly pool: Int32Array;
-  private order: Int32Array = new Int32Array(0);
-  private epoch = 0;
-  private position = 0;
-
-  constructor(
-    readonly dataset: GroupDataset,
-    readonly options: PairSamplerOptions,
-  ) {
-    const { batchSize, limit, seed } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`pair sampler: batch size must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`pair sampler: seed must be an integer in [0, 2^32), got ${seed}`);
-    let pool = dataset.part(checkPart(options.part), options.splitSeed ?? 0);
-    if (limit !== undefined) {
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`pair sampler: limit must be a positive integer, got ${limit}`);
-      const step = Math.max(1, Math.floor(pool.length / limit));
-      pool = pool.filter((_, i) => i % step === 0).slice(0, limit);
-    }
-    if (pool.length < batchSize) throw new Error(`pair sampler: ${dataset.name}/${options.part} has ${pool.length} sources, fewer than a batch of ${batchSize}`);
-    this.pool = pool;
-    this.shuffle();
-  }
-
-  /** Pairs in one epoch (one per source of the part, or of the limit). */
-  get epochSize(): number {
-    return this.pool.length;
-  }
-
-  private shuffle(): void {
-    const rng = new Rng(this.options.seed * 1_000_003 + this.epoch);
-    this.order = Int32Array.from(rng.permutation(this.pool.length), (i) => this.pool[i]);
-  }
-
-  /** The next batch's pair specs; a new shuffle starts when an epoch has no full batch left. */
-  nextSpecs(): PairSpec[] {
-    const { batchSize, seed } = this.options;
-    if (this.position + batchSize > this.order.length) {
-      this.epoch++;
-      this.position = 0;
-      this.shuffle();
-    }
-    const specs: PairSpec[] = [];
-    for (let i = this.position; i < this.position + batchSize; i++) {
-      specs.push(this.dataset.drawPair(this.order[i], new UniformStream((PAIR_KEY ^ seed) >>> 0, this.epoch, 2 * i)));
-    }
-    this.position += batchSize;
-    return specs;
-  }
-
-  next(): GroupPairBatch {
-    return this.dataset.renderPairs(this.nextSpecs());
-  }
-
-  state(): SamplerState {
-    return { epoch: this.epoch, position: this.position };
-  }
-
-  restore(state: SamplerState): void {
-    if (!Number.isInteger(state?.epoch) || state.epoch < 0 || !Number.isInteger(state.position) || state.position < 0 || state.position > this.pool.length) {
-      throw new Error(`pair sampler: invalid state ${JSON.stringify(state)} for a part of ${this.pool.length} sources`);
-    }
-    this.epoch = state.epoch;
-    this.shuffle();
-    this.position = state.position;
+export class PairSampler extends SourceSampler<PairSpec, GroupPairBatch> {
+  constructor(dataset: GroupDataset, options: PairSamplerOptions) {
+    super(dataset, options, { key: PAIR_KEY, drawsPerPair: 2, who: 'pair sampler', sources: 'sources' });
   }
 }
 

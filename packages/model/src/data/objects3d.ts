@@ -22,9 +22,9 @@ import {
   canonical,
   type Quaternion,
 } from './quaternion.ts';
+import { checkPart, heldOutSplit, SourceSampler, type SourceSamplerOptions } from './pair-sampler.ts';
 import { UniformStream } from './random.ts';
 import { fitMesh, MeshBuilder, RENDER_SHAPE, RENDER_SIZE, Renderer, type Mesh, type Rgb, type Vec3 } from './render3d.ts';
-import type { SamplerState } from './sampler.ts';
 import type { SplitPart } from './splits.ts';
 
 export type Objects3dName = 'objects3d' | 'planes-sky';
@@ -471,98 +471,21 @@ export class Objects3dDataset {
 
 // ---- Splits ----------------------------------------------------------------------------------
 
-function checkPart(part: string): SplitPart {
-  if (part !== 'train' && part !== 'test') throw new Error(`unknown split part '${part}': expected 'train' or 'test'`);
-  return part;
-}
-
 /** The objects of one part: the last OBJECTS3D_TEST_COUNT entries of a seeded permutation are the test part. */
 export function objects3dSplit(count: number, part: SplitPart, splitSeed = 0): Int32Array {
-  checkPart(part);
-  if (!Number.isInteger(splitSeed) || splitSeed < 0) throw new Error(`split seed ${splitSeed} must be a non-negative integer`);
-  const permutation = new Rng(splitSeed).permutation(count);
-  const chosen = part === 'test' ? permutation.subarray(count - OBJECTS3D_TEST_COUNT) : permutation.subarray(0, count - OBJECTS3D_TEST_COUNT);
-  return Int32Array.from(chosen).sort();
+  return heldOutSplit(count, OBJECTS3D_TEST_COUNT, part, splitSeed);
 }
 
 // ---- Training batches ------------------------------------------------------------------------
 
-export interface Objects3dSamplerOptions {
-  part: SplitPart;
-  batchSize: number;
-  /** An integer in [0, 2^32). */
-  seed: number;
-  /** Use only `limit` objects of the part, every k-th, spanning it. */
-  limit?: number;
-  splitSeed?: number;
-}
+export type Objects3dSamplerOptions = SourceSamplerOptions;
 
 const PAIR_KEY = 0x72333370; // "r33p"
 
 /** Batches of pairs, epoch after epoch, from (seed, epoch, position); state()/restore() resume exactly. */
-export class Objects3dPairSampler {
-  private readonly pool: Int32Array;
-  private order: Int32Array = new Int32Array(0);
-  private epoch = 0;
-  private position = 0;
-
-  constructor(
-    readonly dataset: Objects3dDataset,
-    readonly options: Objects3dSamplerOptions,
-  ) {
-    const { batchSize, limit, seed } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`3-D pair sampler: batch size must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`3-D pair sampler: seed must be an integer in [0, 2^32), got ${seed}`);
-    let pool = dataset.part(checkPart(options.part), options.splitSeed ?? 0);
-    if (limit !== undefined) {
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`3-D pair sampler: limit must be a positive integer, got ${limit}`);
-      const step = Math.max(1, Math.floor(pool.length / limit));
-      pool = pool.filter((_, i) => i % step === 0).slice(0, limit);
-    }
-    if (pool.length < batchSize) throw new Error(`3-D pair sampler: ${dataset.name}/${options.part} has ${pool.length} objects, fewer than a batch of ${batchSize}`);
-    this.pool = pool;
-    this.shuffle();
-  }
-
-  get epochSize(): number {
-    return this.pool.length;
-  }
-
-  private shuffle(): void {
-    const rng = new Rng(this.options.seed * 1_000_003 + this.epoch);
-    this.order = Int32Array.from(rng.permutation(this.pool.length), (i) => this.pool[i]);
-  }
-
-  nextSpecs(): RotationPairSpec[] {
-    const { batchSize, seed } = this.options;
-    if (this.position + batchSize > this.order.length) {
-      this.epoch++;
-      this.position = 0;
-      this.shuffle();
-    }
-    const specs: RotationPairSpec[] = [];
-    for (let i = this.position; i < this.position + batchSize; i++) {
-      specs.push(this.dataset.drawPair(this.order[i], new UniformStream((PAIR_KEY ^ seed) >>> 0, this.epoch, 8 * i)));
-    }
-    this.position += batchSize;
-    return specs;
-  }
-
-  next(): RotationPairBatch {
-    return this.dataset.renderPairs(this.nextSpecs());
-  }
-
-  state(): SamplerState {
-    return { epoch: this.epoch, position: this.position };
-  }
-
-  restore(state: SamplerState): void {
-    if (!Number.isInteger(state?.epoch) || state.epoch < 0 || !Number.isInteger(state.position) || state.position < 0 || state.position > this.pool.length) {
-      throw new Error(`3-D pair sampler: invalid state ${JSON.stringify(state)} for a part of ${this.pool.length} objects`);
-    }
-    this.epoch = state.epoch;
-    this.shuffle();
-    this.position = state.position;
+export class Objects3dPairSampler extends SourceSampler<RotationPairSpec, RotationPairBatch> {
+  constructor(dataset: Objects3dDataset, options: Objects3dSamplerOptions) {
+    super(dataset, options, { key: PAIR_KEY, drawsPerPair: 8, who: '3-D pair sampler', sources: 'objects' });
   }
 }
 
