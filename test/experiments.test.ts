@@ -12,6 +12,7 @@ import * as T from '@maga/tensor';
 import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments.ts';
 import { meanInterval, tQuantile } from '../packages/cli/src/stats.ts';
 import { writeResults } from '../packages/cli/src/results.ts';
+import { PNG } from 'pngjs';
 
 const ROOT = path.resolve(import.meta.dir, '..');
 const BACKEND = process.env.MAGA_BACKEND || 'cpu';
@@ -132,6 +133,14 @@ test('a tiny experiment runs end to end: run directories, the table with interva
   const figure = path.join(tmp, 'docs', 'figures', 'tiny-blog-recombination.png');
   expect(fs.readFileSync(figure).subarray(1, 4).toString()).toBe('PNG');
   expect(text).toContain('](figures/tiny-blog-recombination.png)');
+  // The blog's latent maps: one PNG per factor, MAGANet's panel beside the VAE's.
+  for (const factor of ['shape', 'posX', 'posY', 'scale']) {
+    const file = path.join(tmp, 'docs', 'figures', `tiny-blog-latent-${factor}.png`);
+    const png = PNG.sync.read(fs.readFileSync(file));
+    expect(png.width).toBe(2 * 360 + 3 * 8);
+    expect(text).toContain(`](figures/tiny-blog-latent-${factor}.png)`);
+  }
+  expect(text).toContain('MAGANet | β-VAE: UMAP (2-D, 50 neighbours, seed 0) of the codes of 200 to-element training images');
 
   // Run again without --resume: refused, nothing retrained.
   const again = await cli(['experiment', 'tiny-blog', '--table', table, '--runs', runs, '--results', results]);

@@ -11,6 +11,7 @@ import { writeFileAtomic } from './atomic.ts';
 import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
 import { encodePng, grid, split, type Tiles } from './images.ts';
 import { runLaws, type RunLaws } from './laws.ts';
+import { latentMaps } from './latent-maps.ts';
 import { PIXELS } from './latent.ts';
 import { loadTrainedModel } from './load.ts';
 import { formatDuration } from './progress.ts';
@@ -37,6 +38,8 @@ export interface ResultsOptions {
   note?: (text: string) => void;
   /** The backend the summary computes on (to-diff, float32 group laws). */
   backend: string;
+  /** Training images in each latent map of a blog table (default 2000, the viewer's default; 200 for a tiny-preset experiment). */
+  latentMapPoints?: number;
 }
 
 export interface ResultsWritten {
@@ -90,6 +93,14 @@ export async function writeResults(options: ResultsOptions): Promise<ResultsWrit
       if (figure) {
         figures.push(figure.file);
         sections.push('', figure.markdown(path.relative(path.dirname(options.out), figure.file)));
+      }
+      const maps = await blogLatentMaps(e, finished, figuresDir, options.latentMapPoints ?? (record.preset === 'tiny' ? 200 : 2000), note);
+      if (maps.length > 0) {
+        sections.push('', '### Latent maps', '', "The blog's Figures 5–8: where each model puts the training images, seed 0. MAGANet's code is the transformation from its pivot, z = μ(E(x)) − μ(E(pivot)); the β-VAE's is μ(x).");
+        for (const m of maps) {
+          figures.push(m.file);
+          sections.push('', `![${e.name}: latent map by ${m.factor}](${path.relative(path.dirname(options.out), m.file)})`, '', `${m.caption}.`);
+        }
       }
     }
   }
@@ -236,4 +247,18 @@ async function recombinationFigure(e: Experiment, finished: Finished[], dir: str
   const file = path.join(dir, `${e.name}-recombination.png`);
   writeFileAtomic(file, encodePng(grid(rows, 1)));
   return { file, markdown: (relative) => `![${e.name}: recombination](${relative})\n\nRows, top to bottom: ${captions.join('; ')} (seed 0; the blog's Figure 4).` };
+}
+
+/** The blog's latent maps for the seed-0 runs of the first split, MAGANet left of the β-VAE. */
+async function blogLatentMaps(e: Experiment, finished: Finished[], dir: string, count: number, note: (text: string) => void) {
+  const [element] = e.data.map(dataLabel);
+  const label = (model: string) => (model === 'maganet' ? 'MAGANet' : model === 'vae' ? 'β-VAE' : model);
+  const runs = e.models
+    .map((model) => finished.find((f) => f.run.seed === 0 && f.run.model === model && dataLabel(f.run.data) === element))
+    .filter((f): f is Finished => f !== undefined);
+  if (runs.length === 0) return [];
+  return latentMaps(
+    runs.map((f) => ({ label: label(f.run.model), dir: f.run.dir })),
+    { split: splitOf(runs[0].config), count, nNeighbors: 50, seed: 0, dir, prefix: e.name, note },
+  );
 }
