@@ -127,3 +127,34 @@ test('flow layers: gradients match finite differences (float64)', async () => {
     await gradCheck((x) => step.inverse(step.forward(x).y.mul(1.5)), [input([1, 4, 2, 2], 8)], { tol: 1e-5 });
   });
 });
+
+test('a flow step (ActNorm and the 1×1 convolution fused into one convolution) equals the layers one after the other (float64)', async () => {
+  await T.withBackend(reference, async () => {
+    const rng = new T.Rng(12);
+    for (const [c, kind] of [[4, 'affine'], [6, 'additive']] as [number, CouplingKind][]) {
+      const step = await FlowStep.create(c, 5, kind, rng);
+      step.actNorm.initialize(T.tensor(randomValues(2 * c * 15, 13, -1, 1), [2, c, 3, 5]));
+      perturb(step, 60, 0.3);
+      const x = T.tensor(randomValues(2 * c * 15, 14, -2, 2), [2, c, 3, 5]);
+      const sequential = (input: T.Tensor) => {
+        const a = step.actNorm.forward(input, true);
+        const b = step.invConv.forward(a.y, true);
+        const o = step.coupling.forward(b.y, true);
+        return { y: o.y, logDet: a.logDet!.add(b.logDet!).add(o.logDet ?? T.zeros([2])) };
+      };
+      const fused = step.forward(x, true);
+      const plain = sequential(x);
+      expect(await maxDifference(fused.y, plain.y)).toBeLessThan(1e-12);
+      expect(await maxDifference(fused.logDet!, plain.logDet)).toBeLessThan(1e-9);
+      const y = T.tensor(randomValues(2 * c * 15, 15, -2, 2), [2, c, 3, 5]);
+      const back = step.actNorm.inverse(step.invConv.inverse(step.coupling.inverse(y)));
+      expect(await maxDifference(step.inverse(y), back)).toBeLessThan(1e-12);
+      // The parameters' gradients through the fused path are those through the layers.
+      const params = [...step.parameters().values()];
+      const loss = (out: T.Tensor, inv: T.Tensor) => out.square().sum().add(inv.mul(0.7).exp().sum());
+      const gFused = T.grad(loss(step.forward(x).y, step.inverse(y)), params);
+      const gPlain = T.grad(loss(sequential(x).y, back), params);
+      for (let i = 0; i < params.length; i++) expect(await maxDifference(gFused[i], gPlain[i])).toBeLessThan(1e-9);
+    }
+  });
+});

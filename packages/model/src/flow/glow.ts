@@ -261,15 +261,30 @@ export class FlowStep extends Module {
     return new FlowStep(new ActNorm(channels), await InvConv1x1.create(channels, rng), new Coupling(channels, hidden, kind, rng));
   }
 
+  // ActNorm and the 1×1 convolution run as one convolution with a bias, in both directions: no
+  // pass over the batch for ActNorm, only [C, C] arithmetic on the weights. Forward:
+  // W·((x + b)·e^s) = (W·diag(e^s))·x + W·(b·e^s). Inverse: (W⁻¹·y)·e^(−s) − b = (diag(e^(−s))·W⁻¹)·y − b.
+  // Equal to ActNorm.forward then InvConv1x1.forward (and the inverses) up to float rounding.
   forward(x: T.Tensor, wantLogDet = false): FlowOutput {
-    const a = this.actNorm.forward(x, wantLogDet);
-    const b = this.invConv.forward(a.y, wantLogDet);
-    const c = this.coupling.forward(b.y, wantLogDet);
-    return { y: c.y, logDet: addLogDet(addLogDet(a.logDet, b.logDet), c.logDet) };
+    const { actNorm, invConv } = this;
+    if (!actNorm.initialized) actNorm.initialize(x);
+    const c = this.invConv.channels;
+    const scale = actNorm.logScale.exp().reshape([c]);
+    const w = invConv.weight();
+    const weight = w.mul(scale.reshape([1, c])).reshape([c, c, 1, 1]);
+    const bias = w.matmul(actNorm.bias.reshape([c, 1]).mul(scale.reshape([c, 1]))).reshape([c]);
+    const mixed = T.conv2d(x, weight, bias);
+    let logDet: T.Tensor | null = null;
+    if (wantLogDet) logDet = actNorm.logScale.sum().add(invConv.logS.sum()).mul(x.shape[2] * x.shape[3]).broadcastTo([x.shape[0]]);
+    const out = this.coupling.forward(mixed, wantLogDet);
+    return { y: out.y, logDet: addLogDet(logDet, out.logDet) };
   }
 
   inverse(y: T.Tensor): T.Tensor {
-    return this.actNorm.inverse(this.invConv.inverse(this.coupling.inverse(y)));
+    const { actNorm, invConv } = this;
+    const c = invConv.channels;
+    const weight = T.inverse(invConv.weight()).mul(actNorm.logScale.neg().exp().reshape([c, 1])).reshape([c, c, 1, 1]);
+    return T.conv2d(this.coupling.inverse(y), weight, actNorm.bias.neg().reshape([c]));
   }
 }
 
