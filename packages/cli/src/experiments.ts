@@ -111,8 +111,8 @@ export const EXPERIMENTS: Experiment[] = [
     preset: 'quick',
     training: {},
     sizing:
-      "the quick preset's pair settings for both models (1200 steps of batch 16, the same pairs and steps for either): ≈ 8 min a latent-action run and ≈ 5 min a flow-action run on 2 cores, " +
-      '18 runs ≈ 2 h; --preset paper (50,000 steps of batch 64) for a GPU',
+      "the quick preset's pair settings for both models (2000 steps of batch 32, the same pairs and steps for either): on a quiet 2-core machine ≈ 2.5 min a latent-action run " +
+      'and ≈ 1.5 min a flow-action run, 18 runs ≈ 40 min (measured 2026-12-02: 59 min with one thread per run, two experiments side by side); --preset paper (50,000 steps of batch 64) for a GPU',
     table: 'latent-action',
   },
 ];
