@@ -109,7 +109,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–30°', '30–60°', '60–90°', '90–120°', '120–150°', '150–180°']);
       expect(metrics[part].buckets.reduce((s: number, b: { images: number }) => s + b.images, 0)).toBe(16);
-      for (const key of ['psnr', 'ssim', 'mse', 'bce']) expect(Number.isFinite(metrics[part][key])).toBe(true);
+      for (const key of ['psnr', 'ssim', 'msssim', 'mse', 'bce']) expect(Number.isFinite(metrics[part][key])).toBe(true);
     }
   }, 120_000);
 
@@ -119,6 +119,11 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
     const run = JSON.parse(result.stdout).runs[0];
     expect(run).toMatchObject({ model: 'latent-action', data: 'objects3d so3', split: null, count: 6 });
     expect(run.test.buckets.map((b: { images: number }) => b.images)).toEqual(Array(6).fill(1));
+    // Colour runs report MS-SSIM beside SSIM, overall and per bucket, in [0, 1].
+    expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'msssim', 'psnr', 'ssim']);
+    for (const m of [run.test, run.train, ...run.test.buckets]) expect(m.msssim >= 0 && m.msssim <= 1).toBe(true);
+    const table = await cli(['eval', A, '--count', '6']);
+    expect(table.stdout).toMatch(/PSNR\s+SSIM\s+MS-SSIM/);
 
     const render = await cli(['render', A, '--count', '2', '--scale', '1']);
     expect(render.stderr).not.toMatch(/error/);
