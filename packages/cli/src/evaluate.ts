@@ -71,12 +71,15 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
 
 /** The report as an aligned text table. */
 export function formatReport(report: EvalReport): string {
-  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'SSIM'];
+  // MS-SSIM is measured on colour runs only: its column appears when one of them is in the table.
+  const ms = report.runs.some((r) => r.test.msssim !== undefined);
+  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
   const rows: string[][] = [];
   for (const r of report.runs) {
     for (const part of ['test', 'train'] as const) {
       const m = r[part];
-      rows.push([part === 'test' ? path.basename(r.run) : '', part === 'test' ? r.model : '', part === 'test' ? r.data : '', part === 'test' ? String(r.step) : '', part, String(m.images), m.bce.toFixed(2), m.mse.toFixed(5), m.psnr.toFixed(2), m.ssim.toFixed(4)]);
+      const msCell = ms ? [m.msssim !== undefined ? m.msssim.toFixed(4) : '–'] : [];
+      rows.push([part === 'test' ? path.basename(r.run) : '', part === 'test' ? r.model : '', part === 'test' ? r.data : '', part === 'test' ? String(r.step) : '', part, String(m.images), m.bce.toFixed(2), m.mse.toFixed(5), m.psnr.toFixed(2), m.ssim.toFixed(4), ...msCell]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -94,16 +97,17 @@ export function formatReport(report: EvalReport): string {
 
 const hasBuckets = (m: EvalMetrics | PairEvalMetrics): m is PairEvalMetrics => 'buckets' in m;
 
-/** Test PSNR and SSIM per bucket of g, the pair runs side by side (those with the same buckets as the first). */
+/** Test PSNR and SSIM (and MS-SSIM for colour runs) per bucket of g, the pair runs side by side (those with the same buckets as the first). */
 function bucketTable(runs: RunEvaluation[]): string | null {
   const pairRuns = runs.filter((r) => hasBuckets(r.test));
   if (pairRuns.length === 0) return null;
   const names = (pairRuns[0].test as PairEvalMetrics).buckets.map((b) => b.name);
   const same = pairRuns.filter((r) => (r.test as PairEvalMetrics).buckets.map((b) => b.name).join() === names.join());
-  const header = ['g (test)', ...same.flatMap((r) => [`${path.basename(r.run)} PSNR`, 'SSIM'])];
+  const hasMs = (r: RunEvaluation) => r.test.msssim !== undefined;
+  const header = ['g (test)', ...same.flatMap((r) => [`${path.basename(r.run)} PSNR`, 'SSIM', ...(hasMs(r) ? ['MS-SSIM'] : [])])];
   const rows = names.map((name, i) => [name, ...same.flatMap((r) => {
     const b: BucketMetrics = (r.test as PairEvalMetrics).buckets[i];
-    return [b.psnr.toFixed(2), b.ssim.toFixed(4)];
+    return [b.psnr.toFixed(2), b.ssim.toFixed(4), ...(hasMs(r) ? [(b.msssim ?? NaN).toFixed(4)] : [])];
   })]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();

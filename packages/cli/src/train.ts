@@ -276,7 +276,7 @@ export async function evaluateRun(model: Model, config: RunConfig, step: number,
   }
   if (!allowNonFinite) {
     for (const [part, m] of [['test', test], ['train', train]] as const) {
-      const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim });
+      const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim, ...(m.msssim !== undefined ? { msssim: m.msssim } : {}) });
       if (bad) {
         throw new RunError(
           `evaluation of step ${step} gave ${part} ${bad.term} = ${bad.value}: the weights are finite but the reconstructions are not ` +
@@ -289,7 +289,8 @@ export async function evaluateRun(model: Model, config: RunConfig, step: number,
 }
 
 export function formatMetrics(m: EvalMetrics): string {
-  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}  (${m.images} images)`;
+  const ms = m.msssim !== undefined ? `  MS-SSIM ${m.msssim.toFixed(4)}` : '';
+  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}${ms}  (${m.images} images)`;
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));

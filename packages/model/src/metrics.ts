@@ -1,4 +1,4 @@
-// Image metrics the papers report: MSE, PSNR, per-image summed BCE and SSIM.
+// Image metrics the papers report: MSE, PSNR, per-image summed BCE, SSIM and MS-SSIM.
 // Pure functions on flat images (Float32Array in practice) with pixels in [0, 1]; sums and means
 // are accumulated in float64 so that a metric does not depend on the order of a long sum.
 
@@ -71,16 +71,21 @@ export type SsimOptions = {
  * use_sample_covariance=False, data_range=1) and Wang et al.'s ssim.m without downsampling.
  */
 export function ssim(a: Pixels, b: Pixels, width: number, height: number, options: SsimOptions = {}): number {
-  const { dataRange = 1, sigma = 1.5, windowSize = 11, k1 = 0.01, k2 = 0.03 } = options;
   checkSameLength(a, b, 'ssim');
+  return ssimTerms(a, b, width, height, options, 'ssim').ssim;
+}
+
+/** SSIM's mean over the window positions, and the mean of its contrast-structure factor alone (MS-SSIM's cs). */
+function ssimTerms(a: Pixels, b: Pixels, width: number, height: number, options: SsimOptions, metric: string): { ssim: number; cs: number } {
+  const { dataRange = 1, sigma = 1.5, windowSize = 11, k1 = 0.01, k2 = 0.03 } = options;
   if (a.length !== width * height) {
-    throw new Error(`ssim: ${a.length} pixels do not make a ${width}x${height} image`);
+    throw new Error(`${metric}: ${a.length} pixels do not make a ${width}x${height} image`);
   }
   if (!Number.isInteger(windowSize) || windowSize % 2 !== 1) {
-    throw new Error(`ssim: window size must be an odd integer, got ${windowSize}`);
+    throw new Error(`${metric}: window size must be an odd integer, got ${windowSize}`);
   }
   if (width < windowSize || height < windowSize) {
-    throw new Error(`ssim: a ${width}x${height} image is smaller than the ${windowSize}x${windowSize} window`);
+    throw new Error(`${metric}: a ${width}x${height} image is smaller than the ${windowSize}x${windowSize} window`);
   }
   const c1 = (k1 * dataRange) ** 2;
   const c2 = (k2 * dataRange) ** 2;
@@ -102,6 +107,7 @@ export function ssim(a: Pixels, b: Pixels, width: number, height: number, option
   const meanAB = filterValid(ab, width, height, window);
 
   let sum = 0;
+  let csSum = 0;
   for (let i = 0; i < muA.length; i++) {
     const varianceA = meanAA[i] - muA[i] * muA[i];
     const varianceB = meanBB[i] - muB[i] * muB[i];
@@ -109,8 +115,73 @@ export function ssim(a: Pixels, b: Pixels, width: number, height: number, option
     const luminance = (2 * muA[i] * muB[i] + c1) / (muA[i] * muA[i] + muB[i] * muB[i] + c1);
     const structure = (2 * covariance + c2) / (varianceA + varianceB + c2);
     sum += luminance * structure;
+    csSum += structure;
   }
-  return sum / muA.length;
+  return { ssim: sum / muA.length, cs: csSum / muA.length };
+}
+
+/** Wang, Simoncelli and Bovik's (2003) weights of the five scales, finest first. */
+export const MS_SSIM_WEIGHTS: readonly number[] = Object.freeze([0.0448, 0.2856, 0.3001, 0.2363, 0.1333]);
+
+export type MsSsimOptions = SsimOptions & {
+  /**
+   * Scales used, finest first (at most 5). Default: as many of the five as the window fits at the
+   * coarsest (a side ≥ windowSize after halving): 3 at 64×64 with the 11×11 window (64, 32, 16).
+   */
+  scales?: number;
+};
+
+/** The scales MS-SSIM uses for an image (see MsSsimOptions.scales). */
+export function msSsimScales(width: number, height: number, windowSize = 11): number {
+  let scales = 0;
+  for (let side = Math.min(width, height); scales < MS_SSIM_WEIGHTS.length && side >= windowSize; side = Math.floor(side / 2)) scales++;
+  return scales;
+}
+
+/**
+ * Multi-scale SSIM of two single-channel images (Wang, Simoncelli, Bovik 2003): at scales
+ * j = 1 … M (each a 2×2 average of the one before, odd edges dropped), the mean contrast-structure
+ * term cs_j; at the coarsest, the mean SSIM (luminance included). MS-SSIM = SSIM_M^{β_M} · Π_{j<M}
+ * cs_j^{β_j} with Wang's weights β, and SSIM's window, constants and valid-window means at every
+ * scale. With fewer than five scales (small images: the 11×11 window does not fit 4×4) the first M
+ * weights are used, renormalised to sum to 1; docs/objects3d.md says why. With all five, the
+ * weights are used as published. A term below 0 (images
+ * anti-correlated at a scale) is clamped to 0 before its fractional power, as pytorch_msssim does,
+ * so the result is in [0, 1].
+ */
+export function msSsim(a: Pixels, b: Pixels, width: number, height: number, options: MsSsimOptions = {}): number {
+  checkSameLength(a, b, 'msSsim');
+  const windowSize = options.windowSize ?? 11;
+  const fit = msSsimScales(width, height, windowSize);
+  if (fit < 1) throw new Error(`msSsim: a ${width}x${height} image fits 0 scale(s) of the ${windowSize}x${windowSize} window: it is smaller than the window`);
+  const scales = options.scales ?? fit;
+  if (!Number.isInteger(scales) || scales < 1 || scales > MS_SSIM_WEIGHTS.length) throw new Error(`msSsim: scales must be an integer in [1, ${MS_SSIM_WEIGHTS.length}], got ${scales}`);
+  if (scales > fit) throw new Error(`msSsim: a ${width}x${height} image fits ${fit} scale(s) of the ${windowSize}x${windowSize} window, not ${scales}`);
+  const weights = MS_SSIM_WEIGHTS.slice(0, scales);
+  // All five: Wang's weights as published (they sum to 1.0001 by rounding); fewer: renormalised.
+  const total = scales === MS_SSIM_WEIGHTS.length ? 1 : weights.reduce((s, w) => s + w, 0);
+  let [x, y, w, h] = [a as Pixels, b as Pixels, width, height];
+  let product = 1;
+  for (let j = 0; j < scales; j++) {
+    const terms = ssimTerms(x, y, w, h, options, 'msSsim');
+    const value = j === scales - 1 ? terms.ssim : terms.cs;
+    product *= Math.max(0, value) ** (weights[j] / total);
+    if (j < scales - 1) [x, y, w, h] = [halve(x, w, h), halve(y, w, h), Math.floor(w / 2), Math.floor(h / 2)];
+  }
+  return product;
+}
+
+/** The image at half size: each output pixel the mean of a 2×2 block (an odd last row or column is dropped). */
+function halve(image: Pixels, width: number, height: number): Float64Array {
+  const [w, h] = [Math.floor(width / 2), Math.floor(height / 2)];
+  const out = new Float64Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 2 * y * width + 2 * x;
+      out[y * w + x] = (image[i] + image[i + 1] + image[i + width] + image[i + width + 1]) / 4;
+    }
+  }
+  return out;
 }
 
 /** Mean SSIM over a batch of n single-channel images laid out [n, height, width]. */

@@ -3,11 +3,11 @@
 // caller reads them only when it wants to (every N steps).
 import * as T from '@maga/tensor';
 import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
-import { evaluationSet, type GroupDataset } from './data/groupdata.ts';
+import type { PairDataset } from './data/pair-datasets.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
-import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
-import { checkElements, groupName, type GroupConfig } from './models/groups.ts';
+import { bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
+import { checkElements, elementSize, groupName, type GroupConfig } from './models/groups.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 
 const IMAGE = 64;
@@ -30,15 +30,18 @@ export function uploadBatch(pivot: ArrayLike<number>, varying: ArrayLike<number>
 /**
  * Uploads a host batch of pairs (x, g·x, g) of images shaped [channels, height, width], checking
  * its sizes and that each g is an element of `group` (the model's: an error names the bad one).
+ * g holds elementSize(group) numbers per pair and goes up as [N] (SO(2), C_n) or [N, 4] (SO(3)).
  */
 export function uploadPairs(batch: GroupPairBatch, shape: readonly [number, number, number], group: GroupConfig): PairBatch {
   const [c, h, w] = shape;
   const n = batch.size;
-  for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n]] as const) {
-    if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${c}×${h}×${w} images`);
+  const k = elementSize(group);
+  for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n * k]] as const) {
+    const per = name === 'g' ? `${k === 1 ? 'one number' : `${k} numbers`} per ${groupName(group)} element` : `${c}×${h}×${w} images`;
+    if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${per}`);
   }
   checkElements(group, batch.g, `pair batch for ${groupName(group)}`);
-  return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, [n]) };
+  return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, k === 1 ? [n] : [n, k]) };
 }
 
 /** The loss and its terms for a batch (averaged per image), with fresh noise where the model needs it. */
@@ -87,6 +90,8 @@ export interface EvalMetrics {
   mse: number;
   psnr: number;
   ssim: number;
+  /** Colour pair runs only: MS-SSIM (metrics.msSsim, averaged over the channels). */
+  msssim?: number;
 }
 
 /** The images an evaluation uses: indices of varying images and their pivots. */
@@ -164,6 +169,8 @@ export interface BucketMetrics {
   mse: number;
   psnr: number;
   ssim: number;
+  /** Colour pair runs only. */
+  msssim?: number;
 }
 
 export interface PairEvalMetrics extends EvalMetrics {
@@ -174,14 +181,16 @@ export interface PairEvalMetrics extends EvalMetrics {
  * Metrics of D(g, x) against g·x on a fixed, seeded set of pairs of `dataset` (the model sees only x
  * and g, never g·x), overall and per bucket of g.
  */
-export async function evaluatePairs(model: Model, dataset: GroupDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
+export async function evaluatePairs(model: Model, dataset: PairDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
   if (model.traits.batch !== 'group-pairs') throw new Error(`evaluatePairs: a ${model.traits.label} model trains on dSprites images, not on pairs (x, g·x)`);
-  const set = evaluationSet(dataset, { pairs: options.count, seed: options.seed ?? 0, part: options.part });
+  const set = dataset.evaluationSet({ pairs: options.count, seed: options.seed ?? 0, part: options.part });
   const [c, h, w] = dataset.imageShape;
   const pixels = c * h * w;
   const batchSize = options.batchSize ?? 64;
-  const totals = { bce: 0, mse: 0, psnr: 0, ssim: 0 };
-  const buckets = set.bucketNames.map((name) => ({ name, images: 0, mse: 0, psnr: 0, ssim: 0 }));
+  // MS-SSIM for colour images (the 3-D sets, the perceptual stand-in docs/objects3d.md describes).
+  const colour = c === 3;
+  const totals = { bce: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 };
+  const buckets = set.bucketNames.map((name) => ({ name, images: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 }));
   for (let start = 0; start < set.specs.length; start += batchSize) {
     const host = dataset.renderPairs(set.specs.slice(start, start + batchSize));
     const logitsTensor = T.tidy(() => reconstructLogits(model, uploadPairs(host, dataset.imageShape, group)));
@@ -191,30 +200,38 @@ export async function evaluatePairs(model: Model, dataset: GroupDataset, group: 
       const l = logits.subarray(i * pixels, (i + 1) * pixels);
       const t = host.gx.subarray(i * pixels, (i + 1) * pixels);
       const probs = l.map((x) => 1 / (1 + Math.exp(-x)));
-      const m = { mse: mse(probs, t), psnr: Math.min(100, psnr(probs, t)), ssim: meanSsim(probs, t, c, h, w) };
+      const m = { mse: mse(probs, t), psnr: Math.min(100, psnr(probs, t)), ssim: perChannel(ssim, probs, t, c, h, w), msssim: colour ? perChannel(msSsim, probs, t, c, h, w) : 0 };
       totals.bce += bceWithLogitsSum(l, t);
       totals.mse += m.mse;
       totals.psnr += m.psnr;
       totals.ssim += m.ssim;
+      totals.msssim += m.msssim;
       const b = buckets[set.buckets[start + i]];
       b.images++;
       b.mse += m.mse;
       b.psnr += m.psnr;
       b.ssim += m.ssim;
+      b.msssim += m.msssim;
     }
     options.onProgress?.(Math.min(start + batchSize, set.specs.length), set.specs.length);
   }
   const n = set.specs.length;
-  const mean = (b: BucketMetrics) => (b.images ? { ...b, mse: b.mse / b.images, psnr: b.psnr / b.images, ssim: b.ssim / b.images } : b);
-  return { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n, buckets: buckets.map(mean) };
+  const mean = ({ msssim, ...b }: BucketMetrics & { msssim: number }): BucketMetrics => {
+    const out = b.images ? { ...b, mse: b.mse / b.images, psnr: b.psnr / b.images, ssim: b.ssim / b.images } : b;
+    return colour ? { ...out, msssim: b.images ? msssim / b.images : msssim } : out;
+  };
+  const overall: EvalMetrics = { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n, ...(colour ? { msssim: totals.msssim / n } : {}) };
+  return { ...overall, buckets: buckets.map(mean) };
 }
 
-/** SSIM averaged over an image's channels. */
-function meanSsim(a: Float32Array, b: Float32Array, channels: number, height: number, width: number): number {
+type ImageMetric = (a: Float32Array, b: Float32Array, width: number, height: number) => number;
+
+/** A single-channel metric averaged over an image's channels. */
+function perChannel(metric: ImageMetric, a: Float32Array, b: Float32Array, channels: number, height: number, width: number): number {
   let total = 0;
   for (let ch = 0; ch < channels; ch++) {
     const range = [ch * height * width, (ch + 1) * height * width] as const;
-    total += ssim(a.subarray(...range), b.subarray(...range), width, height);
+    total += metric(a.subarray(...range), b.subarray(...range), width, height);
   }
   return total / channels;
 }

@@ -1,8 +1,12 @@
 // Image metrics: MSE/PSNR and BCE against values worked out from their definitions, SSIM against
-// a direct 2-D evaluation of Wang et al.'s formula and against the ssim.js package.
+// a direct 2-D evaluation of Wang et al.'s formula and against the ssim.js package, MS-SSIM against
+// a float64 evaluation from its definition written here and a numpy implementation
+// (fixtures/msssim.py, run with /usr/bin/python3 when it has numpy; skipped, saying why, if not).
 import { describe, expect, test } from 'bun:test';
+import * as path from 'node:path';
 import { ssim as ssimJs, type Options as SsimJsOptions } from 'ssim.js';
-import { bceSum, bceWithLogitsSum, mse, psnr, ssim, ssimBatch } from '../src/metrics.ts';
+import { Objects3dDataset } from '../src/data/objects3d.ts';
+import { bceSum, bceWithLogitsSum, MS_SSIM_WEIGHTS, msSsim, msSsimScales, mse, psnr, ssim, ssimBatch } from '../src/metrics.ts';
 
 function randomGenerator(seed: number): () => number {
   // mulberry32: a tiny seeded generator so that failures reproduce.
@@ -286,5 +290,163 @@ describe('ssim against ssim.js', () => {
   test('the comparison can tell windows apart: the uniform-window weber mode differs', () => {
     const { ours, theirs } = compare(blur(original, width, height), original, width, height, 'weber');
     expect(Math.abs(ours - theirs)).toBeGreaterThan(tolerance);
+  });
+});
+
+// ---- MS-SSIM ------------------------------------------------------------------------------------
+
+// SSIM's two means at one scale from the definition (a direct 11×11 Gaussian window at each valid
+// position): the mean of l·cs and the mean of cs alone.
+function ssimTermsFromDefinition(a: Float64Array, b: Float64Array, width: number, height: number): { ssim: number; cs: number } {
+  const radius = 5;
+  const weight: number[] = [];
+  for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) weight.push(Math.exp(-(dx * dx + dy * dy) / (2 * 1.5 * 1.5)));
+  const total = weight.reduce((s, w) => s + w, 0);
+  const [c1, c2] = [0.01 ** 2, 0.03 ** 2];
+  let [sum, csSum, count] = [0, 0, 0];
+  for (let y = radius; y < height - radius; y++) {
+    for (let x = radius; x < width - radius; x++) {
+      let [meanA, meanB, k] = [0, 0, 0];
+      for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) {
+        const i = (y + dy) * width + (x + dx);
+        meanA += (weight[k] / total) * a[i];
+        meanB += (weight[k++] / total) * b[i];
+      }
+      let [varA, varB, cov] = [0, 0, 0];
+      k = 0;
+      for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) {
+        const i = (y + dy) * width + (x + dx);
+        const w = weight[k++] / total;
+        varA += w * (a[i] - meanA) ** 2;
+        varB += w * (b[i] - meanB) ** 2;
+        cov += w * (a[i] - meanA) * (b[i] - meanB);
+      }
+      const cs = (2 * cov + c2) / (varA + varB + c2);
+      sum += ((2 * meanA * meanB + c1) / (meanA ** 2 + meanB ** 2 + c1)) * cs;
+      csSum += cs;
+      count++;
+    }
+  }
+  return { ssim: sum / count, cs: csSum / count };
+}
+
+/** MS-SSIM from the definition: M scales of 2×2 means, Π_{j<M} cs_j^{w_j} · ssim_M^{w_M}, w the first M weights over their sum (as published at M = 5). */
+function msSsimFromDefinition(a: Float64Array, b: Float64Array, width: number, height: number, scales: number): number {
+  const published = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
+  const total = scales === 5 ? 1 : published.slice(0, scales).reduce((s, w) => s + w, 0);
+  let [x, y, w, h] = [a, b, width, height];
+  let value = 1;
+  for (let j = 0; j < scales; j++) {
+    const t = ssimTermsFromDefinition(x, y, w, h);
+    value *= Math.max(0, j === scales - 1 ? t.ssim : t.cs) ** (published[j] / total);
+    const [w2, h2] = [Math.floor(w / 2), Math.floor(h / 2)];
+    const down = (im: Float64Array) => {
+      const out = new Float64Array(w2 * h2);
+      for (let yy = 0; yy < h2; yy++) for (let xx = 0; xx < w2; xx++) {
+        let s = 0;
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) s += im[(2 * yy + dy) * w + 2 * xx + dx];
+        out[yy * w2 + xx] = s / 4;
+      }
+      return out;
+    };
+    [x, y, w, h] = [down(x), down(y), w2, h2];
+  }
+  return value;
+}
+
+/** One colour channel of an objects3d render pair (x, g·x): the images the metric is reported on. */
+function renderedPair(index: number, channel: number): [Float64Array, Float64Array] {
+  const dataset = Objects3dDataset.open('objects3d', 'so3');
+  const batch = dataset.renderPairs([{ source: index, base: [1, 0, 0, 0], g: [Math.SQRT1_2, 0, Math.SQRT1_2, 0] }]);
+  const plane = (im: Float32Array) => Float64Array.from(im.subarray(channel * 4096, (channel + 1) * 4096));
+  return [plane(batch.x), plane(batch.gx)];
+}
+
+interface MsCase {
+  name: string;
+  a: Float64Array;
+  b: Float64Array;
+  width: number;
+  height: number;
+}
+
+function msCases(): MsCase[] {
+  const cases: MsCase[] = [];
+  for (const side of [64, 32, 176]) {
+    const size = side * side;
+    const original = shape(side, side);
+    cases.push({ name: `${side}×${side}: a blurred shape vs its original`, a: blur(original, side, side), b: original, width: side, height: side });
+    cases.push({ name: `${side}×${side}: a shape vs the shape with noise`, a: original, b: original.map((v, i) => v + 0.2 * (noise(size, 21)[i] - 0.5)), width: side, height: side });
+  }
+  cases.push({ name: '64×64: random noise (terms near or below 0: clamped)', a: noise(4096, 31), b: noise(4096, 32), width: 64, height: 64 });
+  cases.push({ name: '64×48: a non-square shape vs its blur', a: shape(64, 48), b: blur(shape(64, 48), 64, 48), width: 64, height: 48 });
+  const [x, gx] = renderedPair(3, 0);
+  cases.push({ name: '64×64: an objects3d render x vs g·x (red channel)', a: x, b: gx, width: 64, height: 64 });
+  const [x2] = renderedPair(3, 2);
+  const [, gx2] = renderedPair(4, 2);
+  cases.push({ name: '64×64: two objects3d renders (blue channel)', a: x2, b: gx2, width: 64, height: 64 });
+  return cases;
+}
+
+describe('msSsim', () => {
+  const cases = msCases();
+
+  test('the scales that fit the 11×11 window: 3 at 64×64, 2 at 32×32, 5 at 176×176 (and no more than 5)', () => {
+    expect(msSsimScales(64, 64)).toBe(3);
+    expect(msSsimScales(64, 48)).toBe(3);
+    expect(msSsimScales(32, 32)).toBe(2);
+    expect(msSsimScales(176, 176)).toBe(5);
+    expect(msSsimScales(1024, 1024)).toBe(5);
+    expect(msSsimScales(10, 64)).toBe(0);
+    expect(MS_SSIM_WEIGHTS).toEqual([0.0448, 0.2856, 0.3001, 0.2363, 0.1333]);
+  });
+
+  for (const c of cases) {
+    test(`matches its float64 definition: ${c.name}`, () => {
+      const scales = msSsimScales(c.width, c.height);
+      const ours = msSsim(Float32Array.from(c.a), Float32Array.from(c.b), c.width, c.height);
+      const reference = msSsimFromDefinition(Float64Array.from(Float32Array.from(c.a)), Float64Array.from(Float32Array.from(c.b)), c.width, c.height, scales);
+      expect(Math.abs(ours - reference)).toBeLessThan(1e-10);
+    });
+  }
+
+  test('is 1 for identical images, symmetric, below 1 and below SSIM-like bounds for different images; one scale is SSIM', () => {
+    const a = shape(64, 64);
+    const b = blur(a, 64, 64);
+    expect(msSsim(a, a, 64, 64)).toBeCloseTo(1, 12);
+    expect(msSsim(a, b, 64, 64)).toBeCloseTo(msSsim(b, a, 64, 64), 14);
+    expect(msSsim(a, b, 64, 64)).toBeLessThan(0.99);
+    expect(msSsim(a, b, 64, 64, { scales: 1 })).toBeCloseTo(ssim(a, b, 64, 64), 12);
+    // The scales differ: two and three scales are not the same number.
+    expect(Math.abs(msSsim(a, b, 64, 64, { scales: 2 }) - msSsim(a, b, 64, 64))).toBeGreaterThan(1e-4);
+  });
+
+  test('refuses scales the image cannot hold, naming them', () => {
+    const a = shape(64, 64);
+    expect(() => msSsim(a, a, 64, 64, { scales: 4 })).toThrow('msSsim: a 64x64 image fits 3 scale(s) of the 11x11 window, not 4');
+    expect(() => msSsim(a, a, 64, 64, { scales: 0 })).toThrow('scales must be an integer in [1, 5], got 0');
+    expect(() => msSsim(new Float64Array(100), new Float64Array(100), 10, 10)).toThrow('fits 0 scale(s)');
+    expect(() => msSsim(a, new Float64Array(10), 64, 64)).toThrow('images differ in size');
+  });
+
+  // The numpy reference: an independent implementation (sliding windows and einsum, not separable
+  // filters), run as a child process on the same float32-rounded images.
+  const python = '/usr/bin/python3';
+  const probe = Bun.spawnSync([python, '-c', 'import numpy'], { stderr: 'pipe' });
+  const hasNumpy = probe.exitCode === 0;
+  if (!hasNumpy) console.warn(`[msSsim] numpy reference skipped: ${python} -c 'import numpy' failed (${probe.stderr.toString().trim().split('\n').pop() ?? 'no output'})`);
+  (hasNumpy ? test : test.skip)('matches a numpy implementation (fixtures/msssim.py) on every case', () => {
+    const payload = {
+      cases: cases.map((c) => ({ a: Array.from(Float32Array.from(c.a)), b: Array.from(Float32Array.from(c.b)), width: c.width, height: c.height, scales: msSsimScales(c.width, c.height) })),
+    };
+    const run = Bun.spawnSync([python, path.join(import.meta.dir, 'fixtures', 'msssim.py')], { stdin: Buffer.from(JSON.stringify(payload)), stdout: 'pipe', stderr: 'pipe' });
+    expect(run.stderr.toString()).toBe('');
+    expect(run.exitCode).toBe(0);
+    const out = JSON.parse(run.stdout.toString()) as { msssim: number[]; ssim: number[] };
+    cases.forEach((c, i) => {
+      const [a, b] = [Float32Array.from(c.a), Float32Array.from(c.b)];
+      expect(Math.abs(msSsim(a, b, c.width, c.height) - out.msssim[i])).toBeLessThan(1e-10);
+      expect(Math.abs(ssim(a, b, c.width, c.height) - out.ssim[i])).toBeLessThan(1e-10);
+    });
   });
 });

@@ -93,7 +93,7 @@ function pairImages(images: PairImages): RunImages {
     factorsOf: (index) => images.factorsOf(index),
     samples: (part, count, seed) => images.samples(part, count, seed),
     info: () => images.info(),
-    embeddingTag: `${images.dataset.name}-${images.group.kind === 'so2' ? 'so2' : `c${images.group.n}`}`,
+    embeddingTag: `${images.dataset.name}-${images.group.kind === 'cyclic' ? `c${images.group.n}` : images.group.kind}`,
   };
 }
 

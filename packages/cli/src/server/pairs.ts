@@ -20,7 +20,7 @@ export interface PairRunData {
 }
 
 /** The group a run takes as the API shows it. */
-export type ApiGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number };
+export type ApiGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number } | { kind: 'so3' };
 
 /** `data` of a run's config when it is a pair run, else null (a dSprites run). */
 export function pairData(data: unknown): PairRunData | null {
@@ -34,7 +34,7 @@ export function pairData(data: unknown): PairRunData | null {
 export function modelGroup(config: ModelConfig): ApiGroup | null {
   const group = modelSpec(config.model).group(config);
   if (!group) return null;
-  return group.kind === 'so2' ? { kind: 'so2' } : { kind: 'cyclic', n: group.n };
+  return group.kind === 'cyclic' ? { kind: 'cyclic', n: group.n } : { kind: group.kind };
 }
 
 export function apiGroup(spec: GroupSpec): ApiGroup {

@@ -92,13 +92,18 @@ export type ElementGroup = ApiGroup;
 
 /** What a group's elements must be, in words. */
 export const elementText = (group: ElementGroup) =>
-  group.kind === 'so2' ? `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))` : `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
+  group.kind === 'so2'
+    ? `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))`
+    : group.kind === 'so3'
+      ? 'a unit quaternion [w, x, y, z] (an element of SO(3))'
+      : `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
 
 /** One group element, checked for the run's group. */
 export const element =
   (group: ElementGroup): Check<number> =>
   (v, at) => {
-    const ok = typeof v === 'number' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
+    // One number is never an SO(3) element (a quaternion is four): refused until the so3 routes take quaternions.
+    const ok = typeof v === 'number' && group.kind !== 'so3' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
     if (!ok) throw new HttpError(400, `${at} must be ${elementText(group)}, got ${show(v)}`);
     return v as number;
   };
