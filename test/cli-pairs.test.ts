@@ -32,8 +32,9 @@ const runDir = (name: string) => path.join(tmp, 'runs', name);
 
 describe('pair-run usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--dataset', 'mnist'], /--dataset: "mnist" is not one of: dsprites, rotated-mnist, rotated-blocked-mnist, contrast/],
-    [['train', '--model', 'latent-action', '--group', 'so3'], /--group: unknown group 'so3': expected 'so2' or 'c<n>'/],
+    [['train', '--dataset', 'mnist'], /--dataset: "mnist" is not one of: dsprites, rotated-mnist, rotated-blocked-mnist, contrast, objects3d, planes-sky/],
+    [['train', '--model', 'latent-action', '--group', 'so3'], /--group: data set 'rotated-mnist' does not take the group 'so3' \(rotations in space\): it takes 'so2' or 'c<n>'; so3 is for objects3d and planes-sky/],
+    [['train', '--model', 'latent-action', '--group', 'so5'], /--group: unknown group 'so5': expected 'so2' or 'c<n>'/],
     [['train', '--dataset', 'contrast', '--group', 'so2'], /--group: data set 'contrast' does not take the group 'so2': it takes 'c<n>'/],
     [['train', '--model', 'maganet', '--dataset', 'rotated-mnist'], /--dataset rotated-mnist holds pairs with a known g, for --model latent-action or flow-action; --model maganet trains on dsprites/],
     [['train', '--model', 'latent-action', '--split', 'to-range'], /--split applies to dSprites runs \(--model maganet or vae\), not --model latent-action/],

@@ -3,28 +3,30 @@
 // weights of a freshly created model, seeded, so that a test needs no training.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configure, createModel, encodeModule, type GroupConfig } from '@maga/model';
+import { configure, createModel, DEFAULT_SO3_DEGREES, encodeModule, isObjects3d, pairImageShape, type GroupConfig } from '@maga/model';
 import * as T from '@maga/tensor';
 
 export interface PairRunOptions {
   model?: 'latent-action' | 'flow-action';
-  dataset?: 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast';
-  /** The data set's group label: 'so2' or 'c<n>'. */
+  dataset?: 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast' | 'objects3d' | 'planes-sky';
+  /** The data set's group label: 'so2', 'c<n>', or 'so3' (objects3d, planes-sky). */
   group?: string;
   seed?: number;
 }
 
-/** The model's group for a data set's group label (so2 ↔ so2, c<n> ↔ cyclic n). */
+/** The model's group for a data set's group label (so2 ↔ so2, c<n> ↔ cyclic n, so3 ↔ so3). */
 function modelGroup(label: string, frequencies: number[]): GroupConfig {
   if (label === 'so2') return { kind: 'so2', frequencies };
+  if (label === 'so3') return { kind: 'so3', degrees: [...DEFAULT_SO3_DEGREES] };
   return { kind: 'cyclic', n: Number(label.slice(1)), frequencies };
 }
 
 /** Writes runs/NAME with a tiny, untrained pair model; returns its directory. */
 export async function writePairRun(runs: string, name: string, options: PairRunOptions = {}): Promise<string> {
   const { model: kind = 'latent-action', dataset = 'rotated-mnist', group = 'so2', seed = 0 } = options;
-  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: GroupConfig };
-  model.group = modelGroup(group, model.group.frequencies);
+  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: Extract<GroupConfig, { frequencies: number[] }> | GroupConfig };
+  model.group = modelGroup(group, 'frequencies' in model.group ? model.group.frequencies : [1]);
+  if (isObjects3d(dataset)) [model.channels, model.imageSize] = pairImageShape(dataset);
   const dir = path.join(runs, name);
   fs.mkdirSync(dir, { recursive: true });
   const config = {

@@ -44,7 +44,7 @@ export * as contrast from './src/data/contrast.ts';
 export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
 export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
 // The 3-D pair data sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.
-// Kept apart from the known-group registry above until the CLI wires them.
+// The CLI opens them, with the sets above, through openPairDataset (below).
 export * as render3d from './src/data/render3d.ts';
 export * as quaternion from './src/data/quaternion.ts';
 export {
@@ -83,6 +83,22 @@ export {
   type RotationPairSpec,
 } from './src/data/objects3d.ts';
 export { DEGREE2_BASIS, SO3Action, type SO3Layout } from './src/so3-action.ts';
+// Every pair data set (the known-group sets and the 3-D sets) behind one shape, for the CLI.
+export {
+  PAIR_DATASET_NAMES,
+  checkPairGroup,
+  defaultPairGroup,
+  isObjects3d,
+  openPairDataset,
+  pairDatasetDescription,
+  pairImageShape,
+  parsePairDataset,
+  type PairBatchSampler,
+  type PairDataset,
+  type PairDatasetName,
+  type PairEvaluationOptions,
+  type PairEvaluationSet,
+} from './src/data/pair-datasets.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer, type LoadOptions } from './src/state.ts';
@@ -107,7 +123,25 @@ export {
   type TrainingBatch,
 } from './src/models/model.ts';
 export { ConfigError } from './src/models/config.ts';
-export { ChannelAction, GROUP_KINDS, checkElements, elements, groupFromName, groupName, parseGroup, vectorAction, type GroupConfig } from './src/models/groups.ts';
+export {
+  ChannelAction,
+  DEFAULT_SO3_DEGREES,
+  GROUP_KINDS,
+  SO3_DEGREES,
+  blockSizes,
+  checkElements,
+  checkQuaternions,
+  elementSize,
+  elements,
+  groupFromName,
+  groupLabelOf,
+  groupName,
+  parseGroup,
+  varyingSize,
+  vectorAction,
+  type GroupConfig,
+  type VectorAction,
+} from './src/models/groups.ts';
 export { SelfAttention, softmax } from './src/nn/attention.ts';
 export {
   LATENT_ACTION_DEFAULTS,

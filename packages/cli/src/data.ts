@@ -2,7 +2,7 @@
 // not) or pairs (x, g·x) of a known-group data set. Both draw host batches in a seeded order that
 // state()/restore() resume exactly, and upload one to the device when the step asks for it (inside
 // the step's tidy scope, so its tensors are freed with the step's).
-import { openGroupDataset, PairSampler, Sampler, uploadBatch, uploadPairs, type GroupConfig, type GroupDataset, type Model, type SamplerState, type TrainingBatch } from '@maga/model';
+import { openPairDataset, Sampler, uploadBatch, uploadPairs, type GroupConfig, type Model, type PairDataset, type SamplerState, type TrainingBatch } from '@maga/model';
 import { dataLabel, isPairData, type RunConfig } from './rundir.ts';
 
 export interface TrainingData {
@@ -28,7 +28,7 @@ export async function openTrainingData(config: RunConfig, model: Model): Promise
   const label = dataLabel(data);
   if (isPairData(data)) {
     const dataset = await openRunDataset(config);
-    const sampler = new PairSampler(dataset, { part: 'train', batchSize: training.batchSize, seed, limit: data.limit ?? undefined });
+    const sampler = dataset.sampler({ part: 'train', batchSize: training.batchSize, seed, limit: data.limit ?? undefined });
     const group = modelGroup(model);
     return {
       label,
@@ -51,8 +51,8 @@ export async function openTrainingData(config: RunConfig, model: Model): Promise
   };
 }
 
-/** The pair data set of a known-group run (the MNIST sets read the digits once per process). */
-export function openRunDataset(config: RunConfig): Promise<GroupDataset> {
+/** The pair data set of a known-group run (the MNIST sets read the digits once per process; the 3-D sets render on demand). */
+export function openRunDataset(config: RunConfig): Promise<PairDataset> {
   if (!isPairData(config.data)) throw new Error(`the run trains on dsprites ${config.data.split}, not on a pair data set`);
-  return openGroupDataset(config.data.dataset, config.data.group);
+  return openPairDataset(config.data.dataset, config.data.group);
 }

@@ -2,7 +2,7 @@
 // D(z₂, D(z₁, x)) = D(z₂·z₁, x) and inverse D(z₁⁻¹, D(z₁, x)) = x over a fixed set of test pivots
 // and pairs, once on the float32 backend in use and once on the float64 cpu reference backend, so
 // that a law that fails only in float32 shows as rounding and one that fails in both as a bug.
-import { dsprites, evalIndices, evaluationSet, type Model } from '@maga/model';
+import { dsprites, evalIndices, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
 import { openRunDataset } from './data.ts';
 import { IMAGE } from './latent.ts';
@@ -72,15 +72,18 @@ export function lawErrors(model: Model, sample: { pivots: number[]; a: number[];
 export interface PairLawSample {
   x: Float32Array;
   shape: readonly [number, number, number];
+  /** Elements, `size` numbers each (1, or 4 for SO(3)). */
   g1: Float32Array;
   g2: Float32Array;
+  size: number;
 }
 
 export const PAIR_LAW_IMAGES = 8;
 
 export function pairLawErrors(model: Model, sample: PairLawSample): Promise<LawErrors> {
-  const n = sample.g1.length;
-  return lawErrorsOf(model, () => ({ pivot: T.tensor(sample.x, [n, ...sample.shape]), z1: T.tensor(sample.g1, [n, 1]), z2: T.tensor(sample.g2, [n, 1]) }));
+  const k = sample.size;
+  const n = sample.g1.length / k;
+  return lawErrorsOf(model, () => ({ pivot: T.tensor(sample.x, [n, ...sample.shape]), z1: T.tensor(sample.g1, [n, k]), z2: T.tensor(sample.g2, [n, k]) }));
 }
 
 async function lawErrorsOf(model: Model, build: () => { pivot: T.Tensor; z1: T.Tensor; z2: T.Tensor }): Promise<LawErrors> {
@@ -112,9 +115,11 @@ export async function runLaws(dir: string): Promise<RunLaws | null> {
   let triples: number;
   if (isPairData(config.data)) {
     const dataset = await openRunDataset(config);
-    const specs = evaluationSet(dataset, { pairs: PAIR_LAW_IMAGES, seed: 0 }).specs;
-    const g = Float32Array.from(specs, (s) => s.g);
-    const sample: PairLawSample = { x: dataset.renderPairs(specs).x, shape: dataset.imageShape, g1: g, g2: Float32Array.from(g, (_, i) => g[(i + 1) % g.length]) };
+    const specs = dataset.evaluationSet({ pairs: PAIR_LAW_IMAGES, seed: 0 }).specs;
+    const elements = specs.map((s) => dataset.element(s));
+    const g1 = Float32Array.from(elements.flat());
+    const g2 = Float32Array.from(elements.map((_, i) => elements[(i + 1) % elements.length]).flat());
+    const sample: PairLawSample = { x: dataset.renderPairs(specs).x, shape: dataset.imageShape, g1, g2, size: dataset.elementSize };
     measure = (model) => pairLawErrors(model, sample);
     described = `the first ${PAIR_LAW_IMAGES} test images x of the evaluation set, g₁ each pair's element and g₂ the next pair's`;
     triples = PAIR_LAW_IMAGES;

@@ -1,6 +1,6 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { checkDatasetGroup, configure, GROUP_DATASET_NAMES, GROUP_IMAGE_SHAPE, groupFromName, groupLabel, MODEL_KINDS, modelSpec, parseDataGroup, parseGroupDataset, type GroupConfig, type GroupDatasetName, type ModelKind, type Pairing, type SplitName } from '@maga/model';
+import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SplitName } from '@maga/model';
 import { UsageError } from './args.ts';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
 import { codeVersion, type LrSchedule, type RunConfig, type RunData } from './rundir.ts';
@@ -10,9 +10,9 @@ export interface RunChoices {
   preset?: PresetName;
   model?: ModelKind;
   split?: SplitName;
-  /** 'dsprites' or a pair data set (rotated-mnist, rotated-blocked-mnist, contrast). */
+  /** 'dsprites' or a pair data set (rotated-mnist, rotated-blocked-mnist, contrast, objects3d, planes-sky). */
   dataset?: string;
-  /** A pair run's group: 'so2' or 'c<n>'. */
+  /** A pair run's group: 'so2', 'c<n>' or 'so3' (the 3-D sets). */
   group?: string;
   steps?: number;
   batch?: number;
@@ -52,43 +52,41 @@ const MODEL_CHOICES = {
 export const DEFAULT_PRESET: PresetName = 'quick';
 export const DEFAULT_SPLIT: SplitName = 'to-range';
 /** What a known-group model trains on when --dataset is not given, and the model --dataset implies. */
-export const DEFAULT_PAIR_DATASET: GroupDatasetName = 'rotated-mnist';
+export const DEFAULT_PAIR_DATASET: PairDatasetName = 'rotated-mnist';
 export const DEFAULT_PAIR_MODEL: ModelKind = 'latent-action';
-/** The group of a pair data set when --group is not given: contrast has n settings, so C_4; else SO(2). */
-export const defaultGroup = (dataset: GroupDatasetName) => (dataset === 'contrast' ? 'c4' : 'so2');
+/** The group of a pair data set when --group is not given: contrast has n settings, so C_4; the 3-D sets SO(3); else SO(2). */
+export const defaultGroup = (dataset: PairDatasetName) => defaultPairGroup(dataset);
 
 const PAIR_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'group-pairs');
 const DSPRITES_MODELS = MODEL_KINDS.filter((k) => modelSpec(k).traits.batch === 'dsprites');
 
 interface PairPlan {
-  dataset: GroupDatasetName;
+  dataset: PairDatasetName;
   group: string;
   modelGroup: GroupConfig;
 }
 
 /** The data set and group of a pair run, checked against each other and the model; errors name the flag. */
 function planPairs(kind: ModelKind, choices: RunChoices): PairPlan {
-  if (choices.split !== undefined) throw new UsageError(`--split applies to dSprites runs (--model ${DSPRITES_MODELS.join(' or ')}), not --model ${kind}: it trains on pairs of --dataset ${GROUP_DATASET_NAMES.join('|')}`);
-  if (choices.dataset === 'dsprites') throw new UsageError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${GROUP_DATASET_NAMES.join(', ')}, not dsprites`);
-  let dataset: GroupDatasetName;
+  if (choices.split !== undefined) throw new UsageError(`--split applies to dSprites runs (--model ${DSPRITES_MODELS.join(' or ')}), not --model ${kind}: it trains on pairs of --dataset ${PAIR_DATASET_NAMES.join('|')}`);
+  if (choices.dataset === 'dsprites') throw new UsageError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${PAIR_DATASET_NAMES.join(', ')}, not dsprites`);
+  let dataset: PairDatasetName;
   try {
-    dataset = parseGroupDataset(choices.dataset ?? DEFAULT_PAIR_DATASET);
+    dataset = parsePairDataset(choices.dataset ?? DEFAULT_PAIR_DATASET);
   } catch {
-    throw new UsageError(`--dataset: unknown data set ${JSON.stringify(choices.dataset)}: expected dsprites or one of ${GROUP_DATASET_NAMES.join(', ')}`);
+    throw new UsageError(`--dataset: unknown data set ${JSON.stringify(choices.dataset)}: expected dsprites or one of ${PAIR_DATASET_NAMES.join(', ')}`);
   }
   const label = choices.group ?? defaultGroup(dataset);
   let group: string;
   try {
-    const spec = parseDataGroup(label);
-    checkDatasetGroup(dataset, spec);
-    group = groupLabel(spec);
+    group = checkPairGroup(dataset, label);
   } catch (e) {
     throw new UsageError(`--group: ${(e as Error).message}`);
   }
   let modelGroup: GroupConfig;
   try {
     const defaults = modelSpec(kind).defaults as { group: GroupConfig };
-    modelGroup = groupFromName(group, defaults.group.frequencies);
+    modelGroup = groupFromName(group, defaults.group.kind === 'so3' ? [1] : defaults.group.frequencies);
   } catch (e) {
     throw new UsageError(`--group ${group}: ${(e as Error).message}`);
   }
@@ -103,8 +101,8 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   const pairs = spec.traits.batch === 'group-pairs';
   if (!pairs && pairDataset) throw new UsageError(`--dataset ${choices.dataset} holds pairs with a known g, for --model ${PAIR_MODELS.join(' or ')}; --model ${kind} trains on dsprites`);
   if (!pairs && choices.group !== undefined) throw new UsageError(`--group applies to --model ${PAIR_MODELS.join(' or ')} only, not --model ${kind} (it learns its transformations from dSprites)`);
-  const preset = presetFor(PRESETS[presetName], pairs);
   const pairPlan = pairs ? planPairs(kind, choices) : null;
+  const preset = presetFor(PRESETS[presetName], pairs, pairPlan !== null && isObjects3d(pairPlan.dataset));
   const modelChoices: Record<string, unknown> = {};
   for (const [key, flag] of Object.entries(MODEL_CHOICES)) {
     const value = choices[key as keyof RunChoices];
@@ -119,7 +117,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   try {
     // The preset's size of the model's architecture (its registry entry), then the explicit choices.
     if (pairPlan) {
-      const [channels, imageSize] = GROUP_IMAGE_SHAPE;
+      const [channels, imageSize] = pairImageShape(pairPlan.dataset);
       Object.assign(modelChoices, { group: pairPlan.modelGroup, imageSize, channels });
     }
     model = configure(kind, presetName, modelChoices);

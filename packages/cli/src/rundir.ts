@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkDatasetGroup, GROUP_IMAGE_SHAPE, GROUP_IMAGE_SIZE, groupLabel, parseDataGroup, parseGroupDataset, parseModelConfig, parseSplit, type EvalMetrics, type GroupDatasetName, type ModelConfig, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
+import { checkPairGroup, groupLabelOf, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -75,10 +75,11 @@ export interface DspritesData {
 
 /**
  * A known-group run's data: pairs (x, g·x) of a pair data set under a group, written as the data
- * set names it ('so2', 'c4', …); `limit` keeps that many training sources (digits or phantoms).
+ * set names it ('so2', 'c4', 'so3', …); `limit` keeps that many training sources (digits,
+ * phantoms or 3-D objects).
  */
 export interface PairData {
-  dataset: GroupDatasetName;
+  dataset: PairDatasetName;
   group: string;
   limit: number | null;
 }
@@ -225,20 +226,18 @@ function parseRunData(value: unknown, model: ModelConfig, file: string): RunData
     const pairing = need<PivotMode>(['fixed', 'random', 'none'].includes(data.pairing as string), file, 'data.pairing must be fixed, random or none', data.pairing);
     return { dataset: 'dsprites', split, pairing, limit };
   }
-  let dataset: GroupDatasetName;
+  let dataset: PairDatasetName;
   let group: string;
   try {
-    dataset = parseGroupDataset(String(data.dataset));
-    const spec = parseDataGroup(String(data.group));
-    checkDatasetGroup(dataset, spec);
-    group = groupLabel(spec);
+    dataset = parsePairDataset(String(data.dataset));
+    group = checkPairGroup(dataset, String(data.group));
   } catch (e) {
     throw new RunError(`${file}: data: ${(e as Error).message} (data.dataset is dsprites or a pair data set)`);
   }
   need(modelGroup !== null, file, `data.dataset must be dsprites for model ${model.model}`, data.dataset);
-  const modelLabel = modelGroup!.kind === 'so2' ? 'so2' : `c${modelGroup!.n}`;
+  const modelLabel = groupLabelOf(modelGroup!);
   need(modelLabel === group, file, `data.group must be the model's group ${modelLabel}`, data.group);
-  const [channels, size] = [GROUP_IMAGE_SHAPE[0], GROUP_IMAGE_SIZE];
+  const [channels, size] = pairImageShape(dataset);
   need(model.imageSize === size && model.channels === channels, file, `model.imageSize and model.channels must be ${size} and ${channels} for ${dataset}'s ${channels}×${size}×${size} images`, { imageSize: model.imageSize, channels: model.channels });
   return { dataset, group, limit };
 }

@@ -3,11 +3,11 @@
 // caller reads them only when it wants to (every N steps).
 import * as T from '@maga/tensor';
 import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
-import { evaluationSet, type GroupDataset } from './data/groupdata.ts';
+import type { PairDataset } from './data/pair-datasets.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, mse, psnr, ssim } from './metrics.ts';
-import { checkElements, groupName, type GroupConfig } from './models/groups.ts';
+import { checkElements, elementSize, groupName, type GroupConfig } from './models/groups.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 
 const IMAGE = 64;
@@ -30,15 +30,18 @@ export function uploadBatch(pivot: ArrayLike<number>, varying: ArrayLike<number>
 /**
  * Uploads a host batch of pairs (x, g·x, g) of images shaped [channels, height, width], checking
  * its sizes and that each g is an element of `group` (the model's: an error names the bad one).
+ * g holds elementSize(group) numbers per pair and goes up as [N] (SO(2), C_n) or [N, 4] (SO(3)).
  */
 export function uploadPairs(batch: GroupPairBatch, shape: readonly [number, number, number], group: GroupConfig): PairBatch {
   const [c, h, w] = shape;
   const n = batch.size;
-  for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n]] as const) {
-    if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${c}×${h}×${w} images`);
+  const k = elementSize(group);
+  for (const [name, values, size] of [['x', batch.x, n * c * h * w], ['gx', batch.gx, n * c * h * w], ['g', batch.g, n * k]] as const) {
+    const per = name === 'g' ? `${k === 1 ? 'one number' : `${k} numbers`} per ${groupName(group)} element` : `${c}×${h}×${w} images`;
+    if (values.length !== size) throw new Error(`pair batch: ${name} holds ${values.length} values, expected ${size} for ${n} pairs of ${per}`);
   }
   checkElements(group, batch.g, `pair batch for ${groupName(group)}`);
-  return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, [n]) };
+  return { x: T.tensor(batch.x, [n, c, h, w]), gx: T.tensor(batch.gx, [n, c, h, w]), g: T.tensor(batch.g, k === 1 ? [n] : [n, k]) };
 }
 
 /** The loss and its terms for a batch (averaged per image), with fresh noise where the model needs it. */
@@ -174,9 +177,9 @@ export interface PairEvalMetrics extends EvalMetrics {
  * Metrics of D(g, x) against g·x on a fixed, seeded set of pairs of `dataset` (the model sees only x
  * and g, never g·x), overall and per bucket of g.
  */
-export async function evaluatePairs(model: Model, dataset: GroupDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
+export async function evaluatePairs(model: Model, dataset: PairDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
   if (model.traits.batch !== 'group-pairs') throw new Error(`evaluatePairs: a ${model.traits.label} model trains on dSprites images, not on pairs (x, g·x)`);
-  const set = evaluationSet(dataset, { pairs: options.count, seed: options.seed ?? 0, part: options.part });
+  const set = dataset.evaluationSet({ pairs: options.count, seed: options.seed ?? 0, part: options.part });
   const [c, h, w] = dataset.imageShape;
   const pixels = c * h * w;
   const batchSize = options.batchSize ?? 64;

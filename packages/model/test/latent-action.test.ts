@@ -31,8 +31,8 @@ import {
 import { cpu, describeEachBackend, reference } from '../../tensor/test/backends.ts';
 import { expectClose, gradCheck, input, randomValues } from '../../tensor/test/check.ts';
 
-const SO2: GroupConfig = { kind: 'so2', frequencies: [1, 2, 3] };
-const C4: GroupConfig = { kind: 'cyclic', n: 4, frequencies: [1, 2, 3] };
+const SO2: PlanarGroup = { kind: 'so2', frequencies: [1, 2, 3] };
+const C4: PlanarGroup = { kind: 'cyclic', n: 4, frequencies: [1, 2, 3] };
 
 async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
   const [x, y] = [await a.data(), await b.data()];
@@ -43,7 +43,10 @@ async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
 }
 
 /** Group elements of `group`: angles in (−π, π) for SO(2), integers in [0, n) for C_n. */
-function elementsOf(group: GroupConfig, n: number, seed: number): T.Tensor {
+/** The groups of this file: SO(2) and C_n (SO(3) has its own tests, so3-latent.test.ts). */
+type PlanarGroup = Exclude<GroupConfig, { kind: 'so3' }>;
+
+function elementsOf(group: PlanarGroup, n: number, seed: number): T.Tensor {
   const u = randomValues(n, seed, 0, 1);
   return T.tensor(group.kind === 'so2' ? u.map((v) => (v - 0.5) * 2 * Math.PI) : u.map((v) => Math.floor(v * group.n)), [n]);
 }
@@ -181,7 +184,7 @@ function bar(phi: number, length: number, width: number): Float32Array {
 }
 
 /** Pairs (x, g·x) of bars: g rotates the bar (exactly, by drawing it again), the length and width stay. */
-function barPairs(group: GroupConfig, size: number, seed: number): GroupPairBatch {
+function barPairs(group: PlanarGroup, size: number, seed: number): GroupPairBatch {
   const u = randomValues(size * 4, seed, 0, 1);
   const x = new Float32Array(size * SIZE * SIZE);
   const gx = new Float32Array(size * SIZE * SIZE);
@@ -207,7 +210,8 @@ const TINY_FLOW: FlowActionConfig = { ...(configure('flow-action', 'tiny') as Fl
  */
 async function curve(config: LatentActionConfig | FlowActionConfig, steps: number, seed: number, lr: number) {
   const model: Model = await createModel(config, seed);
-  const pool = [0, 1, 2, 3].map((b) => barPairs(config.group, 16, 100 + b));
+  const group = config.group as PlanarGroup;
+  const pool = [0, 1, 2, 3].map((b) => barPairs(group, 16, 100 + b));
   const upload = (b: GroupPairBatch) => uploadPairs(b, [1, SIZE, SIZE], config.group);
   T.tidy(() => model.initializeFromData(upload(pool[0])));
   const optimizer = T.adam(model.parameters(), { lr, clipNorm: 1 });
@@ -227,7 +231,7 @@ async function curve(config: LatentActionConfig | FlowActionConfig, steps: numbe
     return { decoded: decoded / b.size, copied: copied / b.size };
   };
   const train = await errors(pool[0]);
-  const heldOut = await errors(barPairs(config.group, 64, 999));
+  const heldOut = await errors(barPairs(group, 64, 999));
   optimizer.dispose();
   model.dispose();
   return { losses, reconstruction, train, heldOut };
@@ -290,12 +294,14 @@ test('the trained-model operations work for a known g: D(g, x) through Inference
 
 test('bad input: groups and batches a model cannot take are refused with the reason', async () => {
   const base = { ...LATENT_ACTION_DEFAULTS };
-  expect(() => parseModelConfig({ ...base, group: { kind: 'so3', frequencies: [1] } })).toThrow(/group\.kind must be one of so2, cyclic, got "so3"/);
+  expect(() => parseModelConfig({ ...base, group: { kind: 'so4', frequencies: [1] } })).toThrow(/group\.kind must be one of so2, cyclic, so3, got "so4"/);
+  expect(() => parseModelConfig({ ...base, group: { kind: 'so3', frequencies: [1] } })).toThrow(/config: missing group\.degrees/);
   expect(() => parseModelConfig({ ...base, group: { kind: 'cyclic', n: 1, frequencies: [1] } })).toThrow(/group\.n must be at least 2 .* got 1/);
   expect(() => parseModelConfig({ ...base, group: { kind: 'so2', frequencies: [1.5] } })).toThrow(/group\.frequencies must be a non-empty list of integers/);
   expect(() => parseModelConfig({ ...base, imageSize: 28 })).toThrow(/imageSize must be divisible by 8 for latent-action .* got 28/);
   expect(() => parseModelConfig({ ...FLOW_ACTION_DEFAULTS, varying: 7 })).toThrow(/varying must be an even number of flow-latent channels, at most C·4\^levels = 64, got 7/);
-  expect(() => groupFromName('so3', [1])).toThrow(/group "so3" is not one of: so2, c<n>/);
+  expect(() => groupFromName('so4', [1])).toThrow(/group "so4" is not one of: so2, so3, c<n>/);
+  expect(groupFromName('so3', [1])).toEqual({ kind: 'so3', degrees: [1, 1, 1, 2] });
   expect(groupFromName('c4', [1, 2])).toEqual({ kind: 'cyclic', n: 4, frequencies: [1, 2] });
   const pairs = barPairs(C4, 2, 3);
   expect(() => uploadPairs({ ...pairs, g: Float32Array.of(1, 0.5) }, [1, SIZE, SIZE], C4)).toThrow(/pair batch for C_4: g\[1\] = 0.5 is not an integer in \[0, 4\)/);

@@ -1,8 +1,9 @@
 // `cli train`: flags → a new run (or --resume an old one) → the training loop. With no flags it
 // trains the quick MAGANet on dSprites to-range into runs/; --model latent-action|flow-action (or
-// --dataset rotated-mnist|rotated-blocked-mnist|contrast) trains on pairs (x, g·x) with a known g.
+// --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
+// (x, g·x) with a known g.
 import * as path from 'node:path';
-import { GROUP_DATASET_NAMES, MODEL_KINDS, SPLITS, type SplitName } from '@maga/model';
+import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
 import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
 import { BACKEND_CHOICES } from '../backend.ts';
 import { planRun, type RunChoices } from '../plan.ts';
@@ -23,8 +24,8 @@ const hidden = {
 export const TRAIN_FLAGS = {
   model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
   split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
-  dataset: choice(['dsprites', ...GROUP_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
-  group: text('known group of a pair data set: so2 or c<n>, e.g. c4 (default so2; c4 for contrast)', 'G'),
+  dataset: choice(['dsprites', ...PAIR_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
+  group: text('known group of a pair data set: so2, c<n> (e.g. c4) or so3 (default so2; c4 for contrast; so3 for objects3d, planes-sky)', 'G'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
   batch: int('images per batch', { min: 1, max: 4096 }),
@@ -59,14 +60,18 @@ const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', '
 export function trainHelp(): string {
   const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
   const presets = Object.entries(PRESETS)
-    .map(([name, p]) => `${line(name, presetFor(p, false), 'images')}\n${line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: ')}`)
+    .map(([name, p]) =>
+      [line(name, presetFor(p, false), 'images'), line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: '), line('', presetFor(p, true, true), 'objects').replace(/^ {9}/, '    3-D:   ')].join('\n'),
+    )
     .join('\n');
   return `usage: bun run cli train [flags]
 
 Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
 With no flags: the quick MAGANet on dSprites to-range, into runs/.
 --model latent-action|flow-action trains on pairs (x, g·x) of --dataset rotated-mnist (default),
-rotated-blocked-mnist or contrast, under --group so2 (default) or c<n> (contrast: c<n> only).
+rotated-blocked-mnist or contrast, under --group so2 (default) or c<n> (contrast: c<n> only), or of
+the rendered 3-D sets objects3d and planes-sky (3×64×64 colour) under --group so3 (default: any
+rotation in space, latent-action only) or so2 (about the vertical axis).
 
 flags:
 ${flagHelp(TRAIN_FLAGS)}

@@ -10,7 +10,7 @@ import { FlowDecoder, logitsToPixels } from '../decoder.ts';
 import { Glow, type CouplingKind } from '../flow/glow.ts';
 import { Module } from '../nn/module.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, elements, parseGroup, type GroupConfig } from './groups.ts';
+import { ChannelAction, elements, elementSize, parseGroup, type GroupConfig } from './groups.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface FlowActionConfig {
@@ -51,7 +51,7 @@ export const flowChannels = (config: Pick<FlowActionConfig, 'channels' | 'glow'>
 export class FlowAction extends Module implements Model {
   readonly traits = FLOW_ACTION_TRAITS;
   readonly pivots = 'none' as const;
-  readonly codeDim = 1;
+  readonly codeDim: number;
 
   private constructor(
     readonly config: FlowActionConfig,
@@ -59,6 +59,7 @@ export class FlowAction extends Module implements Model {
     readonly action: ChannelAction,
   ) {
     super();
+    this.codeDim = elementSize(config.group);
     this.child('decoder', decoder);
   }
 
@@ -110,14 +111,14 @@ export class FlowAction extends Module implements Model {
     const { decoder } = this;
     const u = T.keep(decoder.flowLatent(pivot));
     return {
-      decode: (z) => logitsToPixels(decoder.flow.inverse(this.action.act(elements(z), u)), this.config.epsilon),
+      decode: (z) => logitsToPixels(decoder.flow.inverse(this.action.act(elements(this.config.group, z), u)), this.config.epsilon),
       dispose: () => u.dispose(),
     };
   }
 
   /** Exact laws: chained actions compose in ℓ-space (FlowDecoder.actOnLogits), where the group acts exactly. */
   groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages {
-    const [g1, g2] = [elements(z1), elements(z2)];
+    const [g1, g2] = [elements(this.config.group, z1), elements(this.config.group, z2)];
     const { decoder, action } = this;
     const pixels = (logits: T.Tensor) => logitsToPixels(logits, this.config.epsilon);
     const once = decoder.logits(g1, pivot);
@@ -159,11 +160,15 @@ export function parseFlowAction(c: Fields, { imageSize, channels }: { imageSize:
   const varying = positiveInt(c, '', 'varying');
   const available = channels * 4 ** levels;
   if (varying % 2 !== 0 || varying > available) throw new ConfigError(`config: varying must be an even number of flow-latent channels, at most C·4^levels = ${available}, got ${varying}`);
+  const group = parseGroup(field(c, '', 'group'));
+  if (group.kind === 'so3') {
+    throw new ConfigError(`config: flow-action takes the groups so2 and cyclic, not so3: its varying flow channels come in 2-D blocks (docs/latent-action.md says why SO(3) is left to latent-action)`);
+  }
   return {
     model: 'flow-action',
     imageSize,
     channels,
-    group: parseGroup(field(c, '', 'group')),
+    group,
     glow: { levels, steps: positiveInt(glow, 'glow.', 'steps'), coupling: oneOf(glow, 'glow.', 'coupling', ['additive', 'affine'] as const), hidden: hidden as number | 'half' },
     epsilon,
     varying,

@@ -17,8 +17,7 @@ import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { SelfAttention } from '../nn/attention.ts';
 import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, elements, parseGroup, vectorAction, type GroupConfig } from './groups.ts';
-import type { RotationAction } from '../actions.ts';
+import { ChannelAction, elements, elementSize, parseGroup, varyingSize, vectorAction, type GroupConfig, type VectorAction } from './groups.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface LatentActionConfig {
@@ -33,7 +32,10 @@ export interface LatentActionConfig {
   headDim: number;
   /** Size of the latent's invariant part. */
   invariant: number;
-  /** 2-D blocks of the varying part (its size is twice this); block b has frequency group.frequencies[b mod length]. */
+  /**
+   * Blocks of the varying part: 2-D blocks (SO(2), C_n; block b at frequency group.frequencies[b mod
+   * length]) or, for SO(3), blocks of 2ℓ + 1 with ℓ = group.degrees[b mod length].
+   */
   blocks: number;
   /** Skip connections from the encoder's first two feature maps, acted on by ρ(g) (off: the paper's ablation). */
   skips: boolean;
@@ -121,14 +123,15 @@ export class SkipDecoder extends Module {
 export class LatentAction extends Module implements Model {
   readonly traits = LATENT_ACTION_TRAITS;
   readonly pivots = 'none' as const;
-  readonly codeDim = 1;
+  /** Numbers per group element: 1 (an angle, a step j) or 4 (an SO(3) quaternion). */
+  readonly codeDim: number;
   readonly convs: Conv2d[] = [];
   readonly position: T.Tensor;
   readonly attention: SelfAttention;
   readonly toLatent: Linear;
   readonly decoder: SkipDecoder;
-  /** ρ on the latent: identity on the invariant part, R(k·θ) blocks on the varying part. */
-  readonly action: RotationAction;
+  /** ρ on the latent: identity on the invariant part, R(k·θ) blocks (or SO(3)'s D^ℓ(R)) on the varying part. */
+  readonly action: VectorAction;
   /** ρ on each skip map's channels. */
   readonly skipActions: ChannelAction[];
   readonly latentSize: number;
@@ -146,14 +149,15 @@ export class LatentAction extends Module implements Model {
     this.tokens = (imageSize / 8) ** 2;
     this.position = this.parameter('position', rng.normal([1, this.tokens, widths[2]]).mul(0.1));
     this.attention = this.child('attention', new SelfAttention(widths[2], headDim, rng));
-    this.latentSize = invariant + 2 * blocks;
+    this.codeDim = elementSize(group);
+    this.latentSize = invariant + varyingSize(group, blocks);
     this.toLatent = this.child('toLatent', new Linear(this.tokens * widths[2], this.latentSize, rng));
     this.decoder = this.child('decoder', new SkipDecoder({ imageSize, channels, widths, skips: config.skips, latentSize: this.latentSize }, rng));
     this.action = vectorAction(group, invariant, blocks);
-    this.skipActions = config.skips ? widths.slice(0, 2).map((w) => new ChannelAction(group, w, w / 2)) : [];
+    this.skipActions = config.skips ? widths.slice(0, 2).map((w) => new ChannelAction(group, w, ChannelAction.split(group, w))) : [];
   }
 
-  /** E(x): the latent [N, invariant + 2·blocks] and the skip maps at S/2 and S/4. */
+  /** E(x): the latent [N, invariant + varying] and the skip maps at S/2 and S/4. */
   encodeAll(x: T.Tensor): LatentCode {
     const { channels, imageSize } = this.config;
     if (x.rank !== 4 || x.shape[1] !== channels || x.shape[2] !== imageSize || x.shape[3] !== imageSize) {
@@ -171,7 +175,7 @@ export class LatentAction extends Module implements Model {
     return { z: this.toLatent.forward(attended.reshape([n, this.tokens * c])), skips };
   }
 
-  /** ρ(g)·(z, skips) for elements g [N] (or one element broadcast). */
+  /** ρ(g)·(z, skips) for elements g [N] (SO(3): [N, 4]; or one element broadcast). */
   act(g: T.Tensor, code: LatentCode): LatentCode {
     return { z: this.action.act(g, code.z), skips: code.skips.map((s, i) => this.skipActions[i].act(g, s)) };
   }
@@ -222,7 +226,7 @@ export class LatentAction extends Module implements Model {
 
   /** A known g is not inferred: each image's code is the identity element (x is the image acted on). */
   code(x: T.Tensor): T.Tensor {
-    return this.action.identity(x.shape[0]).reshape([-1, 1]);
+    return this.action.identity(x.shape[0]).reshape([-1, this.codeDim]);
   }
 
   prepare(pivot: T.Tensor | null): PreparedDecoder {
@@ -230,7 +234,7 @@ export class LatentAction extends Module implements Model {
     const code = this.encodeAll(pivot);
     const kept = [code.z, ...code.skips].map((t) => T.keep(t));
     return {
-      decode: (z) => T.sigmoid(this.transformLogits(elements(z), code)),
+      decode: (z) => T.sigmoid(this.transformLogits(elements(this.config.group, z), code)),
       dispose: () => kept.forEach((t) => t.dispose()),
     };
   }
@@ -241,7 +245,7 @@ export class LatentAction extends Module implements Model {
    * exactly; on images they hold as far as the autoencoder is exact.
    */
   groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages {
-    const [g1, g2] = [elements(z1), elements(z2)];
+    const [g1, g2] = [elements(this.config.group, z1), elements(this.config.group, z2)];
     const code = this.encodeAll(pivot);
     const decode = (g: T.Tensor, c: LatentCode) => T.sigmoid(this.transformLogits(g, c));
     const once = decode(g1, code);
@@ -256,7 +260,7 @@ export class LatentAction extends Module implements Model {
   }
 
   latentParts(): { invariant: number; varying: number } {
-    return { invariant: this.config.invariant, varying: 2 * this.config.blocks };
+    return { invariant: this.config.invariant, varying: this.latentSize - this.config.invariant };
   }
 
   /** D at g = e of (invariant parts of a, varying parts of b): the latent's and each skip map's channels alike. */

@@ -6,7 +6,7 @@ import * as T from '@maga/tensor';
 import type { PivotMode } from '../data/sampler.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
 import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, type FlowActionConfig } from './flow-action.ts';
-import type { GroupConfig } from './groups.ts';
+import { elementSize, type GroupConfig } from './groups.ts';
 import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
 import type { Model, ModelTraits } from './model.ts';
@@ -121,7 +121,7 @@ const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
   },
   choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'] },
   parse: parseLatentAction,
-  codeDim: () => 1,
+  codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
   group: (config) => config.group,
   create: async (config, rng) => new LatentAction(config, rng),
@@ -138,7 +138,7 @@ const FLOW_ACTION: ModelSpec<FlowActionConfig> = {
   },
   choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'] },
   parse: parseFlowAction,
-  codeDim: () => 1,
+  codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
   group: (config) => config.group,
   create: (config, rng) => FlowAction.create(config, rng),
