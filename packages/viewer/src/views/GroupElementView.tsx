@@ -175,6 +175,8 @@ function RotationPanel() {
   let urlTimer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(urlTimer));
   const change = (q: Quaternion) => {
+    // A pointer-up where the last move was would decode the same g again.
+    if (q.every((v, i) => v === g()[i])) return;
     setG(q);
     clearTimeout(urlTimer);
     urlTimer = setTimeout(() => setSearch({ g: formatQuaternion(q, 6) }, { replace: true }), 250);
