@@ -2,7 +2,8 @@
 // `cli train … --dataset objects3d --group so3` in a temporary directory. Images are checked against
 // the data set rendered here (index = object·360 + view, colour planes, PNG bytes); decodes with
 // quaternions, the swap and the group laws against the model run in-process on the same weights;
-// bad quaternions against the 400s they must get.
+// bad quaternions against the 400s they must get. Beside it, an untrained planes-sky run under SO(2)
+// (test/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
 import { train } from '../packages/viewer/test/harness.ts';
+import { writePairRun } from './pair-runs.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -36,7 +38,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 const clamp = (a: Float32Array) => a.map((v) => Math.min(1, Math.max(0, v)));
 const VALUES = 3 * 64 * 64;
 
-withDevice(`cli serve: an SO(3) run on objects3d [${BACKEND}]`, () => {
+withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACKEND}]`, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-objects3d-'));
   const runs = path.join(tmp, 'runs');
   let server: RunningServer;
@@ -75,6 +77,8 @@ withDevice(`cli serve: an SO(3) run on objects3d [${BACKEND}]`, () => {
   beforeAll(async () => {
     await T.init({ backend: BACKEND, quiet: true });
     await train(path.join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3');
+    // The vertical-axis variant on planes-sky, untrained (test/pair-runs.ts): its elements are angles.
+    await writePairRun(runs, 'sky-so2', { dataset: 'planes-sky', group: 'so2' });
     server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
     base = server.url;
   }, 300_000);
@@ -230,5 +234,25 @@ withDevice(`cli serve: an SO(3) run on objects3d [${BACKEND}]`, () => {
       expect(Math.hypot(f.qw, f.qx, f.qy, f.qz)).toBeCloseTo(1, 5);
     }
     expect(fs.readdirSync(path.join(runs, 'obj')).some((f) => f.startsWith('embedding-objects3d-so3-n12'))).toBe(true);
+  });
+
+  test('planes-sky under SO(2): view k is k degrees about the vertical axis, g an angle, the sky the same in every view', async () => {
+    const { summary } = await ok(get('/api/runs/sky-so2'));
+    expect(summary).toMatchObject({ dataset: 'planes-sky', group: { kind: 'so2' } });
+    const info = await ok(get('/api/runs/sky-so2/dataset'));
+    expect(info).toMatchObject({ dataset: 'planes-sky', group: { kind: 'so2' }, channels: 3, imageSize: 64, steps: 360 });
+    const sky = Objects3dDataset.open('planes-sky', 'so2');
+    const [upright, turned] = await Promise.all([ok(get(`/api/runs/sky-so2/dataset/images/${77 * 360}`)), ok(get(`/api/runs/sky-so2/dataset/images/${77 * 360 + 90}`))]);
+    expect(maxDiff(pixels(turned.image), sky.renderImage(77, quaternion.aboutVertical(Math.PI / 2)))).toBeLessThan(1e-6);
+    expect(turned.factors.yaw).toBeCloseTo(Math.PI / 2, 5);
+    // The plane turns; the corners (sky) do not.
+    const [a, b] = [pixels(upright.image), pixels(turned.image)];
+    expect(maxDiff(a, b)).toBeGreaterThan(0.1);
+    for (const corner of [0, 63, 64 * 63, 64 * 64 - 1]) for (let c = 0; c < 3; c++) expect(a[c * 4096 + corner]).toBe(b[c * 4096 + corner]);
+    const { images } = await ok(post('/api/runs/sky-so2/decode', { pivot: 77 * 360, g: [0, Math.PI / 2] }));
+    expect(images.map((im: ApiImage) => im.channels)).toEqual([3, 3]);
+    const e = await failure(post('/api/runs/sky-so2/decode', { g: [[1, 0, 0, 0]] }));
+    expect(e.status).toBe(400);
+    expect(e.error).toContain('g[0] must be a finite angle in radians');
   });
 });
