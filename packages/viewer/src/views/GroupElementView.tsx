@@ -182,6 +182,12 @@ function RotationPanel() {
     urlTimer = setTimeout(() => setSearch({ g: formatQuaternion(q, 6) }, { replace: true }), 250);
   };
   const [latency, setLatency] = createSignal<number | null>(null);
+  /** A rotation's image is on screen: the time since g changed (a measure for the bench, too). */
+  const drawn = (since: number) => {
+    const end = performance.now();
+    setLatency(end - since);
+    performance.measure('maga:rotation-to-image', { start: since, end, detail: { decoder: decoder()?.kind } });
+  };
   const [live] = createResource(
     () => {
       const d = decoder();
@@ -224,7 +230,7 @@ function RotationPanel() {
             {(l) => (
               <figure class="figure" data-testid="element-live" data-g={l().g.join(',')} data-sum={pixelSum(l().image.pixels)} classList={{ stale: live.loading }}>
                 <Arcball value={g()} onChange={change} camera={camera()} label="g">
-                  <ImageCanvas image={l().image} size={256} label="D(g, x)" onDrawn={() => setLatency(performance.now() - l().since)} />
+                  <ImageCanvas image={l().image} size={256} label="D(g, x)" onDrawn={() => drawn(l().since)} />
                 </Arcball>
                 <figcaption class="mono small">
                   D(g, x), g = ({l().g.map((v) => v.toFixed(3)).join(', ')})
