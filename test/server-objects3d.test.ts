@@ -164,6 +164,7 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     }
     // reconstruct is D(e, x).
     const r = await ok(post('/api/runs/obj/reconstruct', { indices: [x] }));
+    expect(r.z).toEqual([[1, 0, 0, 0]]);
     expect(r.images[0].channels).toBe(3);
     expect(maxDiff(pixels(r.images[0]), pixels(images[0]))).toBeLessThan(1e-6);
   });

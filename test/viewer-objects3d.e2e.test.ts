@@ -4,7 +4,7 @@
 // WebGPU: dragging the arcball on the decoded image turns g (a unit quaternion), the decode changes
 // and matches the server's /decode of the same g; dragging back returns g to where it began. The
 // images are colour; the group laws take two rotations; the swap grid shows one object's invariant
-// part with another's pose. No console errors are allowed.
+// part with another's pose; the latent map colours by the objects' factors. No console errors are allowed.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,7 +143,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     expect(((await r.json()) as { error: string }).error).toMatch(/g\[0\] must be a unit quaternion .*got \[0\.5,0\.5,0\.5,0\.6\] \(norm 1\.05/);
   });
 
-  test('group laws with two rotations, and the swap grid of objects and poses', async () => {
+  test('group laws with two rotations, the swap grid of objects and poses, the latent map', async () => {
     await open('/runs/obj/group-laws');
     for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
     for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(Number(await page.getByTestId(`law-${law}`).getAttribute('data-error')))).toBe(true);
@@ -154,6 +154,13 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     await open('/runs/obj/recombination');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="swap-grid"] td canvas').length === 16, null, { timeout: 120_000 });
     await shot('objects3d-swap');
+
+    await open('/runs/obj/map?count=60');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="colour-by"] option').length > 0, null, { timeout: 60_000 });
+    expect(await page.getByTestId('colour-by').locator('option').allTextContents()).toEqual(['class', 'object', 'qw', 'qx', 'qy', 'qz', 'yaw', 'pitch', 'roll', 'view']);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="map-panel"]')?.getAttribute('data-points')) === 60, null, { timeout: 120_000 });
+    await page.getByTestId('colour-by').selectOption('yaw');
+    await shot('objects3d-map');
     expect(consoleErrors).toEqual([]);
   }, 300_000);
 });
