@@ -21,6 +21,7 @@ import { modelGroup } from './server/pairs.ts';
 import * as schemas from './server/schemas.ts';
 import { HttpError, parse, type Check } from './server/validate.ts';
 import { viewerResponse } from './server/viewer.ts';
+import { apiImage, imagePng } from './server/wire.ts';
 
 export type { ServerContext } from './server/handlers.ts';
 
@@ -74,8 +75,8 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   const known = (c: Context<Env>) => modelGroup(c.var.config.model);
   const takesZ = (c: Context<Env>) => `a ${c.var.config.model.model} run's decoder takes a learned code z, not a known group element g: send z (rows of ${latentDim(c)} numbers)`;
   const takesG = (c: Context<Env>, group: schemas.ElementGroup) => `a ${c.var.config.model.model} run takes a known group element g, ${schemas.elementText(group)}: send g`;
-  type DecodeBody = { pivot?: number; z: number[][] } | { pivot?: number; g: number[] };
-  type GroupLawsBody = { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: number; g2: number };
+  type DecodeBody = { pivot?: number; z: number[][] } | { pivot?: number; g: schemas.Element[] };
+  type GroupLawsBody = { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: schemas.Element; g2: schemas.Element };
   const decodeBody = (c: Context<Env>): Check<DecodeBody> => {
     const group = known(c);
     return group
@@ -89,7 +90,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
       : schemas.refusing('g1', takesZ(c), schemas.runGroupLawsBody(latentDim(c), count(c)));
   };
   const runImage = validator('param', (value, c) => ({ index: parse(schemas.runImageParam(count(c as Context<Env>)), value.index, 'index') }));
-  const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: imageJson(data.source.render([index]), data.size, data.size) });
+  const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: apiImage(data.source.render([index]), data.size, data.channels) });
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
@@ -144,7 +145,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   app.get('/api/runs/:id/dataset/images/:index', ...on, runImage, (c) => c.json(sample(c.var.images, c.req.valid('param').index)));
   app.get('/api/runs/:id/dataset/images/:index/png', ...on, runImage, (c) => {
     const data = c.var.images;
-    const png = encodePng({ width: data.size, height: data.size, pixels: data.source.render([c.req.valid('param').index]) });
+    const png = imagePng(data.source.render([c.req.valid('param').index]), data.size, data.channels);
     return c.body(png.slice().buffer, 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' });
   });
 

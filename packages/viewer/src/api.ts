@@ -18,8 +18,14 @@ export interface Divergence {
   checkpointStep: number | null;
 }
 
-/** The known group a pair run's model takes: its elements are angles in radians (SO(2)) or j ∈ [0, n) (C_n). */
-export type RunGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number };
+/**
+ * The known group a pair run's model takes: its elements are angles in radians (SO(2)), j ∈ [0, n)
+ * (C_n) or unit quaternions [w, x, y, z] (SO(3)).
+ */
+export type RunGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number } | { kind: 'so3' };
+
+/** A group element as the API takes it: one number, or four for SO(3). */
+export type GroupElement = number | number[];
 
 export interface RunSummary {
   id: string;
@@ -64,22 +70,28 @@ export interface DatasetInfo {
 /** One factor of a pair run's images (digit, angle, index; or phantom, setting). */
 export interface PairFactorInfo {
   name: string;
-  kind: 'class' | 'angle' | 'id';
+  kind: 'class' | 'angle' | 'id' | 'quaternion';
   description: string;
   classes?: string[];
 }
 
-/** `GET /api/runs/:id/dataset` of a pair run: its images are index = source·steps + k. */
+/** `GET /api/runs/:id/dataset` of a pair run: its images are index = source·steps + k (a 3-D object's view k). */
 export interface PairDatasetInfo {
   kind: 'pairs';
   dataset: string;
   group: RunGroup;
   imageSize: number;
+  /** 3 for colour images (the 3-D sets); absent or 1 for grey. */
+  channels?: number;
   count: number;
   sources: number;
   steps: number;
+  /** How an index names an image, in words (e.g. "object·360 + view"). */
+  index?: string;
   factors: PairFactorInfo[];
   fixedPivot: number;
+  /** The 3-D sets' camera tilt as a unit quaternion [w, x, y, z]: images show camera·pose·object. */
+  camera?: [number, number, number, number];
 }
 
 /** An image of a pair run's data set, with its factor values by name. */
@@ -200,8 +212,8 @@ export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(i
       (await request<{ samples: PairImage[] }>(`${run(id)}/dataset/samples${query(options)}`)).samples,
     runImage: (id: string, index: number) => request<PairImage>(`${run(id)}/dataset/images/${index}`),
     runImagePngUrl: (id: string, index: number) => url(`${run(id)}/dataset/images/${index}/png`),
-    act: async (id: string, body: { pivot?: number; g: number[] }) => (await post<{ images: ApiImage[] }>(`${run(id)}/decode`, body)).images,
-    groupLawsOf: (id: string, body: { pivot?: number; g1: number; g2: number }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
+    act: async (id: string, body: { pivot?: number; g: GroupElement[] }) => (await post<{ images: ApiImage[] }>(`${run(id)}/decode`, body)).images,
+    groupLawsOf: (id: string, body: { pivot?: number; g1: GroupElement; g2: GroupElement }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
     swap: (id: string, pairs: [number, number][]) =>
       post<{ parts: { invariant: number; varying: number } | null; aWithB: ApiImage[]; bWithA: ApiImage[] }>(`${run(id)}/swap`, { pairs }),
   };

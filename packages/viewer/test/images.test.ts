@@ -45,4 +45,38 @@ describe('API images', () => {
     const red = toRgba({ width: 1, height: 1, pixels: Float32Array.of(1) }, () => [255, 0, 0]);
     expect(Array.from(red)).toEqual([255, 0, 0, 255]);
   });
+
+  test('colour: 3 planes R, G, B on the wire and on the canvas, checked against a naive per-pixel loop', () => {
+    const [w, h] = [3, 2];
+    const plane = w * h;
+    const pixels = Float32Array.from({ length: 3 * plane }, (_, i) => ((i * 37) % 101) / 100);
+    const wire = encodeImage({ width: w, height: h, channels: 3, pixels });
+    expect(wire.channels).toBe(3);
+    const back = decodeImage(wire);
+    expect(back.channels).toBe(3);
+    expect(back.pixels).toEqual(pixels);
+    const rgba = toRgba(back);
+    expect(rgba.length).toBe(plane * 4);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const at = y * w + x;
+        const expected = [pixels[at], pixels[plane + at], pixels[2 * plane + at]].map((v) => Math.round(v * 255));
+        expect(Array.from(rgba.subarray(at * 4, at * 4 + 4))).toEqual([...expected, 255]);
+      }
+    }
+    // A grey image of the same size is not the colour one.
+    expect(() => absDiff(back, { width: w, height: h, pixels: pixels.subarray(0, plane) })).toThrow('cannot compare 3×3×2 with 1×3×2');
+    expect(absDiff(back, back).channels).toBe(3);
+    // A heat map of a colour image colours each pixel's largest channel.
+    const heat = toRgba({ width: 1, height: 1, channels: 3, pixels: Float32Array.of(0.1, 0.7, 0.3) }, (v) => [Math.round(v * 100), 0, 0]);
+    expect(Array.from(heat)).toEqual([70, 0, 0, 255]);
+  });
+
+  test('colour on the wire: bytes must hold channels·width·height floats; channels is 1 or 3', () => {
+    const data = Buffer.from(new Uint8Array(2 * 2 * 4)).toString('base64');
+    expect(() => decodeImage({ width: 2, height: 2, channels: 3, data })).toThrow('16 bytes do not hold 3×2×2 float32 pixels (48 bytes)');
+    expect(() => decodeImage({ width: 2, height: 2, channels: 2, data })).toThrow('channels must be 1 (grey) or 3 (RGB), got 2');
+    expect(decodeImage({ width: 2, height: 2, data }).channels).toBeUndefined();
+    expect(() => toRgba({ width: 2, height: 2, channels: 3, pixels: new Float32Array(4) })).toThrow('4 values are not 3×2×2');
+  });
 });

@@ -1,9 +1,11 @@
 // Images for the API: dSprites (the grid's description, seeded samples of a split's part, an
 // image's factors in the API's shape: latent values plus their class indices), and a run's images
-// whichever data set it trained on (RunImages).
+// whichever data set it trained on (RunImages): dSprites, a 2-D pair set (server/pairs.ts) or a
+// 3-D one (server/objects3d.ts).
 import { dsprites, Sampler, SPLITS, type ImageSource, type SplitName, type SplitPart } from '@maga/model';
 import { DEFAULT_PIVOT, DSPRITES_IMAGES } from '../latent.ts';
-import { pairData, PairImages, type PairFactorsJson } from './pairs.ts';
+import { RotationImages, rotationData } from './objects3d.ts';
+import { apiGroupLabel, pairData, PairImages, type PairFactorsJson } from './pairs.ts';
 
 export interface FactorsJson {
   shape: string;
@@ -49,14 +51,16 @@ export function sampleIndices(split: SplitName, part: SplitPart, count: number, 
 
 /**
  * The images a run's routes address by index: dSprites (64×64, any index of the grid) for a
- * dSprites run, or the run's pair data set (32×32, server/pairs.ts). Routes validate indices
- * against `count` and render through `source`.
+ * dSprites run, or the run's pair data set (32×32 grey, server/pairs.ts; 3×64×64 colour,
+ * server/objects3d.ts). Routes validate indices against `count` and render through `source`.
  */
 export interface RunImages {
   kind: 'dsprites' | 'pairs';
   source: ImageSource;
   /** Side of the square images. */
   size: number;
+  /** 1 (grey) or 3 (RGB planes). */
+  channels: number;
   count: number;
   defaultPivot: number;
   factorsOf(index: number): FactorsJson | PairFactorsJson;
@@ -74,6 +78,7 @@ export function dspritesImages(split: SplitName): RunImages {
     kind: 'dsprites',
     source: DSPRITES_IMAGES,
     size: dsprites.DSPRITES.imageSize,
+    channels: 1,
     count: dsprites.DSPRITES.count,
     defaultPivot: DEFAULT_PIVOT,
     factorsOf: factorsJson,
@@ -88,17 +93,35 @@ function pairImages(images: PairImages): RunImages {
     kind: 'pairs',
     source: images,
     size: images.shape[1],
+    channels: images.shape[0],
     count: images.count,
     defaultPivot: images.defaultPivot,
     factorsOf: (index) => images.factorsOf(index),
     samples: (part, count, seed) => images.samples(part, count, seed),
     info: () => images.info(),
-    embeddingTag: `${images.dataset.name}-${images.group.kind === 'cyclic' ? `c${images.group.n}` : images.group.kind}`,
+    embeddingTag: `${images.dataset.name}-${apiGroupLabel(images.group)}`,
+  };
+}
+
+function rotationImages(images: RotationImages): RunImages {
+  return {
+    kind: 'pairs',
+    source: images,
+    size: images.shape[1],
+    channels: images.shape[0],
+    count: images.count,
+    defaultPivot: images.defaultPivot,
+    factorsOf: (index) => images.factorsOf(index),
+    samples: (part, count, seed) => images.samples(part, count, seed),
+    info: () => images.info(),
+    embeddingTag: `${images.dataset.name}-${images.dataset.group}${images.splitSeed ? `-split${images.splitSeed}` : ''}`,
   };
 }
 
 /** The images of a run, from its config's `data` (a dSprites run's split, or a pair run's data set and group). */
 export async function runImages(data: unknown): Promise<RunImages> {
+  const rotations = rotationData(data);
+  if (rotations) return rotationImages(RotationImages.open(rotations));
   const pairs = pairData(data);
   return pairs ? pairImages(await PairImages.open(pairs)) : dspritesImages((data as { split: SplitName }).split);
 }

@@ -2,7 +2,6 @@
 // calls the library (latent.ts) and shapes the answer as docs/api.md describes.
 import { MODEL_KINDS, modelSpec, type ModelTraits } from '@maga/model';
 import type { BackendInfo } from '../backend.ts';
-import { imageJson, split } from '../images.ts';
 import * as latent from '../latent.ts';
 import type { TrainedModel } from '../load.ts';
 import type { Checked } from './validate.ts';
@@ -13,6 +12,9 @@ import type { ModelCache } from './models.ts';
 import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
 import type * as schemas from './schemas.ts';
+import type { Element } from './schemas.ts';
+import { modelGroup } from './pairs.ts';
+import { apiImage, apiImages } from './wire.ts';
 
 export interface ServerContext {
   /** The runs directory, as a real path. */
@@ -33,8 +35,8 @@ type Body<S extends (...args: never[]) => unknown> = Checked<ReturnType<S>>;
 /** Rows of a flat [n·d] array. */
 const rows = (values: Float32Array, d: number) => Array.from({ length: values.length / d }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d)));
 // Errors are measured on the raw decodes; the images sent are clamped to [0, 1] like all others.
-const image = (pixels: Float32Array, size: number) => imageJson(latent.clamp01(pixels), size, size);
-const images = (pixels: Float32Array, size: number) => split(pixels, size * size).map((image) => imageJson(image, size, size));
+const image = (pixels: Float32Array, data: RunImages) => apiImage(latent.clamp01(pixels), data.size, data.channels);
+const images = (pixels: Float32Array, data: RunImages) => apiImages(pixels, data.size, data.channels);
 
 /** Runs `compute` on the run's model, one request at a time. */
 function withModel<T>(ctx: ServerContext, run: RunRef, compute: (trained: TrainedModel) => Promise<T>): Promise<T> {
@@ -63,42 +65,45 @@ export const encode = (ctx: ServerContext, run: RunRef, data: RunImages, body: B
 export const reconstruct = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runReconstructBody>) =>
   withModel(ctx, run, async ({ model }) => {
     const { z, images: pixels } = await latent.reconstruct(model, pivotOf(data, body.pivot), body.indices, data.source);
-    return { images: images(pixels, data.size), z: rows(z, model.codeDim) };
+    return { images: images(pixels, data), z: rows(z, model.codeDim) };
   });
 
-/** D(z, pivot) for codes z (a learned z), or D(g, pivot) for known group elements g (one number each). */
-export const decode = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z: number[][] } | { pivot?: number; g: number[] }) =>
+/** D(z, pivot) for codes z (a learned z), or D(g, pivot) for known group elements g (one number each, four for SO(3)). */
+export const decode = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z: number[][] } | { pivot?: number; g: Element[] }) =>
   withModel(ctx, run, async ({ model }) => {
-    const codes = 'g' in body ? Float32Array.from(body.g) : Float32Array.from(body.z.flat());
-    return { images: images(await latent.decode(model, pivotOf(data, body.pivot), codes, data.source), data.size) };
+    const codes = 'g' in body ? Float32Array.from(body.g.flat()) : Float32Array.from(body.z.flat());
+    return { images: images(await latent.decode(model, pivotOf(data, body.pivot), codes, data.source), data) };
   });
 
 export const traverse = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runTraverseBody>) =>
   withModel(ctx, run, async ({ model, config }) => {
-    const group = modelSpec(config.model.model).group(config.model);
+    const group = modelGroup(config.model);
     if (group?.kind === 'cyclic') {
       throw new HttpError(400, `traverse sweeps a continuous code, but this run's group C_${group.n} has the elements 0–${group.n - 1} only: decode each with POST /api/runs/${run.id}/decode { g: [0, …, ${group.n - 1}] }`);
+    }
+    if (group?.kind === 'so3') {
+      throw new HttpError(400, `traverse sweeps one number of a code at a time, but this run's elements are unit quaternions (SO(3)), which a sweep of one component would leave: decode rotations with POST /api/runs/${run.id}/decode { g: [[w, x, y, z], …] }`);
     }
     const d = model.codeDim;
     const components = body.components ?? Array.from({ length: d }, (_, c) => c);
     if (components.length * body.steps > 1024) throw new HttpError(400, `components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`);
     const t = await latent.traverse(model, pivotOf(data, body.pivot), body.index, body.range, body.steps, components, data.source);
-    return { z: Array.from(t.z), components, values: t.values, images: t.images.map((row) => row.map((pixels) => imageJson(pixels, data.size, data.size))) };
+    return { z: Array.from(t.z), components, values: t.values, images: t.images.map((row) => row.map((pixels) => apiImage(pixels, data.size, data.channels))) };
   });
 
 export const recombine = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runRecombineBody>) =>
   withModel(ctx, run, async (trained) => {
     const { z, images: pixels } = await latent.recombine(actingOnImages(trained, 'recombine', (t) => t.transfer === 'action'), body.source, body.targets, data.source);
-    return { z: Array.from(z), images: images(pixels, data.size) };
+    return { z: Array.from(z), images: images(pixels, data) };
   });
 
 /** The group laws with codes z₁, z₂ (a learned z) or elements g₁, g₂ (a known g). */
-export const groupLaws = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: number; g2: number }) =>
+export const groupLaws = (ctx: ServerContext, run: RunRef, data: RunImages, body: { pivot?: number; z1: number[]; z2: number[] } | { pivot?: number; g1: Element; g2: Element }) =>
   withModel(ctx, run, async (trained) => {
-    const [z1, z2] = 'g1' in body ? [[body.g1], [body.g2]] : [body.z1, body.z2];
+    const [z1, z2] = 'g1' in body ? [[body.g1].flat(), [body.g2].flat()] : [body.z1, body.z2];
     const model = actingOnImages(trained, 'group-laws', (t) => t.groupLaws);
     const laws = await latent.groupLaws(model, pivotOf(data, body.pivot), Float32Array.from(z1), Float32Array.from(z2), data.source);
-    const px = (p: Float32Array) => image(p, data.size);
+    const px = (p: Float32Array) => image(p, data);
     return {
       identity: { input: px(laws.identity.input), output: px(laws.identity.output), maxError: laws.identity.maxError },
       composition: { sequential: px(laws.composition.sequential), combined: px(laws.composition.combined), maxError: laws.composition.maxError },
@@ -112,7 +117,7 @@ export const swap = (ctx: ServerContext, run: RunRef, data: RunImages, body: Bod
     const model = actingOnImages(trained, 'swap', (t) => t.latentParts);
     const parts = model.latentParts?.() ?? null;
     const r = await latent.swap(model, body.pairs.map(([a, b]) => [a, b] as const), data.source);
-    return { parts, aWithB: images(r.aWithB, data.size), bWithA: images(r.bWithA, data.size) };
+    return { parts, aWithB: images(r.aWithB, data), bWithA: images(r.bWithA, data) };
   });
 
 export const embedding = async (ctx: ServerContext, run: RunRef, data: RunImages, body: EmbeddingOptions) => {

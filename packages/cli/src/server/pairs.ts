@@ -19,7 +19,10 @@ export interface PairRunData {
   limit: number | null;
 }
 
-/** The group a run takes as the API shows it. */
+/**
+ * The group a run takes as the API shows it: SO(2) (elements: an angle in radians), C_n (an
+ * integer j ∈ [0, n)) or SO(3) (a unit quaternion [w, x, y, z]).
+ */
 export type ApiGroup = { kind: 'so2' } | { kind: 'cyclic'; n: number } | { kind: 'so3' };
 
 /** `data` of a run's config when it is a pair run, else null (a dSprites run). */
@@ -34,15 +37,23 @@ export function pairData(data: unknown): PairRunData | null {
 export function modelGroup(config: ModelConfig): ApiGroup | null {
   const group = modelSpec(config.model).group(config);
   if (!group) return null;
-  return group.kind === 'cyclic' ? { kind: 'cyclic', n: group.n } : { kind: group.kind };
+  if (group.kind === 'so2') return { kind: 'so2' };
+  if (group.kind === 'cyclic') return { kind: 'cyclic', n: group.n };
+  return { kind: 'so3' };
 }
+
+/** A group's short label, as data set groups are named: 'so2', 'c4', 'so3'. */
+export const apiGroupLabel = (group: ApiGroup) => (group.kind === 'cyclic' ? `c${group.n}` : group.kind);
 
 export function apiGroup(spec: GroupSpec): ApiGroup {
   return spec.kind === 'so2' ? { kind: 'so2' } : { kind: 'cyclic', n: spec.order };
 }
 
-/** One image's factors as the API sends them: the data set's factor values by name (digit, angle, index; or phantom, setting). */
-export type PairFactorsJson = FactorValues;
+/**
+ * One image's factors as the API sends them: the data set's factor values by name (digit, angle,
+ * index; phantom, setting; or a 3-D object's class, object, pose and view).
+ */
+export type PairFactorsJson = FactorValues | Record<string, number>;
 
 export class PairImages implements ImageSource {
   readonly shape = [1, 32, 32] as const;

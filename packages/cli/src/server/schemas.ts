@@ -1,6 +1,6 @@
 // The shapes of the API's inputs (docs/api.md), as validators. Those that involve latent codes
 // take the run's latent dimension, so a wrong length is refused before any computation.
-import { dsprites, SPLITS, type SplitName } from '@maga/model';
+import { dsprites, quaternion, SPLITS, type SplitName } from '@maga/model';
 import type { ApiGroup } from './pairs.ts';
 import { finite, HttpError, integer, integerText, list, object, oneOf, optional, show, type Check } from './validate.ts';
 
@@ -86,24 +86,41 @@ export const pairEmbeddingBody = object({
   seed: optional(integer(0, 2 ** 31 - 1), 0),
 });
 
-// ---- known group elements g: an angle in radians (SO(2)) or an integer j ∈ [0, n) (C_n) ------------
+// ---- known group elements g: an angle in radians (SO(2)), an integer j ∈ [0, n) (C_n), or a unit
+// quaternion [w, x, y, z] (SO(3)) ----------------------------------------------------------------
 
 export type ElementGroup = ApiGroup;
+/** One element as it arrives: a number (SO(2), C_n) or four (SO(3)). */
+export type Element = number | number[];
 
 /** What a group's elements must be, in words. */
-export const elementText = (group: ElementGroup) =>
-  group.kind === 'so2'
-    ? `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))`
-    : group.kind === 'so3'
-      ? 'a unit quaternion [w, x, y, z] (an element of SO(3))'
-      : `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
+export const elementText = (group: ElementGroup) => {
+  if (group.kind === 'so2') return `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))`;
+  if (group.kind === 'cyclic') return `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
+  return `a unit quaternion [w, x, y, z] of 4 finite numbers, norm 1 within ${quaternion.UNIT_TOLERANCE} (an element of SO(3))`;
+};
+
+/**
+ * A rotation in space: 4 finite numbers of norm 1, within the tolerance packages/model's
+ * quaternion checks use (a float32 quaternion is unit to ~1e-7; a scaled one is refused, never
+ * normalised here, so that what is decoded is what was sent).
+ */
+const unitQuaternion: Check<number[]> = (v, at) => {
+  const refuse = (why: string) => new HttpError(400, `${at} must be ${elementText({ kind: 'so3' })}, got ${show(v)}${why}`);
+  if (!Array.isArray(v) || v.length !== 4) throw refuse(Array.isArray(v) ? ` (${v.length} numbers)` : '');
+  const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+  if (bad >= 0) throw refuse(` (${at}[${bad}] = ${show(v[bad])} is not a finite number)`);
+  const norm = Math.hypot(...(v as number[]));
+  if (Math.abs(norm - 1) > quaternion.UNIT_TOLERANCE) throw refuse(` (norm ${norm})`);
+  return v as number[];
+};
 
 /** One group element, checked for the run's group. */
 export const element =
-  (group: ElementGroup): Check<number> =>
+  (group: ElementGroup): Check<Element> =>
   (v, at) => {
-    // One number is never an SO(3) element (a quaternion is four): refused until the so3 routes take quaternions.
-    const ok = typeof v === 'number' && group.kind !== 'so3' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
+    if (group.kind === 'so3') return unitQuaternion(v, at);
+    const ok = typeof v === 'number' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
     if (!ok) throw new HttpError(400, `${at} must be ${elementText(group)}, got ${show(v)}`);
     return v as number;
   };

@@ -1,26 +1,31 @@
 // The pieces of the views for runs of known-group (pair) models: the run's own images (its data
 // set, from the API's per-run routes), a picker over its test and train sources, and the control
-// for a group element g — an angle slider for SO(2), the n elements of C_n as buttons.
+// for a group element g — an angle slider for SO(2), the n elements of C_n as buttons (SO(3)'s
+// rotations have their arcball, components/rotation.tsx).
 import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
 import type { PairDatasetInfo, PairImage, RunGroup } from '../api.ts';
+
+/** A group whose elements are one number: SO(2) (an angle) or C_n (j ∈ [0, n)). */
+export type NumberGroup = Exclude<RunGroup, { kind: 'so3' }>;
 import { useApi } from '../context.tsx';
 import { decodeImage } from '../lib/images.ts';
 import { ImageCanvas } from './images.tsx';
 import { ErrorNote, Loading } from './status.tsx';
 
 /** An element of the run's group in words: degrees for an angle, "j = 2 of C_4". */
-export function formatElement(group: RunGroup, g: number): string {
+export function formatElement(group: NumberGroup, g: number): string {
   if (group.kind === 'so2') return `θ = ${Math.round((g * 180) / Math.PI)}°`;
   return `j = ${g} (${g === 0 ? 'e' : `${((360 * g) / group.n).toFixed(0)}° / step ${g}`} of C_${group.n})`;
 }
 
-export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : `C_${group.n}`);
+export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
 
 /** An image's factor values in words, using the data set's factor descriptions. */
 export function describePairFactors(info: PairDatasetInfo | undefined, factors: Record<string, number> | undefined): string {
   if (!info || !factors) return '';
   return info.factors
-    .filter((f) => factors[f.name] !== undefined)
+    // A pose's quaternion components say little to a reader; its Euler angles (kind 'angle') say it.
+    .filter((f) => factors[f.name] !== undefined && f.kind !== 'quaternion')
     .map((f) => {
       const v = factors[f.name];
       if (f.kind === 'angle') return `${f.name} ${Math.round((v * 180) / Math.PI)}°`;
@@ -29,6 +34,9 @@ export function describePairFactors(info: PairDatasetInfo | undefined, factors: 
     })
     .join(', ');
 }
+
+/** What a pair data set's sources are, in words. */
+const sourceNoun = (dataset: string | undefined) => (dataset === 'contrast' ? 'phantoms' : dataset === 'objects3d' ? 'objects' : dataset === 'planes-sky' ? 'scenes' : 'digits');
 
 /** The run's data set description (fetched once per run id). */
 export function usePairDataset(id: () => string) {
@@ -103,7 +111,7 @@ function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; cu
         <label>
           Part{' '}
           <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
-            <option value="test">test (held-out {props.info?.dataset === 'contrast' ? 'phantoms' : 'digits'})</option>
+            <option value="test">test (held-out {sourceNoun(props.info?.dataset)})</option>
             <option value="train">train</option>
           </select>
         </label>
@@ -139,7 +147,7 @@ function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; cu
  * A group element g: for SO(2) an angle slider in degrees (g in radians), for C_n a button per
  * element j = 0 … n − 1.
  */
-export function ElementControl(props: { group: RunGroup; value: number; onChange: (g: number) => void; label: string; testId?: string }) {
+export function ElementControl(props: { group: NumberGroup; value: number; onChange: (g: number) => void; label: string; testId?: string }) {
   return (
     <Show
       when={props.group.kind === 'cyclic' ? (props.group as { kind: 'cyclic'; n: number }) : null}
@@ -183,7 +191,7 @@ const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 const superscript = (n: number) => String(n).replace(/[0-9]/g, (d) => SUPERSCRIPTS[Number(d)]);
 
 /** g parsed from the URL: an angle in radians (SO(2), any finite number) or j ∈ [0, n); else `fallback`. */
-export function parseElement(raw: string | string[] | undefined, group: RunGroup, fallback: number): number {
+export function parseElement(raw: string | string[] | undefined, group: NumberGroup, fallback: number): number {
   const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (!text) return fallback;
   const v = Number(text);

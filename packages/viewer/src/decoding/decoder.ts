@@ -2,7 +2,8 @@
 // packages/tensor and packages/model, or the server's API. Indices are images of the run's data
 // set (dSprites, or a pair run's images, index = source·steps + k); for a VAE the pivot is ignored
 // (its decoder needs none). For a model that takes a known group element g (latent-action,
-// flow-action) a code is one number, g itself: D([g], x) is x acted on by g.
+// flow-action) a code is g itself: one number (an angle, j of C_n), or a unit quaternion
+// [w, x, y, z] for SO(3); D([g], x) is x acted on by g.
 import type { ModelKind, ModelTraits } from '../api.ts';
 import type { Img } from '../lib/images.ts';
 

@@ -4,7 +4,7 @@
 // that the tensor and model packages load only when they are used.
 //
 // Images: dSprites are rendered here (procedural, 64×64). A pair run's images (MNIST digits,
-// contrast phantoms, 32×32) are fetched from the server's data set routes before each
+// contrast phantoms, 32×32 grey; the 3-D objects, 3×64×64 colour) are fetched from the server's data set routes before each
 // computation (`PairImages` below): the MNIST digits are not shipped to the browser.
 import * as T from '@maga/tensor';
 import { Inference, createModel, dsprites, loadModule, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
@@ -16,7 +16,7 @@ import { adapterName, type Decoder } from './decoder.ts';
 export interface FetchedImages {
   /** Side of the square images. */
   size: number;
-  /** Pixels [size·size] of each image, fetched (e.g. from `GET /api/runs/:id/dataset/images/:index`). */
+  /** Pixels [channels·size·size] of each image, fetched (e.g. from `GET /api/runs/:id/dataset/images/:index`). */
   fetch(index: number): Promise<Float32Array>;
 }
 
@@ -38,8 +38,8 @@ class PairImages {
     const pixels = this.shape[0] * this.shape[1] * this.shape[2];
     missing.forEach((i, k) => {
       if (fetched[k].length !== pixels) throw new Error(`image ${i} has ${fetched[k].length} pixels, expected ${pixels} (${this.shape.join('×')})`);
-      // A few hundred 32×32 images are a few hundred KiB; beyond that, start over.
-      if (this.cache.size > 2048) this.cache.clear();
+      // Up to 8 MiB of pixels (2048 grey 32×32 images, 170 colour 64×64 ones); beyond that, start over.
+      if ((this.cache.size + 1) * pixels > 2 ** 21) this.cache.clear();
       this.cache.set(i, fetched[k]);
     });
   }
@@ -71,10 +71,14 @@ function parseConfig(config: unknown): ModelConfig {
 /** Decoded pixels overshoot [0, 1] by up to about ε of the pixel squashing; images, as the API's, are clamped. */
 const clamp01 = (img: Img): Img => ({ ...img, pixels: img.pixels.map((v) => Math.min(1, Math.max(0, v))) });
 
-/** Flat pixels of n square images of side `size` as Img, raw. */
-function toImages(data: Float32Array, size: number): Img[] {
-  const n = data.length / (size * size);
-  return Array.from({ length: n }, (_, i) => ({ width: size, height: size, pixels: data.slice(i * size * size, (i + 1) * size * size) }));
+/** Flat pixels of n square images of side `size` and `channels` planes ([n, C, size, size]) as Img, raw. */
+function toImages(data: Float32Array, size: number, channels: number): Img[] {
+  const values = channels * size * size;
+  const n = data.length / values;
+  return Array.from({ length: n }, (_, i) => {
+    const pixels = data.slice(i * values, (i + 1) * values);
+    return channels === 1 ? { width: size, height: size, pixels } : { width: size, height: size, channels, pixels };
+  });
 }
 
 
@@ -114,7 +118,7 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
   const inference = new Inference(model, source);
   /** Fetches a pair run's images before a computation on them (dSprites need nothing). */
   const ready = (indices: readonly number[]) => pairs?.ensure(indices);
-  const shown = (data: Float32Array): Img[] => toImages(data, size).map(clamp01);
+  const shown = (data: Float32Array): Img[] => toImages(data, size, config.channels).map(clamp01);
   const d = inference.codeDim;
   const decode = async (zs: number[][], pivot: number) => {
     await ready([pivot]);

@@ -27,7 +27,7 @@ export async function openDecoder(options: OpenOptions): Promise<Decoder> {
   const model = facts.model ?? run.summary.model;
   const traits = run.summary.traits;
   if (!traits) throw new Error(`run '${run.summary.id}' has a model this server does not know (${model}): nothing can decode it`);
-  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: facts.latentDim ?? 10 }, note);
+  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: facts.latentDim ?? 10, group: run.summary.group }, note);
   if (choice === 'server') return server(`chosen by ${options.chosenBy ?? 'you'}`);
   const hasWebGpu = options.hasWebGpu ?? (typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu);
   if (!hasWebGpu) return server('this browser has no WebGPU');

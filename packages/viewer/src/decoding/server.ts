@@ -1,17 +1,19 @@
 // Decoding through the server's API: every request goes to `/api/runs/:id/…`.
-import type { Api } from '../api.ts';
+import type { Api, GroupElement, RunGroup } from '../api.ts';
 import { decodeImage, type Img } from '../lib/images.ts';
 import type { Decoder } from './decoder.ts';
 
 /** A measured error as sent: NaN or ±Infinity reach JSON as null. */
 const errorValue = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
-export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'>, note?: string): Decoder {
+export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'> & { group?: RunGroup | null }, note?: string): Decoder {
   const { model, traits, latentDim } = facts;
-  // A known-g run's decode takes the elements g (one number per code row), a learned-z run's the codes z.
+  // A known-g run's decode takes the elements g (one number per code row; a row of four, a unit
+  // quaternion, for SO(3)), a learned-z run's the codes z.
   const known = traits.element === 'known';
+  const element = (z: number[]): GroupElement => (facts.group?.kind === 'so3' ? z : z[0]);
   const decodeAll = (zs: number[][], pivot: number) =>
-    (known ? api.act(runId, { pivot, g: zs.map((z) => z[0]) }) : api.decode(runId, { pivot, z: zs })).then((images) => images.map(decodeImage));
+    (known ? api.act(runId, { pivot, g: zs.map(element) }) : api.decode(runId, { pivot, z: zs })).then((images) => images.map(decodeImage));
   return {
     kind: 'server',
     label: 'decoding via the server',
@@ -46,7 +48,7 @@ export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'mod
     groupLaws:
       traits.groupLaws
         ? async (pivot, z1, z2) => {
-            const r = await (known ? api.groupLawsOf(runId, { pivot, g1: z1[0], g2: z2[0] }) : api.groupLaws(runId, { pivot, z1, z2 }));
+            const r = await (known ? api.groupLawsOf(runId, { pivot, g1: element(z1), g2: element(z2) }) : api.groupLaws(runId, { pivot, z1, z2 }));
             return {
               input: decodeImage(r.identity.input),
               identity: decodeImage(r.identity.output),

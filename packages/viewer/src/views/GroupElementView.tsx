@@ -1,19 +1,22 @@
 // The group element view of a known-group run (latent-action, flow-action): choose an image x of
-// the run's data set and a group element g — an angle for SO(2), one of the n elements of C_n —
-// and see D(g, x), the model's x acted on by g, decoded live by the run's decoder (in the browser
-// on WebGPU when it can), beside the orbit of x under a few elements of the group.
+// the run's data set and a group element g — an angle for SO(2), one of the n elements of C_n, a
+// rotation in space for SO(3) (dragged with an arcball on the decoded image itself) — and see
+// D(g, x), the model's x acted on by g, decoded live by the run's decoder (in the browser on WebGPU
+// when it can), beside the orbit of x under a few elements of the group.
 import { useSearchParams } from '@solidjs/router';
-import { For, Show, createMemo, createResource, createSignal } from 'solid-js';
-import type { RunGroup } from '../api.ts';
-import { ElementControl, PairImagePicker, formatElement, groupText, parseElement, usePairDataset } from '../components/pairs.tsx';
+import { For, Show, createMemo, createResource, createSignal, onCleanup } from 'solid-js';
+import type { PairDatasetInfo } from '../api.ts';
+import { ElementControl, PairImagePicker, formatElement, groupText, parseElement, usePairDataset, type NumberGroup } from '../components/pairs.tsx';
 import { ImageCanvas } from '../components/images.tsx';
+import { Arcball, formatRotation } from '../components/rotation.tsx';
+import { IDENTITY, canonical, formatQuaternion, fromAxisAngle, parseQuaternion, viewToObject, type Quaternion } from '../lib/arcball.ts';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { formatMs } from '../lib/format.ts';
 import { parseIndex } from '../lib/params.ts';
 import { useRun } from './run-context.tsx';
 
 /** The elements the orbit strip shows: 8 angles 45° apart, or every element of C_n (at most 12). */
-function orbitElements(group: RunGroup): number[] {
+function orbitElements(group: NumberGroup): number[] {
   if (group.kind === 'so2') return Array.from({ length: 8 }, (_, k) => (k * Math.PI) / 4);
   return Array.from({ length: Math.min(group.n, 12) }, (_, j) => j);
 }
@@ -36,14 +39,16 @@ export function GroupElementView() {
       >
         {/* Keyed on the run: its group, g and decoder start afresh when another run opens. */}
         <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
-          <ElementPanel group={group()!} />
+          <Show when={group()?.kind !== 'so3'} fallback={<RotationPanel />}>
+            <ElementPanel group={group() as NumberGroup} />
+          </Show>
         </Show>
       </Show>
     </main>
   );
 }
 
-function ElementPanel(props: { group: RunGroup }) {
+function ElementPanel(props: { group: NumberGroup }) {
   const run = useRun();
   const info = usePairDataset(run.id);
   const decoder = run.useDecoder();
@@ -122,6 +127,132 @@ function ElementPanel(props: { group: RunGroup }) {
                   <figure class="figure">
                     <ImageCanvas image={image} size={72} label={`D(g, x) at ${formatElement(props.group, o().elements[i()])}`} />
                     <figcaption class="mono small">{formatElement(props.group, o().elements[i()]).split(' (')[0]}</figcaption>
+                  </figure>
+                )}
+              </For>
+            </div>
+          )}
+        </Show>
+      </section>
+    </>
+  );
+}
+
+/** The image picker of a pair run, once its data set has loaded. */
+function ImageChoice(props: { info: PairDatasetInfo | undefined; error: unknown; value: number | undefined; onChange: (index: number) => void; since: number }) {
+  const run = useRun();
+  return (
+    <Show when={props.info} fallback={props.error ? <ErrorNote error={props.error} title="Could not load the run's data set" /> : <Loading since={props.since}>Loading the data set…</Loading>}>
+      {(data) => (
+        <section class="pickers" aria-label="image">
+          <PairImagePicker run={run.id()} info={data()} label="Image" value={props.value!} onChange={props.onChange}>
+            <span class="small">x</span>
+          </PairImagePicker>
+        </section>
+      )}
+    </Show>
+  );
+}
+
+/** Turns about the screen's vertical axis in 45° steps, for the orbit strip of an SO(3) run. */
+const ORBIT_TURNS = Array.from({ length: 8 }, (_, k) => ({ degrees: 45 * k, view: canonical(fromAxisAngle([0, 1, 0], (k * Math.PI) / 4)) }));
+
+/**
+ * An SO(3) run: g is a rotation in space, set by dragging the decoded image (an arcball in the
+ * camera's frame, so the object follows the pointer), and D(g, x) is decoded on every move.
+ */
+function RotationPanel() {
+  const run = useRun();
+  const info = usePairDataset(run.id);
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
+  const camera = () => info()?.camera as Quaternion | undefined;
+  const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  // A first g that visibly acts: a quarter turn about the vertical axis.
+  const [g, setG] = createSignal<Quaternion>(parseQuaternion(text(search.g)) ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2)));
+  // The URL follows the drag at a walk, not at every pointer move.
+  let urlTimer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(urlTimer));
+  const change = (q: Quaternion) => {
+    // A pointer-up where the last move was would decode the same g again.
+    if (q.every((v, i) => v === g()[i])) return;
+    setG(q);
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(() => setSearch({ g: formatQuaternion(q, 6) }, { replace: true }), 250);
+  };
+  const [latency, setLatency] = createSignal<number | null>(null);
+  /** A rotation's image is on screen: the time since g changed (a measure for the bench, too). */
+  const drawn = (since: number) => {
+    const end = performance.now();
+    setLatency(end - since);
+    performance.measure('maga:rotation-to-image', { start: since, end, detail: { decoder: decoder()?.kind } });
+  };
+  const [live] = createResource(
+    () => {
+      const d = decoder();
+      const x = pivot();
+      return d && x !== undefined ? { d, x, g: g(), since: performance.now() } : false;
+    },
+    async (q) => {
+      const [image] = await q.d.decode([[...q.g]], q.x);
+      return { image, g: q.g, since: q.since };
+    },
+  );
+  const [orbit] = createResource(
+    () => {
+      const d = decoder();
+      const x = pivot();
+      return d && x !== undefined && info() ? { d, x, camera: camera() } : false;
+    },
+    async (q) => {
+      const elements = ORBIT_TURNS.map((t) => viewToObject(t.view, q.camera));
+      return { images: await q.d.decode(elements.map((e) => [...e]), q.x) };
+    },
+  );
+  const since = performance.now();
+  return (
+    <>
+      <p class="muted">
+        The run's model takes a known rotation g ∈ SO(3), a unit quaternion, and acts with ρ(g) on the varying part of x's latent: D(g, x) should show the object of x turned
+        by g in space. Drag the decoded image to turn it (an arcball: the object follows the pointer; dragging back returns where you began), or use the arrow keys.
+      </p>
+      <ImageChoice info={info()} error={info.error} value={pivot()} onChange={(i) => setSearch({ x: i })} since={since} />
+      <section class="element-live" aria-label="x acted on by g">
+        <div class="element-control">
+          <span>g</span> <span class="mono" data-testid="rotation-text">{formatRotation(g())}</span>{' '}
+          <button type="button" onClick={() => change(IDENTITY)}>
+            Reset to e
+          </button>
+        </div>
+        <Show when={!decoder.error && !live.error} fallback={<ErrorNote error={decoder.error ?? live.error} title="Decoding failed" />}>
+          <Show when={live.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+            {(l) => (
+              <figure class="figure" data-testid="element-live" data-g={l().g.join(',')} data-sum={pixelSum(l().image.pixels)} classList={{ stale: live.loading }}>
+                <Arcball value={g()} onChange={change} camera={camera()} label="g">
+                  <ImageCanvas image={l().image} size={256} label="D(g, x)" onDrawn={() => drawn(l().since)} />
+                </Arcball>
+                <figcaption class="mono small">
+                  D(g, x), g = ({l().g.map((v) => v.toFixed(3)).join(', ')})
+                </figcaption>
+              </figure>
+            )}
+          </Show>
+          <p class="muted small" data-testid="latency">
+            {latency() === null ? '' : `last update ${formatMs(latency()!)} (${decoder()?.kind === 'webgpu' ? 'in this browser' : 'via the server'})`}
+          </p>
+        </Show>
+      </section>
+      <section aria-labelledby="orbit-title">
+        <h2 id="orbit-title">The orbit of x about the vertical axis</h2>
+        <Show when={orbit.latest} fallback={orbit.error ? <ErrorNote error={orbit.error} title="Decoding failed" /> : <Loading since={since}>Decoding…</Loading>}>
+          {(o) => (
+            <div class="orbit" data-testid="orbit" classList={{ stale: orbit.loading }}>
+              <For each={o().images}>
+                {(image, i) => (
+                  <figure class="figure">
+                    <ImageCanvas image={image} size={72} label={`D(g, x), g a turn of ${ORBIT_TURNS[i()].degrees}° about the screen's vertical axis`} />
+                    <figcaption class="mono small">{ORBIT_TURNS[i()].degrees}°</figcaption>
                   </figure>
                 )}
               </For>

@@ -12,8 +12,9 @@ import { absDiff, maxAbsDiff, type Img } from '../lib/images.ts';
 import { DEFAULT_PIVOT, parseIndex } from '../lib/params.ts';
 import { ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
-import type { RunGroup } from '../api.ts';
-import { ElementControl, PairImagePicker, formatElement, parseElement, usePairDataset } from '../components/pairs.tsx';
+import { ElementControl, PairImagePicker, formatElement, parseElement, usePairDataset, type NumberGroup } from '../components/pairs.tsx';
+import { Arcball, AxesGizmo, formatRotation } from '../components/rotation.tsx';
+import { canonical, formatQuaternion, fromAxisAngle, multiply, normalise, parseQuaternion, type Quaternion } from '../lib/arcball.ts';
 import { ErrorNote, Loading } from '../components/status.tsx';
 import { useRun } from './run-context.tsx';
 
@@ -37,7 +38,9 @@ export function GroupLawsView() {
         <Show when={run.detail()?.summary.group} fallback={<GroupLaws />}>
           {(group) => (
             <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
-              <PairGroupLaws group={group()} />
+              <Show when={group().kind !== 'so3'} fallback={<RotationGroupLaws />}>
+                <PairGroupLaws group={group() as NumberGroup} />
+              </Show>
             </Show>
           )}
         </Show>
@@ -123,7 +126,7 @@ function Laws(props: { result: GroupLawResult; where: 'webgpu' | 'server'; stale
 }
 
 /** The laws of ρ for a known-group run: an image x of its data set and two elements g₁, g₂. */
-function PairGroupLaws(props: { group: RunGroup }) {
+function PairGroupLaws(props: { group: NumberGroup }) {
   const run = useRun();
   const info = usePairDataset(run.id);
   const decoder = run.useDecoder();
@@ -159,6 +162,64 @@ function PairGroupLaws(props: { group: RunGroup }) {
           <ElementControl group={props.group} value={g1()} onChange={set('g1')} label="g₁" testId="element-g1" />
           <ElementControl group={props.group} value={g2()} onChange={set('g2')} label="g₂" testId="element-g2" />
           <p class="muted small mono">g₂g₁: {formatElement(props.group, props.group.kind === 'so2' ? g1() + g2() : (g1() + g2()) % props.group.n)}</p>
+        </div>
+      </section>
+      <Show when={!decoder.error && !laws.error} fallback={<ErrorNote error={decoder.error ?? laws.error} title="Could not check the group laws" />}>
+        <Show when={laws.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+          {(l) => <Laws result={l().result} where={l().where} stale={laws.loading} known />}
+        </Show>
+      </Show>
+    </>
+  );
+}
+
+/** The laws of ρ for an SO(3) run: an image x and two rotations g₁, g₂, each set on its own arcball. */
+function RotationGroupLaws() {
+  const run = useRun();
+  const info = usePairDataset(run.id);
+  const decoder = run.useDecoder();
+  const [search, setSearch] = useSearchParams();
+  const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
+  const camera = () => info()?.camera as Quaternion | undefined;
+  const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const g1 = createMemo(() => parseQuaternion(text(search.g1)) ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2)));
+  const g2 = createMemo(() => parseQuaternion(text(search.g2)) ?? canonical(fromAxisAngle([1, 0, 0], Math.PI / 3)));
+  const set = (key: 'g1' | 'g2') => (q: Quaternion) => setSearch({ [key]: formatQuaternion(q, 6) }, { replace: true });
+  const since = performance.now();
+  const [laws] = createResource(
+    () => {
+      const d = decoder();
+      const x = pivot();
+      return d && x !== undefined ? { d, x, g1: g1(), g2: g2() } : false;
+    },
+    async ({ d, x, g1, g2 }) => {
+      if (!d.groupLaws) throw new Error('this run has no group action');
+      return { result: await d.groupLaws(x, [...g1], [...g2]), where: d.kind };
+    },
+  );
+  const control = (label: string, value: Quaternion, onChange: (q: Quaternion) => void, testId: string) => (
+    <div class="element-control rotation-control">
+      <span>{label}</span>
+      <Arcball value={value} onChange={onChange} camera={camera()} label={label} testId={testId}>
+        <AxesGizmo value={value} camera={camera()} size={88} />
+      </Arcball>
+      <span class="mono small">{formatRotation(value)}</span>
+    </div>
+  );
+  return (
+    <>
+      <section class="pickers" aria-label="image and group elements">
+        <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
+          {(data) => (
+            <PairImagePicker run={run.id()} info={data()} label="Image" value={pivot()!} onChange={(i) => setSearch({ x: i })}>
+              <span class="small">x</span>
+            </PairImagePicker>
+          )}
+        </Show>
+        <div class="element-pair">
+          {control('g₁', g1(), set('g1'), 'arcball-g1')}
+          {control('g₂', g2(), set('g2'), 'arcball-g2')}
+          <p class="muted small mono">g₂g₁: {formatRotation(normalise(multiply(g2(), g1())))}</p>
         </div>
       </section>
       <Show when={!decoder.error && !laws.error} fallback={<ErrorNote error={decoder.error ?? laws.error} title="Could not check the group laws" />}>

@@ -219,6 +219,8 @@ function MapPanel(props: { runId: string; count: number; factor: FactorName; par
 function pairColour(factor: PairFactorInfo, count: number): (v: number) => Rgb {
   if (factor.kind === 'class') return (v) => CATEGORICAL[v % CATEGORICAL.length];
   if (factor.kind === 'angle') return (v) => cyclic(v / (2 * Math.PI));
+  // A pose's quaternion components lie in [−1, 1].
+  if (factor.kind === 'quaternion') return (v) => viridis((v + 1) / 2);
   return (v) => viridis(count > 1 ? v / (count - 1) : 0);
 }
 

@@ -188,6 +188,8 @@ function SwapPanel() {
 }
 
 const SWAP_IMAGES = 4;
+/** The data sets of objects turned in space, whose swap reads as object × pose. */
+const THREE_D = new Set(['objects3d', 'planes-sky']);
 
 function SwapGrid() {
   const run = useRun();
@@ -217,6 +219,9 @@ function SwapGrid() {
     <section aria-labelledby="swap-title">
       <div class="section-head">
         <h2 id="swap-title">Invariant part of the row, varying part of the column</h2>
+        <Show when={THREE_D.has(run.detail()?.summary.dataset ?? '')}>
+          <p class="muted small">For rendered objects the invariant part should hold what the object is and the varying part its pose: each row one object, turned as its column's is.</p>
+        </Show>
         <div class="controls">
           <button type="button" onClick={() => setSearch({ seed: seed() + 1 })}>
             Other images

@@ -96,7 +96,7 @@ export function RunLayout(props: RouteSectionProps) {
   );
 }
 
-const groupLabel = (group: RunGroup | null | undefined) => (!group ? '' : group.kind === 'so2' ? 'SO(2)' : `C_${group.n}`);
+const groupLabel = (group: RunGroup | null | undefined) => (!group ? '' : group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
 
 /** Where decoding happens, and the choice between the browser and the server. */
 function DecoderIndicator() {

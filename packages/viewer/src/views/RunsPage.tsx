@@ -4,6 +4,7 @@ import { For, Show, createEffect, createResource, onCleanup } from 'solid-js';
 import { useApi } from '../context.tsx';
 import { divergenceText, formatMetric, headlineMetrics, timeAgo } from '../lib/format.ts';
 import { ErrorNote, Loading, Progress, StatusBadge } from '../components/status.tsx';
+import { groupText } from '../components/pairs.tsx';
 
 const POLL_MS = 3000;
 
@@ -46,7 +47,7 @@ export function RunsPage() {
                           </th>
                           <td>{run.model}</td>
                           <td>
-                            {run.dataset} <span class="muted">/ {run.split}</span>
+                            {run.dataset} <span class="muted">/ {run.split ?? (run.group ? groupText(run.group) : '')}</span>
                           </td>
                           <td class="num">
                             {run.step.toLocaleString('en-US')} / {run.steps.toLocaleString('en-US')}
