@@ -88,7 +88,8 @@ export function dspritesImages(split: SplitName): RunImages {
   };
 }
 
-function pairImages(images: PairImages): RunImages {
+/** A pair data set's images (2-D sets or the 3-D renders) as the routes see them; `tag` names its embeddings. */
+function pairImages(images: PairImages | RotationImages, tag: string): RunImages {
   return {
     kind: 'pairs',
     source: images,
@@ -99,29 +100,19 @@ function pairImages(images: PairImages): RunImages {
     factorsOf: (index) => images.factorsOf(index),
     samples: (part, count, seed) => images.samples(part, count, seed),
     info: () => images.info(),
-    embeddingTag: `${images.dataset.name}-${apiGroupLabel(images.group)}`,
-  };
-}
-
-function rotationImages(images: RotationImages): RunImages {
-  return {
-    kind: 'pairs',
-    source: images,
-    size: images.shape[1],
-    channels: images.shape[0],
-    count: images.count,
-    defaultPivot: images.defaultPivot,
-    factorsOf: (index) => images.factorsOf(index),
-    samples: (part, count, seed) => images.samples(part, count, seed),
-    info: () => images.info(),
-    embeddingTag: `${images.dataset.name}-${images.dataset.group}${images.splitSeed ? `-split${images.splitSeed}` : ''}`,
+    embeddingTag: tag,
   };
 }
 
 /** The images of a run, from its config's `data` (a dSprites run's split, or a pair run's data set and group). */
 export async function runImages(data: unknown): Promise<RunImages> {
   const rotations = rotationData(data);
-  if (rotations) return rotationImages(RotationImages.open(rotations));
+  if (rotations) {
+    const images = RotationImages.open(rotations);
+    return pairImages(images, `${images.dataset.name}-${images.dataset.group}${images.splitSeed ? `-split${images.splitSeed}` : ''}`);
+  }
   const pairs = pairData(data);
-  return pairs ? pairImages(await PairImages.open(pairs)) : dspritesImages((data as { split: SplitName }).split);
+  if (!pairs) return dspritesImages((data as { split: SplitName }).split);
+  const images = await PairImages.open(pairs);
+  return pairImages(images, `${images.dataset.name}-${apiGroupLabel(images.group)}`);
 }
