@@ -4,13 +4,13 @@
 // viewer work on it; results.ts turns the finished runs into docs/results.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GROUP_DATASET_NAMES, MODEL_KINDS, SPLITS, checkDatasetGroup, modelSpec, parseDataGroup, type GroupDatasetName, type ModelKind, type SplitName } from '@maga/model';
+import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, checkPairGroup, isObjects3d, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
 import { UsageError } from './args.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { planRun, type RunChoices } from './plan.ts';
 import { PRESET_NAMES, type PresetName } from './presets.ts';
 import { formatDuration, type Reporter } from './progress.ts';
-import { FILES, RUN_ID_PATTERN, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from './rundir.ts';
+import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from './rundir.ts';
 import { createRunDir, train, type StopSignal } from './train.ts';
 
 /** dSprites data: a split. */
@@ -20,7 +20,7 @@ export interface SplitData {
 
 /** Pairs (x, g·x) with a known group element: a data set and its group label (`so2`, `c4`). */
 export interface PairData {
-  dataset: GroupDatasetName;
+  dataset: PairDatasetName;
   group: string;
 }
 
@@ -34,6 +34,19 @@ export interface TrainingOverrides {
   batch?: number;
   evalCount?: number;
 }
+
+/**
+ * One arm of an ablation: model settings that differ between otherwise identical runs. Its label
+ * goes into the run's name (`latent-action-skips-off-objects3d-so3-seed0`) and the table's row.
+ */
+export interface ExperimentVariant {
+  label: string;
+  /** latent-action: skip connections through the action (`--skips on|off`). */
+  skips?: boolean;
+}
+
+/** The settings a variant may change, with the flag each is, and the models that take it. */
+const VARIANT_SETTINGS = { skips: { flag: '--skips', format: (v: boolean) => (v ? 'on' : 'off'), models: ['latent-action'] as ModelKind[] } } as const;
 
 export interface Experiment {
   name: string;
@@ -50,7 +63,9 @@ export interface Experiment {
   training: Partial<Record<PresetName, TrainingOverrides>>;
   /** Why these steps: the sizing argument, printed with --list and in the results. */
   sizing: string;
-  /** Which summary results.ts writes. */
+  /** An ablation: every model × data × seed once per variant (absent: once, with the preset's settings). */
+  variants?: ExperimentVariant[];
+  /** Which summary results.ts writes (latent-action: PSNR, SSIM and, for colour images, MS-SSIM of pair runs). */
   table: 'blog' | 'latent-action';
 }
 
@@ -66,6 +81,8 @@ export const MEASURED_RATES: Record<string, number> = {
   'maganet/quick': 229,
   'vae/quick': 270,
   'latent-action/quick': 140,
+  // On the 3×64×64 renders (objects3d, planes-sky): ≈ 40 pairs/s at load 6 (docs/objects3d.md).
+  'latent-action/quick/rendered': 40,
   'flow-action/quick': 215,
   'maganet/tiny': 200,
   'vae/tiny': 200,
@@ -115,6 +132,25 @@ export const EXPERIMENTS: Experiment[] = [
       'and ≈ 1.5 min a flow-action run, 18 runs ≈ 40 min (measured 2026-12-02: 59 min with one thread per run, two experiments side by side); --preset paper (50,000 steps of batch 64) for a GPU',
     table: 'latent-action',
   },
+  {
+    name: 'objects3d-skips',
+    title: 'The skip-connection ablation of latent-action on rendered 3-D objects (Jin et al.)',
+    description:
+      'PSNR, SSIM and MS-SSIM of R·x predicted from x and a known rotation R ∈ SO(3), latent-action with and without its skip connections through the action, on the procedural objects3d renders (3×64×64), mean ± 95 % interval over seeds',
+    models: ['latent-action'],
+    variants: [
+      { label: 'skips-on', skips: true },
+      { label: 'skips-off', skips: false },
+    ],
+    data: [{ dataset: 'objects3d', group: 'so3' }],
+    seeds: 3,
+    preset: 'quick',
+    training: {},
+    sizing:
+      "the quick preset's 3-D lengths for both arms (800 steps of batch 32 on 3×64×64 renders, 25,600 pairs, 240 test pairs): ≈ 10 min a run on 2 cores, " +
+      '6 runs ≈ 1 h (two side by side with one BLAS thread each); --preset paper (50,000 steps of batch 64) for a GPU',
+    table: 'latent-action',
+  },
 ];
 
 /**
@@ -151,6 +187,8 @@ export interface PlannedRun {
   name: string;
   dir: string;
   model: ModelKind;
+  /** The ablation arm's label, or null in an experiment without variants. */
+  variant: string | null;
   data: ExperimentData;
   seed: number;
   preset: PresetName;
@@ -180,6 +218,23 @@ export function checkExperiment(e: Experiment): void {
       if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`training.${preset}.${key} must be a positive integer, got ${JSON.stringify(value)}`);
     }
   }
+  if (e.variants !== undefined) {
+    if (!Array.isArray(e.variants) || e.variants.length < 2) fail('variants, when given, must be a list of two or more (the arms of an ablation)');
+    const variantLabels = new Set<string>();
+    for (const [i, variant] of e.variants.entries()) {
+      if (typeof variant !== 'object' || variant === null) fail(`variants[${i}] must be an object { label, ...settings }`);
+      if (typeof variant.label !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(variant.label)) fail(`variants[${i}].label must be lower-case letters, digits and -, got ${JSON.stringify(variant.label)}`);
+      if (variantLabels.has(variant.label)) fail(`variant ${variant.label} is listed twice`);
+      variantLabels.add(variant.label);
+      for (const [key, value] of Object.entries(variant)) {
+        if (key === 'label') continue;
+        const setting = VARIANT_SETTINGS[key as keyof typeof VARIANT_SETTINGS];
+        if (!setting) fail(`variants[${i}].${key}: unknown setting (expected one of ${Object.keys(VARIANT_SETTINGS).join(', ')})`);
+        if (typeof value !== 'boolean') fail(`variants[${i}].${key} must be true or false, got ${JSON.stringify(value)}`);
+        for (const model of e.models) if (!setting.models.includes(model)) fail(`variants[${i}].${key} (${setting.flag}) applies to ${setting.models.join(', ')}, not to model ${model}`);
+      }
+    }
+  }
   const seen = new Set<string>();
   for (const model of e.models) {
     if (!MODEL_KINDS.includes(model)) fail(`model ${JSON.stringify(model)} is not one of ${MODEL_KINDS.join(', ')}`);
@@ -190,10 +245,11 @@ export function checkExperiment(e: Experiment): void {
   for (const [i, data] of e.data.entries()) {
     if (typeof data !== 'object' || data === null) fail(`data[${i}] must be { split } or { dataset, group }`);
     if (isPairEntry(data)) {
-      if (!GROUP_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${GROUP_DATASET_NAMES.join(', ')}`);
+      if (!PAIR_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${PAIR_DATASET_NAMES.join(', ')}`);
       try {
-        checkDatasetGroup(data.dataset, parseDataGroup(String(data.group)));
+        if (checkPairGroup(data.dataset, String(data.group)) !== data.group) fail(`data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(checkPairGroup(data.dataset, String(data.group)))}`);
       } catch (err) {
+        if (err instanceof UsageError) throw err;
         fail(`data[${i}]: ${(err as Error).message}`);
       }
     } else if (!Object.hasOwn(SPLITS, (data as SplitData).split)) {
@@ -233,27 +289,33 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
   const root = path.join(options.runs, e.name);
   const planned: PlannedRun[] = [];
   for (const model of e.models) {
-    for (const data of e.data) {
-      for (let seed = 0; seed < seeds; seed++) {
-        const name = `${model}-${dataLabel(data)}-seed${seed}`;
-        const choices: RunChoices = { preset, model, seed, steps: overrides.steps, batch: overrides.batch, evalCount: overrides.evalCount };
-        const flags = [`--model ${model}`];
-        if (isPairEntry(data)) {
-          choices.dataset = data.dataset;
-          choices.group = data.group;
-          flags.push(`--dataset ${data.dataset}`, `--group ${data.group}`);
-        } else {
-          choices.split = data.split;
-          flags.push(`--split ${data.split}`);
+    for (const variant of e.variants ?? [null]) {
+      for (const data of e.data) {
+        for (let seed = 0; seed < seeds; seed++) {
+          const name = `${model}${variant ? `-${variant.label}` : ''}-${dataLabel(data)}-seed${seed}`;
+          const choices: RunChoices = { preset, model, seed, steps: overrides.steps, batch: overrides.batch, evalCount: overrides.evalCount };
+          const flags = [`--model ${model}`];
+          if (variant?.skips !== undefined) {
+            choices.skips = variant.skips;
+            flags.push(`${VARIANT_SETTINGS.skips.flag} ${VARIANT_SETTINGS.skips.format(variant.skips)}`);
+          }
+          if (isPairEntry(data)) {
+            choices.dataset = data.dataset;
+            choices.group = data.group;
+            flags.push(`--dataset ${data.dataset}`, `--group ${data.group}`);
+          } else {
+            choices.split = data.split;
+            flags.push(`--split ${data.split}`);
+          }
+          flags.push(`--preset ${preset}`, `--seed ${seed}`);
+          const config = planRun(choices);
+          const dir = path.join(root, name);
+          if (overrides.steps !== undefined) flags.push(`--steps ${overrides.steps}`);
+          if (overrides.batch !== undefined) flags.push(`--batch ${overrides.batch}`);
+          if (overrides.evalCount !== undefined) flags.push(`--eval-count ${overrides.evalCount}`);
+          flags.push(`--out ${dir}`);
+          planned.push({ name, dir, model, variant: variant?.label ?? null, data, seed, preset, choices, flags, config, estimateSeconds: estimateSeconds(config, preset, dir) });
         }
-        flags.push(`--preset ${preset}`, `--seed ${seed}`);
-        const config = planRun(choices);
-        const dir = path.join(root, name);
-        if (overrides.steps !== undefined) flags.push(`--steps ${overrides.steps}`);
-        if (overrides.batch !== undefined) flags.push(`--batch ${overrides.batch}`);
-        if (overrides.evalCount !== undefined) flags.push(`--eval-count ${overrides.evalCount}`);
-        flags.push(`--out ${dir}`);
-        planned.push({ name, dir, model, data, seed, preset, choices, flags, config, estimateSeconds: estimateSeconds(config, preset, dir) });
       }
     }
   }
@@ -272,7 +334,8 @@ export function estimateSeconds(config: RunConfig, preset: PresetName, dir?: str
     if (rates.length > 2) rate = rates.slice(1).sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)];
     done = log.at(-1)?.step ?? 0;
   }
-  rate ??= MEASURED_RATES[`${config.model.model}/${preset}`] ?? 100;
+  const rendered = isPairData(config.data) && isObjects3d(config.data.dataset);
+  rate ??= (rendered ? MEASURED_RATES[`${config.model.model}/${preset}/rendered`] : undefined) ?? MEASURED_RATES[`${config.model.model}/${preset}`] ?? 100;
   return Math.max(0, steps - done) * (batchSize / rate) + OVERHEAD_SECONDS[preset];
 }
 

@@ -115,14 +115,15 @@ function provenance(e: Experiment, record: ExperimentRecord, planned: PlannedRun
   const steps = [...new Set(finished.map((f) => f.config.training.steps))].join(', ');
   return [
     `- Command: \`${record.command}\``,
-    `- Runs: ${finished.length} of ${planned.length} finished (${e.models.join(', ')} × ${e.data.map(dataLabel).join(', ')} × ${record.seeds} seeds, preset ${record.preset}, ${steps} steps each), in \`${path.join(path.dirname(planned[0].dir))}/\``,
+    `- Runs: ${finished.length} of ${planned.length} finished (${e.models.join(', ')}${e.variants ? ` × ${e.variants.map((v) => v.label).join(', ')}` : ''} × ${e.data.map(dataLabel).join(', ')} × ${record.seeds} seeds, preset ${record.preset}, ${steps} steps each), in \`${path.join(path.dirname(planned[0].dir))}/\``,
     `- Sizing: ${e.sizing}`,
     `- Backend${backends.length === 1 ? '' : 's'}: ${backends.join('; ') || 'none yet'}`,
     `- Wall time: ${formatDuration(record.wallSeconds)} for the experiment's runs (${formatDuration(training)} of it training steps); started ${record.startedAt}${record.finishedAt ? `, finished ${record.finishedAt}` : ', not finished'}`,
   ];
 }
 
-const byKey = (finished: Finished[], model: string, label: string) => finished.filter((f) => f.run.model === model && dataLabel(f.run.data) === label).sort((a, b) => a.run.seed - b.run.seed);
+const byKey = (finished: Finished[], model: string, label: string, variant: string | null = null) =>
+  finished.filter((f) => f.run.model === model && f.run.variant === variant && dataLabel(f.run.data) === label).sort((a, b) => a.run.seed - b.run.seed);
 
 const cell = (values: number[], digits = 2) => (values.length === 0 ? '—' : formatInterval(meanInterval(values), digits));
 
@@ -168,15 +169,29 @@ async function toDiff(target: Finished, other: Finished, note: (text: string) =>
   }
 }
 
+/** PSNR and SSIM of the pair runs (and MS-SSIM where the runs report it: colour images), a row per model and ablation arm. */
 function pairTable(e: Experiment, finished: Finished[]): string[] {
   const labels = e.data.map(dataLabel);
-  const lines = ['', `PSNR (dB) and SSIM of g·x predicted from x and g, on each data set's test pairs.`, '', `| model | ${labels.map((l) => `${l} PSNR | ${l} SSIM`).join(' | ')} |`, `| --- | ${labels.map(() => '--- | ---').join(' | ')} |`];
+  const ms = finished.some((f) => f.metrics.test.msssim !== undefined);
+  const metrics = ['PSNR', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
+  const lines = [
+    '',
+    `${metrics.join(', ')} (PSNR in dB) of g·x predicted from x and g, on each data set's test pairs.`,
+    '',
+    `| model | ${labels.map((l) => metrics.map((m) => `${l} ${m}`).join(' | ')).join(' | ')} | seeds |`,
+    `| --- | ${labels.map(() => metrics.map(() => '---').join(' | ')).join(' | ')} | --- |`,
+  ];
   for (const model of e.models) {
-    const cells = labels.map((label) => {
-      const runs = byKey(finished, model, label);
-      return `${cell(runs.map((f) => f.metrics.test.psnr))} | ${cell(runs.map((f) => f.metrics.test.ssim), 4)}`;
-    });
-    lines.push(`| ${model} | ${cells.join(' | ')} |`);
+    for (const variant of e.variants?.map((v) => v.label) ?? [null]) {
+      let seeds = 0;
+      const cells = labels.map((label) => {
+        const runs = byKey(finished, model, label, variant);
+        seeds = Math.max(seeds, runs.length);
+        const msssim = runs.map((f) => f.metrics.test.msssim).filter((v): v is number => v !== undefined);
+        return [cell(runs.map((f) => f.metrics.test.psnr)), cell(runs.map((f) => f.metrics.test.ssim), 4), ...(ms ? [cell(msssim, 4)] : [])].join(' | ');
+      });
+      lines.push(`| ${variant ? `${model} (${variant})` : model} | ${cells.join(' | ')} | ${seeds} |`);
+    }
   }
   return lines;
 }
