@@ -78,6 +78,23 @@ describe('usage errors exit with code 2 and name the problem', () => {
     expect(() => checkExperiment({ ...TINY, training: { tiny: { steps: -1 } } })).toThrow(/training\.tiny\.steps must be a positive integer, got -1/);
     expect(() => checkExperiment({ ...TINY, data: [{ split: 'to-element' }, { split: 'to-element' }] })).toThrow(/data to-element is listed twice/);
   });
+
+  test("an ablation's variants are checked: their settings, labels and models", () => {
+    const ablation: Experiment = { ...TINY, name: 'abl', models: ['latent-action'], data: [{ dataset: 'objects3d', group: 'so3' }], table: 'latent-action', variants: [{ label: 'on', skips: true }, { label: 'off', skips: false }] };
+    expect(() => checkExperiment(ablation)).not.toThrow();
+    expect(() => checkExperiment({ ...ablation, models: ['latent-action', 'flow-action'] })).toThrow(/variants\[0\]\.skips \(--skips\) applies to latent-action, not to model flow-action/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }, { label: 'on', skips: false }] })).toThrow(/variant on is listed twice/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }] })).toThrow(/two or more/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips must be true or false, got "yes"/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'On Skips', skips: true }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.label must be lower-case/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.depth: unknown setting \(expected one of skips\)/);
+    expect(() => checkExperiment({ ...ablation, data: [{ dataset: 'objects3d', group: 'c4' }] })).toThrow(/data\[0\]: data set 'objects3d' does not take the group 'c4'/);
+    const planned = planExperiment(ablation, { runs: path.join(tmp, 'never') });
+    expect(planned.map((r) => r.name)).toEqual(['latent-action-on-objects3d-so3-seed0', 'latent-action-on-objects3d-so3-seed1', 'latent-action-off-objects3d-so3-seed0', 'latent-action-off-objects3d-so3-seed1']);
+    expect(planned.map((r) => r.variant)).toEqual(['on', 'on', 'off', 'off']);
+    expect(planned.map((r) => (r.config.model as { skips?: boolean }).skips)).toEqual([true, true, false, false]);
+    expect(planned[2].flags.join(' ')).toContain('--model latent-action --skips off --dataset objects3d --group so3 --preset tiny --seed 0');
+  });
 });
 
 test('--dry-run lists every run with its flags and estimate, and creates nothing', async () => {
@@ -161,7 +178,9 @@ test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR an
   const psnr = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-pairs', `flow-action-contrast-c4-seed${s}`))!.test.psnr);
   const row = text.split('\n').find((l) => l.startsWith('| flow-action |'))!;
   expect(row).toContain(`| ${meanInterval(psnr).mean.toFixed(2)} ± ${meanInterval(psnr).halfWidth!.toFixed(2)} |`);
-  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \|$/);
+  // Grey images: PSNR and SSIM, no MS-SSIM column.
+  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
+  expect(text).not.toContain('MS-SSIM');
   // flow-action's decoder is a bijection: its laws hold in float64 far below float32 rounding.
   for (const s of [0, 1]) {
     const laws = text.split('\n').find((l) => l.startsWith(`| flow-action-contrast-c4-seed${s} |`))!;
@@ -169,6 +188,36 @@ test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR an
     for (const e of errors.slice(3)) expect(e).toBeLessThan(1e-9);
   }
   expect(text).toContain('| latent-action-contrast-c4-seed0 |');
+});
+
+test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm trained with its own setting', async () => {
+  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
+  const runs = path.join(tmp, 'ablation');
+  const ablation: Experiment = {
+    ...TINY,
+    name: 'tiny-ablation',
+    models: ['latent-action'],
+    variants: [{ label: 'skips-on', skips: true }, { label: 'skips-off', skips: false }],
+    data: [{ dataset: 'objects3d', group: 'so3' }],
+    table: 'latent-action',
+    training: { tiny: { steps: 2, evalCount: 8 } },
+  };
+  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
+  const done = await runExperiment(ablation, { runs, print() {}, reporter: quiet, command: 'test ablation' });
+  expect(done.ran).toEqual(['latent-action-skips-on-objects3d-so3-seed0', 'latent-action-skips-on-objects3d-so3-seed1', 'latent-action-skips-off-objects3d-so3-seed0', 'latent-action-skips-off-objects3d-so3-seed1']);
+  for (const [arm, skips] of [['on', true], ['off', false]] as const) {
+    expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: boolean }).skips).toBe(skips);
+  }
+  const out = path.join(tmp, 'ablation-results.md');
+  await writeResults({ runs, out, experiments: [ablation], backend: T.backend().description });
+  const text = fs.readFileSync(out, 'utf8');
+  expect(text).toContain('| model | objects3d-so3 PSNR | objects3d-so3 SSIM | objects3d-so3 MS-SSIM | seeds |');
+  expect(text).toContain('latent-action × skips-on, skips-off × objects3d-so3 × 2 seeds');
+  const msssim = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-ablation', `latent-action-skips-off-objects3d-so3-seed${s}`))!.test.msssim!);
+  const off = text.split('\n').find((l) => l.startsWith('| latent-action (skips-off) |'))!;
+  expect(off).toMatch(/^\| latent-action \(skips-off\) \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
+  expect(off).toContain(`${meanInterval(msssim).mean.toFixed(4)} ± ${meanInterval(msssim).halfWidth!.toFixed(4)}`);
+  expect(text.split('\n').some((l) => l.startsWith('| latent-action (skips-on) |'))).toBe(true);
 });
 
 test('--resume after an interruption trains only what is missing', async () => {
