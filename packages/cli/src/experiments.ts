@@ -81,8 +81,9 @@ export const MEASURED_RATES: Record<string, number> = {
   'maganet/quick': 229,
   'vae/quick': 270,
   'latent-action/quick': 140,
-  // On the 3×64×64 renders (objects3d, planes-sky): ≈ 40 pairs/s at load 6 (docs/objects3d.md).
-  'latent-action/quick/rendered': 40,
+  // On the 3×64×64 renders (objects3d, planes-sky): ≈ 190 pairs/s with one BLAS thread on a quiet
+  // machine, rendering included (800 steps of batch 32 in 2 min 17 s; docs/objects3d.md).
+  'latent-action/quick/rendered': 190,
   'flow-action/quick': 215,
   'maganet/tiny': 200,
   'vae/tiny': 200,
@@ -147,8 +148,8 @@ export const EXPERIMENTS: Experiment[] = [
     preset: 'quick',
     training: {},
     sizing:
-      "the quick preset's 3-D lengths for both arms (800 steps of batch 32 on 3×64×64 renders, 25,600 pairs, 240 test pairs): ≈ 10 min a run on 2 cores, " +
-      '6 runs ≈ 1 h (two side by side with one BLAS thread each); --preset paper (50,000 steps of batch 64) for a GPU',
+      "the quick preset's 3-D lengths for both arms (3200 steps of batch 32 on 3×64×64 renders, 102,400 pairs, 240 test pairs): ≈ 9–10 min a run on a quiet machine, " +
+      '6 runs ≈ 1 h; --preset paper (50,000 steps of batch 64) for a GPU',
     table: 'latent-action',
   },
 ];

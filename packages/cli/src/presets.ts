@@ -71,9 +71,9 @@ export const PRESETS = {
     checkpointEvery: 100,
     evalCount: 256,
     pairs: { description: 'the quick-size model, 2000 steps of batch 32 with a cosine learning rate (minutes on 2 CPU cores with the native backend)', steps: 2000, batchSize: 32, lr: 1e-3, evalCount: 256 },
-    // Measured: ≈ 40 pairs/s at batch 32 on 2 cores under a load average of 6 (other sessions), so
-    // 800 steps ≈ 11 minutes there; docs/objects3d.md has the figures.
-    rendered: { description: 'the quick-size model on 3×64×64 renders, 800 steps of batch 32 with a cosine learning rate (≈ 10 minutes on 2 CPU cores with the native backend)', steps: 800, batchSize: 32, lr: 1e-3, evalCount: 240 },
+    // Measured 2026-12-02 on a quiet machine: ≈ 190–205 pairs/s at batch 32 with one BLAS thread
+    // (rendering included), so 3200 steps ≈ 9 minutes; docs/objects3d.md has the figures.
+    rendered: { description: 'the quick-size model on 3×64×64 renders, 3200 steps of batch 32 with a cosine learning rate (≈ 10 minutes on a quiet 2-core machine with the native backend)', steps: 3200, batchSize: 32, lr: 1e-3, evalCount: 240 },
   },
   // The blog's settings at full length: meant for a real GPU (hours on lavapipe per thousand steps).
   paper: {
