@@ -85,6 +85,12 @@ export interface Backend {
   readonly description: string;
   /** The cpu reference mode computes and stores in float64. */
   readonly float64: boolean;
+  /**
+   * Host cores the backend's computing keeps busy: 1 for the TypeScript loops, the BLAS threads for
+   * native, every core for a software WebGPU adapter, 0 for a GPU. Host work that could run beside
+   * a step (render-ahead of the 3-D sets) is worth a thread only where this leaves a core free.
+   */
+  readonly hostThreads: number;
   alloc(length: number): Storage;
   release(storage: Storage): void;
   write(storage: Storage, data: ArrayLike<number>): void;

@@ -29,6 +29,8 @@ export class NativeBackend implements Backend {
   readonly traits = null;
   readonly float64: boolean;
   readonly description: string;
+  /** OpenBLAS's threads; every core where the library does not say. */
+  readonly hostThreads: number;
   readonly engine: NativeEngine;
   private readonly pool = new Map<number, FloatArray[]>();
   private readonly poison: boolean;
@@ -55,6 +57,7 @@ export class NativeBackend implements Backend {
     this.notice = 'error' in convolutions && !this.float64 && options.dnnl !== false ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
     const convs = this.float64 ? 'float64' : dnnl ? `convolutions: ${dnnl.description}` : 'convolutions: im2col + BLAS';
     this.description = `native (BLAS: ${blas.description}; ${convs})`;
+    this.hostThreads = blas.threads ?? navigator.hardwareConcurrency;
     const scratch: FloatArray[] = [];
     this.engine = {
       convolutions: this.float64 ? null : dnnl,

@@ -67,6 +67,20 @@ describe.skipIf(!native)('choosing the native backend', () => {
     expect(run.stderr).toContain('libdnnl2');
   }, 60_000);
 
+  test('hostThreads: the BLAS threads its description names (1 with OPENBLAS_NUM_THREADS=1); 1 for the TypeScript loops', async () => {
+    const show = `import * as T from './packages/tensor/index.ts'; const b = await T.init({ quiet: true }); console.log(JSON.stringify([b.hostThreads, b.description, new T.CpuBackend().hostThreads]));`;
+    for (const env of [{}, { OPENBLAS_NUM_THREADS: '1' }]) {
+      const result = await fresh(show, { MAGA_BACKEND: 'native', ...env });
+      expect(result.code).toBe(0);
+      const [threads, description, cpu] = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+      const named = /, (\d+) threads?\b/.exec(description);
+      expect(named).not.toBeNull();
+      expect(threads).toBe(Number(named![1]));
+      if ('OPENBLAS_NUM_THREADS' in env) expect(threads).toBe(1);
+      expect(cpu).toBe(1);
+    }
+  });
+
   test('an unknown MAGA_BACKEND names the accepted values', async () => {
     const run = await fresh(chooseAndPrint, { MAGA_BACKEND: 'tpu' });
     expect(run.code).not.toBe(0);
