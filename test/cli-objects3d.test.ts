@@ -2,9 +2,10 @@
 // planes-sky, 3×64×64 colour images, under SO(3) (unit quaternions) or SO(2) about the vertical
 // axis. Usage errors exit 2 naming the value; config.json's data must agree with its model; a tiny
 // latent-action run on objects3d so3 trains, evaluates per 30° bucket of the rotation angle and
-// renders colour figures whose true g·x tiles are the renders themselves; bad rotations are refused
-// naming the value. Each CLI case runs the real entry point in a child process (MAGA_BACKEND,
-// default native; webgpu without an adapter is reported as skipped, never as passed).
+// renders colour figures whose true g·x tiles are the renders themselves, and resumes exactly; bad
+// rotations are refused naming the value. Each CLI case runs the real entry point in a child
+// process (MAGA_BACKEND, default native; webgpu without an adapter is reported as skipped, never
+// as passed).
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,8 +24,8 @@ const withDevice = hasDevice ? describe : describe.skip;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-objects3d-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND, ...env }, stdout: 'pipe', stderr: 'pipe' });
   const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   await child.exited;
   return { code: child.exitCode, stdout, stderr };
@@ -48,6 +49,12 @@ describe('3-D usage errors exit 2 and name the value and what is accepted', () =
       expect(fs.existsSync(runDir('never'))).toBe(false);
     });
   }
+  test('MAGA_RENDER_AHEAD=sometimes', async () => {
+    const result = await cli(['train', '--dataset', 'objects3d', '--preset', 'tiny', '--out', runDir('never')], { MAGA_RENDER_AHEAD: 'sometimes' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/MAGA_RENDER_AHEAD="sometimes": expected on, off or auto/);
+    expect(fs.existsSync(runDir('never'))).toBe(false);
+  });
 });
 
 test('planRun: objects3d defaults to so3, 3×64×64 images, the so3 group in the model; so2 and planes-sky too; the 3-D preset lengths', () => {
@@ -111,6 +118,23 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
       expect(metrics[part].buckets.reduce((s: number, b: { images: number }) => s + b.images, 0)).toBe(16);
       for (const key of ['psnr', 'ssim', 'msssim', 'mse', 'bce']) expect(Number.isFinite(metrics[part][key])).toBe(true);
     }
+  }, 120_000);
+
+  // This run renders ahead in a worker (render-ahead.ts; A rendered as the machine's cores chose):
+  // its batches must be A's, and a resume must draw the batches of the run that never stopped, not
+  // those the worker had rendered ahead of the stop.
+  test('rendered ahead and resumed at step 2: the losses of the run that never stopped', async () => {
+    const B = runDir('so3-resumed');
+    const first = await cli(['train', '--dataset', 'objects3d', '--group', 'so3', '--preset', 'tiny', '--steps', '2', '--out', B], { MAGA_RENDER_AHEAD: 'on' });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/rendering: each batch in a worker during the previous step \(MAGA_RENDER_AHEAD=on\)/);
+    const resumed = await cli(['train', '--resume', B, '--steps', '4'], { MAGA_RENDER_AHEAD: 'on' });
+    expect(resumed.stderr).not.toMatch(/error/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming .* at step 2/);
+    const [a, b] = [readLog(A), readLog(B)];
+    expect(b.map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    for (let i = 0; i < 4; i++) expect(b[i].loss).toBe(a[i].loss);
   }, 120_000);
 
   test('eval --json gives the buckets; render draws colour x, D(g, x) and the true g·x, a colour GIF and the swap grid', async () => {

@@ -17,3 +17,4 @@ export { createApp, MAX_BODY_BYTES, type ServerContext } from './src/app.ts';
 export { createContext, startServer, VIEWER_DIST, type RunningServer, type ServeOptions } from './src/serve.ts';
 export { initBackend, type BackendInfo } from './src/backend.ts';
 export { modelGroup, openRunDataset, openTrainingData, type TrainingData } from './src/data.ts';
+export { RenderAhead } from './src/render-ahead.ts';

@@ -112,149 +112,155 @@ async function trainLoop(
   const { training } = config;
   const model = await createModel(config.model, config.seed);
   const sampler = await openTrainingData(config, model);
-  const noise = new T.Rng(noiseSeed(config.seed));
-  const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
-  let step = 0;
-  let trainingSeconds = 0;
-  if (checkpoint) {
-    restoreCheckpoint(dir, checkpoint, { model, optimizer, sampler, noise });
-    step = checkpoint.state.step;
-    trainingSeconds = checkpoint.state.trainingSeconds;
-    truncateLog(dir, step);
-  } else {
-    // A session that died before its first checkpoint may have logged steps: they start again.
-    truncateLog(dir, 0);
-  }
-  if (!checkpoint) {
-    // Data-dependent initialisation (MAGANet's ActNorm) from the first training batch, the one step 1 will use.
-    const start = sampler.state();
-    const first = sampler.next();
-    T.tidy(() => model.initializeFromData(sampler.upload(first)));
-    sampler.restore(start);
-  }
+  if (sampler.note) reporter.note(sampler.note);
+  // The render-ahead worker of the 3-D sets stops with the loop, however it ends.
+  try {
+    const noise = new T.Rng(noiseSeed(config.seed));
+    const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
+    let step = 0;
+    let trainingSeconds = 0;
+    if (checkpoint) {
+      restoreCheckpoint(dir, checkpoint, { model, optimizer, sampler, noise });
+      step = checkpoint.state.step;
+      trainingSeconds = checkpoint.state.trainingSeconds;
+      truncateLog(dir, step);
+    } else {
+      // A session that died before its first checkpoint may have logged steps: they start again.
+      truncateLog(dir, 0);
+    }
+    if (!checkpoint) {
+      // Data-dependent initialisation (MAGANet's ActNorm) from the first training batch, the one step 1 will use.
+      const start = sampler.state();
+      const first = await sampler.next();
+      T.tidy(() => model.initializeFromData(sampler.upload(first)));
+      sampler.restore(start);
+    }
 
-  let savedStep = checkpoint ? step : null; // the checkpoint on disk
-  const diverged = (term: string, value: number | null, detail?: string, at = step) => {
-    for (const pending of inFlight) pending.catch(() => {}); // what they would report is reported here
+    let savedStep = checkpoint ? step : null; // the checkpoint on disk
+    const diverged = (term: string, value: number | null, detail?: string, at = step) => {
+      for (const pending of inFlight) pending.catch(() => {}); // what they would report is reported here
+      optimizer.dispose();
+      model.dispose();
+      return divergenceError(dir, config, at, term, value, savedStep, detail, T.isChecked());
+    };
+    // Checked mode (--check-numerics) throws at the failing op on cpu, and on webgpu when the step
+    // is synced or read (each step is waited for in checked mode, so `at` is the failing step).
+    const numericsFailure = (e: unknown, at: number) => {
+      const failure = checkedModeFailure(e);
+      return failure ? diverged(failure.term, failure.value, failure.detail, at) : e;
+    };
+    const inFlight: Promise<void>[] = [];
+    const save = async (status: RunState['status']) => {
+      const began = performance.now();
+      const state: RunState = { step, sampler: sampler.state(), noise: noise.state(), status, savedAt: new Date().toISOString(), trainingSeconds };
+      let files: CheckpointFiles;
+      try {
+        files = { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state };
+      } catch (e) {
+        throw numericsFailure(e, step); // reading the weights back runs the checks still pending on webgpu
+      }
+      // The last step's loss may be finite while its update was not: the weights are checked too.
+      const bad = nonFiniteInCheckpoint(files.model, files.optimizer);
+      if (bad) throw diverged(bad.term, bad.value, `${bad.found.count} of its ${bad.found.size} values; the checkpoint of step ${step} was not written`);
+      saveCheckpoint(dir, files);
+      savedStep = step;
+      return (performance.now() - began) / 1000;
+    };
+
+    const sessionStart = performance.now();
+    let intervalStart = performance.now();
+    let intervalStep = step;
+    let pausedSeconds = 0;
+    let last: LogLine | null = null;
+    let rate: number | null = null; // images per second over the last logging interval
+    const eta = () => (rate ? ((training.steps - step) * training.batchSize) / rate : null);
+
+    // The device may run behind the host: at most one recorded step waits behind the running one,
+    // so the host keeps the device busy, the progress shown is the device's, and Ctrl-C stops
+    // within a step or two instead of after every step already queued.
+    while (step < training.steps && !stop.requested) {
+      const batch = await sampler.next();
+      optimizer.lr = learningRate(training, step);
+      let terms: Record<string, T.Tensor>;
+      try {
+        terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise));
+      } catch (e) {
+        throw numericsFailure(e, step + 1);
+      }
+      step++;
+      inFlight.push(T.backend().sync());
+      try {
+        // Checked mode waits for each step: its checks are then reported against that step's ops.
+        if (inFlight.length > (T.isChecked() ? 0 : 1)) await inFlight.shift();
+      } catch (e) {
+        for (const t of Object.values(terms)) t.dispose();
+        throw numericsFailure(e, step);
+      }
+      // A stop logs its last step too, so the log ends where the checkpoint does.
+      const logging = step % training.logEvery === 0 || step === training.steps || stop.requested;
+      const saving = step % training.checkpointEvery === 0 && step < training.steps;
+      // The terms are read only where the log reads them, and before a checkpoint is written.
+      let values: Record<string, number> | null = null;
+      try {
+        if (logging || saving) values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
+      } catch (e) {
+        for (const t of Object.values(terms)) t.dispose();
+        throw numericsFailure(e, step);
+      }
+      const bad = values ? nonFiniteTerm(values) : null;
+      if (bad) {
+        for (const t of Object.values(terms)) t.dispose();
+        throw diverged(bad.term, bad.value);
+      }
+      if (logging && values) {
+        const now = performance.now();
+        const seconds = (now - intervalStart) / 1000 - pausedSeconds;
+        rate = ((step - intervalStep) * training.batchSize) / Math.max(seconds, 1e-9);
+        trainingSeconds += (now - intervalStart) / 1000;
+        intervalStart = now;
+        intervalStep = step;
+        pausedSeconds = 0;
+        last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: optimizer.lr } as LogLine;
+        appendLog(dir, last);
+        reporter.log({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
+      } else {
+        reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
+      }
+      for (const t of Object.values(terms)) t.dispose();
+      if (saving) {
+        pausedSeconds += await save('training');
+        reporter.note(`checkpoint: step ${step}`);
+      }
+      // Let signal handlers (Ctrl-C) run: without a turn of the event loop they never would.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    trainingSeconds += (performance.now() - intervalStart) / 1000;
+    const sessionSeconds = (performance.now() - sessionStart) / 1000;
+    const status = stop.requested && step < training.steps ? 'stopped' : 'done';
+    await save(status);
+    setRunStatus(dir, status);
+    const imagesPerSecond = rate;
+    const summary = [
+      `${status === 'stopped' ? 'stopped' : 'finished'} at step ${step}/${training.steps} in ${formatDuration(sessionSeconds)} (${backend.description})`,
+      ...(last ? [`last log: ${formatTerms(last)}${imagesPerSecond ? `, ${imagesPerSecond.toFixed(1)} images/s` : ''}`] : []),
+      `run directory: ${dir}`,
+    ];
+    let metrics: RunMetrics | null = null;
+    if (status === 'done') {
+      reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
+      metrics = await evaluateRun(model, config, step, training.evalCount);
+      writeMetrics(dir, metrics);
+      summary.push(`test:  ${formatMetrics(metrics.test)}`, `train: ${formatMetrics(metrics.train)}`);
+    } else {
+      summary.push(`resume with: bun run cli train --resume ${dir}`);
+    }
     optimizer.dispose();
     model.dispose();
-    return divergenceError(dir, config, at, term, value, savedStep, detail, T.isChecked());
-  };
-  // Checked mode (--check-numerics) throws at the failing op on cpu, and on webgpu when the step
-  // is synced or read (each step is waited for in checked mode, so `at` is the failing step).
-  const numericsFailure = (e: unknown, at: number) => {
-    const failure = checkedModeFailure(e);
-    return failure ? diverged(failure.term, failure.value, failure.detail, at) : e;
-  };
-  const inFlight: Promise<void>[] = [];
-  const save = async (status: RunState['status']) => {
-    const began = performance.now();
-    const state: RunState = { step, sampler: sampler.state(), noise: noise.state(), status, savedAt: new Date().toISOString(), trainingSeconds };
-    let files: CheckpointFiles;
-    try {
-      files = { model: await encodeModule(model, { step: String(step) }), optimizer: await encodeOptimizer(optimizer), state };
-    } catch (e) {
-      throw numericsFailure(e, step); // reading the weights back runs the checks still pending on webgpu
-    }
-    // The last step's loss may be finite while its update was not: the weights are checked too.
-    const bad = nonFiniteInCheckpoint(files.model, files.optimizer);
-    if (bad) throw diverged(bad.term, bad.value, `${bad.found.count} of its ${bad.found.size} values; the checkpoint of step ${step} was not written`);
-    saveCheckpoint(dir, files);
-    savedStep = step;
-    return (performance.now() - began) / 1000;
-  };
-
-  const sessionStart = performance.now();
-  let intervalStart = performance.now();
-  let intervalStep = step;
-  let pausedSeconds = 0;
-  let last: LogLine | null = null;
-  let rate: number | null = null; // images per second over the last logging interval
-  const eta = () => (rate ? ((training.steps - step) * training.batchSize) / rate : null);
-
-  // The device may run behind the host: at most one recorded step waits behind the running one,
-  // so the host keeps the device busy, the progress shown is the device's, and Ctrl-C stops
-  // within a step or two instead of after every step already queued.
-  while (step < training.steps && !stop.requested) {
-    const batch = sampler.next();
-    optimizer.lr = learningRate(training, step);
-    let terms: Record<string, T.Tensor>;
-    try {
-      terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise));
-    } catch (e) {
-      throw numericsFailure(e, step + 1);
-    }
-    step++;
-    inFlight.push(T.backend().sync());
-    try {
-      // Checked mode waits for each step: its checks are then reported against that step's ops.
-      if (inFlight.length > (T.isChecked() ? 0 : 1)) await inFlight.shift();
-    } catch (e) {
-      for (const t of Object.values(terms)) t.dispose();
-      throw numericsFailure(e, step);
-    }
-    // A stop logs its last step too, so the log ends where the checkpoint does.
-    const logging = step % training.logEvery === 0 || step === training.steps || stop.requested;
-    const saving = step % training.checkpointEvery === 0 && step < training.steps;
-    // The terms are read only where the log reads them, and before a checkpoint is written.
-    let values: Record<string, number> | null = null;
-    try {
-      if (logging || saving) values = Object.fromEntries(await Promise.all(Object.entries(terms).map(async ([name, t]) => [name, await t.item()] as const)));
-    } catch (e) {
-      for (const t of Object.values(terms)) t.dispose();
-      throw numericsFailure(e, step);
-    }
-    const bad = values ? nonFiniteTerm(values) : null;
-    if (bad) {
-      for (const t of Object.values(terms)) t.dispose();
-      throw diverged(bad.term, bad.value);
-    }
-    if (logging && values) {
-      const now = performance.now();
-      const seconds = (now - intervalStart) / 1000 - pausedSeconds;
-      rate = ((step - intervalStep) * training.batchSize) / Math.max(seconds, 1e-9);
-      trainingSeconds += (now - intervalStart) / 1000;
-      intervalStart = now;
-      intervalStep = step;
-      pausedSeconds = 0;
-      last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: optimizer.lr } as LogLine;
-      appendLog(dir, last);
-      reporter.log({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
-    } else {
-      reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
-    }
-    for (const t of Object.values(terms)) t.dispose();
-    if (saving) {
-      pausedSeconds += await save('training');
-      reporter.note(`checkpoint: step ${step}`);
-    }
-    // Let signal handlers (Ctrl-C) run: without a turn of the event loop they never would.
-    await new Promise((resolve) => setImmediate(resolve));
+    reporter.finish(summary);
+    return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
+  } finally {
+    sampler.close();
   }
-  trainingSeconds += (performance.now() - intervalStart) / 1000;
-  const sessionSeconds = (performance.now() - sessionStart) / 1000;
-  const status = stop.requested && step < training.steps ? 'stopped' : 'done';
-  await save(status);
-  setRunStatus(dir, status);
-  const imagesPerSecond = rate;
-  const summary = [
-    `${status === 'stopped' ? 'stopped' : 'finished'} at step ${step}/${training.steps} in ${formatDuration(sessionSeconds)} (${backend.description})`,
-    ...(last ? [`last log: ${formatTerms(last)}${imagesPerSecond ? `, ${imagesPerSecond.toFixed(1)} images/s` : ''}`] : []),
-    `run directory: ${dir}`,
-  ];
-  let metrics: RunMetrics | null = null;
-  if (status === 'done') {
-    reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
-    metrics = await evaluateRun(model, config, step, training.evalCount);
-    writeMetrics(dir, metrics);
-    summary.push(`test:  ${formatMetrics(metrics.test)}`, `train: ${formatMetrics(metrics.train)}`);
-  } else {
-    summary.push(`resume with: bun run cli train --resume ${dir}`);
-  }
-  optimizer.dispose();
-  model.dispose();
-  reporter.finish(summary);
-  return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
 }
 
 /**

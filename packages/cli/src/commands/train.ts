@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
 import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
 import { BACKEND_CHOICES } from '../backend.ts';
+import { renderAheadChoice } from '../data.ts';
 import { planRun, type RunChoices } from '../plan.ts';
 import { presetFor, PRESET_NAMES, PRESETS } from '../presets.ts';
 import { createReporter } from '../progress.ts';
@@ -91,6 +92,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
+  renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
   const overrides = {
     ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
