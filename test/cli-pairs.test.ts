@@ -11,6 +11,7 @@ import { parseRunConfig, planRun, readLog, readRunConfig, RunError, UsageError }
 import { evaluationSet, openGroupDataset } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
+import { expectResumedLikeUninterrupted } from './pair-runs.ts';
 
 const ROOT = path.resolve(import.meta.dir, '..');
 const BACKEND = process.env.MAGA_BACKEND || 'native';
@@ -119,12 +120,7 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
   test('resuming at step 2 gives the losses of the run that never stopped', async () => {
     const B = runDir('la-resumed');
     expect((await cli(['train', '--model', 'latent-action', '--preset', 'tiny', '--steps', '2', '--out', B])).code).toBe(0);
-    const resumed = await cli(['train', '--resume', B, '--steps', '4']);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toMatch(/resuming .* at step 2/);
-    const [a, b] = [readLog(A), readLog(B)];
-    expect(b.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (let i = 0; i < 4; i++) expect(b[i].loss).toBe(a[i].loss);
+    expectResumedLikeUninterrupted(await cli(['train', '--resume', B, '--steps', '4']), A, B);
   }, 120_000);
 
   test('eval --json names the data and gives the buckets; render draws x, D(g, x) and g·x and the swap grid', async () => {

@@ -1,10 +1,13 @@
 // Run directories of known-group (pair) models made by hand for the server and viewer tests: a
 // config.json as `cli train` writes it for a pair run (data: { dataset, group, limit }) and the
-// weights of a freshly created model, seeded, so that a test needs no training.
+// weights of a freshly created model, seeded, so that a test needs no training; and the check that
+// a run resumed at step 2 logged the losses of one that never stopped.
+import { expect } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configure, createModel, DEFAULT_SO3_DEGREES, encodeModule, isObjects3d, pairImageShape, type GroupConfig } from '@maga/model';
 import * as T from '@maga/tensor';
+import { readLog } from '@maga/cli';
 
 export interface PairRunOptions {
   model?: 'latent-action' | 'flow-action';
@@ -51,4 +54,13 @@ export async function writePairRun(runs: string, name: string, options: PairRunO
     created.dispose();
   }
   return dir;
+}
+
+/** `resumed` (a `cli train --resume` of run B at step 2, to 4 steps) succeeded, and B's log has the losses of run A, which never stopped. */
+export function expectResumedLikeUninterrupted(resumed: { code: number | null; stdout: string }, uninterrupted: string, resumedRun: string): void {
+  expect(resumed.code).toBe(0);
+  expect(resumed.stdout).toMatch(/resuming .* at step 2/);
+  const [a, b] = [readLog(uninterrupted), readLog(resumedRun)];
+  expect(b.map((l) => l.step)).toEqual([1, 2, 3, 4]);
+  for (let i = 0; i < 4; i++) expect(b[i].loss).toBe(a[i].loss);
 }
