@@ -123,6 +123,8 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     await page.mouse.move(cx - box.width / 5, cy + box.height / 5, { steps: 6 });
     await page.mouse.up();
     await settledAfter(null);
+    // The image under the pointer stayed put while g changed (its caption once widened the figure).
+    expect(await page.getByTestId('arcball').boundingBox()).toEqual(box);
     const back = (await live().getAttribute('data-g'))!.split(',').map(Number);
     const was = turned.split(',').map(Number);
     expect(Math.max(...back.map((v, i) => Math.abs(v - was[i])))).toBeLessThan(1e-9);
