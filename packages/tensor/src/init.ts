@@ -5,6 +5,7 @@
 // BLAS library is one notice naming what to install, then the next choice, never a crash.
 import type { Backend } from './backend.ts';
 import { CpuBackend } from './cpu.ts';
+import { unusedGpuNotice } from './gpu-driver.ts';
 import { NativeBackend } from './native.ts';
 import { BLAS_HELP } from './native/blas.ts';
 import { hasBackend, backend as currentBackend, setBackend } from './tensor.ts';
@@ -86,8 +87,10 @@ async function choose(choice: BackendChoice): Promise<BackendReport> {
     if (gpu) return { backend: gpu, reason: 'a GPU adapter', notice: null };
   }
   const why = adapter ? 'the WebGPU adapter is a software one' : 'no WebGPU adapter';
+  // A GPU that WebGPU cannot reach (a node without the Vulkan ICD) is a degradation: said loudly, once.
+  const unusedGpu = await unusedGpuNotice();
   const native = await nativeBackend();
-  if (!('error' in native)) return { backend: native, reason: why, notice: native.notice };
+  if (!('error' in native)) return { backend: native, reason: why, notice: [unusedGpu && `${unusedGpu}; using the CPU engine`, native.notice].filter(Boolean).join('. ') || null };
   const missing = `the native CPU engine is unavailable: ${native.error}; ${BLAS_HELP}`;
   const gpu = adapter ? await webgpuBackend() : null;
   if (gpu) return { backend: gpu, reason: 'software adapter; no BLAS', notice: `${missing}. Using WebGPU on a software adapter instead (several times slower)` };
