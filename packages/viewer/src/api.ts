@@ -46,11 +46,21 @@ export interface RunSummary {
   divergence?: Divergence;
 }
 
+/** One line of a run's eval.jsonl (`cli train --eval-every N`): each part's metrics after `images` images. */
+export interface EvalLine {
+  step: number;
+  images: number;
+  test: Record<string, number>;
+  train: Record<string, number>;
+}
+
 export interface RunDetail {
   summary: RunSummary;
   config: Record<string, unknown>;
   metrics: Record<string, unknown> | null;
   log: LogLine[];
+  /** The test curve, when the run was trained with --eval-every (absent from older servers). */
+  eval?: EvalLine[];
 }
 
 export interface Health {

@@ -1,9 +1,10 @@
 // A run's loss curves (one chart per term, log scale and smoothing on demand; they grow while the
-// run trains), its evaluation metrics, throughput and configuration.
+// run trains), its test curves (--eval-every), its evaluation metrics, throughput and configuration.
 import { For, Show, createMemo, createSignal } from 'solid-js';
 import { CATEGORICAL, toCss } from '../lib/colors.ts';
 import { seriesFromLog } from '../lib/curves.ts';
 import { flattenMetrics, formatMetric, groupMetrics } from '../lib/format.ts';
+import { EvalChart, evalMetrics } from '../components/EvalChart.tsx';
 import { LossChart } from '../components/LossChart.tsx';
 import { useRun } from './run-context.tsx';
 
@@ -14,6 +15,7 @@ export function RunOverview() {
   const losses = createMemo(() => seriesFromLog(run.detail()?.log ?? []));
   const throughput = createMemo(() => seriesFromLog(run.detail()?.log ?? [], { losses: false }).filter((s) => s.name === 'imagesPerSecond' || s.name === 'lr'));
   const metrics = createMemo(() => groupMetrics(flattenMetrics(run.detail()?.metrics ?? null)));
+  const evals = createMemo(() => run.detail()?.eval ?? []);
   return (
     <main class="page" aria-label="run overview">
       <section aria-labelledby="curves-title">
@@ -45,6 +47,14 @@ export function RunOverview() {
           </div>
         </Show>
       </section>
+      <Show when={evals().length > 0}>
+        <section aria-labelledby="eval-title">
+          <h2 id="eval-title">Test curves</h2>
+          <div class="charts">
+            <For each={evalMetrics(evals())}>{(m, i) => <EvalChart lines={evals()} metric={m} colour={toCss(CATEGORICAL[i() % CATEGORICAL.length])} />}</For>
+          </div>
+        </section>
+      </Show>
       <section aria-labelledby="metrics-title">
         <h2 id="metrics-title">Evaluation</h2>
         <Show
