@@ -5,7 +5,7 @@ import { afterAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildViewer, viewerBuilt } from '../packages/cli/src/viewer-build.ts';
+import { buildViewer, viewerBuilt } from '../packages/cli/src/server/viewer-build.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-viewer-build-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 // `cli eval runs/A [runs/B …] [--json] [--count N]`: metrics as a table or JSON, runs side by side;
 // with two dSprites runs, the to-diff of their reconstructions as well.
-import { flagHelp, int, parseArgs, toggle, UsageError, choice } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { evaluateRuns, formatReport } from '../evaluate.ts';
+import { flagHelp, int, parseArgs, toggle, UsageError, choice } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { evaluateRuns, formatReport } from '../evaluate/evaluate.ts';
 
 export const EVAL_FLAGS = {
   count: int("images evaluated on each of test and train (default: the run's --eval-count)", { min: 1, max: 737_280 }),

@@ -1,12 +1,12 @@
 // `cli experiment NAME` (= `bun run experiments NAME`): runs an experiment's table of runs under
 // runs/NAME/, resumable, then writes docs/results.md from the run directories.
-import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { describePlan, EXPERIMENTS, findExperiment, planExperiment, readExperimentTable, runExperiment, type Experiment } from '../experiments.ts';
-import { PRESET_NAMES } from '../presets.ts';
-import { createReporter } from '../progress.ts';
-import { writeResults } from '../results.ts';
-import type { StopSignal } from '../train.ts';
+import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { describePlan, EXPERIMENTS, findExperiment, planExperiment, readExperimentTable, runExperiment, type Experiment } from '../experiments/experiments.ts';
+import { PRESET_NAMES } from '../train/presets.ts';
+import { createReporter } from '../train/progress.ts';
+import { writeResults } from '../experiments/results.ts';
+import type { StopSignal } from '../train/train.ts';
 
 export const EXPERIMENT_FLAGS = {
   list: toggle('list the experiments and what they reproduce'),

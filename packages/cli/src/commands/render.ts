@@ -1,7 +1,7 @@
 // `cli render runs/NAME`: PNG figures and a GIF into runs/NAME/figures/.
-import { choice, flagHelp, int, number, parseArgs, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { RENDER_DEFAULTS, renderRun } from '../render.ts';
+import { choice, flagHelp, int, number, parseArgs, toggle, UsageError } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { RENDER_DEFAULTS, renderRun } from '../figures/render.ts';
 
 export const RENDER_FLAGS = {
   count: int(`images per row of the grids (default ${RENDER_DEFAULTS.count})`, { min: 2, max: 64 }),

@@ -1,9 +1,9 @@
 // `cli serve [--runs DIR] [--port N] [--host ADDR]`: the viewer and the JSON API until Ctrl-C.
-import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES } from '../backend.ts';
+import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from './args.ts';
+import { BACKEND_CHOICES } from '../run/backend.ts';
 import * as path from 'node:path';
-import { startServer, VIEWER_DIST } from '../serve.ts';
-import { buildViewer, viewerBuilt } from '../viewer-build.ts';
+import { startServer, VIEWER_DIST } from '../server/serve.ts';
+import { buildViewer, viewerBuilt } from '../server/viewer-build.ts';
 
 export const SERVE_FLAGS = {
   runs: text('the runs directory to serve (default runs)', 'DIR'),

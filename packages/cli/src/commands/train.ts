@@ -4,14 +4,14 @@
 // (x, g·x) with a known g.
 import * as path from 'node:path';
 import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES } from '../backend.ts';
-import { renderAheadChoice } from '../data.ts';
-import { planRun, type RunChoices } from '../plan.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../presets.ts';
-import { createReporter } from '../progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../rundir.ts';
-import { createRunDir, train, type StopSignal } from '../train.ts';
+import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from './args.ts';
+import { BACKEND_CHOICES } from '../run/backend.ts';
+import { renderAheadChoice } from '../train/data.ts';
+import { planRun, type RunChoices } from '../train/plan.ts';
+import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { createReporter } from '../train/progress.ts';
+import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 const hidden = {
   help: 'hidden channels of the Glow coupling networks, or half of each level\'s channels (maganet)',

@@ -1,9 +1,9 @@
 // The API's computations on a run's model: each takes validated input, runs in the GPU queue,
 // calls the library (latent.ts) and shapes the answer as docs/api.md describes.
 import { MODEL_KINDS, modelSpec, type ModelTraits } from '@maga/model';
-import type { BackendInfo } from '../backend.ts';
-import * as latent from '../latent.ts';
-import type { TrainedModel } from '../load.ts';
+import type { BackendInfo } from '../run/backend.ts';
+import * as latent from '../inference/adapters.ts';
+import type { TrainedModel } from '../inference/load.ts';
 import type { Checked } from './validate.ts';
 import { HttpError } from './validate.ts';
 import type { EmbeddingCache, EmbeddingOptions } from './embedding.ts';

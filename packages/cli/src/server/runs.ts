@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modelTraits, type ModelTraits } from '@maga/model';
-import { inspectSafetensors } from '../checkpoint.ts';
-import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { inspectSafetensors } from '../run/checkpoint.ts';
+import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
 import { modelGroup, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 

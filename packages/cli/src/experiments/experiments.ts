@@ -5,13 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, checkPairGroup, isObjects3d, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
-import { UsageError } from './args.ts';
-import { writeFileAtomic } from './atomic.ts';
-import { planRun, type RunChoices } from './plan.ts';
-import { PRESET_NAMES, type PresetName } from './presets.ts';
-import { formatDuration, type Reporter } from './progress.ts';
-import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from './rundir.ts';
-import { createRunDir, train, type StopSignal } from './train.ts';
+import { UsageError } from '../commands/args.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { planRun, type RunChoices } from '../train/plan.ts';
+import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
+import { formatDuration, type Reporter } from '../train/progress.ts';
+import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from '../run/rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 /** dSprites data: a split. */
 export interface SplitData {

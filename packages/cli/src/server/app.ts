@@ -9,21 +9,21 @@ import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { validator } from 'hono/validator';
-import { inspectSafetensors } from './checkpoint.ts';
-import { encodePng, imageJson } from './images.ts';
-import { filePath, readRunConfig, type RunConfig } from './rundir.ts';
-import { datasetInfo, dspritesImages, factorsJson, runImages, sampleIndices, type RunImages } from './server/dataset.ts';
-import type { EmbeddingOptions } from './server/embedding.ts';
-import * as handlers from './server/handlers.ts';
-import type { ServerContext } from './server/handlers.ts';
-import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './server/runs.ts';
-import { modelGroup } from './server/pairs.ts';
-import * as schemas from './server/schemas.ts';
-import { HttpError, parse, type Check } from './server/validate.ts';
-import { viewerResponse } from './server/viewer.ts';
-import { apiImage, imagePng } from './server/wire.ts';
+import { inspectSafetensors } from '../run/checkpoint.ts';
+import { encodePng, imageJson } from '../figures/images.ts';
+import { filePath, readRunConfig, type RunConfig } from '../run/rundir.ts';
+import { datasetInfo, dspritesImages, factorsJson, runImages, sampleIndices, type RunImages } from './dataset.ts';
+import type { EmbeddingOptions } from './embedding.ts';
+import * as handlers from './handlers.ts';
+import type { ServerContext } from './handlers.ts';
+import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './runs.ts';
+import { modelGroup } from './pairs.ts';
+import * as schemas from './schemas.ts';
+import { HttpError, parse, type Check } from './validate.ts';
+import { viewerResponse } from './viewer.ts';
+import { apiImage, imagePng } from './wire.ts';
 
-export type { ServerContext } from './server/handlers.ts';
+export type { ServerContext } from './handlers.ts';
 
 /** Request bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,9 +1,9 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
 import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SplitName } from '@maga/model';
-import { UsageError } from './args.ts';
+import { UsageError } from '../commands/args.ts';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
-import { codeVersion, type LrSchedule, type RunConfig, type RunData } from './rundir.ts';
+import { codeVersion, type LrSchedule, type RunConfig, type RunData } from '../run/rundir.ts';
 
 /** Everything `cli train` lets a user choose; absent means "the preset's value". */
 export interface RunChoices {

@@ -6,9 +6,9 @@
 // backend leaves a core free for it.
 import * as T from '@maga/tensor';
 import { isObjects3d, openPairDataset, Sampler, uploadBatch, uploadPairs, type GroupConfig, type Model, type PairDataset, type SamplerState, type TrainingBatch } from '@maga/model';
-import { UsageError } from './args.ts';
+import { UsageError } from '../commands/args.ts';
 import { RenderAhead } from './render-ahead.ts';
-import { dataLabel, isPairData, type RunConfig } from './rundir.ts';
+import { dataLabel, isPairData, type RunConfig } from '../run/rundir.ts';
 
 export interface TrainingData {
   /** `dsprites to-range`, `rotated-mnist so2`: for messages. */

@@ -147,7 +147,7 @@ export const filePath = (dir: string, name: keyof typeof FILES) => path.join(dir
 
 /** The version of this package and, when run from a git checkout, its commit. */
 export function codeVersion(): { version: string; commit: string | null } {
-  const version: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  const version: string = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
   let commit: string | null = null;
   try {
     const git = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { cwd: path.dirname(new URL(import.meta.url).pathname), stderr: 'ignore' });

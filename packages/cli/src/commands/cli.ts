@@ -2,11 +2,11 @@
 // 0 success, 1 a run or computation failed, 2 a usage error (unknown flag or value), 130 stopped
 // by Ctrl-C (after saving a checkpoint).
 import { UsageError } from './args.ts';
-import { evalCommand } from './commands/eval.ts';
-import { experimentCommand } from './commands/experiment.ts';
-import { renderCommand } from './commands/render.ts';
-import { serveCommand } from './commands/serve.ts';
-import { trainCommand } from './commands/train.ts';
+import { evalCommand } from './eval.ts';
+import { experimentCommand } from './experiment.ts';
+import { renderCommand } from './render.ts';
+import { serveCommand } from './serve.ts';
+import { trainCommand } from './train.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   train: { run: trainCommand, summary: 'train a model into a run directory (no flags: the quick MAGANet on dSprites to-range)' },
