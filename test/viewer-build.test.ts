@@ -1,4 +1,4 @@
-// `cli serve` builds the viewer on first use (packages/cli/src/viewer-build.ts): a real Vite build
+// `cli serve` builds the viewer on first use (packages/cli/src/server/viewer-build.ts): a real Vite build
 // into a temporary dist, which appears whole (index.html and its assets) with no staging
 // directory left behind, and replaces an older build in place.
 import { afterAll, expect, test } from 'bun:test';

@@ -1,4 +1,4 @@
-// Entry point of `bun run cli <command>` (= bun packages/cli/main.ts): see src/cli.ts and docs/cli.md.
+// Entry point of `bun run cli <command>` (= bun packages/cli/main.ts): see src/commands/cli.ts and docs/cli.md.
 import { runCli } from './src/commands/cli.ts';
 
 const code = await runCli(process.argv.slice(2));
