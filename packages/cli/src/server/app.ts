@@ -2,7 +2,7 @@
 // validated at the edge, handlers that call library functions. Errors are JSON { error } with a
 // 4xx status for bad input and 5xx for a run that cannot be used (a corrupt checkpoint).
 import * as fs from 'node:fs';
-import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, type NonFinite, type SplitName } from '@maga/model';
+import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, ValidationError, type Check, type NonFinite, type SplitName } from '@maga/model';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -19,7 +19,7 @@ import type { ServerContext } from './handlers.ts';
 import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './runs.ts';
 import { modelGroup } from './pairs.ts';
 import * as schemas from './schemas.ts';
-import { HttpError, parse, type Check } from './validate.ts';
+import { HttpError, parse } from './validate.ts';
 import { viewerResponse } from './viewer.ts';
 import { apiImage, imagePng } from './wire.ts';
 
@@ -93,6 +93,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: apiImage(data.source.render([index]), data.size, data.channels) });
 
   app.onError((err, c) => {
+    if (err instanceof ValidationError) return c.json({ error: err.message }, 400);
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status as ContentfulStatusCode);
     console.error(err);
