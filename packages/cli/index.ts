@@ -1,7 +1,8 @@
 // @maga/cli: `bun run cli train | eval | render | serve` and the Hono HTTP app behind `serve`.
 // This file is the package's whole public API (tests and the viewer's dev server use it).
 export { runCli, usage } from './src/commands/cli.ts';
-export { UsageError } from './src/commands/args.ts';
+// A usage error (exit code 2) is @maga/model's ValidationError: a flag, a value, a table or a plan refused.
+export { ValidationError as UsageError } from '@maga/model';
 export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './src/train/presets.ts';
 export { planRun, type RunChoices } from './src/train/plan.ts';
 export { createRunDir, evaluateRun, learningRate, train, type StopSignal, type TrainOptions, type TrainResult } from './src/train/train.ts';

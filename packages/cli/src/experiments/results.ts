@@ -5,8 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions } from '@maga/model';
-import { UsageError } from '../commands/args.ts';
+import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions, ValidationError } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
 import { encodePng, grid, split, type Tiles } from '../figures/images.ts';
@@ -77,7 +76,7 @@ export async function writeResults(options: ResultsOptions): Promise<ResultsWrit
     try {
       planned = planExperiment(e, { runs: options.runs, seeds: record.seeds, preset: record.preset });
     } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
+      if (!(err instanceof ValidationError)) throw err;
       sections.push(`Cannot be summarised: ${err.message}`);
       continue;
     }
