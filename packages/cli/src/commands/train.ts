@@ -3,52 +3,21 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
+import { ValidationError } from '@maga/model';
+import { choice, flagHelp, parseArgs, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { presetFor, PRESETS } from '../train/presets.ts';
 import { createReporter } from '../train/progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { defaultRunName, isPairData } from '../run/rundir.ts';
+import { RUN_FLAGS, runChoices } from '../train/settings.ts';
 import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
-const hidden = {
-  help: 'hidden channels of the Glow coupling networks, or half of each level\'s channels (maganet)',
-  placeholder: 'N|half',
-  parse(raw: string, name: string): number | 'half' {
-    if (raw === 'half') return 'half';
-    return int('', { min: 1, max: 4096 }).parse(raw, name);
-  },
-};
-
 export const TRAIN_FLAGS = {
-  model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
-  split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
-  dataset: choice(['dsprites', ...PAIR_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
-  group: text('known group of a pair data set: so2, c<n> (e.g. c4) or so3 (default so2; c4 for contrast; so3 for objects3d, planes-sky)', 'G'),
-  preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
-  steps: int('optimisation steps in total', { min: 1 }),
-  batch: int('images per batch', { min: 1, max: 4096 }),
-  lr: number('Adam learning rate (the peak, with a schedule)', { positive: true }),
-  schedule: choice(LR_SCHEDULES, 'learning-rate schedule: constant, or cosine decay to lr/10'),
-  clip: number('clip the global gradient norm to this (0 = off)', { min: 0 }),
-  'beta-kl': number('weight of the KL term (maganet)', { min: 0 }),
-  'beta-latent': number('weight of the latent reconstruction term (maganet)', { min: 0 }),
-  beta: number('weight of the KL term (vae)', { min: 0 }),
-  pairing: choice(['fixed', 'random'] as const, "pivots: the blog's fixed pivot or random images (maganet)"),
-  hidden,
-  skips: choice(['on', 'off'] as const, 'skip connections through the action (latent-action; off: the paper\'s ablation)'),
-  'beta-identity': number('weight of the reconstruction at g = e (latent-action)', { min: 0 }),
-  'beta-equivariance': number('weight of the latent equivariance term (latent-action)', { min: 0 }),
-  'latent-dim': int('latent dimension', { min: 1, max: 1024 }),
-  seed: int('seed of initialisation, data order and noise', { min: 0, max: 2 ** 31 - 1 }),
-  limit: int('train on a fixed subset of this many images', { min: 1 }),
+  ...RUN_FLAGS,
   backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
   out: text('run directory (default runs/<model>-<split>-<timestamp>)', 'DIR'),
-  'checkpoint-every': int('save a checkpoint every N steps', { min: 1 }),
-  'log-every': int('read and log the loss every N steps', { min: 1 }),
-  'eval-count': int('images evaluated on each of test and train at the end', { min: 1, max: 737_280 }),
   resume: text('continue the run in DIR from its last checkpoint', 'DIR'),
   'check-numerics': toggle('check every op for NaN/Inf and stop at the first, named (slow: for finding where a run blows up)'),
   quiet: toggle('print only the final summary'),
@@ -56,7 +25,7 @@ export const TRAIN_FLAGS = {
 };
 
 /** Flags that may accompany --resume: everything else is fixed by the run's config.json. */
-const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'help']);
+const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'eval-every', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'help']);
 
 export function trainHelp(): string {
   const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
@@ -99,6 +68,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ...(flags['log-every'] !== undefined ? { logEvery: flags['log-every'] } : {}),
     ...(flags['checkpoint-every'] !== undefined ? { checkpointEvery: flags['checkpoint-every'] } : {}),
     ...(flags['eval-count'] !== undefined ? { evalCount: flags['eval-count'] } : {}),
+    ...(flags['eval-every'] !== undefined ? { evalEvery: flags['eval-every'] } : {}),
     ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
     ...(flags.clip !== undefined ? { clipNorm: flags.clip } : {}),
   };
@@ -109,32 +79,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (fixed.length > 0) throw new ValidationError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`, `--${fixed[0]}`);
     dir = flags.resume;
   } else {
-    const choices: RunChoices = {
-      preset: flags.preset,
-      model: flags.model,
-      split: flags.split,
-      dataset: flags.dataset,
-      group: flags.group,
-      steps: flags.steps,
-      batch: flags.batch,
-      lr: flags.lr,
-      schedule: flags.schedule,
-      clipNorm: flags.clip,
-      betaKl: flags['beta-kl'],
-      betaLatent: flags['beta-latent'],
-      beta: flags.beta,
-      pairing: flags.pairing,
-      hidden: flags.hidden,
-      latentDim: flags['latent-dim'],
-      skips: flags.skips === undefined ? undefined : flags.skips === 'on',
-      betaIdentity: flags['beta-identity'],
-      betaEquivariance: flags['beta-equivariance'],
-      seed: flags.seed,
-      limit: flags.limit,
-      checkpointEvery: flags['checkpoint-every'],
-      logEvery: flags['log-every'],
-      evalCount: flags['eval-count'],
-    };
+    const choices: RunChoices = runChoices(flags);
     const config = planRun(choices);
     dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
     createRunDir(dir, config);

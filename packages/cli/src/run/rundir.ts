@@ -7,6 +7,8 @@
 //   runs/NAME/optimizer.safetensors Adam moments   │ each carrying its step (see checkpoint.ts)
 //   runs/NAME/state.json            step, data order and noise stream positions, status ┘
 //   runs/NAME/metrics.json          after evaluation
+//   runs/NAME/eval.jsonl            the test curve: a fixed test and train sample every N steps (--eval-every)
+//   runs/NAME/run.lock              while a process trains it (run/lock.ts)
 //   runs/NAME/figures/              `cli render`
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
@@ -22,6 +24,7 @@ export const FILES = {
   optimizer: 'optimizer.safetensors',
   state: 'state.json',
   metrics: 'metrics.json',
+  eval: 'eval.jsonl',
   figures: 'figures',
 } as const;
 
@@ -63,6 +66,10 @@ export interface TrainingSettings {
   logEvery: number;
   checkpointEvery: number;
   evalCount: number;
+  /** Evaluate the fixed test and train samples every this many steps into eval.jsonl (0: never). */
+  evalEvery: number;
+  /** Images of each part in those evaluations. */
+  evalSample: number;
 }
 
 /** A dSprites run's data: a split of the grid, how pivots are drawn, and an optional subset size. */
@@ -145,8 +152,15 @@ export interface RunMetrics {
 
 export const filePath = (dir: string, name: keyof typeof FILES) => path.join(dir, FILES[name]);
 
-/** The version of this package and, when run from a git checkout, its commit. */
+let version: { version: string; commit: string | null } | null = null;
+
+/** The version of this package and, when run from a git checkout, its commit (asked once per process). */
 export function codeVersion(): { version: string; commit: string | null } {
+  version ??= askCodeVersion();
+  return { ...version };
+}
+
+function askCodeVersion(): { version: string; commit: string | null } {
   const version: string = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
   let commit: string | null = null;
   try {
@@ -272,6 +286,12 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     // Runs written before schedules existed trained at a constant rate.
     t.schedule ??= 'constant';
     check.oneOf(LR_SCHEDULES)(t.schedule, 'training.schedule');
+    // Runs written before test curves existed have none.
+    t.evalEvery ??= 0;
+    t.evalSample ??= Math.min(t.evalCount as number, 256);
+    check.nonNegativeInt(t.evalEvery, 'training.evalEvery');
+    check.positiveInt(t.evalSample, 'training.evalSample');
+    ensure((t.evalSample as number) <= MAX_EVAL_COUNT, 'training.evalSample', `at most ${MAX_EVAL_COUNT}`, t.evalSample);
     const seed = check.nonNegativeInt(value.seed, 'seed');
     const status = STATUS(value.status, 'status');
     const divergence = value.divergence === undefined ? undefined : parseDivergence(value.divergence);
@@ -372,6 +392,44 @@ export function readLog(dir: string): LogLine[] {
 export function truncateLog(dir: string, step: number): void {
   const kept = readLog(dir).filter((line) => line.step <= step);
   writeFileAtomic(filePath(dir, 'log'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
+}
+
+/** One line of eval.jsonl: after `step` steps (`images` training images), each part's metrics on its fixed sample. */
+export interface EvalLine {
+  step: number;
+  images: number;
+  /** Images evaluated per part. */
+  count: number;
+  test: Record<string, number>;
+  train: Record<string, number>;
+}
+
+export function appendEval(dir: string, line: EvalLine): void {
+  fs.appendFileSync(filePath(dir, 'eval'), `${JSON.stringify(line)}\n`);
+}
+
+/** The test curve's lines; a last line cut short by a crash is skipped. */
+export function readEvalLog(dir: string): EvalLine[] {
+  const file = filePath(dir, 'eval');
+  if (!fs.existsSync(file)) return [];
+  const lines: EvalLine[] = [];
+  for (const text of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (text.trim() === '') continue;
+    try {
+      const line = JSON.parse(text);
+      if (check.isRecord(line) && typeof line.step === 'number' && check.isRecord(line.test) && check.isRecord(line.train)) lines.push(line as unknown as EvalLine);
+    } catch {
+      // A partial line from an interrupted append.
+    }
+  }
+  return lines;
+}
+
+/** Keeps the evaluations up to `step` (a resumed run evaluates again after its checkpoint). */
+export function truncateEvalLog(dir: string, step: number): void {
+  if (!fs.existsSync(filePath(dir, 'eval'))) return;
+  const kept = readEvalLog(dir).filter((line) => line.step <= step);
+  writeFileAtomic(filePath(dir, 'eval'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
 }
 
 /** `runs/<model>-<split>-<UTC timestamp>`: sortable, and unique to the second. */

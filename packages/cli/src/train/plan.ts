@@ -33,6 +33,9 @@ export interface RunChoices {
   checkpointEvery?: number;
   logEvery?: number;
   evalCount?: number;
+  /** The test curve: evaluate every this many steps (0 or absent: never), on this many images of each part. */
+  evalEvery?: number;
+  evalSample?: number;
 }
 
 /** The choices that set a model's configuration, by flag: each model's registry entry says which it takes. */
@@ -134,6 +137,8 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     logEvery: choices.logEvery ?? preset.logEvery,
     checkpointEvery: choices.checkpointEvery ?? preset.checkpointEvery,
     evalCount: choices.evalCount ?? preset.evalCount,
+    evalEvery: choices.evalEvery ?? 0,
+    evalSample: choices.evalSample ?? Math.min(choices.evalCount ?? preset.evalCount, 256),
   };
   const limit = choices.limit ?? preset.limit;
   if (limit !== null && limit < training.batchSize) throw new ValidationError(`--limit ${limit} is smaller than a batch of ${training.batchSize}`, '--limit');

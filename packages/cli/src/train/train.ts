@@ -1,17 +1,24 @@
 // The training loop behind `cli train`: creates or resumes a run directory, trains with periodic
 // atomic checkpoints, stops cleanly on request (Ctrl-C), then evaluates. A resumed run continues
 // with exactly the batches and noise it would have drawn had it never stopped: the sampler's
-// (epoch, position) and the noise generator's counter are part of every checkpoint.
+// (epoch, position) and the noise generator's counter are part of every checkpoint. A run is trained
+// by one process at a time: train holds the run directory's lock (run/lock.ts) while it works. With
+// --eval-every N it evaluates a fixed test sample and train sample every N steps into eval.jsonl
+// (the test curve), on their own seeds, so the training itself is the same with or without it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
+import { describeHolder, tryLock, type Lock } from '../run/lock.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
 import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
-import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
+import { appendEval, appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateEvalLog, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
+
+/** The lock file a training process holds in its run directory. */
+export const RUN_LOCK = 'run.lock';
 
 /** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
 export interface StopSignal {
@@ -23,9 +30,11 @@ export interface TrainOptions {
   reporter: Reporter;
   stop?: StopSignal;
   /** Changes allowed when resuming: a new total of steps, logging and checkpoint intervals, and (after a divergence) the learning rate and clip. */
-  overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount' | 'lr' | 'clipNorm'>>;
+  overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount' | 'evalEvery' | 'lr' | 'clipNorm'>>;
   /** Run the tensor core's checked mode: the first op whose output is not finite stops training, named. */
   checkNumerics?: boolean;
+  /** The run directory's lock when the caller already holds it (an experiment's runner); else train takes it and lets it go. */
+  lock?: Lock;
 }
 
 export interface TrainResult {
@@ -59,11 +68,28 @@ export function createRunDir(dir: string, config: RunConfig): void {
   writeRunConfig(dir, config);
 }
 
+/** Takes the run's lock, or says who holds it. */
+function lockRun(dir: string, reporter: Reporter): Lock {
+  const file = path.join(dir, RUN_LOCK);
+  const lock = tryLock(file, (why) => reporter.note(`${dir}: taking over a stale lock (${why})`));
+  if ('heldBy' in lock) throw new RunError(`${dir} is being trained by ${describeHolder(lock.heldBy)}: one process trains a run at a time (if that process is gone, delete ${file})`);
+  return lock;
+}
+
 /** Trains the run in `dir` (new or resumed) to its number of steps, then evaluates it. */
 export async function train(dir: string, options: TrainOptions): Promise<TrainResult> {
+  if (!fs.existsSync(filePath(dir, 'config'))) throw new RunError(`${dir} is not a run directory (it has no config.json): nothing to resume`);
+  const lock = options.lock ?? lockRun(dir, options.reporter);
+  try {
+    return await trainLocked(dir, options);
+  } finally {
+    if (!options.lock) lock.release();
+  }
+}
+
+async function trainLocked(dir: string, options: TrainOptions): Promise<TrainResult> {
   const { reporter } = options;
   const stop = options.stop ?? { requested: false };
-  if (!fs.existsSync(filePath(dir, 'config'))) throw new RunError(`${dir} is not a run directory (it has no config.json): nothing to resume`);
   let config = readRunConfig(dir);
   const checkpoint = openCheckpoint(dir);
   if (options.overrides && Object.keys(options.overrides).length > 0) {
@@ -124,9 +150,11 @@ async function trainLoop(
       step = checkpoint.state.step;
       trainingSeconds = checkpoint.state.trainingSeconds;
       truncateLog(dir, step);
+      truncateEvalLog(dir, step);
     } else {
       // A session that died before its first checkpoint may have logged steps: they start again.
       truncateLog(dir, 0);
+      truncateEvalLog(dir, 0);
     }
     if (!checkpoint) {
       // Data-dependent initialisation (MAGANet's ActNorm) from the first training batch, the one step 1 will use.
@@ -227,6 +255,9 @@ async function trainLoop(
         reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
       }
       for (const t of Object.values(terms)) t.dispose();
+      if (training.evalEvery > 0 && (step % training.evalEvery === 0 || step === training.steps)) {
+        pausedSeconds += await evaluateCurve(dir, model, config, step);
+      }
       if (saving) {
         pausedSeconds += await save('training');
         reporter.note(`checkpoint: step ${step}`);
@@ -292,6 +323,19 @@ export async function evaluateRun(model: Model, config: RunConfig, step: number,
     }
   }
   return { step, evaluatedAt: new Date().toISOString(), count, test, train };
+}
+
+/** The metrics of a curve point: every number of a part's metrics (per-bucket tables stay in metrics.json). */
+function curvePoint(m: EvalMetrics | PairEvalMetrics): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).filter(([key, v]) => typeof v === 'number' && key !== 'images').map(([key, v]) => [key, Number((v as number).toPrecision(6))]));
+}
+
+/** One point of the test curve into eval.jsonl; returns the seconds it took (not training time). */
+async function evaluateCurve(dir: string, model: Model, config: RunConfig, step: number): Promise<number> {
+  const began = performance.now();
+  const m = await evaluateRun(model, config, step, config.training.evalSample, true);
+  appendEval(dir, { step, images: step * config.training.batchSize, count: m.count, test: curvePoint(m.test), train: curvePoint(m.train) });
+  return (performance.now() - began) / 1000;
 }
 
 export function formatMetrics(m: EvalMetrics): string {
