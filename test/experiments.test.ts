@@ -9,7 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readMetrics, readRunConfig, readRunState, type Reporter } from '@maga/cli';
 import * as T from '@maga/tensor';
-import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments/experiments.ts';
+import { planExperiment } from '../packages/cli/src/experiments/plan.ts';
+import { runExperiment } from '../packages/cli/src/experiments/runner.ts';
+import { checkExperiment, type Experiment } from '../packages/cli/src/experiments/table.ts';
 import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
 import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
@@ -75,19 +77,19 @@ describe('usage errors exit with code 2 and name the problem', () => {
   });
 
   test('a table checked in-process names the field', () => {
-    expect(() => checkExperiment({ ...TINY, training: { tiny: { steps: -1 } } })).toThrow(/training\.tiny\.steps must be a positive integer, got -1/);
+    expect(() => checkExperiment({ ...TINY, training: { tiny: { steps: -1 } } })).toThrow(/training\.tiny\.steps: --steps: "-1" is not an integer in \[1, /);
     expect(() => checkExperiment({ ...TINY, data: [{ split: 'to-element' }, { split: 'to-element' }] })).toThrow(/data to-element is listed twice/);
   });
 
   test("an ablation's variants are checked: their settings, labels and models", () => {
     const ablation: Experiment = { ...TINY, name: 'abl', models: ['latent-action'], data: [{ dataset: 'objects3d', group: 'so3' }], table: 'latent-action', variants: [{ label: 'on', skips: true }, { label: 'off', skips: false }] };
     expect(() => checkExperiment(ablation)).not.toThrow();
-    expect(() => checkExperiment({ ...ablation, models: ['latent-action', 'flow-action'] })).toThrow(/variants\[0\]\.skips \(--skips\) applies to latent-action, not to model flow-action/);
+    expect(() => planExperiment({ ...ablation, models: ['latent-action', 'flow-action'] }, { runs: path.join(tmp, 'never') })).toThrow(/run flow-action-on-objects3d-so3-seed0: --skips applies to --model latent-action only, not --model flow-action/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }, { label: 'on', skips: false }] })).toThrow(/variant on is listed twice/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }] })).toThrow(/two or more/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips must be true or false, got "yes"/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips: --skips: "yes" is not one of: on, off/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'On Skips', skips: true }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.label must be lower-case/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.depth: unknown setting \(expected one of skips\)/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.depth: "depth" is not a cli train setting; expected one of steps, batch, lr/);
     expect(() => checkExperiment({ ...ablation, data: [{ dataset: 'objects3d', group: 'c4' }] })).toThrow(/data\[0\]: data set 'objects3d' does not take the group 'c4'/);
     const planned = planExperiment(ablation, { runs: path.join(tmp, 'never') });
     expect(planned.map((r) => r.name)).toEqual(['latent-action-on-objects3d-so3-seed0', 'latent-action-on-objects3d-so3-seed1', 'latent-action-off-objects3d-so3-seed0', 'latent-action-off-objects3d-so3-seed1']);

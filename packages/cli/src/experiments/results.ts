@@ -1,13 +1,14 @@
-// docs/results.md, written from the run directories of the experiments (never by hand): each
-// experiment's table (means ± 95 % t intervals over seeds) beside the published numbers it
-// reproduces, the group laws of every trained run in float32 and float64, the machine and backend,
-// the wall time, the command, and figures (PNG) next to the file.
+// The results of experiments, written from their run directories (never by hand): per experiment a
+// section with its table (means ± 95 % t intervals over seeds) beside the published numbers it
+// reproduces, the test curves of its runs, the group laws of every trained run in float32 and
+// float64, the machine and backend, the wall time, the command, and figures next to the file.
+// Each experiment writes its own section from its own runs; the other sections of the file stay as
+// they are (sections.ts), so a report where some experiments' runs are absent deletes nothing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions, ValidationError } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
-import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
 import { encodePng, grid, split, type Tiles } from '../figures/images.ts';
 import { runLaws, type RunLaws } from '../evaluate/laws.ts';
 import { latentMaps } from '../figures/latent-maps.ts';
@@ -15,7 +16,12 @@ import { PIXELS } from '../inference/adapters.ts';
 import { loadTrainedModel } from '../inference/load.ts';
 import { formatDuration } from '../train/progress.ts';
 import { isPairData, type RunConfig } from '../run/rundir.ts';
+import { curvesSection } from './curves.ts';
+import { planExperiment, type PlannedRun } from './plan.ts';
+import { finishedRuns, readRecord, type ExperimentRecord } from './runner.ts';
+import { mergeResults } from './sections.ts';
 import { formatInterval, meanInterval } from './stats.ts';
+import { dataLabel, experimentArms, type Experiment, type SummaryKind } from './table.ts';
 
 /** The dSprites split of a blog-table run (its table has no pair runs: checkExperiment sees to that). */
 function splitOf(config: RunConfig) {
@@ -33,7 +39,8 @@ export interface ResultsOptions {
   runs: string;
   /** The markdown file; figures go into `figures` beside it. */
   out: string;
-  experiments?: readonly Experiment[];
+  /** The experiments whose sections to write (each from its own runs under `runs`). */
+  experiments: readonly Experiment[];
   note?: (text: string) => void;
   /** The backend the summary computes on (to-diff, float32 group laws). */
   backend: string;
@@ -46,79 +53,117 @@ export interface ResultsWritten {
   figures: string[];
   /** Experiments with at least one finished run. */
   reported: string[];
+  /** Experiments with no runs under `runs`: their sections in the file, if any, were left as they were. */
+  absent: string[];
 }
 
 type Finished = ReturnType<typeof finishedRuns>[number];
 
+/** What a summary of an experiment's finished runs writes: its lines (and figures, pushed to `figures`). */
+interface SummaryContext {
+  e: Experiment;
+  finished: Finished[];
+  record: ExperimentRecord;
+  figuresDir: string;
+  /** A figure's path as the results file links it. */
+  link: (file: string) => string;
+  figures: string[];
+  note: (text: string) => void;
+  latentMapPoints?: number;
+}
+
+/** The summaries, one per table kind: a new kind of table is one entry here. */
+const SUMMARIES: Record<SummaryKind, { metric: { key: string; label: string; lowerIsBetter: boolean }; write: (c: SummaryContext) => Promise<string[]> }> = {
+  blog: { metric: { key: 'bce', label: 'test BCE per image', lowerIsBetter: true }, write: blogSummary },
+  'latent-action': { metric: { key: 'psnr', label: 'test PSNR (dB)', lowerIsBetter: false }, write: async (c) => pairTable(c.e, c.finished) },
+};
+
+const PREAMBLE = [
+  '# Results',
+  '',
+  'Written by `bun run experiments` from the run directories of each experiment: a section per experiment, each saying when, from which runs, on which machine and backend it was written.',
+  'Do not edit by hand: rerun `bun run experiments NAME --report --results FILE` (it rewrites that section only).',
+  'Intervals are 95 % intervals of the mean over seeds (Student t, n − 1 degrees of freedom).',
+].join('\n');
+
+/** Writes (or rewrites) the sections of `experiments` that have runs under `runs`, keeping every other section of `out`. */
 export async function writeResults(options: ResultsOptions): Promise<ResultsWritten> {
-  const experiments = options.experiments ?? EXPERIMENTS;
   const note = options.note ?? (() => {});
   const figuresDir = path.join(path.dirname(options.out), 'figures');
   const figures: string[] = [];
   const reported: string[] = [];
+  const absent: string[] = [];
+  const written = new Map<string, string>();
   const cpus = os.cpus();
-  const sections: string[] = [
-    '# Results',
-    '',
-    `Written by \`bun run experiments\` (at the end of an experiment, or with \`--report\`) from the run directories under \`${options.runs}/\` on ${new Date().toISOString()}; do not edit by hand (rerun it).`,
-    `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.arch()}. Summary computed on: ${options.backend}.`,
-    'Intervals are 95 % intervals of the mean over seeds (Student t, n − 1 degrees of freedom).',
-  ];
-  for (const e of experiments) {
+  const machine = `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.arch()}`;
+  for (const e of options.experiments) {
     const root = path.join(options.runs, e.name);
     const record = readRecord(root);
-    sections.push('', `## ${e.name}: ${e.title}`, '', ...(e.description ? [`${e.description}.`, ''] : []));
     if (!record) {
-      sections.push(`Not run yet: \`bun run experiments ${e.name}\` (\`--dry-run\` lists its runs and their estimated time).`);
+      absent.push(e.name);
       continue;
     }
+    const lines: string[] = [`## ${e.name}: ${e.title}`, '', ...(e.description ? [`${e.description}.`, ''] : [])];
     let planned: PlannedRun[];
     try {
       planned = planExperiment(e, { runs: options.runs, seeds: record.seeds, preset: record.preset });
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      sections.push(`Cannot be summarised: ${err.message}`);
+      written.set(e.name, [...lines, `Cannot be summarised: ${err.message}`].join('\n'));
       continue;
     }
     const finished = finishedRuns(planned);
-    sections.push(...provenance(e, record, planned, finished));
-    if (finished.length === 0) continue;
-    reported.push(e.name);
-    if (e.table === 'blog') sections.push(...(await blogTable(e, finished, note)));
-    else sections.push(...pairTable(e, finished));
-    sections.push(...(await lawsTable(finished, note)));
-    if (e.table === 'blog') {
-      const figure = await recombinationFigure(e, finished, figuresDir, note);
-      if (figure) {
-        figures.push(figure.file);
-        sections.push('', figure.markdown(path.relative(path.dirname(options.out), figure.file)));
-      }
-      const maps = await blogLatentMaps(e, finished, figuresDir, options.latentMapPoints ?? (record.preset === 'tiny' ? 200 : 2000), note);
-      if (maps.length > 0) {
-        sections.push('', '### Latent maps', '', "The blog's Figures 5–8: where each model puts the training images, seed 0. MAGANet's code is the transformation from its pivot, z = μ(E(x)) − μ(E(pivot)); the β-VAE's is μ(x).");
-        for (const m of maps) {
-          figures.push(m.file);
-          sections.push('', `![${e.name}: latent map by ${m.factor}](${path.relative(path.dirname(options.out), m.file)})`, '', `${m.caption}.`);
-        }
-      }
+    lines.push(...provenance(e, record, planned, finished), `- Written ${new Date().toISOString()} from \`${root}/\` on ${machine}; summary computed on ${options.backend}`);
+    if (finished.length > 0) {
+      reported.push(e.name);
+      const summary = SUMMARIES[e.table];
+      const context: SummaryContext = { e, finished, record, figuresDir, link: (f) => path.relative(path.dirname(options.out), f), figures, note, latentMapPoints: options.latentMapPoints };
+      lines.push(...(await summary.write(context)));
+      lines.push(...curvesSection(e, finished, summary.metric, figuresDir, context.link, figures));
+      lines.push(...(await lawsTable(finished, note)));
     }
+    written.set(e.name, lines.join('\n'));
   }
-  fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-  writeFileAtomic(options.out, `${sections.join('\n')}\n`);
-  return { file: options.out, figures, reported };
+  if (written.size > 0) {
+    const existing = fs.existsSync(options.out) ? fs.readFileSync(options.out, 'utf8') : null;
+    fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
+    writeFileAtomic(options.out, mergeResults(existing, PREAMBLE, written));
+  }
+  return { file: options.out, figures, reported, absent };
 }
 
 function provenance(e: Experiment, record: ExperimentRecord, planned: PlannedRun[], finished: Finished[]): string[] {
   const backends = [...new Set(finished.map((f) => f.config.backend))];
   const training = finished.reduce((s, f) => s + f.trainingSeconds, 0);
   const steps = [...new Set(finished.map((f) => f.config.training.steps))].join(', ');
+  const arms = [...new Set(planned.map((r) => r.variant).filter((v): v is string => v !== null))];
   return [
     `- Command: \`${record.command}\``,
-    `- Runs: ${finished.length} of ${planned.length} finished (${e.models.join(', ')}${e.variants ? ` × ${e.variants.map((v) => v.label).join(', ')}` : ''} × ${e.data.map(dataLabel).join(', ')} × ${record.seeds} seeds, preset ${record.preset}, ${steps} steps each), in \`${path.join(path.dirname(planned[0].dir))}/\``,
+    `- Runs: ${finished.length} of ${planned.length} finished (${e.models.join(', ')}${arms.length ? ` × ${arms.join(', ')}` : ''} × ${e.data.map(dataLabel).join(', ')} × ${record.seeds} seeds, preset ${record.preset}, ${steps || planned[0].config.training.steps} steps each), in \`${path.join(path.dirname(planned[0].dir))}/\``,
     `- Sizing: ${e.sizing}`,
     `- Backend${backends.length === 1 ? '' : 's'}: ${backends.join('; ') || 'none yet'}`,
     `- Wall time: ${formatDuration(record.wallSeconds)} for the experiment's runs (${formatDuration(training)} of it training steps); started ${record.startedAt}${record.finishedAt ? `, finished ${record.finishedAt}` : ', not finished'}`,
   ];
+}
+
+/** The blog's table, its recombination figure and its latent maps. */
+async function blogSummary(c: SummaryContext): Promise<string[]> {
+  const { e, finished, note } = c;
+  const lines = await blogTable(e, finished, note);
+  const figure = await recombinationFigure(e, finished, c.figuresDir, note);
+  if (figure) {
+    c.figures.push(figure.file);
+    lines.push('', figure.markdown(c.link(figure.file)));
+  }
+  const maps = await blogLatentMaps(e, finished, c.figuresDir, c.latentMapPoints ?? (c.record.preset === 'tiny' ? 200 : 2000), note);
+  if (maps.length > 0) {
+    lines.push('', '### Latent maps', '', "The blog's Figures 5–8: where each model puts the training images, seed 0. MAGANet's code is the transformation from its pivot, z = μ(E(x)) − μ(E(pivot)); the β-VAE's is μ(x).");
+    for (const m of maps) {
+      c.figures.push(m.file);
+      lines.push('', `![${e.name}: latent map by ${m.factor}](${c.link(m.file)})`, '', `${m.caption}.`);
+    }
+  }
+  return lines;
 }
 
 const byKey = (finished: Finished[], model: string, label: string, variant: string | null = null) =>
@@ -168,7 +213,7 @@ async function toDiff(target: Finished, other: Finished, note: (text: string) =>
   }
 }
 
-/** PSNR and SSIM of the pair runs (and MS-SSIM where the runs report it: colour images), a row per model and ablation arm. */
+/** PSNR and SSIM of the pair runs (and MS-SSIM where the runs report it: colour images), a row per model and arm (variant, grid combination). */
 function pairTable(e: Experiment, finished: Finished[]): string[] {
   const labels = e.data.map(dataLabel);
   const ms = finished.some((f) => f.metrics.test.msssim !== undefined);
@@ -181,7 +226,7 @@ function pairTable(e: Experiment, finished: Finished[]): string[] {
     `| --- | ${labels.map(() => metrics.map(() => '---').join(' | ')).join(' | ')} | --- |`,
   ];
   for (const model of e.models) {
-    for (const variant of e.variants?.map((v) => v.label) ?? [null]) {
+    for (const variant of experimentArms(e).map((a) => a.label)) {
       let seeds = 0;
       const cells = labels.map((label) => {
         const runs = byKey(finished, model, label, variant);
