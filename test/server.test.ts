@@ -63,7 +63,7 @@ withDevice(`cli serve [${BACKEND}]`, () => {
   beforeAll(async () => {
     await trainRun('tiny-a', {});
     await trainRun('tiny-vae', { model: 'vae' });
-    await trainRun('tiny-seed1', { seed: 1, steps: 2 });
+    await trainRun('tiny-seed1', { seed: 1, steps: 2, evalEvery: 1 });
     // A run whose checkpoint was cut short, and a copy of tiny-a whose checkpoint will be swapped.
     for (const name of ['broken', 'swapped']) fs.cpSync(path.join(runs, 'tiny-a'), path.join(runs, name), { recursive: true });
     const broken = path.join(runs, 'broken', 'model.safetensors');
@@ -120,6 +120,11 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     expect(detail.metrics.step).toBe(4);
     expect(detail.log.map((l: any) => l.step)).toEqual([1, 2, 3, 4]);
     expect(Object.keys(detail.log[0]).sort()).toEqual(['bce', 'imagesPerSecond', 'kl', 'latent', 'loss', 'lr', 'step', 'time']);
+    expect(detail.eval).toEqual([]);
+    // A run trained with --eval-every has its test curve.
+    const curve = (await ok(get('/api/runs/tiny-seed1'))).eval;
+    expect(curve.map((l: any) => [l.step, l.images])).toEqual([[1, 8], [2, 16]]);
+    expect(Object.keys(curve[0].test).sort()).toEqual(['bce', 'mse', 'psnr', 'ssim']);
   });
 
   test('GET /api/runs/:id/checkpoint loads back into an identical model', async () => {

@@ -161,17 +161,17 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   };
   // SIGTERM: Ctrl-C's polite twin, and what Slurm sends before a time limit or on preemption (USR1/USR2 if --signal says so).
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  const share = selection.only !== undefined || selection.shard !== undefined;
   try {
     const result = await runExperiment(experiment, { ...plan, ...selection, resume: flags.resume, backend: flags.backend, print: (t) => console.log(t), reporter: createReporter({ quiet: flags.quiet }), stop, command: commandLine(argv) });
     if (result.status === 'stopped') return 130;
-    if (share) {
-      // A share writes the results only when it finds every run done (the last share to finish).
-      if (!result.complete || selection.only) {
-        if (selection.shard) console.log(`the other shares' runs are not all done yet: bun run experiments ${experiment.name} --report writes the results when they are`);
-        return result.busy.length > 0 && selection.only ? 75 : 0;
-      }
+    if (!result.complete) {
+      // Runs another process holds, or another share's: the results wait for them.
+      const held = result.busy.length ? `${result.busy.length} run${result.busy.length === 1 ? ' is' : 's are'} held by another process; ` : '';
+      if (!selection.only) console.log(`${held}not every run is done yet: bun run experiments ${experiment.name} --report writes the results when they are`);
+      return result.busy.length > 0 && selection.only ? 75 : 0;
     }
+    // A Slurm task (--only) leaves the results to the report job; the last share to finish writes them.
+    if (selection.only) return 0;
   } catch (e) {
     const job = process.env.SLURM_ARRAY_JOB_ID;
     const task = process.env.SLURM_ARRAY_TASK_ID;

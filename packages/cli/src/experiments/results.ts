@@ -172,7 +172,8 @@ const byKey = (finished: Finished[], model: string, label: string, variant: stri
 const cell = (values: number[], digits = 2) => (values.length === 0 ? '—' : formatInterval(meanInterval(values), digits));
 
 async function blogTable(e: Experiment, finished: Finished[], note: (text: string) => void): Promise<string[]> {
-  const [element, range] = e.data.map(dataLabel);
+  // A table with one split has no second column to fill (and no to-diff): said, not `undefined`.
+  const [element, range = 'a second split (none in this table)'] = e.data.map(dataLabel);
   const lines = [
     '',
     `BCE per image (summed over the 64×64 pixels) on each split's test images, and to-diff: the BCE between a model's reconstructions of the ${element} test images when trained on ${element} (the target) and when trained on ${range}, seed by seed. The blog's numbers are single runs.`,

@@ -56,6 +56,20 @@ export function checkSlurmRequest(r: SlurmRequest): string | null {
   return null;
 }
 
+/** Seconds of a Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS); Infinity for UNLIMITED. */
+export function slurmSeconds(time: string): number {
+  if (/^(UNLIMITED|INFINITE)$/i.test(time)) return Infinity;
+  const [days, rest] = time.includes('-') ? [Number(time.split('-')[0]), time.split('-')[1]] : [0, time];
+  const parts = rest.split(':').map(Number);
+  if (time.includes('-')) {
+    const [h = 0, m = 0, sec = 0] = parts;
+    return ((days * 24 + h) * 60 + m) * 60 + sec;
+  }
+  if (parts.length === 1) return parts[0] * 60;
+  if (parts.length === 2) return parts[0] * 60 + parts[1];
+  return (parts[0] * 60 + parts[1]) * 60 + parts[2];
+}
+
 /** TERM for `TERM@120`, `B:SIGTERM@120` or `15@120`; null for a signal the CLI does not answer. */
 function signalName(spec: string): string | null {
   const m = /^(?:[BR]{1,2}:)?(?:SIG)?([A-Z0-9]+)(?:@(\d+))?$/i.exec(spec);

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../run/atomic.ts';
 import { withLock } from '../run/lock.ts';
 import { runProgress, selectRuns, type PlannedRun, type Selection } from './plan.ts';
 import { readRecord, RECORD_FILE, type ExperimentRecord } from './runner.ts';
-import { ARRAY_SCRIPT, arrayScript, arraySpec, checkSlurmRequest, readSubmissions, REPORT_SCRIPT, reportScript, sbatch, slurmDir, SUBMISSIONS, type ScriptInput, type SlurmClient, type SlurmRequest, type Submission } from './slurm.ts';
+import { ARRAY_SCRIPT, arrayScript, arraySpec, checkSlurmRequest, readSubmissions, REPORT_SCRIPT, reportScript, sbatch, slurmDir, slurmSeconds, SUBMISSIONS, type ScriptInput, type SlurmClient, type SlurmRequest, type Submission } from './slurm.ts';
 import type { Experiment } from './table.ts';
 
 export interface SubmitOptions extends Selection {
@@ -64,7 +64,12 @@ export async function submitExperiment(o: SubmitOptions): Promise<Submitted> {
     return { arrayJob: null, reportJob: null, tasks, script };
   }
   const longest = Math.max(...tasks.map((k) => o.planned[k].estimate.seconds));
-  const hint = `tasks: ${tasks.length} (${arraySpec(tasks, o.request.maxRunning)}); the longest is estimated at ${(longest / 3600).toFixed(1)} h on the measured rates${o.request.time ? '' : ' (no --time given: the partition\'s default limit applies; a task stopped by it saves and resumes when resubmitted)'}`;
+  const limit = o.request.time ? slurmSeconds(o.request.time) : null;
+  const over = limit !== null && longest > limit ? tasks.filter((k) => o.planned[k].estimate.seconds > limit).length : 0;
+  const hint =
+    `tasks: ${tasks.length} (${arraySpec(tasks, o.request.maxRunning)}); the longest is estimated at ${(longest / 3600).toFixed(1)} h on the measured rates` +
+    (limit === null ? " (no --time given: the partition's default limit applies)" : '') +
+    (over > 0 ? `; ${over} of them outlast --time ${o.request.time}: each stops at its limit after saving a checkpoint, and submitting the same command again continues them (finished runs are skipped)` : '');
   if (o.dryRun) {
     o.print(`would write ${script}${o.reportAfter ? ` and ${report}` : ''} and submit: sbatch --parsable ${script}${o.reportAfter ? `; then sbatch --parsable --dependency=afterany:JOB ${report}` : ''}`);
     o.print(hint);

@@ -81,11 +81,7 @@ export const settingName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.t
  * it was (`grid.lr[1]`). Returns the flag name and the raw text (`--lr 0.001`).
  */
 export function readSetting(key: string, value: unknown, at: string): { flag: string; raw: string } {
-  const flag = settingName(key);
-  if (!(SETTING_NAMES as string[]).includes(flag)) {
-    const axis = Object.hasOwn(RUN_FLAGS, flag) ? ` (${flag} is an axis of the table: models, data, seeds, preset)` : '';
-    throw new ValidationError(`${at}: ${JSON.stringify(key)} is not a cli train setting${axis}; expected one of ${SETTING_NAMES.join(', ')}`, at);
-  }
+  const flag = checkSettingName(key, at);
   const spec = RUN_FLAGS[flag as keyof typeof RUN_FLAGS];
   const onOff = spec.placeholder === 'on|off';
   let raw: string;
@@ -100,6 +96,16 @@ export function readSetting(key: string, value: unknown, at: string): { flag: st
     throw e;
   }
   return { flag, raw };
+}
+
+/** The flag a table's key names, or an error naming the key (`at`) and the settings there are. */
+export function checkSettingName(key: string, at: string): string {
+  const flag = settingName(key);
+  if (!(SETTING_NAMES as string[]).includes(flag)) {
+    const axis = Object.hasOwn(RUN_FLAGS, flag) ? ` (${flag} is an axis of the table: models, data, seeds, preset)` : '';
+    throw new ValidationError(`${at}: ${JSON.stringify(key)} is not a cli train setting${axis}; expected one of ${SETTING_NAMES.join(', ')}`, at);
+  }
+  return flag;
 }
 
 /** The label of a value in a run's name: `lr0.001`, `skips-off`, `schedule-cosine`. */
@@ -205,6 +211,7 @@ export function checkExperiment(e: Experiment): void {
   if (e.grid !== undefined) {
     if (typeof e.grid !== 'object' || e.grid === null || Array.isArray(e.grid) || Object.keys(e.grid).length === 0) fail('grid', `grid must be an object of settings, each with a list of values, got ${check.show(e.grid)}`);
     for (const [key, values] of Object.entries(e.grid)) {
+      check.within(where, () => checkSettingName(key, `grid.${key}`));
       if (!Array.isArray(values) || values.length === 0) fail(`grid.${key}`, `grid.${key} must be a non-empty list of values, got ${check.show(values)}`);
       const raws = values.map((v, j) => check.within(where, () => readSetting(key, v, `grid.${key}[${j}]`)).raw);
       if (new Set(raws).size !== raws.length) fail(`grid.${key}`, `grid.${key} lists a value twice`);

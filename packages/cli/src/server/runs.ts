@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { modelTraits, ValidationError, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../run/checkpoint.ts';
-import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
+import { filePath, isPairData, readEvalLog, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type EvalLine, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
 import { modelGroup, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 
@@ -130,7 +130,7 @@ export function listRuns(root: string): RunSummary[] {
   return runs.map(({ createdAt: _createdAt, ...summary }) => summary);
 }
 
-export function runDetail(run: RunRef): { summary: RunSummary; config: RunConfig | null; metrics: RunMetrics | null; log: LogLine[] } {
+export function runDetail(run: RunRef): { summary: RunSummary; config: RunConfig | null; metrics: RunMetrics | null; log: LogLine[]; eval: EvalLine[] } {
   const { config, createdAt: _createdAt, ...summary } = summarize(run);
-  return { summary, config, metrics: summary.metrics, log: readLog(run.dir) };
+  return { summary, config, metrics: summary.metrics, log: readLog(run.dir), eval: readEvalLog(run.dir) };
 }
