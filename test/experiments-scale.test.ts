@@ -215,3 +215,22 @@ test('a results file written before sections had markers: its sections are read 
   // Merging nothing changes nothing.
   expect(mergeResults(merged, '# Results\n\nnew preamble', new Map())).toBe(merged);
 });
+
+test('a task whose run fails prints its log path; --status lists the run as failed with that log', async () => {
+  const table = writeTable('failing', [{ ...SWEEP, name: 'failing', grid: undefined, settings: { lr: 1000, clip: 0, steps: 40, 'log-every': 1, 'eval-count': 2 } }]);
+  const runs = path.join(tmp, 'failing');
+  const run = 'maganet-to-element-seed0';
+  // As a Slurm array task would run it (task 0 of job 7).
+  const failed = await spawn(['experiment', 'failing', '--table', table, '--runs', runs, '--only', run, '--quiet'], { SLURM_ARRAY_JOB_ID: '7', SLURM_ARRAY_TASK_ID: '0' });
+  expect(failed.code).toBe(1);
+  const log = path.join(path.resolve(runs), 'failing', 'slurm', 'logs', '7_0.log');
+  expect(failed.stderr).toContain(`run ${run} failed: training diverged at step`);
+  expect(failed.stderr).toContain(`this task's log: ${log}`);
+  // Slurm writes that log; --status points at it.
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  fs.writeFileSync(log, failed.stdout + failed.stderr);
+  const status = await spawn(['experiment', 'failing', '--table', table, '--runs', path.resolve(runs), '--status']);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(new RegExp(`${run} +diverged at step \\d+/40: .* \\(log: ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+  expect(status.stdout).toContain('1 failed');
+}, 120_000);

@@ -25,7 +25,7 @@ if (!chromiumThere) console.warn(`viewer e2e: SKIPPED — no Chromium at ${CHROM
 /** Trains a tiny MAGANet and a tiny β-VAE (seconds each) and serves them. */
 async function startCli(tmp: string): Promise<Server> {
   const runs = join(tmp, 'runs');
-  await train(join(runs, RUNS.maganet), '--preset', 'tiny');
+  await train(join(runs, RUNS.maganet), '--preset', 'tiny', '--eval-every', '2');
   await train(join(runs, RUNS.vae), '--preset', 'tiny', '--model', 'vae');
   return serveRuns(runs);
 }
@@ -78,6 +78,12 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
     await page.getByTestId('chart-loss').waitFor();
     expect(await page.locator('[data-testid^="chart-"] path.curve').count()).toBeGreaterThanOrEqual(3);
     await page.getByTestId('metrics').waitFor();
+    if (!USE_MOCK) {
+      // The test curve (--eval-every 2: steps 2 and 4), test solid and train dashed.
+      await page.getByTestId('eval-bce').waitFor();
+      expect(await page.locator('[data-testid="eval-bce"] path.curve').count()).toBe(2);
+      expect(await page.getByTestId('eval-bce').textContent()).toContain('after 32 images (step 4)');
+    }
     await page.getByLabel('log scale').check();
     await shot('run-overview');
   }, 60_000);
