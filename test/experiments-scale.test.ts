@@ -234,3 +234,14 @@ test('a task whose run fails prints its log path; --status lists the run as fail
   expect(status.stdout).toMatch(new RegExp(`${run} +diverged at step \\d+/40: .* \\(log: ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
   expect(status.stdout).toContain('1 failed');
 }, 120_000);
+
+test.each([
+  ['a Slurm flag without --slurm', ['--partition', 'cpu'], /--partition applies with --slurm only/],
+  ['a time Slurm cannot read', ['--slurm', '--time', '2h'], /--time "2h" is not a Slurm time/],
+  ['a signal the CLI does not answer', ['--slurm', '--signal', 'KILL@60'], /--signal "KILL@60": expected SIG@SECONDS/],
+  ['--shard with --slurm', ['--slurm', '--shard', '0/2'], /--shard shares runs between processes you start/],
+])('--slurm: %s is exit 2 naming it', async (_, flags, message) => {
+  const result = await spawn(['experiment', 'blog-table', '--dry-run', '--runs', path.join(tmp, 'never'), ...flags]);
+  expect(result.stderr).toMatch(message);
+  expect(result.code).toBe(2);
+});

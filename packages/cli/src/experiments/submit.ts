@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../run/atomic.ts';
 import { withLock } from '../run/lock.ts';
 import { runProgress, selectRuns, type PlannedRun, type Selection } from './plan.ts';
 import { readRecord, RECORD_FILE, type ExperimentRecord } from './runner.ts';
-import { ARRAY_SCRIPT, arrayScript, arraySpec, checkSlurmRequest, readSubmissions, REPORT_SCRIPT, reportScript, sbatch, slurmDir, slurmSeconds, SUBMISSIONS, type ScriptInput, type SlurmClient, type SlurmRequest, type Submission } from './slurm.ts';
+import { ARRAY_SCRIPT, arrayScript, arraySpec, checkSlurmRequest, hasSlurm, readSubmissions, REPORT_SCRIPT, reportScript, sbatch, slurmDir, slurmSeconds, SUBMISSIONS, type ScriptInput, type SlurmClient, type SlurmRequest, type Submission } from './slurm.ts';
 import type { Experiment } from './table.ts';
 
 export interface SubmitOptions extends Selection {
@@ -77,6 +77,7 @@ export async function submitExperiment(o: SubmitOptions): Promise<Submitted> {
     if (o.reportAfter) o.print(`--- ${report} ---\n${reportScript({ ...input, reportArgs })}`);
     return { arrayJob: null, reportJob: null, tasks, script };
   }
+  if (!hasSlurm()) throw new Error(`--slurm needs sbatch on the PATH: run it on the cluster's login node (--dry-run shows what it would submit; --shard i/n shares the runs without a scheduler)`);
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   writeFileAtomic(script, arrayScript(input));
   fs.chmodSync(script, 0o755);
