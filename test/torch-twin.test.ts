@@ -267,3 +267,31 @@ describe('maga_torch reads every configuration field of every model', () => {
     }
   });
 });
+
+describe('python -m maga_torch names the file when a run cannot be used', () => {
+  test.skipIf(!torch.ok)('a missing run, a corrupt checkpoint, a config of another model: exit 1 naming the file', async () => {
+    const dir = path.join(tmp, 'broken');
+    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+    const fail = (args: string[]) => {
+      try {
+        runMagaTorch(args);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error(`python -m maga_torch ${args.join(' ')} succeeded`);
+    };
+    expect(fail(['info', path.join(tmp, 'nowhere')])).toMatch(/exited with 1:\nerror: .*nowhere\/config\.json does not exist/);
+    const weights = path.join(dir, 'model.safetensors');
+    const bytes = fs.readFileSync(weights);
+    bytes[bytes.length - 5] ^= 0xff; // a value, not the header: only the checksum sees it
+    fs.writeFileSync(weights, bytes);
+    expect(fail(['info', dir])).toMatch(new RegExp(`exited with 1:\\nerror: ${weights}: the values do not match the file's checksum`));
+    bytes[bytes.length - 5] ^= 0xff;
+    fs.writeFileSync(weights, bytes);
+    expect(JSON.parse(runMagaTorch(['info', dir])).model).toBe('vae');
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    config.model.widths = [8, 8, 16, 32];
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    expect(fail(['info', dir])).toMatch(/does not fit the vae model of the config:\n {2}dec1\.weight: checkpoint \[16, 16, 4, 4\], model \[32, 16, 4, 4\]/);
+  });
+});
