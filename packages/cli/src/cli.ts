@@ -4,6 +4,7 @@
 import { UsageError } from './args.ts';
 import { evalCommand } from './commands/eval.ts';
 import { experimentCommand } from './commands/experiment.ts';
+import { exportCommand } from './commands/export.ts';
 import { renderCommand } from './commands/render.ts';
 import { serveCommand } from './commands/serve.ts';
 import { trainCommand } from './commands/train.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   render: { run: renderCommand, summary: 'PNG figures and a GIF of a run into runs/NAME/figures/' },
   serve: { run: serveCommand, summary: 'the viewer and the JSON API over a runs directory' },
   experiment: { run: experimentCommand, summary: 'run an experiment (a table of runs with seeds), resumable, and write docs/results.md' },
+  export: { run: exportCommand, summary: 'runs as TensorBoard event files (export tensorboard RUN… --out DIR)' },
 };
 
 export function usage(): string {

@@ -107,6 +107,22 @@ export interface RunConfig {
   error?: string;
   /** When status is 'diverged'. */
   divergence?: Divergence;
+  /** A run made with `train --from`: the run it copied, that run's checkpoint step, and the flags given. */
+  from?: RunOrigin;
+}
+
+export interface RunOrigin {
+  run: string;
+  step: number | null;
+  flags: string[];
+}
+
+function parseOrigin(value: unknown, file: string): RunOrigin {
+  const o = need<Record<string, unknown>>(isObject(value), file, 'from must be an object { run, step, flags }', value);
+  need(typeof o.run === 'string', file, 'from.run must be a string', o.run);
+  need(o.step === null || (typeof o.step === 'number' && Number.isSafeInteger(o.step) && o.step >= 0), file, 'from.step must be null or a non-negative integer', o.step);
+  need(Array.isArray(o.flags) && o.flags.every((f) => typeof f === 'string'), file, 'from.flags must be a list of strings', o.flags);
+  return { run: o.run as string, step: o.step as number | null, flags: o.flags as string[] };
 }
 
 export interface RunState {
@@ -283,6 +299,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     status: value.status as RunStatus,
     ...(typeof value.error === 'string' ? { error: value.error } : {}),
     ...(divergence ? { divergence } : {}),
+    ...(value.from !== undefined ? { from: parseOrigin(value.from, file) } : {}),
   };
 }
 
