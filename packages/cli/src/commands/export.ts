@@ -3,11 +3,12 @@
 // `tensorboard --logdir DIR` (or W&B, which reads the same files) shows them beside other projects'.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { choice, flagHelp, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
+import { ValidationError } from '@maga/model';
+import { choice, flagHelp, parseArgs, text, toggle } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
 import { exportRun, figureImages } from '../export/tensorboard-run.ts';
-import { renderRun } from '../render.ts';
-import { filePath, readRunConfig } from '../rundir.ts';
+import { renderRun } from '../figures/render.ts';
+import { filePath, readRunConfig } from '../run/rundir.ts';
 
 export const EXPORT_FLAGS = {
   out: text('directory of the event files, one sub-directory per run (default tensorboard)', 'DIR'),
@@ -36,11 +37,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const [format, ...runs] = positionals;
-  if (format !== 'tensorboard') throw new UsageError(`export takes the format first: tensorboard (the only one), got ${format === undefined ? 'nothing' : JSON.stringify(format)}`);
-  if (runs.length === 0) throw new UsageError('export tensorboard needs at least one run directory');
+  if (format !== 'tensorboard') throw new ValidationError(`export takes the format first: tensorboard (the only one), got ${format === undefined ? 'nothing' : JSON.stringify(format)}`);
+  if (runs.length === 0) throw new ValidationError('export tensorboard needs at least one run directory');
   const names = runs.map((run) => path.basename(path.resolve(run)));
   const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice) throw new UsageError(`two runs are named ${twice}: each run's event file goes to DIR/<run name>/, so export them into different --out directories`);
+  if (twice) throw new ValidationError(`two runs are named ${twice}: each run's event file goes to DIR/<run name>/, so export them into different --out directories`);
   const out = flags.out ?? 'tensorboard';
   for (const run of runs) readRunConfig(run); // every run readable before anything is written
   let backendReady = false;

@@ -9,7 +9,7 @@
 // A log line's nested objects (a metric block of a periodic evaluation) become <key>/<path> scalars.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FILES, readLog, readMetrics, readRunConfig, type LogLine, type RunConfig, type RunMetrics } from '../rundir.ts';
+import { FILES, readLog, readMetrics, readRunConfig, type LogLine, type RunConfig, type RunMetrics } from '../run/rundir.ts';
 import { eventFileName, EventWriter, pngInfo, scanEventFile, type SummaryValue } from './tensorboard.ts';
 
 /** A log line's fields that are not loss terms, and the tag each gets (time is TensorBoard's own axis). */

@@ -3,12 +3,11 @@
 // value it sets, as planRun reads the same flags. The new config.json records where it came from:
 // `from: { run, step, flags }` (X's checkpoint step when it had one, the flags given). A missing or
 // unreadable X is a usage error naming the file.
-import { checkPairGroup, groupFromName, modelSpec, pairImageShape, parseModelConfig, parsePairDataset, type GroupConfig, type ModelConfig, type PairDatasetName } from '@maga/model';
-import { UsageError } from './args.ts';
+import { checkPairGroup, groupFromName, modelSpec, pairImageShape, parseModelConfig, parsePairDataset, ValidationError, type GroupConfig, type ModelConfig, type PairDatasetName } from '@maga/model';
 import { defaultGroup, MODEL_CHOICES, type RunChoices } from './plan.ts';
-import { codeVersion, isPairData, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from './rundir.ts';
+import { codeVersion, isPairData, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from '../run/rundir.ts';
 
-const usage = (e: unknown, prefix: string) => new UsageError(`${prefix}${(e as Error).message}`);
+const usage = (e: unknown, prefix: string, at = '--from') => new ValidationError(`${prefix}${(e as Error).message}`, at);
 
 /** X's model with the flags' model choices set at the config fields the registry names, checked. */
 function overrideModel(model: ModelConfig, choices: RunChoices, from: string): ModelConfig {
@@ -18,7 +17,7 @@ function overrideModel(model: ModelConfig, choices: RunChoices, from: string): M
     const value = choices[key as keyof RunChoices];
     if (value === undefined) continue;
     const path = spec.choices[key];
-    if (!path) throw new UsageError(`${flag} does not apply to the ${model.model} model of --from ${from}`);
+    if (!path) throw new ValidationError(`${flag} does not apply to the ${model.model} model of --from ${from}`);
     let node = changed;
     for (const field of path.slice(0, -1)) node = node[field] as Record<string, unknown>;
     node[path.at(-1)!] = value;
@@ -34,13 +33,13 @@ function overrideModel(model: ModelConfig, choices: RunChoices, from: string): M
 function overrideData(base: RunConfig, model: ModelConfig, choices: RunChoices, from: string): { data: RunData; model: ModelConfig } {
   const data = structuredClone(base.data);
   if (!isPairData(data)) {
-    if (choices.dataset !== undefined && choices.dataset !== 'dsprites') throw new UsageError(`--dataset ${choices.dataset}: --from ${from} trains the ${model.model} model on dsprites (a pair data set needs another model: train it without --from)`);
-    if (choices.group !== undefined) throw new UsageError(`--group: --from ${from} is a dSprites run, which takes no known group`);
+    if (choices.dataset !== undefined && choices.dataset !== 'dsprites') throw new ValidationError(`--dataset ${choices.dataset}: --from ${from} trains the ${model.model} model on dsprites (a pair data set needs another model: train it without --from)`);
+    if (choices.group !== undefined) throw new ValidationError(`--group: --from ${from} is a dSprites run, which takes no known group`);
     if (choices.split !== undefined) data.split = choices.split;
     return { data, model };
   }
-  if (choices.split !== undefined) throw new UsageError(`--split applies to dSprites runs; --from ${from} trains on pairs of ${data.dataset}`);
-  if (choices.dataset === 'dsprites') throw new UsageError(`--dataset dsprites: the ${model.model} model of --from ${from} trains on pairs with a known g`);
+  if (choices.split !== undefined) throw new ValidationError(`--split applies to dSprites runs; --from ${from} trains on pairs of ${data.dataset}`);
+  if (choices.dataset === 'dsprites') throw new ValidationError(`--dataset dsprites: the ${model.model} model of --from ${from} trains on pairs with a known g`);
   if (choices.dataset === undefined && choices.group === undefined) return { data, model };
   let dataset: PairDatasetName;
   let group: string;
@@ -87,8 +86,8 @@ export function planFrom(from: string, choices: RunChoices, flags: string[], now
   } catch {
     // A damaged state.json does not make X's config unusable; the origin then has no step.
   }
-  if (choices.preset !== undefined) throw new UsageError(`--preset cannot be given with --from: the run takes every value from ${from}; give the flags to change instead`);
-  if (choices.model !== undefined && choices.model !== base.model.model) throw new UsageError(`--model ${choices.model}: --from ${from} is a ${base.model.model} run; train a ${choices.model} without --from`);
+  if (choices.preset !== undefined) throw new ValidationError(`--preset cannot be given with --from: the run takes every value from ${from}; give the flags to change instead`);
+  if (choices.model !== undefined && choices.model !== base.model.model) throw new ValidationError(`--model ${choices.model}: --from ${from} is a ${base.model.model} run; train a ${choices.model} without --from`);
   const overridden = overrideData(base, overrideModel(base.model, choices, from), choices, from);
   const model = overridden.model;
   const data = overridden.data;
@@ -106,7 +105,7 @@ export function planFrom(from: string, choices: RunChoices, flags: string[], now
     evalCount: choices.evalCount ?? t.evalCount,
   };
   data.limit = choices.limit ?? data.limit;
-  if (data.limit !== null && data.limit < training.batchSize) throw new UsageError(`--limit ${data.limit} is smaller than a batch of ${training.batchSize}`);
+  if (data.limit !== null && data.limit < training.batchSize) throw new ValidationError(`--limit ${data.limit} is smaller than a batch of ${training.batchSize}`);
   return {
     format: 1,
     model,
