@@ -61,15 +61,17 @@ export const TRAIN_FLAGS = {
 /** Flags that may accompany --resume: everything else is fixed by the run's config.json. */
 const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'tensorboard', 'help']);
 
-/** The flags that change a --from run, as typed (what its config.json records): not --from itself, nor where and how it runs. */
+/** Flags that say where and how a run trains, not what: a --from run's config.json does not record them. */
+const NOT_RECORDED = new Set(['from', 'out', 'backend', 'quiet', 'tensorboard', 'check-numerics']);
+
+/** The flags that change a --from run, as typed (after parseArgs accepted argv: every --name is a flag of TRAIN_FLAGS). */
 function originFlags(argv: string[]): string[] {
   const out: string[] = [];
-  const skip = new Set(['from', 'out', 'backend', 'quiet', 'tensorboard', 'check-numerics']);
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith('--') ? argv[i].slice(2).split('=')[0] : null;
-    const takesValue = name !== null && !argv[i].includes('=') && Object.hasOwn(TRAIN_FLAGS, name) && !(TRAIN_FLAGS as Record<string, { switch?: boolean }>)[name].switch;
-    if (name === null || !skip.has(name)) out.push(argv[i], ...(takesValue ? [argv[i + 1]] : []));
-    if (takesValue) i++;
+    const [name, inline] = argv[i].slice(2).split(/=(.*)/s);
+    const flag = (TRAIN_FLAGS as Record<string, { switch?: boolean }>)[name];
+    const words = flag.switch || inline !== undefined ? [argv[i]] : [argv[i], argv[++i]];
+    if (!NOT_RECORDED.has(name)) out.push(...words);
   }
   return out;
 }
