@@ -7,7 +7,7 @@ import torch
 
 from .. import config as cfg
 from ..groups import channel_action, element_size, elements, parse_group
-from ..nn import FlowDecoder, Glow, bce_with_logits_sum, logits_to_pixels
+from ..nn import FlowDecoder, Glow, bce_with_logits_sum, initialize_actnorms, logits_to_pixels
 from .base import MagaModel, Part, batch_axes
 
 KIND = "flow-action"
@@ -76,8 +76,6 @@ class FlowAction(MagaModel):
 
     @torch.no_grad()
     def initialize(self, images):
-        from ..nn import initialize_actnorms
-
         initialize_actnorms(self, False)
         self.decoder.flow_latent(images)
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from .. import config as cfg
 from ..groups import TranslationAction
-from ..nn import FlowDecoder, Glow, bce_with_logits_sum, conv, gaussian_kl_sum, logits_to_pixels, pixels_to_logits
+from ..nn import FlowDecoder, Glow, bce_with_logits_sum, conv, gaussian_kl_sum, initialize_actnorms, logits_to_pixels, pixels_to_logits
 from .base import MagaModel, Part, batch_axes
 
 KIND = "maganet"
@@ -112,8 +112,6 @@ class Maganet(MagaModel):
     @torch.no_grad()
     def initialize(self, images):
         """Sets every ActNorm from data: one flow pass over l(images), as ours before training."""
-        from ..nn import initialize_actnorms
-
         initialize_actnorms(self, False)
         self.decoder.flow(pixels_to_logits(images, self.config["epsilon"]))
 
