@@ -72,6 +72,7 @@ export {
   type PairSpec,
 } from './src/data/groupdata.ts';
 export * as contrast from './src/data/contrast.ts';
+export { UniformStream } from './src/data/random.ts';
 export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
 export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
 // The 3-D pair sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.

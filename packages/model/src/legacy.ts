@@ -8,7 +8,7 @@ import { Objects3dDataset as Objects3dPairs, OBJECTS3D_NAMES, type Objects3dFact
 import type { PairDataset } from './data/pair-set.ts';
 import type { Quaternion } from './data/quaternion.ts';
 import type { SplitPart } from './data/splits.ts';
-import { groupFromLabel } from './groups/registry.ts';
+import { groupFromLabel, kindOfLabel } from './groups/registry.ts';
 
 /** @deprecated The built-in pair sets' names; use datasetNames('group-pairs'). */
 export type PairDatasetName = 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast' | 'objects3d' | 'planes-sky';
@@ -31,7 +31,12 @@ export const defaultPairGroup = (name: string) => datasetEntry(parsePairDataset(
 
 /** @deprecated Use checkGroupKind (and the group's own checks when it is made). */
 export function checkPairGroup(name: string, label: string): string {
-  checkGroupKind(datasetEntry(parsePairDataset(name)), label);
+  const entry = datasetEntry(parsePairDataset(name));
+  // As the 3-D sets said it before: any label they do not take, known or not.
+  if (isObjects3d(name) && !entry.groups.includes(kindOfLabel(label)?.kind ?? '')) {
+    throw new Error(`data set '${name}' does not take the group '${label}': it takes 'so3' or 'so2' (any rotation in space, or about the vertical axis)`);
+  }
+  checkGroupKind(entry, label);
   return label;
 }
 

@@ -37,12 +37,15 @@ export const datasetNames = (batch?: ModelTraits['batch']): string[] => [...entr
 /**
  * Adds a data set (its own file's entry): then runs, the CLI, the server and the viewer know it.
  * Registering the same entry twice is a no-op; another entry under a taken name is an error.
+ * Returns what takes it out again (a test's fixture leaves the registry as it found it).
  */
-export function registerDataset(entry: DatasetEntry<never>): void {
+export function registerDataset<D extends RunData>(entry: DatasetEntry<D>): () => void {
   const taken = entries().get(entry.name);
-  if (taken === (entry as unknown)) return;
+  const remove = () => void (entries().get(entry.name) === (entry as unknown) && entries().delete(entry.name));
+  if (taken === (entry as unknown)) return remove;
   if (taken) throw new Error(`a data set '${entry.name}' is registered already`);
   entries().set(entry.name, entry as unknown as DatasetEntry);
+  return remove;
 }
 
 /** The entry of a data set, or an error naming the value and the sets there are. */

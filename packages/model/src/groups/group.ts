@@ -82,8 +82,12 @@ export interface Group {
   isElement(g: ArrayLike<number>): boolean;
   /** Checks a flat list of elements; the error names `where`, the element's index and its value. */
   checkElements(values: ArrayLike<number>, where: string): void;
-  /** One element as JSON carries it (a number, or four for SO(3)), checked; errors name `at` and the value. */
-  parseElement(value: unknown, at: string): number[];
+  /**
+   * One element as JSON carries it (a number, or four for SO(3)), checked; errors name `at` and the
+   * value. `bound` limits the size of an element's numbers where the group does not (SO(2)'s angles:
+   * the server refuses codes that would only overflow a decoder).
+   */
+  parseElement(value: unknown, at: string, bound?: number): number[];
   /** One element for people: 'θ = 90°', 'j = 2', '(w, x, y, z) = (…)'. */
   formatElement(g: ArrayLike<number>): string;
   identity(): number[];

@@ -23,13 +23,17 @@ export const groupKinds = (): string[] => [...KINDS.keys()];
 
 /**
  * Adds a kind of group (its own file's GroupKind): then configs, labels, data sets, the server and the
- * viewer know it. Registering the same entry twice is a no-op; another entry under a taken kind is an error.
+ * viewer know it. Registering the same entry twice is a no-op; another entry under a taken kind is an
+ * error. Returns what takes it out again (a test's fixture leaves the registry as it found it).
  */
-export function registerGroupKind(kind: GroupKind<{ kind: string }>): void {
-  const taken = KINDS.get(kind.kind);
-  if (taken === kind) return;
-  if (taken) throw new Error(`a group kind '${kind.kind}' is registered already`);
-  KINDS.set(kind.kind, kind);
+export function registerGroupKind<C extends { kind: string }>(kind: GroupKind<C>): () => void {
+  const entry = kind as unknown as AnyKind;
+  const taken = KINDS.get(entry.kind);
+  const remove = () => void (KINDS.get(entry.kind) === entry && KINDS.delete(entry.kind));
+  if (taken === entry) return remove;
+  if (taken) throw new Error(`a group kind '${entry.kind}' is registered already`);
+  KINDS.set(entry.kind, entry);
+  return remove;
 }
 
 /** The registry's entry for a kind, or an error naming the kinds there are. */
@@ -52,7 +56,7 @@ export function parseGroup(value: unknown, path = 'group.'): GroupConfig {
 const made = new WeakMap<object, Group>();
 
 /** The Group of a checked config (one object per config object). */
-export function groupOf(config: { kind: string }): Group {
+export function groupOf(config: GroupConfig | { kind: string }): Group {
   let group = made.get(config);
   if (!group) {
     group = groupKind(config.kind).create(config);
