@@ -60,7 +60,6 @@ export {
   ROTATED_BLOCKED_MNIST,
   ROTATED_MNIST,
   evaluationSet,
-  openGroupDataset as openGroupPairs,
   type EvaluationOptions,
   type EvaluationSet,
   type FactorColumns,
@@ -181,6 +180,10 @@ export {
   type TrainingBatch,
 } from './src/models/model.ts';
 export { ConfigError } from './src/models/config.ts';
+// The one validation vocabulary (config.json, HTTP bodies, experiment tables, flags): readers that
+// throw a ValidationError naming the value's path, what it must be and what it was.
+export * as check from './src/validate.ts';
+export { ValidationError, type Check, type Checked } from './src/validate.ts';
 export { SelfAttention, softmax } from './src/nn/attention.ts';
 export {
   LATENT_ACTION_DEFAULTS,

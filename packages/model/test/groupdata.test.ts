@@ -4,12 +4,15 @@
 // the evaluation set, and errors for bad input.
 import { beforeAll, describe, expect, test } from 'bun:test';
 import * as contrast from '../src/data/contrast.ts';
-import { BLOCK, GROUP_IMAGE_SIZE, GroupDataset, PairSampler, evaluationSet, openGroupDataset, type GroupPairBatch } from '../src/data/groupdata.ts';
+import { BLOCK, GROUP_IMAGE_SIZE, GroupDataset, PairSampler, evaluationSet, type GroupPairBatch } from '../src/data/groupdata.ts';
+import { openDataset } from '../src/data/registry.ts';
 import { ANGLE_BUCKETS, angleBucket } from '../src/groups/so2.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { padImage, quarterTurns, rotateImage } from '../src/data/rotation.ts';
 
 const S = GROUP_IMAGE_SIZE;
+/** A 2-D set opened through the registry, as the CLI opens it. */
+const openGroupDataset = async (name: string, group: string) => (await openDataset(name, group)) as GroupDataset;
 const PIXELS = S * S;
 const image = (batch: Float32Array, i: number) => batch.subarray(i * PIXELS, (i + 1) * PIXELS);
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {

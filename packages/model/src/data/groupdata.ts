@@ -325,12 +325,6 @@ export const CONTRAST: DatasetEntry<PairData> = pairEntry({
   open: async (group) => new PhantomPairs('contrast', group),
 });
 
-/** Opens a 2-D set by name with a group (a label such as 'so2' or 'c4', or a Group), checking both. */
-export async function openGroupDataset(name: string, group: string | Group): Promise<GroupDataset> {
-  const { openDataset } = await import('./registry.ts');
-  return (await openDataset(name, group)) as GroupDataset;
-}
-
 // Kept for callers of the sampler and the evaluation set as functions of a data set.
 export type PairSamplerOptions = SourceSamplerOptions;
 export type EvaluationOptions = PairEvaluationOptions;
