@@ -4,7 +4,7 @@
 // seeded samples of a split's part and an image's factors as latent values and class indices.
 import type { Group } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
-import { ConfigError } from '../models/config.ts';
+import { ValidationError } from '../validate.ts';
 import type { ModelConfig } from '../models/registry.ts';
 import { evaluate, uploadBatch } from '../training.ts';
 import * as dsprites from './dsprites.ts';
@@ -106,9 +106,9 @@ export const DSPRITES_SET: DatasetEntry<DspritesData> = {
     try {
       split = parseSplit(String(fields.split));
     } catch (e) {
-      throw new ConfigError(`data.split: ${(e as Error).message}`);
+      throw new ValidationError(`data.split: ${(e as Error).message}`, 'data.split');
     }
-    if (!PIVOT_MODES.includes(fields.pairing as PivotMode)) throw new ConfigError(`data.pairing must be fixed, random or none, got ${JSON.stringify(fields.pairing)}`);
+    if (!PIVOT_MODES.includes(fields.pairing as PivotMode)) throw new ValidationError(`data.pairing must be fixed, random or none, got ${JSON.stringify(fields.pairing)}`, 'data.pairing');
     return { dataset: 'dsprites', split, pairing: fields.pairing as PivotMode, limit: fields.limit as number | null };
   },
 

@@ -3,7 +3,7 @@
 // images are the same for every pair set and written once here.
 import { groupFromLabel, groupOf } from '../groups/registry.ts';
 import type { Group } from '../groups/group.ts';
-import { ConfigError } from '../models/config.ts';
+import { ValidationError } from '../validate.ts';
 import type { Model } from '../models/model.ts';
 import { modelSpec, type ModelConfig } from '../models/registry.ts';
 import { evaluatePairs, uploadPairs } from '../training.ts';
@@ -87,10 +87,10 @@ export function pairEntry(spec: PairEntrySpec): PairDatasetEntry {
       const group = String(fields.group);
       const modelGroup = modelSpec(model.model).group(model);
       const modelLabel = modelGroup ? groupOf(modelGroup).label : null;
-      if (modelLabel !== group) throw new ConfigError(`data.group must be the model's group ${modelLabel}, got ${JSON.stringify(fields.group)}`);
+      if (modelLabel !== group) throw new ValidationError(`data.group must be the model's group ${modelLabel}, got ${JSON.stringify(fields.group)}`, 'data.group');
       const [channels, size] = spec.imageShape;
       if (model.imageSize !== size || model.channels !== channels) {
-        throw new ConfigError(`model.imageSize and model.channels must be ${size} and ${channels} for ${spec.name}'s ${channels}×${size}×${size} images, got ${JSON.stringify({ imageSize: model.imageSize, channels: model.channels })}`);
+        throw new ValidationError(`model.imageSize and model.channels must be ${size} and ${channels} for ${spec.name}'s ${channels}×${size}×${size} images, got ${JSON.stringify({ imageSize: model.imageSize, channels: model.channels })}`, 'model.imageSize');
       }
       return { dataset: spec.name, group, limit: fields.limit as number | null };
     },

@@ -6,7 +6,7 @@
 // label for a set — are here, once.
 import type { Group } from '../groups/group.ts';
 import { groupFromLabel, groupKind, kindOfLabel } from '../groups/registry.ts';
-import { ConfigError } from '../models/config.ts';
+import { ValidationError } from '../validate.ts';
 import { BATCH_DATA, type ModelTraits } from '../models/model.ts';
 import { modelSpec, type ModelConfig } from '../models/registry.ts';
 import { DSPRITES_SET } from './dsprites-set.ts';
@@ -51,7 +51,7 @@ export function registerDataset<D extends RunData>(entry: DatasetEntry<D>): () =
 /** The entry of a data set, or an error naming the value and the sets there are. */
 export function datasetEntry(name: string): DatasetEntry {
   const entry = entries().get(name);
-  if (!entry) throw new Error(`unknown data set '${name}': expected one of ${datasetNames().join(', ')}`);
+  if (!entry) throw new ValidationError(`unknown data set '${name}': expected one of ${datasetNames().join(', ')}`, 'dataset');
   return entry;
 }
 
@@ -68,12 +68,12 @@ const listed = (names: string[]) => (names.length < 2 ? names.join('') : `${name
 export function checkGroupKind(entry: DatasetEntry, label: string): void {
   const labels = entry.groups.map((k) => groupKind(k).labels);
   const kind = kindOfLabel(label);
-  if (!kind) throw new Error(`unknown group '${label}': expected ${labels.length ? quoted(labels) : `none (data set '${entry.name}' takes no group)`}`);
+  if (!kind) throw new ValidationError(`unknown group '${label}': expected ${labels.length ? quoted(labels) : `none (data set '${entry.name}' takes no group)`}`, 'group');
   if (entry.groups.includes(kind.kind)) return;
   const aside = entry.groups.some((k) => groupKind(k).elementSize === kind.elementSize) ? '' : ` (${kind.description})`;
   const takers = datasetNames().filter((name) => datasetEntry(name).groups.includes(kind.kind));
   const elsewhere = takers.length ? `; ${label} is for ${listed(takers)}` : '';
-  throw new Error(`data set '${entry.name}' does not take the group '${label}'${aside}: it takes ${labels.length ? quoted(labels) : 'no group'}${elsewhere}`);
+  throw new ValidationError(`data set '${entry.name}' does not take the group '${label}'${aside}: it takes ${labels.length ? quoted(labels) : 'no group'}${elsewhere}`, 'group');
 }
 
 /** The group `label` names, checked for data set `entry` (checkGroupKind, then the group's own numbers). */
@@ -99,23 +99,23 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * size. Errors name the field, what it must be and the value.
  */
 export function parseRunData(value: unknown, model: ModelConfig): RunData {
-  if (!isObject(value)) throw new ConfigError(`data must be an object, got ${JSON.stringify(value)}`);
+  if (!isObject(value)) throw new ValidationError(`data must be an object, got ${JSON.stringify(value)}`, 'data');
   const limit = value.limit;
-  if (!(limit === null || (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0))) throw new ConfigError(`data.limit must be null or a positive integer, got ${JSON.stringify(limit)}`);
+  if (!(limit === null || (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0))) throw new ValidationError(`data.limit must be null or a positive integer, got ${JSON.stringify(limit)}`, 'data.limit');
   const name = String(value.dataset);
   let entry: DatasetEntry;
   try {
     entry = datasetEntry(name);
   } catch (e) {
-    throw new ConfigError(`data: ${(e as Error).message}`);
+    throw new ValidationError(`data: ${(e as Error).message}`, 'data.dataset');
   }
   const wanted = modelSpec(model.model).traits.batch;
-  if (entry.batch !== wanted) throw new ConfigError(`data.dataset must be ${BATCH_DATA[wanted]} for model ${model.model}, not ${name}`);
+  if (entry.batch !== wanted) throw new ValidationError(`data.dataset must be ${BATCH_DATA[wanted]} for model ${model.model}, not ${name}`, 'data.dataset');
   if (entry.groups.length > 0) {
     try {
       checkGroupLabel(entry, String(value.group));
     } catch (e) {
-      throw new ConfigError(`data: ${(e as Error).message}`);
+      throw new ValidationError(`data: ${(e as Error).message}`, 'data.group');
     }
   }
   return entry.parseData(value, model);

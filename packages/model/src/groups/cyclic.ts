@@ -16,6 +16,7 @@
 import * as T from '@maga/tensor';
 import { CyclicAction } from '../actions.ts';
 import { ConfigError, positiveInt } from '../models/config.ts';
+import { ValidationError } from '../validate.ts';
 import { numbersOf, show, type Group, type GroupKind, type Uniforms, type VectorAction } from './group.ts';
 import { cycled, frequenciesLike, pairBlocks, parseFrequencies, scalarElements } from './so2.ts';
 
@@ -69,7 +70,7 @@ export class Cyclic implements Group {
 
   parseElement(value: unknown, at: string): number[] {
     const g = numbersOf(value, 1);
-    if (!g || !this.isStep(g[0])) throw new Error(`${at} must be ${this.elementText} (an element of ${this.name}), got ${show(value)}`);
+    if (!g || !this.isStep(g[0])) throw new ValidationError(`${at} must be ${this.elementText} (an element of ${this.name}), got ${show(value)}`, at);
     return g;
   }
 

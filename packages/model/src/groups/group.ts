@@ -14,6 +14,8 @@
 import type * as T from '@maga/tensor';
 import type { GroupAction } from '../actions.ts';
 
+export { show } from '../validate.ts';
+
 /** A group action on latent vectors [N, size] that holds device tensors until disposed. */
 export type VectorAction = GroupAction & { readonly size: number; dispose(): void };
 
@@ -144,14 +146,6 @@ export function numbersOf(value: unknown, count: number): number[] | null {
   if (count === 1 && typeof value === 'number') return [value];
   if (Array.isArray(value) && value.length === count && value.every((v) => typeof v === 'number')) return value as number[];
   return null;
-}
-
-/** A value as an error shows it (long JSON cut at 60 characters). */
-export function show(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 const TWO_PI = 2 * Math.PI;

@@ -6,6 +6,7 @@
 import * as T from '@maga/tensor';
 import { RotationAction } from '../actions.ts';
 import { ConfigError, intList, type Fields } from '../models/config.ts';
+import { ValidationError } from '../validate.ts';
 import { arcNames, numbersOf, show, wrapAngle, type Group, type GroupKind, type Uniforms, type VectorAction } from './group.ts';
 
 export interface SO2Config {
@@ -83,7 +84,7 @@ export class SO2 implements Group {
     const g = numbersOf(value, 1);
     if (!g || !Number.isFinite(g[0]) || Math.abs(g[0]) > bound) {
       const range = Number.isFinite(bound) ? ` in [${-bound}, ${bound}]` : '';
-      throw new Error(`${at} must be ${this.elementText}${range} (an element of SO(2)), got ${show(value)}`);
+      throw new ValidationError(`${at} must be ${this.elementText}${range} (an element of SO(2)), got ${show(value)}`, at);
     }
     return g;
   }

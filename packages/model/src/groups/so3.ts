@@ -8,6 +8,7 @@ import * as T from '@maga/tensor';
 import { ConfigError, intList } from '../models/config.ts';
 import { SO3Action } from '../so3-action.ts';
 import * as quaternion from '../data/quaternion.ts';
+import { ValidationError } from '../validate.ts';
 import { arcNames, numbersOf, show, type Group, type GroupKind, type Uniforms, type VectorAction } from './group.ts';
 import { cycled } from './so2.ts';
 
@@ -58,7 +59,7 @@ export class SO3 implements Group {
    * was sent).
    */
   parseElement(value: unknown, at: string): number[] {
-    const refuse = (why: string) => new Error(`${at} must be ${this.elementText} (an element of SO(3)), got ${show(value)}${why}`);
+    const refuse = (why: string) => new ValidationError(`${at} must be ${this.elementText} (an element of SO(3)), got ${show(value)}${why}`, at);
     if (!Array.isArray(value) || value.length !== 4) throw refuse(Array.isArray(value) ? ` (${value.length} numbers)` : '');
     const bad = value.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
     if (bad >= 0) throw refuse(` (${at}[${bad}] = ${show(value[bad])} is not a finite number)`);
