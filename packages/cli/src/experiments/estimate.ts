@@ -4,9 +4,9 @@
 // and the Slurm submission's hint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isObjects3d } from '@maga/model';
+import { datasetEntry } from '@maga/model';
 import type { PresetName } from '../train/presets.ts';
-import { FILES, isPairData, readLog, type RunConfig, type RunData } from '../run/rundir.ts';
+import { FILES, readLog, type RunConfig, type RunData } from '../run/rundir.ts';
 
 export interface MeasuredRate {
   /** Training images (pairs) per second, evaluation excluded. */
@@ -41,12 +41,10 @@ const OVERHEAD_SECONDS: Record<PresetName, number> = { tiny: 3, quick: 30, paper
 /** Evaluating an image costs about a third of training on it (a forward pass, no backward, no update). */
 const EVAL_COST = 1 / 3;
 
-/**
- * The rate table's key for a run's data: the rendered 3-D sets render on the host as they train.
- * (Seam: the DATASETS registry's rate key replaces this function.)
- */
+/** The rate table's key for a run's data, from its DATASETS entry (the rendered 3-D sets: `rendered`, they render as they train). */
 function dataRateKey(data: RunData): string {
-  return isPairData(data) && isObjects3d(data.dataset) ? '/rendered' : '';
+  const key = datasetEntry(data.dataset).rateKey;
+  return key ? `/${key}` : '';
 }
 
 export function measuredRate(config: RunConfig, preset: PresetName): MeasuredRate {

@@ -66,7 +66,7 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
           const dir = path.join(root, name);
           const dataFlags = isPairEntry(data) ? [`--dataset ${data.dataset}`, `--group ${data.group}`] : [`--split ${data.split}`];
           // Precedence: an arm's settings over the preset's over the experiment's.
-          const values: RunFlagValues = { ...common.values, ...atPreset.values, ...own.values, model, preset, seed, ...(isPairEntry(data) ? { dataset: data.dataset, group: data.group } : { split: data.split }) };
+          const values: RunFlagValues = { ...common.values, ...atPreset.values, ...own.values, model, preset, seed, ...(isPairEntry(data) ? { dataset: data.dataset as RunFlagValues['dataset'], group: data.group } : { split: data.split }) };
           const choices = runChoices(values);
           let config: RunConfig;
           try {

@@ -8,7 +8,7 @@
 // values, in the order written, the last key varying fastest). Values are the flags' own: numbers,
 // strings, and true/false for on/off switches; each is read by the flag's own parser.
 import * as fs from 'node:fs';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, check, checkPairGroup, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
+import { MODEL_KINDS, SPLITS, ValidationError, check, checkGroupLabel, datasetEntry, datasetNames, modelSpec, type ModelKind, type SplitName } from '@maga/model';
 import { RUN_ID_PATTERN } from '../run/rundir.ts';
 import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
 import { RUN_FLAGS, SETTING_NAMES } from '../train/settings.ts';
@@ -20,7 +20,8 @@ export interface SplitData {
 
 /** Pairs (x, g·x) with a known group element: a data set and its group label (`so2`, `c4`). */
 export interface PairData {
-  dataset: PairDatasetName;
+  /** A data set of the DATASETS registry whose batches are pairs. */
+  dataset: string;
   group: string;
 }
 
@@ -228,13 +229,15 @@ export function checkExperiment(e: Experiment): void {
   for (const [i, data] of e.data.entries()) {
     if (typeof data !== 'object' || data === null) fail(`data[${i}]`, `data[${i}] must be { split } or { dataset, group }`);
     if (isPairEntry(data)) {
-      if (!PAIR_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset`, `data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${PAIR_DATASET_NAMES.join(', ')}`);
+      const pairSets = datasetNames('group-pairs');
+      if (!pairSets.includes(data.dataset)) fail(`data[${i}].dataset`, `data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${pairSets.join(', ')}`);
+      let label: string;
       try {
-        if (checkPairGroup(data.dataset, String(data.group)) !== data.group) fail(`data[${i}].group`, `data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(checkPairGroup(data.dataset, String(data.group)))}`);
+        label = checkGroupLabel(datasetEntry(data.dataset), String(data.group)).label;
       } catch (err) {
-        if (err instanceof ValidationError) throw err;
-        fail(`data[${i}]`, `data[${i}]: ${(err as Error).message}`);
+        return fail(`data[${i}].group`, `data[${i}]: ${(err as Error).message}`);
       }
+      if (label !== data.group) fail(`data[${i}].group`, `data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(label)}`);
     } else if (!Object.hasOwn(SPLITS, (data as SplitData).split)) {
       fail(`data[${i}].split`, `data[${i}].split ${JSON.stringify((data as SplitData).split)} is not one of ${Object.keys(SPLITS).join(', ')}`);
     }
