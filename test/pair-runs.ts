@@ -5,7 +5,7 @@
 import { expect } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configure, createModel, DEFAULT_SO3_DEGREES, encodeModule, isObjects3d, pairImageShape, type GroupConfig } from '@maga/model';
+import { configure, createModel, datasetEntry, encodeModule, groupConfigFromLabel, type GroupConfig } from '@maga/model';
 import * as T from '@maga/tensor';
 import { readLog } from '@maga/cli';
 
@@ -17,19 +17,13 @@ export interface PairRunOptions {
   seed?: number;
 }
 
-/** The model's group for a data set's group label (so2 ↔ so2, c<n> ↔ cyclic n, so3 ↔ so3). */
-function modelGroup(label: string, frequencies: number[]): GroupConfig {
-  if (label === 'so2') return { kind: 'so2', frequencies };
-  if (label === 'so3') return { kind: 'so3', degrees: [...DEFAULT_SO3_DEGREES] };
-  return { kind: 'cyclic', n: Number(label.slice(1)), frequencies };
-}
-
 /** Writes runs/NAME with a tiny, untrained pair model; returns its directory. */
 export async function writePairRun(runs: string, name: string, options: PairRunOptions = {}): Promise<string> {
   const { model: kind = 'latent-action', dataset = 'rotated-mnist', group = 'so2', seed = 0 } = options;
-  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: Extract<GroupConfig, { frequencies: number[] }> | GroupConfig };
-  model.group = modelGroup(group, 'frequencies' in model.group ? model.group.frequencies : [1]);
-  if (isObjects3d(dataset)) [model.channels, model.imageSize] = pairImageShape(dataset);
+  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: GroupConfig };
+  // The model's group for the data set's label, with the tiny model's frequencies; its images the data set's.
+  model.group = groupConfigFromLabel(group, model.group);
+  [model.channels, model.imageSize] = datasetEntry(dataset).imageShape;
   const dir = path.join(runs, name);
   fs.mkdirSync(dir, { recursive: true });
   const config = {

@@ -9,10 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startServer, type RunningServer } from '@maga/cli';
-import { Objects3dDataset, createModel, loadModule, parseModelConfig, quaternion, type Model } from '@maga/model';
+import { Objects3dDataset, VIEWS, createModel, loadModule, parseModelConfig, quaternion, viewPose, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
 import { train } from '../packages/viewer/test/harness.ts';
 import { writePairRun } from './pair-runs.ts';
 

@@ -15,6 +15,7 @@ export {
   datasetEntry,
   datasetNames,
   openDataset,
+  openGroupDataset,
   parseRunData,
   registerDataset,
 } from './src/data/registry.ts';
@@ -55,7 +56,7 @@ export {
   GROUP_IMAGE_SHAPE,
   GROUP_IMAGE_SIZE,
   GROUP_TEST_COUNT,
-  GroupDataset as GroupPairs,
+  GroupDataset,
   PhantomPairs,
   ROTATED_BLOCKED_MNIST,
   ROTATED_MNIST,
@@ -87,7 +88,7 @@ export {
   OBJECTS3D_NAMES,
   OBJECTS3D_TEST_COUNT,
   OBJECT_CLASSES,
-  Objects3dDataset as Objects3dPairs,
+  Objects3dDataset,
   PLANES_SKY,
   VIEWS,
   objectClass,
@@ -107,27 +108,6 @@ export {
   type RotationPairSpec,
 } from './src/data/objects3d.ts';
 export { DEGREE2_BASIS, SO3Action, type SO3Layout } from './src/so3-action.ts';
-// Phase 1 of issue 20: the names the CLI and the server used before the registries, kept working
-// over them until they ask DATASETS and the groups (then these go, and the names above marked
-// `as …Pairs` take their own names back).
-export {
-  LegacyObjects3dDataset as Objects3dDataset,
-  PAIR_DATASET_NAMES,
-  checkPairGroup,
-  defaultPairGroup,
-  groupFactors,
-  isObjects3d,
-  openLegacyGroupDataset as openGroupDataset,
-  openPairDataset,
-  pairImageShape,
-  parseDataGroup,
-  parseGroupDataset,
-  parsePairDataset,
-  type GroupDatasetName,
-  type GroupSpec,
-  type LegacyGroupDataset as GroupDataset,
-  type PairDatasetName,
-} from './src/legacy.ts';
 // The known groups: one Group interface (src/groups/group.ts), one file per kind, one registry.
 export type { Group, GroupConfigBase, GroupId, GroupKind, Uniforms, VectorAction } from './src/groups/group.ts';
 export { ANGLE_BUCKETS, SO2, SO2_KIND, angleBucket, type SO2Config } from './src/groups/so2.ts';

@@ -3,15 +3,15 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, type SplitName } from '@maga/model';
+import { datasetEntry, datasetNames, MODEL_KINDS, SPLITS, ValidationError, type SplitName } from '@maga/model';
 import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import { planFrom } from '../train/plan-from.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { presetFor, PRESET_NAMES, PRESETS, type Preset } from '../train/presets.ts';
 import { createReporter } from '../train/progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { dataTag, defaultRunName, LR_SCHEDULES } from '../run/rundir.ts';
 import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 const hidden = {
@@ -26,7 +26,7 @@ const hidden = {
 export const TRAIN_FLAGS = {
   model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
   split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
-  dataset: choice(['dsprites', ...PAIR_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
+  dataset: choice(datasetNames(), 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
   group: text('known group of a pair data set: so2, c<n> (e.g. c4) or so3 (default so2; c4 for contrast; so3 for objects3d, planes-sky)', 'G'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
@@ -77,12 +77,19 @@ function originFlags(argv: string[]): string[] {
 }
 
 export function trainHelp(): string {
-  const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
-  const presets = Object.entries(PRESETS)
-    .map(([name, p]) =>
-      [line(name, presetFor(p, false), 'images'), line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: '), line('', presetFor(p, true, true), 'objects').replace(/^ {9}/, '    3-D:   ')].join('\n'),
-    )
-    .join('\n');
+  const line = (p: Preset, what: string) => `${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
+  // Each preset as it is, then as the data sets that change it (their entries' presets) have it, sets that change it alike on one line.
+  const presets = PRESET_NAMES.map((name) => {
+    const p = PRESETS[name];
+    const changed = new Map<string, string[]>();
+    for (const dataset of datasetNames()) {
+      const entry = datasetEntry(dataset);
+      if (!entry.presets[name]) continue;
+      const text = line(presetFor(p, name, entry), entry.sources);
+      changed.set(text, [...(changed.get(text) ?? []), dataset]);
+    }
+    return [`  ${name.padEnd(7)}${line(p, 'images')}`, ...[...changed].map(([text, sets]) => `    ${sets.join(', ')}: ${text}`)].join('\n');
+  }).join('\n');
   return `usage: bun run cli train [flags]
 
 Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
@@ -158,7 +165,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evalCount: flags['eval-count'],
     };
     const config = flags.from !== undefined ? planFrom(flags.from, choices, originFlags(argv)) : planRun(choices);
-    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
+    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, dataTag(config.data)));
     createRunDir(dir, config);
   }
 

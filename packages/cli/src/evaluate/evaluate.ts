@@ -3,9 +3,9 @@
 // their reconstructions of the same test images are (BCE per image, the first run's as the target).
 // Known-group runs are evaluated on a fixed set of pairs (x, g·x), also per bucket of g.
 import * as path from 'node:path';
-import { evalIndices, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
+import { datasetEntry, evalIndices, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
 import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
-import { dataLabel, isPairData, writeMetrics } from '../run/rundir.ts';
+import { dataLabel, splitOf, writeMetrics } from '../run/rundir.ts';
 import { evaluateRun } from '../train/train.ts';
 
 export interface RunEvaluation {
@@ -48,15 +48,16 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
   const runs: RunEvaluation[] = [];
   for (const { dir, config, model, step } of loaded) {
     const n = count ?? config.training.evalCount;
-    onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train ${isPairData(config.data) ? 'pairs' : 'images'}`);
+    onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train ${datasetEntry(config.data.dataset).unit}`);
     const metrics = await evaluateRun(model, config, step, n, allowNonFinite);
     writeMetrics(dir, metrics);
-    runs.push({ run: dir, model: config.model.model, data: dataLabel(config.data), split: isPairData(config.data) ? null : config.data.split, step, count: n, test: metrics.test, train: metrics.train });
+    runs.push({ run: dir, model: config.model.model, data: dataLabel(config.data), split: splitOf(config.data), step, count: n, test: metrics.test, train: metrics.train });
   }
   let toDiff: ToDiff | null = null;
   const [a, b] = loaded;
-  if (loaded.length === 2 && !isPairData(a.config.data) && !isPairData(b.config.data)) {
-    const options = { split: a.config.data.split, part: 'test' as const, count: count ?? a.config.training.evalCount, seed: 0 };
+  const split = loaded.length === 2 ? splitOf(a.config.data) : null;
+  if (split !== null && splitOf(b.config.data) !== null) {
+    const options = { split, part: 'test' as const, count: count ?? a.config.training.evalCount, seed: 0 };
     const ia = evalIndices(a.model, options);
     const ib = evalIndices(b.model, options); // the same varying images; each model's own pivots
     onNote(`to-diff: reconstructing ${ia.varying.length} ${options.split} test images with both runs`);

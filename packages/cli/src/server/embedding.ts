@@ -10,8 +10,7 @@ import { writeFileAtomic } from '../run/atomic.ts';
 import { inspectSafetensors } from '../run/checkpoint.ts';
 import { codes, encode } from '../inference/adapters.ts';
 import { filePath } from '../run/rundir.ts';
-import type { FactorsJson, RunImages } from './dataset.ts';
-import type { PairFactorsJson } from './pairs.ts';
+import type { RunImages } from './dataset.ts';
 import type { ModelCache } from './models.ts';
 import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
@@ -32,7 +31,8 @@ export interface Embedding {
   points: number[][];
   indices: number[];
   part: ('train' | 'test')[];
-  factors: (FactorsJson | PairFactorsJson)[];
+  /** Each point's image's factors (dSprites' latent values and classes; a pair set's by name). */
+  factors: object[];
 }
 
 function runUmap(request: UmapRequest): Promise<number[][]> {

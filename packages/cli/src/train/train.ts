@@ -4,16 +4,16 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
+import { createModel, datasetEntry, encodeModule, encodeOptimizer, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
 import { LiveTensorBoard } from '../export/tensorboard-run.ts';
 import { renderRun } from '../figures/render.ts';
-import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
+import { openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
-import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
+import { appendLog, dataLabel, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
 
 /** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
 export interface StopSignal {
@@ -287,17 +287,9 @@ async function trainLoop(
  * finite are refused (finite weights can still overflow) unless `allowNonFinite`.
  */
 export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
-  let test: EvalMetrics | PairEvalMetrics;
-  let train: EvalMetrics | PairEvalMetrics;
-  if (isPairData(config.data)) {
-    const dataset = await openRunDataset(config);
-    const group = modelGroup(model);
-    test = await evaluatePairs(model, dataset, group, { part: 'test', count, seed: 0 });
-    train = await evaluatePairs(model, dataset, group, { part: 'train', count, seed: 0 });
-  } else {
-    test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
-    train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
-  }
+  const entry = datasetEntry(config.data.dataset);
+  const test: EvalMetrics | PairEvalMetrics = await entry.evaluate(model, config.data as never, { part: 'test', count, seed: 0 });
+  const train: EvalMetrics | PairEvalMetrics = await entry.evaluate(model, config.data as never, { part: 'train', count, seed: 0 });
   if (!allowNonFinite) {
     for (const [part, m] of [['test', test], ['train', train]] as const) {
       const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim, ...(m.msssim !== undefined ? { msssim: m.msssim } : {}) });

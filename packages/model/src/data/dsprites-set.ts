@@ -95,6 +95,7 @@ export const DSPRITES_SET: DatasetEntry<DspritesData> = {
   groups: [],
   defaultGroup: null,
   sources: 'images',
+  unit: 'images',
   action: 'transformed by z',
   presets: {},
   rateKey: null,

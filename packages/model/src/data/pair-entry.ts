@@ -75,6 +75,7 @@ export function pairEntry(spec: PairEntrySpec): PairDatasetEntry {
     groups: spec.groups,
     defaultGroup: spec.defaultGroup,
     sources: spec.sources,
+    unit: 'pairs',
     action: spec.action,
     presets: spec.presets,
     rateKey: spec.rateKey,
