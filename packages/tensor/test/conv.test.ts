@@ -1,7 +1,6 @@
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input } from './check.ts';
+import { describeEachBackend, expectClose, expectMatchesReference, gradCheck, input } from '../testing.ts';
 
 /** conv2d written as the textbook loop, independently of the kernels. */
 function naiveConv(x: Float64Array, xs: number[], w: Float64Array, ws: number[], b: Float64Array | null, stride: number, pad: number): { y: Float64Array; shape: number[] } {

@@ -1,7 +1,6 @@
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend } from './backends.ts';
-import { expectMatchesReference, gradCheck, input } from './check.ts';
+import { describeEachBackend, expectMatchesReference, gradCheck, input } from '../testing.ts';
 
 type Case = { name: string; f: (x: T.Tensor) => T.Tensor; lo?: number; hi?: number };
 

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { inverse, logAbsDet, lu, triangularSolve, type TriangularSolveOptions } from '../src/ops/linalg.ts';
-import { cpu, describeEachBackend, reference } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input, randomValues, type Input } from './check.ts';
+import { cpu, describeEachBackend, expectClose, expectMatchesReference, gradCheck, type Input, input, randomValues, reference } from '../testing.ts';
 
 // ---- test matrices and float64 references written independently of the ops -------------------
 

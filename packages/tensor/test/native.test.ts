@@ -6,14 +6,7 @@ import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { nativeKernel } from '../src/native/kernels.ts';
 import { stridedKernel, type StridedParams } from '../src/ops/movement.ts';
-import { native, reference } from './backends.ts';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, native, reference } from '../testing.ts';
 
 const root = new URL('../../..', import.meta.url).pathname;
 

@@ -3,8 +3,7 @@
 // finite differences.
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input, randomValues } from './check.ts';
+import { describeEachBackend, expectClose, expectMatchesReference, gradCheck, input, randomValues } from '../testing.ts';
 
 const binaryOps: [string, (a: T.Tensor, b: T.Tensor) => T.Tensor][] = [
   ['add', T.add],

@@ -1,5 +1,7 @@
-// Independent references for op tests: central finite differences in float64 (for gradients) and
-// the float64 cpu backend (for float32 results on any backend).
+// Numeric checks shared by every package's tests: seeded test inputs, closeness with the first
+// offending element named, gradients against central finite differences in float64, and a
+// backend's float32 result against the float64 cpu backend (a cross-backend check, second to the
+// independent loops of reference.ts).
 import { expect } from 'bun:test';
 import { Tensor, backward, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
 import { reference } from './backends.ts';
@@ -107,4 +109,20 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const ok = Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)) || (Number.isNaN(a) && Number.isNaN(e)) || a === e;
     if (!ok) throw new Error(`element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
   }
+}
+
+/** The largest |a[i] − b[i]| (the arrays must have one length). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+/** The largest elementwise difference between two tensors (or a tensor and values), read back as float32. */
+export async function maxDifference(a: Tensor, b: Tensor | ArrayLike<number>): Promise<number> {
+  const x = await a.data();
+  const y = b instanceof Tensor ? await b.data() : b;
+  expect(x.length).toBe(y.length);
+  return maxAbsDiff(x, y);
 }
