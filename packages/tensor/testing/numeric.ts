@@ -3,7 +3,7 @@
 // backend's float32 result against the float64 cpu backend (a cross-backend check, second to the
 // independent loops of reference.ts).
 import { expect } from 'bun:test';
-import { Tensor, backward, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
+import { Tensor, backward, grad, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
 import { reference } from './backends.ts';
 
 /** Deterministic pseudo-random numbers for test inputs (mulberry32), uniform in [lo, hi). */
@@ -79,36 +79,84 @@ export async function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Input[],
   });
 }
 
-/**
- * Runs `f` on `backend` (float32) and on the float64 reference, and expects the results to agree
- * within `tol` relative to the reference's magnitude.
- */
-export async function expectMatchesReference(backend: Backend, f: (...xs: Tensor[]) => Tensor, inputs: Input[], tol = 1e-4): Promise<void> {
-  const run = (b: Backend) =>
-    withBackend(b, async () => {
-      const xs = inputs.map((i) => tensor(i.values, i.shape));
-      const y = f(...xs);
-      const shape = [...y.shape];
-      const values = await y.data64();
-      for (const x of xs) x.dispose();
-      y.dispose();
-      return { shape, values };
-    });
-  const expected = await run(reference);
-  const actual = await run(backend);
-  expect(actual.shape).toEqual(expected.shape);
-  expectClose(actual.values, expected.values, tol);
-}
-
-/** Elementwise |a - b| ≤ tol · max(1, |b|), with the first offending index in the message. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+/** Elementwise |a - b| ≤ tol · max(1, |b|), with the first offending index (and `what` was compared) in the message. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5, what = ''): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i];
     const a = actual[i];
     const ok = Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)) || (Number.isNaN(a) && Number.isNaN(e)) || a === e;
-    if (!ok) throw new Error(`element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
+    if (!ok) throw new Error(`${what ? `${what}: ` : ''}element ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
   }
+}
+
+/** The float64 values a test expects, and their shape (reference.ts's Dense). */
+export interface Expected {
+  readonly shape: readonly number[];
+  readonly values: ArrayLike<number>;
+}
+
+/** A value computed once, at its first use (an expected result shared by the suites of every backend). */
+export function lazy<V>(make: () => V): () => V {
+  let value: { v: V } | null = null;
+  return () => (value ??= { v: make() }).v;
+}
+
+/**
+ * The conformance check of one op: `f` on `backend` (in float32) against `expected`, the float64
+ * loops of reference.ts written apart from the kernels; then, as a second check, against the same
+ * `f` on the float64 cpu backend (the cross-backend comparison). Tolerance relative to max(1, |e|).
+ */
+export async function expectConforms(backend: Backend, f: (...xs: Tensor[]) => Tensor, inputs: Input[], expected: Expected | (() => Expected), tol = 1e-4): Promise<void> {
+  const want = typeof expected === 'function' ? expected() : expected;
+  const actual = await runOn(backend, f, inputs);
+  expect(actual.shape).toEqual([...want.shape]);
+  expectClose(actual.values, want.values, tol, 'against the independent float64 loops');
+  const cross = await runOn(reference, f, inputs);
+  expectClose(actual.values, cross.values, tol, 'against the float64 cpu backend');
+}
+
+/** Fixed weights w of the scalar Σ f(x)·w whose gradients the gradient checks compare. */
+export const gradientWeights = (n: number) => randomValues(n, 99, 0.5, 1.5);
+
+/**
+ * The gradients of Σ f(x)·w (fixed weights w) with respect to the inputs that take one (grad !==
+ * false), by autodiff on `backend`, against `expected(w)` — gradients found without any backward
+ * rule (finite differences of reference.ts's loops, or their adjoint sums) — and, as a second
+ * check, against autodiff on the float64 cpu backend.
+ */
+export async function expectGradientsConform(backend: Backend, f: (...xs: Tensor[]) => Tensor, inputs: Input[], expected: (weights: Float64Array) => readonly Expected[], tol = 1e-4): Promise<void> {
+  const differentiated = inputs.map((x, k) => (x.grad === false ? -1 : k)).filter((k) => k >= 0);
+  const gradients = (b: Backend) =>
+    withBackend(b, async () => {
+      const xs = inputs.map((i) => tensor(i.values, i.shape).requireGrad(i.grad !== false));
+      const y = f(...xs);
+      const weights = gradientWeights(y.size);
+      const grads = grad(sum(mul(y, tensor(weights, y.shape))), differentiated.map((k) => xs[k]));
+      const values = await Promise.all(grads.map((g) => g.data64()));
+      for (const t of [...xs, y, ...grads]) t.dispose();
+      return { values, weights };
+    });
+  const ours = await gradients(backend);
+  const want = expected(ours.weights);
+  const cross = await gradients(reference);
+  differentiated.forEach((k, i) => {
+    expect([...want[k].shape]).toEqual(inputs[k].shape);
+    expectClose(ours.values[i], want[k].values, tol, `gradient of input ${k}, against the independent one`);
+    expectClose(ours.values[i], cross.values[i], tol, `gradient of input ${k}, against the float64 cpu backend`);
+  });
+}
+
+async function runOn(b: Backend, f: (...xs: Tensor[]) => Tensor, inputs: Input[]): Promise<{ shape: number[]; values: Float64Array }> {
+  return withBackend(b, async () => {
+    const xs = inputs.map((i) => tensor(i.values, i.shape));
+    const y = f(...xs);
+    const shape = [...y.shape];
+    const values = await y.data64();
+    for (const x of xs) x.dispose();
+    y.dispose();
+    return { shape, values };
+  });
 }
 
 /** The largest |a[i] − b[i]| (the arrays must have one length). */
