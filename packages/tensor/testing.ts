@@ -10,6 +10,7 @@ export {
   expectConforms,
   expectGradientsConform,
   gradCheck,
+  gradCheckParameters,
   gradientWeights,
   input,
   lazy,

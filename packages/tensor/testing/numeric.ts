@@ -3,7 +3,7 @@
 // backend's float32 result against the float64 cpu backend (a cross-backend check, second to the
 // independent loops of reference.ts).
 import { expect } from 'bun:test';
-import { Tensor, backward, grad, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
+import { Tensor, assign, backward, grad, mul, noGrad, sum, tensor, tidy, withBackend, type Backend } from '../index.ts';
 import { reference } from './backends.ts';
 
 /** Deterministic pseudo-random numbers for test inputs (mulberry32), uniform in [lo, hi). */
@@ -77,6 +77,63 @@ export async function gradCheck(f: (...xs: Tensor[]) => Tensor, inputs: Input[],
     for (const x of xs) x.dispose();
     return worst;
   });
+}
+
+/**
+ * Checks autodiff's gradients with respect to `parameters` (tensors that `f` reads, such as a
+ * layer's weights, on the float64 cpu backend) against central finite differences, each entry
+ * moved in place with `assign`. The scalar is Σ f()·w with fixed random weights. Returns the
+ * largest relative error; throws naming the parameter and entry beyond `tol`.
+ */
+export async function gradCheckParameters(parameters: ReadonlyMap<string, Tensor>, f: () => Tensor, options: { eps?: number; tol?: number } = {}): Promise<number> {
+  const eps = options.eps ?? 1e-6;
+  const tol = options.tol ?? 1e-6;
+  return withBackend(reference, async () => {
+    for (const [name, p] of parameters) if (p.backend !== reference) throw new Error(`gradCheckParameters: ${name} is not on the float64 cpu backend`);
+    const list = [...parameters.values()];
+    const y0 = noGrad(() => f());
+    const weights = tensor(randomValues(y0.size, 4321, 0.5, 1.5), y0.shape);
+    y0.dispose();
+    const objective = () => noGrad(() => tidy(() => reference.array(sum(mul(f(), weights)).storage())[0]));
+    const analytic = await withGrad(list, () => grad(sum(mul(f(), weights)), list));
+    let worst = 0;
+    let k = 0;
+    for (const [name, p] of parameters) {
+      const values = Float64Array.from(await p.data64());
+      const want = analytic[k++];
+      for (let j = 0; j < values.length; j++) {
+        const saved = values[j];
+        values[j] = saved + eps;
+        assign(p, values);
+        const plus = objective();
+        values[j] = saved - eps;
+        assign(p, values);
+        const minus = objective();
+        values[j] = saved;
+        assign(p, values);
+        const numeric = (plus - minus) / (2 * eps);
+        const error = Math.abs(numeric - want[j]) / Math.max(1, Math.abs(numeric));
+        if (error > tol) throw new Error(`gradient of ${name}[${j}]: autodiff ${want[j]} vs finite differences ${numeric} (error ${error.toExponential(2)})`);
+        worst = Math.max(worst, error);
+      }
+    }
+    weights.dispose();
+    return worst;
+  });
+}
+
+/** Runs `take` with `tensors` requiring gradients (as parameters do), and reads the gradients it returns. */
+async function withGrad(tensors: Tensor[], take: () => Tensor[]): Promise<Float64Array[]> {
+  const before = tensors.map((t) => t.requiresGrad);
+  for (const t of tensors) t.requireGrad();
+  try {
+    const grads = take();
+    const values = await Promise.all(grads.map((g) => g.data64()));
+    for (const g of grads) g.dispose();
+    return values;
+  } finally {
+    tensors.forEach((t, i) => t.requireGrad(before[i]));
+  }
 }
 
 /** Elementwise |a - b| ≤ tol · max(1, |b|), with the first offending index (and `what` was compared) in the message. */
