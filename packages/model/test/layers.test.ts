@@ -6,7 +6,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { describeEachBackend, expectClose, gradCheck, gradCheckParameters, input, randomValues, ref, reference } from '@maga/tensor/testing';
-import { ActNorm, ChannelAction, Conv2d, ConvEncoder, ConvTranspose2d, Coupling, CyclicAction, Glow, InvConv1x1, Linear, RotationAction, SelfAttention, SkipDecoder, TranslationAction, type CouplingKind, type Module } from '../index.ts';
+import { ActNorm, ChannelAction, Conv2d, ConvEncoder, ConvTranspose2d, Coupling, CyclicAction, FlowDecoder, Glow, InvConv1x1, Linear, RotationAction, SelfAttention, SkipDecoder, TranslationAction, type CouplingKind, type Module } from '../index.ts';
 
 /** Moves every parameter away from its (identity-like) initialisation. */
 function perturb(module: Module, seed: number, scale = 0.3): void {
@@ -135,6 +135,12 @@ test('every layer: gradients with respect to its input and its parameters match 
     await check(glow, (x) => glow.forward(x).y, input([1, 1, 4, 4], 14));
     await check(glow, (x) => glow.inverse(x), input([1, 4, 2, 2], 15));
     await gradCheck((x) => glow.forward(x, true).logDet!, [input([2, 1, 4, 4], 16)]);
+    // MAGANet's decoder D(g, x) = ℓ⁻¹(f⁻¹(f(ℓ(x)) + M·g)), in g, in the pivot's pixels and in its parameters.
+    const flowDecoder = new FlowDecoder(glow, new TranslationAction(2, 16, rng), 1e-3);
+    perturb(flowDecoder.action, 61, 0.2);
+    await gradCheck((g, x) => flowDecoder.decode(g, x), [input([1, 2], 62), input([1, 1, 4, 4], 63, 0.1, 0.9)]);
+    const [code, pivot] = [T.keep(T.tensor([0.3, -0.5], [1, 2])), T.keep(T.tensor(randomValues(16, 64, 0.1, 0.9), [1, 1, 4, 4]))];
+    await gradCheckParameters(flowDecoder.parameters(), () => flowDecoder.decode(code, pivot));
 
     const encoder = new ConvEncoder({ channels: 1, imageSize: 16, width: 2, hidden: 3, latentDim: 2 }, rng);
     await check(encoder, (x) => T.concat([encoder.forward(x).mu, encoder.forward(x).logVar], 1), input([1, 1, 16, 16], 17, 0, 1));
