@@ -24,6 +24,7 @@ export interface Mutation {
 
 const TENSOR = 'packages/tensor';
 const MODEL = 'packages/model';
+const GROUPS = `${MODEL}/src/groups`;
 
 export const MUTATIONS: Mutation[] = [
   // The brief's six kinds of bug.
@@ -87,6 +88,14 @@ export const MUTATIONS: Mutation[] = [
     file: `${MODEL}/src/actions.ts`,
     find: 'return this.wrap(g.neg());',
     replace: 'return g.neg();',
+    tests: [`${MODEL}/test/group-actions.test.ts`],
+  },
+  {
+    name: "C_n's law on host elements: the inverse of j is j",
+    family: 'group actions',
+    file: `${GROUPS}/cyclic.ts`,
+    find: 'return [this.wrap(-g[0])];',
+    replace: 'return [this.wrap(g[0])];',
     tests: [`${MODEL}/test/group-actions.test.ts`],
   },
   // One wrong formula per op family, where the cpu and native backends share the code; where they

@@ -8,7 +8,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { describeEachBackend, expectClose, randomValues } from '@maga/tensor/testing';
-import { ChannelAction, parseGroup, vectorAction, type GroupConfig } from '../index.ts';
+import { ChannelAction, groupOf, parseGroup, vectorAction, type GroupConfig } from '../index.ts';
 
 /** ρ(θ) for `invariant` untouched components then one 2×2 rotation per frequency, row-major. */
 function closedForm(theta: number, invariant: number, frequencies: readonly number[]): number[][] {
@@ -105,6 +105,22 @@ describeEachBackend('SO(2) and C_n against ρ(g) built from cos and sin of k·θ
       second.dispose();
     }
   });
+});
+
+test('the law of each Group (identity, compose, inverse on host elements) is a homomorphism into the closed form: ρ(e) = I, ρ(g₂·g₁) = ρ(g₂)ρ(g₁), ρ(g⁻¹) = ρ(g)ᵀ', () => {
+  const product = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((acc, v, k) => acc + v * b[k][j], 0)));
+  for (const config of groups) {
+    const group = groupOf(config);
+    const rho = (g: number[]) => closedForm(angleOf(config, g[0]), 1, cycled(config, 3));
+    const identity = rho(group.identity());
+    expectClose(identity.flat(), closedForm(0, 1, [0, 0, 0]).flat(), 1e-12);
+    const elements = elementsFor(config).map((g) => [g]);
+    for (const g1 of elements) {
+      for (const g2 of elements) expectClose(rho(group.compose(g2, g1)).flat(), product(rho(g2), rho(g1)).flat(), 1e-9);
+      const transposed = rho(g1).map((row, i) => row.map((_, j) => rho(g1)[j][i]));
+      expectClose(rho(group.inverse(g1)).flat(), transposed.flat(), 1e-9);
+    }
+  }
 });
 
 test('the closed form itself: ρ(θ) is orthogonal with determinant 1 and R(k·θ) turns e₁ by k·θ', () => {
