@@ -4,7 +4,7 @@
 // latent-action run on objects3d so3 trains, evaluates per 30° bucket of the rotation angle and
 // renders colour figures whose true g·x tiles are the renders themselves, and resumes exactly; bad
 // rotations are refused naming the value. Each CLI case runs the real entry point in a child
-// process (MAGA_BACKEND, default native; webgpu without an adapter is reported as skipped, never
+// process (MAGA_BACKEND, else auto: testDevice; a backend that cannot start is reported as skipped, never
 // as passed).
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
@@ -12,15 +12,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRunConfig, planRun, readLog, readRunConfig, RunError } from '@maga/cli';
 import { checkQuaternions, openDataset, quaternion } from '@maga/model';
-import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 import { expectResumedLikeUninterrupted } from './pair-runs.ts';
 
 const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'native';
-const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli objects3d tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli objects3d tests');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-objects3d-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,23 +1,20 @@
 // End-to-end tests of `bun run cli` for the known-group models (latent-action, flow-action) on
 // pairs (x, g·x): usage errors, a tiny run's directory, its metrics per bucket of g, eval side by
 // side, render's figures, and an exact resume. Each case runs the real entry point in a child
-// process on the tiny preset over a temporary directory, on MAGA_BACKEND (default native, the
-// machine's CPU engine; webgpu without an adapter is reported as skipped, never as passed).
+// process on the tiny preset over a temporary directory, on MAGA_BACKEND (else auto: testDevice;
+// a backend that cannot start is reported as skipped, never as passed).
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRunConfig, planRun, readLog, readRunConfig, RunError, UsageError } from '@maga/cli';
 import { evaluationSet, openGroupDataset } from '@maga/model';
-import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 import { expectResumedLikeUninterrupted } from './pair-runs.ts';
 
 const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'native';
-const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli pair tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli pair tests');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-pairs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // End-to-end tests of `bun run cli`: each case runs the real entry point in a child process (exit
 // codes, signals and crashes are part of what is tested) on the tiny preset, over a temporary
-// directory. The backend is MAGA_BACKEND (default webgpu); without a WebGPU adapter the
-// GPU-using cases are reported as skipped, never as passed.
+// directory. The backend is MAGA_BACKEND, else auto (testDevice); where it cannot start, the
+// training cases are reported as skipped, never as passed.
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,13 +9,11 @@ import * as path from 'node:path';
 import { learningRate, openCheckpoint, planRun, readLog, readRunConfig, readRunState, type LogLine } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule, modelSpec } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 
 const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'webgpu';
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli tests');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

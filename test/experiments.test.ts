@@ -2,20 +2,21 @@
 // the real entry point into a temporary directory (run directories, the table with intervals, the
 // results file, its figure); --resume after an interruption trains only what is missing;
 // --dry-run trains nothing; unknown names and malformed tables exit with code 2 naming the problem.
-// The backend is MAGA_BACKEND (default cpu: these runs are small).
+// The backend is MAGA_BACKEND, else auto (testDevice).
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readMetrics, readRunConfig, readRunState, type Reporter } from '@maga/cli';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments/experiments.ts';
 import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
 import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
 
 const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'cpu';
+const { choice: BACKEND } = await testDevice('experiments tests');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-experiments-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

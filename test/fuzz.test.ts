@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { createReporter, createRunDir, isPairData, openCheckpoint, planRun, readRunConfig, restoreCheckpoint, RunError, train } from '@maga/cli';
 import { CHECKSUM_KEY, CheckpointError, createModel, decodeSafetensors, encodeSafetensors, loadModule, loadOptimizer, Sampler, tensorsChecksum } from '@maga/model';
 import * as T from '@maga/tensor';
-import { randomValues } from '../packages/tensor/test/check.ts';
+import { randomValues } from '@maga/tensor/testing';
 
 const sink = { write: () => true };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-fuzz-'));

@@ -4,21 +4,19 @@
 // quaternions, the swap and the group laws against the model run in-process on the same weights;
 // bad quaternions against the 400s they must get. Beside it, an untrained planes-sky run under SO(2)
 // (test/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startServer, type RunningServer } from '@maga/cli';
 import { Objects3dDataset, VIEWS, createModel, loadModule, parseModelConfig, quaternion, viewPose, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 import { train } from '../packages/viewer/test/harness.ts';
 import { writePairRun } from './pair-runs.ts';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server objects3d tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('server objects3d tests');
 
 interface ApiImage {
   width: number;

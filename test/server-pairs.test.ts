@@ -2,20 +2,18 @@
 // with SO(2) and one on contrast with C_4, made by hand (test/pair-runs.ts), beside a MAGANet run
 // on dSprites. Decodes are checked against the model run in-process on the same weights; the
 // images against the data set rendered here; bad group elements against the 400s they must get.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startServer, type RunningServer } from '@maga/cli';
 import { configure, createModel, encodeModule, loadModule, openGroupDataset, parseModelConfig, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 import { writePairRun } from './pair-runs.ts';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server pair-run tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('server pair-run tests');
 
 interface ApiImage {
   width: number;

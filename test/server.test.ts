@@ -1,21 +1,19 @@
 // The HTTP server of `cli serve`, over real HTTP on 127.0.0.1: every route of docs/api.md, the
 // bad-input answers, a corrupt checkpoint isolated to its run, the GPU queue under concurrent
 // requests, and checkpoint bytes that load back into an identical model. Runs are trained
-// in-process on the tiny preset. The backend is MAGA_BACKEND (default webgpu); without an adapter
+// in-process on the tiny preset. The backend is MAGA_BACKEND, else auto (testDevice); where it cannot start
 // the suite is reported as skipped.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReporter, createRunDir, loadTrainedModel, planRun, startServer, train, type RunChoices, type RunningServer } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, encodeSafetensors, isTest, loadModule, Maganet } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('server tests');
 
 interface ApiImage {
   width: number;

@@ -8,7 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32c, encodePng, EventWriter, exportRun, FILE_VERSION, LiveTensorBoard, readLog, readMetrics, readRunConfig, scanEventFile, type LogLine } from '@maga/cli';
 import { findPython, runPython } from '../bench/torch/python.ts';
+import { testDevice } from '@maga/tensor/testing';
 import { cliOk } from './cli-process.ts';
+
+// The runs train on MAGA_BACKEND, else auto (testDevice).
+const { choice: BACKEND } = await testDevice('tensorboard tests');
 import { crc32cBitwise, decodeFile, f32, readRecords } from './tfevents-spec.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-tb-'));
@@ -97,8 +101,8 @@ describe('event files (spec decoder)', () => {
 describe('a trained run exported to TensorBoard', () => {
   test('every log line\'s terms, the metrics, the figures and the config read back with their steps', async () => {
     const run = path.join(tmp, 'runs', 'la');
-    await cliOk(['train', '--preset', 'tiny', '--model', 'latent-action', '--steps', '6', '--log-every', '2', '--out', run, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
-    await cliOk(['render', run], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+    await cliOk(['train', '--preset', 'tiny', '--model', 'latent-action', '--steps', '6', '--log-every', '2', '--out', run, '--quiet'], { backend: BACKEND });
+    await cliOk(['render', run], { backend: BACKEND });
     const result = exportRun(run, path.join(tmp, 'tb', 'la'));
     const { events, error } = decodeFile(result.file);
     expect(error).toBeNull();

@@ -34,7 +34,11 @@ import {
 } from '@maga/model';
 import * as T from '@maga/tensor';
 import { probeTorch, runMagaTorch, runPython } from '../bench/torch/python.ts';
+import { testDevice } from '@maga/tensor/testing';
 import { cliOk } from './cli-process.ts';
+
+// The runs train on MAGA_BACKEND, else auto (testDevice).
+const { choice: BACKEND } = await testDevice('torch twin tests');
 
 const torch = probeTorch();
 if (!torch.ok) console.warn(`[torch twin] skipped: ${torch.reason}`);
@@ -190,7 +194,7 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
         dir = await affineRun(template);
       } else {
         dir = path.join(tmp, label.replace(/[^A-Za-z0-9]+/g, '-'));
-        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { backend: BACKEND });
         if (!template) template = dir;
       }
       T.setBackend(new T.CpuBackend());
@@ -271,7 +275,7 @@ describe('maga_torch reads every configuration field of every model', () => {
 describe('python -m maga_torch names the file when a run cannot be used', () => {
   test.skipIf(!torch.ok)('a missing run, a corrupt checkpoint, a config of another model: exit 1 naming the file', async () => {
     const dir = path.join(tmp, 'broken');
-    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { backend: BACKEND });
     const fail = (args: string[]) => {
       try {
         runMagaTorch(args);

@@ -28,19 +28,10 @@ import {
   type LatentActionConfig,
   type Model,
 } from '../index.ts';
-import { cpu, describeEachBackend, reference } from '../../tensor/test/backends.ts';
-import { expectClose, gradCheck, input, randomValues } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend, expectClose, gradCheck, input, maxDifference, randomValues, reference } from '@maga/tensor/testing';
 
 const SO2: PlanarGroup = { kind: 'so2', frequencies: [1, 2, 3] };
 const C4: PlanarGroup = { kind: 'cyclic', n: 4, frequencies: [1, 2, 3] };
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  if (x.length !== y.length) throw new Error(`sizes differ: ${x.length} vs ${y.length}`);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
-}
 
 /** Group elements of `group`: angles in (−π, π) for SO(2), integers in [0, n) for C_n. */
 /** The groups of this file: SO(2) and C_n (SO(3) has its own tests, so3-latent.test.ts). */

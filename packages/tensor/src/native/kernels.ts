@@ -2,7 +2,8 @@
 // calls, oneDNN, loops without per-element index arithmetic), the native backend runs it instead of
 // the kernel's reference `cpu` loop. Each op's forward, backward, cpu loop and WGSL stay together in
 // ops/; this table only says how this engine computes some of those kernels faster. Every entry is
-// tested against the TypeScript reference (packages/tensor/test, on `[native]` and in float64).
+// tested by the conformance suite on `[native]` (packages/tensor/test, against the float64 loops of
+// testing/reference.ts) and in float64 mode against the TypeScript reference (native.test.ts).
 import type { Kernel } from '../backend.ts';
 import { collapse, decode } from '../indexing.ts';
 import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from '../ops/conv.ts';
