@@ -43,7 +43,7 @@ export async function openTrainingData(config: RunConfig, model: Model): Promise
     let note: string | null = null;
     if (isObjects3d(data.dataset)) {
       const cores = navigator.hardwareConcurrency;
-      const busy = T.backend().hostThreads;
+      const busy = T.hostThreads(T.backend());
       const forced = renderAheadChoice();
       if (forced === 'on' || (forced === 'auto' && busy < cores)) {
         const ahead = new RenderAhead(sampler, { name: data.dataset, group: data.group });
