@@ -6,31 +6,23 @@
 // rotations are refused naming the value. Each CLI case runs the real entry point in a child
 // process (MAGA_BACKEND, default native; webgpu without an adapter is reported as skipped, never
 // as passed).
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRunConfig, planRun, readLog, readRunConfig, RunError } from '@maga/cli';
 import { checkQuaternions, openPairDataset, quaternion } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { expectResumedLikeUninterrupted } from './pair-runs.ts';
+import { cliWith, expectResumedLikeUninterrupted, tempDir } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
 const BACKEND = process.env.MAGA_BACKEND || 'native';
 const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[cli objects3d tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-objects3d-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('cli-objects3d');
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND, ...env }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
+const cli = cliWith({ MAGA_BACKEND: BACKEND });
 
 const runDir = (name: string) => path.join(tmp, 'runs', name);
 

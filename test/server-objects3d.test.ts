@@ -3,62 +3,30 @@
 // the data set rendered here (index = object·360 + view, colour planes, PNG bytes); decodes with
 // quaternions, the swap and the group laws against the model run in-process on the same weights;
 // bad quaternions against the 400s they must get. Beside it, an untrained planes-sky run under SO(2)
-// (test/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
+// (test/support/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startServer, type RunningServer } from '@maga/cli';
+import type { RunningServer } from '@maga/cli';
 import { Objects3dDataset, createModel, loadModule, parseModelConfig, quaternion, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
-import { train } from '../packages/viewer/test/harness.ts';
-import { writePairRun } from './pair-runs.ts';
+import { apiClient, clamp, failure, makeTempDir, maxDiff, ok, pixels, removeTempDir, serveInProcess, train, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[server objects3d tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-interface ApiImage {
-  width: number;
-  height: number;
-  channels?: number;
-  data: string;
-}
-const pixels = (image: ApiImage) => {
-  const bytes = Buffer.from(image.data, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  return Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
-const clamp = (a: Float32Array) => a.map((v) => Math.min(1, Math.max(0, v)));
 const VALUES = 3 * 64 * 64;
 
 withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACKEND}]`, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-objects3d-'));
+  const tmp = makeTempDir('objects3d');
   const runs = path.join(tmp, 'runs');
   let server: RunningServer;
-  let base: string;
   const dataset = Objects3dDataset.open('objects3d', 'so3');
-  const get = (p: string) => fetch(`${base}${p}`);
-  const post = (p: string, body: unknown) => postRaw(p, JSON.stringify(body));
-  const postRaw = (p: string, body: string) => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  async function ok<J = any>(response: Response | Promise<Response>): Promise<J> {
-    const r = await response;
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`${r.status}: ${text}`);
-    return JSON.parse(text);
-  }
-  async function failure(response: Response | Promise<Response>): Promise<{ status: number; error: string }> {
-    const r = await response;
-    const body = (await r.json()) as { error: unknown };
-    expect(typeof body.error).toBe('string');
-    return { status: r.status, error: body.error as string };
-  }
+  const { get, post, postRaw } = apiClient(() => server.url);
   /** The run's model in this process, from its own files (not through the server). */
   async function localModel(): Promise<Model> {
     const config = JSON.parse(fs.readFileSync(path.join(runs, 'obj', 'config.json'), 'utf8'));
@@ -77,15 +45,14 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
   beforeAll(async () => {
     await T.init({ backend: BACKEND, quiet: true });
     await train(path.join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3');
-    // The vertical-axis variant on planes-sky, untrained (test/pair-runs.ts): its elements are angles.
+    // The vertical-axis variant on planes-sky, untrained (test/support/pair-runs.ts): its elements are angles.
     await writePairRun(runs, 'sky-so2', { dataset: 'planes-sky', group: 'so2' });
-    server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
-    base = server.url;
+    server = await serveInProcess(runs, BACKEND);
   }, 300_000);
 
   afterAll(async () => {
     await server?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
   });
 
   test('the run says SO(3); its data set is 3×64×64 colour, index = object·360 + view', async () => {

@@ -1,54 +1,26 @@
 // The server's routes on runs of known-group (pair) models: a latent-action run on rotated-mnist
-// with SO(2) and one on contrast with C_4, made by hand (test/pair-runs.ts), beside a MAGANet run
+// with SO(2) and one on contrast with C_4, made by hand (test/support/pair-runs.ts), beside a MAGANet run
 // on dSprites. Decodes are checked against the model run in-process on the same weights; the
 // images against the data set rendered here; bad group elements against the 400s they must get.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startServer, type RunningServer } from '@maga/cli';
+import type { RunningServer } from '@maga/cli';
 import { configure, createModel, encodeModule, loadModule, openGroupDataset, parseModelConfig, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { writePairRun } from './pair-runs.ts';
+import { apiClient, clamp, failure, makeTempDir, maxDiff, ok, pixels, removeTempDir, serveInProcess, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[server pair-run tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-interface ApiImage {
-  width: number;
-  height: number;
-  data: string;
-}
-const pixels = (image: ApiImage) => {
-  const bytes = Buffer.from(image.data, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-const clamp = (a: Float32Array) => a.map((v) => Math.min(1, Math.max(0, v)));
-
 withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-pairs-'));
+  const tmp = makeTempDir('pairs');
   const runs = path.join(tmp, 'runs');
   let server: RunningServer;
-  let base: string;
-  const get = (p: string) => fetch(`${base}${p}`);
-  const post = (p: string, body: unknown) => postRaw(p, JSON.stringify(body));
-  const postRaw = (p: string, body: string) => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  async function ok<J = any>(response: Response | Promise<Response>): Promise<J> {
-    const r = await response;
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`${r.status}: ${text}`);
-    return JSON.parse(text);
-  }
-  async function failure(response: Response | Promise<Response>): Promise<{ status: number; error: string }> {
-    const r = await response;
-    const body = (await r.json()) as { error: unknown };
-    expect(typeof body.error).toBe('string');
-    return { status: r.status, error: body.error as string };
-  }
+  const { get, post, postRaw } = apiClient(() => server.url);
   /** The run's model in this process, from its own files (not through the server). */
   async function localModel(name: string): Promise<Model> {
     const config = JSON.parse(fs.readFileSync(path.join(runs, name, 'config.json'), 'utf8'));
@@ -71,13 +43,12 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     const m = await createModel(config.model, 0);
     fs.writeFileSync(path.join(maganet, 'model.safetensors'), await encodeModule(m, { step: '0' }));
     m.dispose();
-    server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
-    base = server.url;
+    server = await serveInProcess(runs, BACKEND);
   }, 120_000);
 
   afterAll(async () => {
     await server?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    removeTempDir(tmp);
   });
 
   test('a pair run says which group it takes, its data set and its factors', async () => {

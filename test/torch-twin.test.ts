@@ -3,9 +3,8 @@
 // saved with the project's own checkpoint functions, and the twin, loading that model.safetensors,
 // must reconstruct the same dSprites test images within 1e-4 per pixel and form the same losses.
 // Without Debian's python3-torch the cases are skipped and the reason printed.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   MAGANET_DEFAULTS,
@@ -32,13 +31,13 @@ import {
 type ModelConfig = MaganetConfig | VaeConfig;
 import * as T from '@maga/tensor';
 import { probeTorch, runTwin } from '../bench/torch/python.ts';
+import { tempDir } from './support/index.ts';
 
 const torch = probeTorch();
 if (!torch.ok) console.warn(`[torch twin] skipped: ${torch.reason}`);
 
 const PIXELS = 64 * 64;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-twin-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('twin');
 
 // Reduced so that training on the cpu backend takes seconds; the affine coupling is the branch
 // the default (additive) does not reach.

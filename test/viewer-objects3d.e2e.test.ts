@@ -6,13 +6,11 @@
 // images are colour; the group laws take two rotations; the swap grid shows one object's invariant
 // part with another's pose; the latent map colours by the objects' factors. No console errors are allowed.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import type { Browser, Page } from 'playwright-core';
+import { buildViewer } from '../packages/viewer/test/harness.ts';
+import { CHROMIUM, hasChromium, makeTempDir, openBrowser, removeTempDir, screenshot, serveRuns, train, type Server } from './support/index.ts';
 
-const SHOTS = join(ROOT, 'test-output/viewer');
 const chromiumThere = hasChromium();
 if (!chromiumThere) console.warn(`viewer objects3d e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
 
@@ -24,7 +22,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   const consoleErrors: string[] = [];
 
   const open = (route: string) => page.goto(`${server.url}/#${route}`);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
   /** RGBA bytes of a canvas. */
   const canvasRgba = (selector: string) => page.locator(selector).evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
   const live = () => page.getByTestId('element-live');
@@ -50,23 +48,17 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'viewer-objects3d-e2e-'));
+    tmp = makeTempDir('viewer-objects3d-e2e');
     const runs = join(tmp, 'runs');
     await Promise.all([buildViewer(), train(join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3')]);
     server = await serveRuns(runs);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: uncaught ${e.message}`));
+    ({ browser, page } = await openBrowser({ width: 1280, height: 1000 }, consoleErrors));
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (tmp) removeTempDir(tmp);
   });
 
   test('group element: dragging the arcball turns g and changes the decode, as the server decodes it; dragging back returns g', async () => {

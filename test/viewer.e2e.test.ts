@@ -9,13 +9,12 @@
 // VIEWER_E2E_SERVER=mock runs the same checks against packages/viewer/test/mock-api.ts instead of
 // the CLI. Without Chromium at /usr/bin/chromium the tests are skipped, saying so.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, DIST, ROOT, buildViewer, colouredPixels, hasChromium, launchChromium, median, serveMock, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import type { Browser, Page } from 'playwright-core';
+import { DIST, buildViewer, colouredPixels, median, serveMock } from '../packages/viewer/test/harness.ts';
+import { CHROMIUM, hasChromium, makeTempDir, openBrowser, removeTempDir, screenshot, serveRuns, train, type Server } from './support/index.ts';
 
-const SHOTS = join(ROOT, 'test-output/viewer');
 const USE_MOCK = process.env.VIEWER_E2E_SERVER === 'mock';
 const RUNS = USE_MOCK ? { maganet: 'mock-maganet', vae: 'mock-vae' } : { maganet: 'tiny', vae: 'tiny-vae' };
 
@@ -38,31 +37,22 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
   const consoleErrors: string[] = [];
   const figures: Record<string, string> = {};
 
-  const watch = (p: Page) => {
-    p.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(`${p.url()}: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: uncaught ${e.message}`));
-  };
   const open = async (route: string) => {
     await page.goto(`${server.url}/#${route}`);
   };
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'viewer-e2e-'));
+    tmp = makeTempDir('viewer-e2e');
     const [, started] = await Promise.all([buildViewer(), USE_MOCK ? serveMock() : startCli(tmp)]);
     server = started;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    watch(page);
+    ({ browser, page } = await openBrowser({ width: 1280, height: 800 }, consoleErrors));
   }, 150_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (tmp) removeTempDir(tmp);
     if (Object.keys(figures).length) console.log(`viewer figures (headless Chromium, SwiftShader):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
   });
 
