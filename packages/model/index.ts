@@ -42,6 +42,8 @@ export {
 } from './src/data/groupdata.ts';
 export * as contrast from './src/data/contrast.ts';
 export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
+// The host's seeded stream (Threefry keyed by two words): the one generator of shipped code.
+export { UniformStream } from './src/data/random.ts';
 export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
 // The 3-D pair data sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.
 // The CLI opens them, with the sets above, through openPairDataset (below).

@@ -5,14 +5,13 @@
 //   - group so2 (turns about the vertical axis): view k is the upright object turned by k degrees
 //     about the vertical axis, as the MNIST sets' k is the digit turned by k degrees;
 //   - group so3 (any rotation): view 0 is the upright object; view k ≥ 1 is the k-th of a fixed list
-//     of 359 rotations drawn uniformly on SO(3) (Shoemake's method on a Threefry stream keyed by k
-//     alone), the same list for every object, so a view number means one pose across objects.
+//     of 359 rotations drawn uniformly on SO(3) (Shoemake's method on @maga/model's UniformStream keyed
+//     by k alone), the same list for every object, so a view number means one pose across objects.
 // 360 views either way: one scheme to read, fine enough to pick a pose by the degree (so2), and for
 // so3 a sample of poses as training draws them (uniform) rather than a grid that favours its poles.
 // Samples come from the test objects (never seen in training in any pose) unless asked.
-import { CAMERA_ELEVATION, Objects3dDataset, quaternion, type ImageSource, type Objects3dFactorValues, type Objects3dName } from '@maga/model';
-import { threefry2x32 as threefry } from '@maga/tensor';
-import type { ApiGroup } from './pairs.ts';
+import { CAMERA_ELEVATION, Objects3dDataset, quaternion, UniformStream, type ImageSource, type Objects3dFactorValues, type Objects3dName } from '@maga/model';
+import { seededSamples, type ApiGroup } from './pairs.ts';
 
 /** Poses per object in the image grid. */
 export const VIEWS = 360;
@@ -30,23 +29,13 @@ export interface RotationRunData {
 
 const VIEW_KEY = 0x76696577; // "view"
 
-/** Three-at-a-time uniforms in [0, 1) from Threefry keyed by the view alone. */
-function viewStream(view: number): { next(): number } {
-  let counter = 0;
-  return {
-    next: () => {
-      const [w0] = threefry(VIEW_KEY, view, counter++, 0);
-      return w0 / 2 ** 32;
-    },
-  };
-}
 
 /** The pose of view `view` under `group` (see the top of this file), float32, w ≥ 0. */
 export function viewPose(group: 'so3' | 'so2', view: number): Quaternion {
   if (!Number.isInteger(view) || view < 0 || view >= VIEWS) throw new Error(`view ${view} is out of range: expected an integer in [0, ${VIEWS - 1}]`);
   if (group === 'so2') return quaternion.roundToFloat32(quaternion.aboutVertical((2 * Math.PI * view) / VIEWS));
   if (view === 0) return quaternion.IDENTITY_QUATERNION;
-  return quaternion.roundToFloat32(quaternion.randomRotation(viewStream(view) as Parameters<typeof quaternion.randomRotation>[0]));
+  return quaternion.roundToFloat32(quaternion.randomRotation(new UniformStream(VIEW_KEY, view)));
 }
 
 /** The camera's tilt as a quaternion (a rotation about x by the elevation): the viewer's arcball turns objects in the camera's frame. */
@@ -117,15 +106,7 @@ export class RotationImages implements ImageSource {
 
   /** `count` images of a part: seeded distinct objects, each in a seeded view. */
   samples(part: 'train' | 'test', count: number, seed: number): number[] {
-    const order = Array.from(part === 'test' ? this.testSources : this.trainSources);
-    const n = Math.min(count, order.length);
-    for (let i = 0; i < n; i++) {
-      const [w0, w1] = threefry(seed >>> 0, part === 'test' ? 3 : 4, i, 0);
-      const j = i + (w0 % (order.length - i));
-      [order[i], order[j]] = [order[j], order[i]];
-      order[i] = this.indexOf(order[i], w1 % VIEWS);
-    }
-    return order.slice(0, n);
+    return seededSamples(part === 'test' ? this.testSources : this.trainSources, count, [seed, part === 'test' ? 3 : 4], VIEWS, (object, view) => this.indexOf(object, view));
   }
 
   info() {

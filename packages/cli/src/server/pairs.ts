@@ -123,17 +123,7 @@ export class PairImages implements ImageSource {
    * distinct sources, each at a seeded base value.
    */
   samples(part: 'train' | 'test', count: number, seed: number): number[] {
-    const sources = part === 'test' ? this.testSources : this.trainSources;
-    const order = Array.from(sources);
-    const n = Math.min(count, order.length);
-    // A seeded partial Fisher–Yates shuffle: the first n positions are distinct sources.
-    for (let i = 0; i < n; i++) {
-      const [w0, w1] = threefry(seed >>> 0, part === 'test' ? 1 : 2, i, 0);
-      const j = i + (w0 % (order.length - i));
-      [order[i], order[j]] = [order[j], order[i]];
-      order[i] = this.indexOf(order[i], w1 % this.steps);
-    }
-    return order.slice(0, n);
+    return seededSamples(part === 'test' ? this.testSources : this.trainSources, count, [seed, part === 'test' ? 1 : 2], this.steps, (source, k) => this.indexOf(source, k));
   }
 
   /** What `GET /api/runs/:id/dataset` says of a pair run's images. */
@@ -152,4 +142,21 @@ export class PairImages implements ImageSource {
       fixedPivot: this.defaultPivot,
     };
   }
+}
+
+/**
+ * `count` images of a pair set's part (at most one per source, fewer when the part is smaller):
+ * seeded distinct sources — a partial Fisher–Yates shuffle, the first n positions distinct — each at
+ * a seeded step in [0, steps). `key` is Threefry's key: the seed and a word that keeps streams apart.
+ */
+export function seededSamples(sources: ArrayLike<number>, count: number, key: [number, number], steps: number, indexOf: (source: number, step: number) => number): number[] {
+  const order = Array.from(sources);
+  const n = Math.min(count, order.length);
+  for (let i = 0; i < n; i++) {
+    const [w0, w1] = threefry(key[0] >>> 0, key[1], i, 0);
+    const j = i + (w0 % (order.length - i));
+    [order[i], order[j]] = [order[j], order[i]];
+    order[i] = indexOf(order[i], w1 % steps);
+  }
+  return order.slice(0, n);
 }
