@@ -6,22 +6,18 @@
 import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readLog, readRunConfig, RunError, UsageError } from '@maga/cli';
+import { parseRunConfig, planRun, readRunConfig, UsageError } from '@maga/cli';
 import { evaluationSet, openGroupDataset } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { cliWith, expectResumedLikeUninterrupted, ROOT, tempDir } from './support/index.ts';
+import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics, ROOT } from './support/index.ts';
 
 const BACKEND = process.env.MAGA_BACKEND || 'native';
 const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[cli pair tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-const tmp = tempDir('cli-pairs');
-
-const cli = cliWith({ MAGA_BACKEND: BACKEND });
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli-pairs', BACKEND);
 
 describe('pair-run usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
@@ -64,12 +60,7 @@ test('planRun: --dataset alone implies latent-action; contrast defaults to C_4; 
 test("config.json: a pair run's data must agree with its model, or the file is refused naming the field", () => {
   const config = JSON.parse(JSON.stringify(planRun({ preset: 'tiny', model: 'latent-action', group: 'c4' })));
   expect(parseRunConfig(config).data).toEqual({ dataset: 'rotated-mnist', group: 'c4', limit: 256 });
-  const refused = (change: (c: typeof config) => void, message: RegExp) => {
-    const bad = JSON.parse(JSON.stringify(config));
-    change(bad);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
-  };
+  const refused = configRefusals(config);
   refused((c) => (c.data.group = 'so2'), /data.group must be the model's group c4, got "so2"/);
   refused((c) => (c.data.group = 'c0'), /config.json: data: unknown group 'c0'/);
   refused((c) => (c.data.dataset = 'cifar'), /config.json: data: unknown data set 'cifar'/);
@@ -90,10 +81,7 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
     expect(result.stdout).toMatch(/loss \S+ reconstruction \S+ identity \S+ equivariance \S+/);
     const config = readRunConfig(A);
     expect(config).toMatchObject({ status: 'done', data: { dataset: 'rotated-mnist', group: 'so2', limit: 256 } });
-    const log = readLog(A);
-    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
-    const metrics = JSON.parse(fs.readFileSync(path.join(A, 'metrics.json'), 'utf8'));
+    const metrics = latentActionRunMetrics(A);
     for (const part of ['test', 'train']) {
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–45°', '45–90°', '90–135°', '135–180°', '180–225°', '225–270°', '270–315°', '315–360°']);

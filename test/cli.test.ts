@@ -9,19 +9,15 @@ import { learningRate, openCheckpoint, planRun, readLog, readRunConfig, readRunS
 import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule, modelSpec } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { cliWith, finished, spawnCli, tempDir, type CliResult, type Env } from './support/index.ts';
+import { cliSuite, finished, spawnCli, type CliResult, type Env } from './support/index.ts';
 
 const BACKEND = process.env.MAGA_BACKEND || 'webgpu';
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[cli tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-const tmp = tempDir('cli');
-
-const cli = cliWith({ MAGA_BACKEND: BACKEND });
+const { cli, runDir } = cliSuite('cli', BACKEND);
 const start = (args: string[], env: Env = {}) => spawnCli(args, { MAGA_BACKEND: BACKEND, ...env });
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
 const near = (a: number, b: number, rtol = 1e-3) => Math.abs(a - b) <= rtol * Math.max(1, Math.abs(a), Math.abs(b));
 const stepsOf = (log: LogLine[]) => log.map((line) => line.step);
 const safetensorsStep = (file: string) => decodeSafetensors(new Uint8Array(fs.readFileSync(file))).metadata.step;

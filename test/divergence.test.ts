@@ -10,16 +10,14 @@ import { checkedModeFailure, nonFiniteInCheckpoint, nonFiniteTerm, readLog, read
 import { decodeSafetensors, encodeSafetensors } from '@maga/model';
 import * as T from '@maga/tensor';
 import { cpu } from '../packages/tensor/test/backends.ts';
-import { cliWith, tempDir } from './support/index.ts';
+import { cliSuite } from './support/index.ts';
 
 const BACKEND = process.env.MAGA_BACKEND || 'webgpu';
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
 if (!hasDevice) console.warn(`[divergence tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
 const withDevice = hasDevice ? describe : describe.skip;
 
-const tmp = tempDir('diverge');
-
-const cli = cliWith({ MAGA_BACKEND: BACKEND });
+const { tmp, cli } = cliSuite('diverge', BACKEND);
 
 const CHECKPOINT = ['model.safetensors', 'optimizer.safetensors', 'state.json'];
 const snapshot = (dir: string) => Object.fromEntries(CHECKPOINT.map((f) => [f, fs.readFileSync(path.join(dir, f))]));

@@ -12,10 +12,10 @@ import { checkExperiment, planExperiment, runExperiment, type Experiment } from 
 import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
 import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
-import { cliWith, tempDir } from './support/index.ts';
+import { cliSuite } from './support/index.ts';
 
 const BACKEND = process.env.MAGA_BACKEND || 'cpu';
-const tmp = tempDir('experiments');
+const { tmp, cli } = cliSuite('experiments', BACKEND);
 
 /** The blog table at test size: both models, both splits, 2 seeds of the tiny preset. */
 const TINY: Experiment = {
@@ -30,8 +30,6 @@ const TINY: Experiment = {
   sizing: 'seconds',
   table: 'blog',
 };
-
-const cli = cliWith({ MAGA_BACKEND: BACKEND });
 
 function writeTable(name: string, table: unknown): string {
   const file = path.join(tmp, `${name}.json`);

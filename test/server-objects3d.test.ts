@@ -4,15 +4,14 @@
 // quaternions, the swap and the group laws against the model run in-process on the same weights;
 // bad quaternions against the 400s they must get. Beside it, an untrained planes-sky run under SO(2)
 // (test/support/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunningServer } from '@maga/cli';
-import { Objects3dDataset, createModel, loadModule, parseModelConfig, quaternion, type Model } from '@maga/model';
+import { Objects3dDataset, quaternion } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
-import { apiClient, clamp, failure, makeTempDir, maxDiff, ok, pixels, removeTempDir, serveInProcess, train, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -22,18 +21,10 @@ const withDevice = hasDevice ? describe : describe.skip;
 const VALUES = 3 * 64 * 64;
 
 withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACKEND}]`, () => {
-  const tmp = makeTempDir('objects3d');
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
+  const { runs, get, post, postRaw, start } = serverSuite('objects3d', BACKEND);
   const dataset = Objects3dDataset.open('objects3d', 'so3');
-  const { get, post, postRaw } = apiClient(() => server.url);
   /** The run's model in this process, from its own files (not through the server). */
-  async function localModel(): Promise<Model> {
-    const config = JSON.parse(fs.readFileSync(path.join(runs, 'obj', 'config.json'), 'utf8'));
-    const model = await createModel(parseModelConfig(config.model), 0);
-    loadModule(model, new Uint8Array(fs.readFileSync(path.join(runs, 'obj', 'model.safetensors'))));
-    return model;
-  }
+  const localModel = () => loadRunModel(path.join(runs, 'obj'));
   /** Image `index` as this file renders it: object ⌊index/360⌋ in the pose of view index mod 360. */
   const rendered = (index: number) => dataset.renderImage(Math.floor(index / VIEWS), viewPose('so3', index % VIEWS));
   const imageTensor = (...indices: number[]) => {
@@ -47,13 +38,8 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     await train(path.join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3');
     // The vertical-axis variant on planes-sky, untrained (test/support/pair-runs.ts): its elements are angles.
     await writePairRun(runs, 'sky-so2', { dataset: 'planes-sky', group: 'so2' });
-    server = await serveInProcess(runs, BACKEND);
+    await start();
   }, 300_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    removeTempDir(tmp);
-  });
 
   test('the run says SO(3); its data set is 3×64×64 colour, index = object·360 + view', async () => {
     const { summary } = await ok(get('/api/runs/obj'));

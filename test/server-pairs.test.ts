@@ -2,14 +2,13 @@
 // with SO(2) and one on contrast with C_4, made by hand (test/support/pair-runs.ts), beside a MAGANet run
 // on dSprites. Decodes are checked against the model run in-process on the same weights; the
 // images against the data set rendered here; bad group elements against the 400s they must get.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunningServer } from '@maga/cli';
-import { configure, createModel, encodeModule, loadModule, openGroupDataset, parseModelConfig, type Model } from '@maga/model';
+import { configure, createModel, encodeModule, openGroupDataset } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { apiClient, clamp, failure, makeTempDir, maxDiff, ok, pixels, removeTempDir, serveInProcess, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -17,17 +16,9 @@ if (!hasDevice) console.warn(`[server pair-run tests] skipped: MAGA_BACKEND=${BA
 const withDevice = hasDevice ? describe : describe.skip;
 
 withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
-  const tmp = makeTempDir('pairs');
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
-  const { get, post, postRaw } = apiClient(() => server.url);
+  const { runs, get, post, postRaw, start } = serverSuite('pairs', BACKEND);
   /** The run's model in this process, from its own files (not through the server). */
-  async function localModel(name: string): Promise<Model> {
-    const config = JSON.parse(fs.readFileSync(path.join(runs, name, 'config.json'), 'utf8'));
-    const model = await createModel(parseModelConfig(config.model), 0);
-    loadModule(model, new Uint8Array(fs.readFileSync(path.join(runs, name, 'model.safetensors'))));
-    return model;
-  }
+  const localModel = (name: string) => loadRunModel(path.join(runs, name));
 
   beforeAll(async () => {
     await T.init({ backend: BACKEND, quiet: true });
@@ -43,13 +34,8 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     const m = await createModel(config.model, 0);
     fs.writeFileSync(path.join(maganet, 'model.safetensors'), await encodeModule(m, { step: '0' }));
     m.dispose();
-    server = await serveInProcess(runs, BACKEND);
+    await start();
   }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    removeTempDir(tmp);
-  });
 
   test('a pair run says which group it takes, its data set and its factors', async () => {
     const { summary } = await ok(get('/api/runs/la-so2'));

@@ -3,14 +3,14 @@
 // requests, and checkpoint bytes that load back into an identical model. Runs are trained
 // in-process on the tiny preset. The backend is MAGA_BACKEND (default webgpu); without an adapter
 // the suite is reported as skipped.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createReporter, createRunDir, loadTrainedModel, planRun, train, type RunChoices, type RunningServer } from '@maga/cli';
+import { createReporter, createRunDir, loadTrainedModel, planRun, train, type RunChoices } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, encodeSafetensors, isTest, loadModule, Maganet } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { apiClient, failure, makeTempDir, maxDiff, ok, pixels, removeTempDir, serveInProcess } from './support/index.ts';
+import { apiClient, failure, maxDiff, ok, pixels, serveInProcess, serverSuite } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -20,10 +20,7 @@ const withDevice = hasDevice ? describe : describe.skip;
 const sink = { write: () => true };
 
 withDevice(`cli serve [${BACKEND}]`, () => {
-  const tmp = makeTempDir('server');
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
-  const { get, post, postRaw } = apiClient(() => server.url);
+  const { tmp, runs, get, post, postRaw, start } = serverSuite('server', BACKEND);
 
   async function trainRun(name: string, choices: RunChoices) {
     const dir = path.join(runs, name);
@@ -55,13 +52,8 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     fs.writeFileSync(divergedConfig, JSON.stringify(config));
     fs.mkdirSync(path.join(runs, 'not-a-run'));
     fs.writeFileSync(path.join(tmp, 'secret.json'), '{"secret": true}');
-    server = await serveInProcess(runs, BACKEND);
+    await start();
   }, 180_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    removeTempDir(tmp);
-  });
 
   test('GET /api/health', async () => {
     const health = await ok(get('/api/health'));

@@ -1,8 +1,10 @@
 // The HTTP API in tests: `cli serve`'s server started in this process on a free port, requests to
 // it, and the answers read back (a 200's JSON, a 4xx/5xx's status and error, images' pixels).
-import { expect } from 'bun:test';
+import { afterAll, expect } from 'bun:test';
+import * as path from 'node:path';
 import { startServer, type RunningServer, type ServeOptions } from '@maga/cli';
 import type { BackendChoice } from '@maga/tensor';
+import { makeTempDir, removeTempDir } from './tmp.ts';
 
 /** The server of `cli serve` over `runsDir`, in this process on 127.0.0.1 and a free port, without the viewer unless `options` say. */
 export const serveInProcess = (runsDir: string, backend: BackendChoice, options: Partial<ServeOptions> = {}): Promise<RunningServer> =>
@@ -15,6 +17,29 @@ export function apiClient(base: () => string) {
     get: (route: string) => fetch(`${base()}${route}`),
     post: (route: string, body: unknown) => postRaw(route, JSON.stringify(body)),
     postRaw,
+  };
+}
+
+/**
+ * A describe block's server: a temporary runs directory (`runs`, in `tmp`), the server over it once
+ * `start()` is called (in a beforeAll, after the runs are written), requests to it, and both
+ * stopped and removed after the block.
+ */
+export function serverSuite(name: string, backend: BackendChoice) {
+  const tmp = makeTempDir(name);
+  const runs = path.join(tmp, 'runs');
+  let server: RunningServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+    removeTempDir(tmp);
+  });
+  return {
+    tmp,
+    runs,
+    ...apiClient(() => server!.url),
+    async start(options: Partial<ServeOptions> = {}): Promise<void> {
+      server = await serveInProcess(runs, backend, options);
+    },
   };
 }
 

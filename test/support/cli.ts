@@ -1,6 +1,7 @@
 // The real CLI in a child process, as a user runs it (`bun packages/cli/main.ts …`): its exit code,
 // signal and both output streams; `cli serve` on a free port; `cli train` into a directory.
 import * as path from 'node:path';
+import { tempDir } from './tmp.ts';
 
 export const ROOT = path.resolve(import.meta.dir, '../..');
 const CLI = [process.execPath, path.join(ROOT, 'packages/cli/main.ts')];
@@ -36,6 +37,12 @@ export const cliWith =
   (base: Env) =>
   (args: string[], env: Env = {}): Promise<CliResult> =>
     cli(args, { ...base, ...env });
+
+/** A suite's CLI on `backend` (MAGA_BACKEND), and run directories under a temporary directory removed after the suite. */
+export function cliSuite(name: string, backend: string) {
+  const tmp = tempDir(name);
+  return { tmp, cli: cliWith({ MAGA_BACKEND: backend }), runDir: (run: string) => path.join(tmp, 'runs', run) };
+}
 
 /** Runs a command to its end; its output, or an error holding all of it when it fails. */
 export async function run(cmd: string[], cwd = ROOT): Promise<string> {
