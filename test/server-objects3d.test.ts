@@ -11,7 +11,7 @@ import { Objects3dDataset, quaternion } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
 import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
-import { clamp, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -96,9 +96,7 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
       expect(maxDiff(pixels(s.image), rendered(s.index))).toBe(0);
     }
     for (const s of (await ok(get('/api/runs/obj/dataset/samples?part=train&count=4&seed=3'))).samples) expect(test.has(s.factors.object)).toBe(false);
-    const bad = await failure(get(`/api/runs/obj/dataset/images/${10_000 * 360}`));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain(`got ${10_000 * 360}`);
+    await expectBadRequest(get(`/api/runs/obj/dataset/images/${10_000 * 360}`), `got ${10_000 * 360}`);
   });
 
   test('decode takes unit quaternions: D(g, x) as the model computes it here, colour, different for different g', async () => {
@@ -142,15 +140,10 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     e = await decode('{"g": [0.5]}');
     expect(e.error).toContain('g[0] must be a unit quaternion');
     expect(e.error).toContain('got 0.5');
-    e = await failure(post('/api/runs/obj/group-laws', { g1: [1, 0, 0, 0], g2: [0, 0, 0, 0] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g2 must be a unit quaternion');
-    expect(e.error).toContain('(norm 0)');
+    await expectBadRequest(post('/api/runs/obj/group-laws', { g1: [1, 0, 0, 0], g2: [0, 0, 0, 0] }), 'g2 must be a unit quaternion', '(norm 0)');
     e = await failure(post('/api/runs/obj/decode', { z: [[1, 0, 0, 0]] }));
     expect(e.error).toContain('takes a known group element g, a unit quaternion');
-    e = await failure(post('/api/runs/obj/traverse', { index: 0 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('unit quaternions (SO(3))');
+    await expectBadRequest(post('/api/runs/obj/traverse', { index: 0 }), 'unit quaternions (SO(3))');
   });
 
   test("group laws with rotations: D(g₂g₁, x) is the decode of the Hamilton product", async () => {
@@ -205,8 +198,6 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     for (const corner of [0, 63, 64 * 63, 64 * 64 - 1]) for (let c = 0; c < 3; c++) expect(a[c * 4096 + corner]).toBe(b[c * 4096 + corner]);
     const { images } = await ok(post('/api/runs/sky-so2/decode', { pivot: 77 * 360, g: [0, Math.PI / 2] }));
     expect(images.map((im: ApiImage) => im.channels)).toEqual([3, 3]);
-    const e = await failure(post('/api/runs/sky-so2/decode', { g: [[1, 0, 0, 0]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[0] must be a finite angle in radians');
+    await expectBadRequest(post('/api/runs/sky-so2/decode', { g: [[1, 0, 0, 0]] }), 'g[0] must be a finite angle in radians');
   });
 });

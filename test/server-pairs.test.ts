@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { configure, createModel, encodeModule, openGroupDataset } from '@maga/model';
 import * as T from '@maga/tensor';
 import { PNG } from 'pngjs';
-import { clamp, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
 
 const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
 const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
@@ -76,9 +76,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     expect(one.factors).toEqual({ phantom: 7, setting: 2 });
     const png = PNG.sync.read(Buffer.from(await (await get(`/api/runs/la-c4/dataset/images/${7 * 4 + 2}/png`)).arrayBuffer()));
     expect([png.width, png.height]).toEqual([32, 32]);
-    const bad = await failure(get(`/api/runs/la-c4/dataset/images/${10_000 * 4}`));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain(`got ${10_000 * 4}`);
+    await expectBadRequest(get(`/api/runs/la-c4/dataset/images/${10_000 * 4}`), `got ${10_000 * 4}`);
   });
 
   test('decode takes g: D(g, x) as the model computes it here, different for different angles', async () => {
@@ -107,33 +105,15 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
   });
 
   test('bad group elements get a 400 naming the value and what is accepted', async () => {
-    let e = await failure(postRaw('/api/runs/la-so2/decode', '{"g": [1e999]}'));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[0] must be a finite angle in radians');
-    expect(e.error).toContain('got Infinity');
-    e = await failure(post('/api/runs/la-so2/decode', { g: [0, 'NaN'] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[1]');
-    expect(e.error).toContain('"NaN"');
-    e = await failure(post('/api/runs/la-c4/decode', { g: [4] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('an integer in [0, 3] (an element of C_4), got 4');
-    e = await failure(post('/api/runs/la-c4/decode', { g: [1.5] }));
-    expect(e.error).toContain('got 1.5');
-    e = await failure(post('/api/runs/la-c4/group-laws', { g1: 1, g2: -1 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g2 must be an integer in [0, 3]');
+    await expectBadRequest(postRaw('/api/runs/la-so2/decode', '{"g": [1e999]}'), 'g[0] must be a finite angle in radians', 'got Infinity');
+    await expectBadRequest(post('/api/runs/la-so2/decode', { g: [0, 'NaN'] }), 'g[1]', '"NaN"');
+    await expectBadRequest(post('/api/runs/la-c4/decode', { g: [4] }), 'an integer in [0, 3] (an element of C_4), got 4');
+    expect((await failure(post('/api/runs/la-c4/decode', { g: [1.5] }))).error).toContain('got 1.5');
+    await expectBadRequest(post('/api/runs/la-c4/group-laws', { g1: 1, g2: -1 }), 'g2 must be an integer in [0, 3]');
     // A code z for a known-g run, and a g for a learned-z run, are refused saying what the run takes.
-    e = await failure(post('/api/runs/la-so2/decode', { z: [[0.5]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('takes a known group element g');
-    e = await failure(post('/api/runs/maganet/decode', { g: [0.5] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g ([0.5]) is not accepted here');
-    expect(e.error).toContain('learned code z');
-    e = await failure(post('/api/runs/la-c4/traverse', { index: 0 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('C_4');
+    await expectBadRequest(post('/api/runs/la-so2/decode', { z: [[0.5]] }), 'takes a known group element g');
+    await expectBadRequest(post('/api/runs/maganet/decode', { g: [0.5] }), 'g ([0.5]) is not accepted here', 'learned code z');
+    await expectBadRequest(post('/api/runs/la-c4/traverse', { index: 0 }), 'C_4');
   });
 
   test('group laws of ρ on C_4: composition against D(g₂g₁, x), identity and inverse measured', async () => {
@@ -147,9 +127,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     const input = (await ok(get(`/api/runs/la-c4/dataset/images/${x}`))).image;
     expect(maxDiff(pixels(laws.identity.input), pixels(input))).toBe(0);
     // A learned-z run's laws take z₁, z₂, not g's.
-    const e = await failure(post('/api/runs/maganet/group-laws', { g1: 1, g2: 2 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('learned code z');
+    await expectBadRequest(post('/api/runs/maganet/group-laws', { g1: 1, g2: 2 }), 'learned code z');
   });
 
   test('swap exchanges invariant and varying parts as the model does, pairwise', async () => {
@@ -167,9 +145,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     } finally {
       model.dispose();
     }
-    const e = await failure(post('/api/runs/maganet/swap', { pairs: [[0, 1]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('swap needs a latent-action');
+    await expectBadRequest(post('/api/runs/maganet/swap', { pairs: [[0, 1]] }), 'swap needs a latent-action');
   });
 
   test('the latent map of a pair run: E(x) of test and train images, coloured by digit and angle', async () => {
@@ -184,8 +160,6 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     expect(fs.readdirSync(path.join(runs, 'la-so2')).some((f) => f.startsWith('embedding-rotated-mnist-so2-n16'))).toBe(true);
     const c4 = await ok(post('/api/runs/la-c4/embedding', { count: 12, nNeighbors: 4 }));
     expect(new Set(c4.factors.map((f: { setting: number }) => f.setting)).size).toBeGreaterThan(1);
-    const bad = await failure(post('/api/runs/la-so2/embedding', { split: 'to-range' }));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain('split is not accepted here');
+    await expectBadRequest(post('/api/runs/la-so2/embedding', { split: 'to-range' }), 'split is not accepted here');
   });
 });

@@ -60,6 +60,13 @@ export async function failure(response: Response | Promise<Response>): Promise<{
   return { status: r.status, error: body.error as string };
 }
 
+/** A 400 whose error message holds each of `texts`. */
+export async function expectBadRequest(response: Response | Promise<Response>, ...texts: string[]): Promise<void> {
+  const { status, error } = await failure(response);
+  expect(status).toBe(400);
+  for (const text of texts) expect(error).toContain(text);
+}
+
 /** The API's Image: float32 pixels, base64 (docs/api.md). */
 export interface ApiImage {
   width: number;
