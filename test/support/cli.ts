@@ -32,6 +32,13 @@ export async function finished(child: CliProcess): Promise<CliResult> {
 /** Runs `cli ARGS…` to its end. */
 export const cli = (args: string[], env: Env = {}): Promise<CliResult> => finished(spawnCli(args, env));
 
+/** `cli`, throwing with its output unless it exits 0. */
+export async function cliOk(args: string[], env: Env = {}): Promise<CliResult> {
+  const result = await cli(args, env);
+  if (result.code !== 0) throw new Error(`cli ${args.join(' ')} exited with ${result.code}:\n${result.stderr || result.stdout}`);
+  return result;
+}
+
 /** `cli` with a fixed environment underneath (a suite's MAGA_BACKEND), which a call's own `env` may extend. */
 export const cliWith =
   (base: Env) =>

@@ -124,16 +124,16 @@ export function flagHelp(flags: Flags): string {
 
 /**
  * A command from its flags, its help and what it does: `--help` prints the help (exit code 0);
- * otherwise `run` gets the parsed flags and the positional arguments.
+ * otherwise `run` gets the parsed flags, the positional arguments and the arguments as given.
  */
-export function command<S extends Flags>(flags: S, help: () => string, run: (flags: Parsed<S>, positionals: string[]) => Promise<number>): (argv: string[]) => Promise<number> {
+export function command<S extends Flags>(flags: S, help: () => string, run: (flags: Parsed<S>, positionals: string[], argv: string[]) => Promise<number>): (argv: string[]) => Promise<number> {
   return async (argv) => {
     const parsed = parseArgs(argv, flags);
     if ((parsed.flags as { help?: boolean }).help) {
       console.log(help());
       return 0;
     }
-    return run(parsed.flags, parsed.positionals);
+    return run(parsed.flags, parsed.positionals, argv);
   };
 }
 
