@@ -6,30 +6,18 @@
 // rotations are refused naming the value. Each CLI case runs the real entry point in a child
 // process (MAGA_BACKEND, else auto: testDevice; a backend that cannot start is reported as skipped, never
 // as passed).
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readLog, readRunConfig, RunError } from '@maga/cli';
+import { parseRunConfig, planRun, readRunConfig } from '@maga/cli';
 import { checkQuaternions, openDataset, quaternion } from '@maga/model';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { expectResumedLikeUninterrupted } from './pair-runs.ts';
+import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
 const { choice: BACKEND, describe: withDevice } = await testDevice('cli objects3d tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-objects3d-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND, ...env }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli-objects3d', BACKEND);
 
 describe('3-D usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
@@ -75,12 +63,7 @@ test('planRun: objects3d defaults to so3, 3×64×64 images, the so3 group in the
 test("config.json: a 3-D run's data must agree with its model (group, image size), or the file is refused naming the field", () => {
   const config = JSON.parse(JSON.stringify(planRun({ preset: 'tiny', dataset: 'objects3d' })));
   expect(parseRunConfig(config).data).toEqual({ dataset: 'objects3d', group: 'so3', limit: 256 });
-  const refused = (change: (c: typeof config) => void, message: RegExp) => {
-    const bad = JSON.parse(JSON.stringify(config));
-    change(bad);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
-  };
+  const refused = configRefusals(config);
   refused((c) => (c.data.group = 'so2'), /data.group must be the model's group so3, got "so2"/);
   refused((c) => (c.data.group = 'c4'), /config.json: data: data set 'objects3d' does not take the group 'c4'/);
   refused((c) => (c.model.imageSize = 32), /model.imageSize and model.channels must be 64 and 3 for objects3d's 3×64×64 images/);
@@ -107,10 +90,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
     expect(result.stdout).toMatch(/latent-action on objects3d so3, 4 steps of 8/);
     const config = readRunConfig(A);
     expect(config).toMatchObject({ status: 'done', data: { dataset: 'objects3d', group: 'so3', limit: 256 }, model: { imageSize: 64, channels: 3, group: { kind: 'so3' } } });
-    const log = readLog(A);
-    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
-    const metrics = JSON.parse(fs.readFileSync(path.join(A, 'metrics.json'), 'utf8'));
+    const metrics = latentActionRunMetrics(A);
     for (const part of ['test', 'train']) {
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–30°', '30–60°', '60–90°', '90–120°', '120–150°', '150–180°']);

@@ -3,30 +3,18 @@
 // side, render's figures, and an exact resume. Each case runs the real entry point in a child
 // process on the tiny preset over a temporary directory, on MAGA_BACKEND (else auto: testDevice;
 // a backend that cannot start is reported as skipped, never as passed).
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readLog, readRunConfig, RunError, UsageError } from '@maga/cli';
+import { parseRunConfig, planRun, readRunConfig, UsageError } from '@maga/cli';
 import { evaluationSet, openGroupDataset } from '@maga/model';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { expectResumedLikeUninterrupted } from './pair-runs.ts';
+import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics, ROOT } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
 const { choice: BACKEND, describe: withDevice } = await testDevice('cli pair tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-pairs-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli-pairs', BACKEND);
 
 describe('pair-run usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
@@ -69,12 +57,7 @@ test('planRun: --dataset alone implies latent-action; contrast defaults to C_4; 
 test("config.json: a pair run's data must agree with its model, or the file is refused naming the field", () => {
   const config = JSON.parse(JSON.stringify(planRun({ preset: 'tiny', model: 'latent-action', group: 'c4' })));
   expect(parseRunConfig(config).data).toEqual({ dataset: 'rotated-mnist', group: 'c4', limit: 256 });
-  const refused = (change: (c: typeof config) => void, message: RegExp) => {
-    const bad = JSON.parse(JSON.stringify(config));
-    change(bad);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
-  };
+  const refused = configRefusals(config);
   refused((c) => (c.data.group = 'so2'), /data.group must be the model's group c4, got "so2"/);
   refused((c) => (c.data.group = 'c0'), /config.json: data: unknown group 'c0'/);
   refused((c) => (c.data.dataset = 'cifar'), /config.json: data: unknown data set 'cifar'/);
@@ -95,10 +78,7 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
     expect(result.stdout).toMatch(/loss \S+ reconstruction \S+ identity \S+ equivariance \S+/);
     const config = readRunConfig(A);
     expect(config).toMatchObject({ status: 'done', data: { dataset: 'rotated-mnist', group: 'so2', limit: 256 } });
-    const log = readLog(A);
-    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
-    const metrics = JSON.parse(fs.readFileSync(path.join(A, 'metrics.json'), 'utf8'));
+    const metrics = latentActionRunMetrics(A);
     for (const part of ['test', 'train']) {
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–45°', '45–90°', '90–135°', '135–180°', '180–225°', '225–270°', '270–315°', '315–360°']);

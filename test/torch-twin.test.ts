@@ -5,9 +5,8 @@
 // D(g₁⁻¹, D(g₁, x))) and loss terms; the ONNX export is checked where the onnx module imports.
 // Pair models run under SO(2), C_4 and SO(3). Python is MAGA_PYTHON or the first python3 that
 // imports torch (bench/torch/python.ts); without one every case is skipped with the reason.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isPairData, loadTrainedModel, modelGroup, openRunDataset, readRunConfig } from '@maga/cli';
 import {
@@ -35,7 +34,7 @@ import {
 import * as T from '@maga/tensor';
 import { probeTorch, runMagaTorch, runPython } from '../bench/torch/python.ts';
 import { testDevice } from '@maga/tensor/testing';
-import { cliOk } from './cli-process.ts';
+import { cliOk, tempDir } from './support/index.ts';
 
 // The runs train on MAGA_BACKEND, else auto (testDevice).
 const { choice: BACKEND } = await testDevice('torch twin tests');
@@ -46,8 +45,7 @@ else console.log(`[torch twin] ${torch.python} (torch ${torch.version}; ${torch.
 
 const TOLERANCE = 1e-4;
 const COUNT = 6;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-twin-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('twin');
 
 type Tensors = Record<string, { shape: number[]; data: Float32Array }>;
 const readTensors = (file: string) => decodeSafetensors(new Uint8Array(fs.readFileSync(file))).tensors;
@@ -194,7 +192,7 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
         dir = await affineRun(template);
       } else {
         dir = path.join(tmp, label.replace(/[^A-Za-z0-9]+/g, '-'));
-        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { backend: BACKEND });
+        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { MAGA_BACKEND: BACKEND });
         if (!template) template = dir;
       }
       T.setBackend(new T.CpuBackend());
@@ -275,7 +273,7 @@ describe('maga_torch reads every configuration field of every model', () => {
 describe('python -m maga_torch names the file when a run cannot be used', () => {
   test.skipIf(!torch.ok)('a missing run, a corrupt checkpoint, a config of another model: exit 1 naming the file', async () => {
     const dir = path.join(tmp, 'broken');
-    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { backend: BACKEND });
+    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { MAGA_BACKEND: BACKEND });
     const fail = (args: string[]) => {
       try {
         runMagaTorch(args);

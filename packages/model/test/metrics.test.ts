@@ -7,20 +7,9 @@ import * as path from 'node:path';
 import { ssim as ssimJs, type Options as SsimJsOptions } from 'ssim.js';
 import { Objects3dDataset } from '../src/data/objects3d.ts';
 import { bceSum, bceWithLogitsSum, MS_SSIM_WEIGHTS, msSsim, msSsimScales, mse, psnr, ssim, ssimBatch } from '../src/metrics.ts';
+import { seededRandom } from '../../../test/support/random.ts';
 
-function randomGenerator(seed: number): () => number {
-  // mulberry32: a tiny seeded generator so that failures reproduce.
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const noise = (size: number, seed: number) => Float64Array.from({ length: size }, randomGenerator(seed));
+const noise = (size: number, seed: number) => Float64Array.from({ length: size }, seededRandom(seed));
 
 describe('mse and psnr', () => {
   const zeros = new Float64Array([0, 0, 0, 0]);
@@ -52,7 +41,7 @@ describe('binary cross-entropy', () => {
   const logit = (p: number) => Math.log(p / (1 - p));
 
   test('bceWithLogitsSum matches a naive float64 loop on moderate logits', () => {
-    const random = randomGenerator(3);
+    const random = seededRandom(3);
     const logits = Float64Array.from({ length: 500 }, () => (random() - 0.5) * 16);
     // Binary and soft targets both occur in practice (soft ones from blurred or resized data).
     const target = Float64Array.from({ length: 500 }, (_, i) => (i % 3 === 0 ? random() : Math.round(random())));
@@ -83,7 +72,7 @@ describe('binary cross-entropy', () => {
   });
 
   test('bceWithLogitsSum(logit(p)) equals bceSum(p)', () => {
-    const random = randomGenerator(4);
+    const random = seededRandom(4);
     const prob = Float64Array.from({ length: 300 }, () => 0.001 + 0.998 * random());
     const target = Float64Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? random() : Math.round(random())));
     const fromLogits = bceWithLogitsSum(prob.map(logit), target);

@@ -4,7 +4,7 @@
 // (x, g·x) with a known g.
 import * as path from 'node:path';
 import { datasetEntry, datasetNames, MODEL_KINDS, SPLITS, ValidationError, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
+import { choice, command, flagHelp, int, number, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
@@ -114,12 +114,7 @@ A loss or weight that turns NaN/Inf stops the run (exit 1, status diverged) befo
 is overwritten; continue from the last good one with --resume DIR and a lower --lr or a --clip.`;
 }
 
-export async function trainCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, TRAIN_FLAGS);
-  if (flags.help) {
-    console.log(trainHelp());
-    return 0;
-  }
+export const trainCommand = command(TRAIN_FLAGS, trainHelp, async (flags, positionals, argv) => {
   if (positionals.length > 0) throw new ValidationError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
   renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
@@ -185,4 +180,4 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
+});

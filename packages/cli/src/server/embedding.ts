@@ -17,6 +17,13 @@ import type { RunRef } from './runs.ts';
 import type { UmapRequest } from './umap-worker.ts';
 import { HttpError } from './validate.ts';
 
+/**
+ * The cached files' version, in their names: 2 since UMAP draws from @maga/model's UniformStream and
+ * the SO(3) views' poses do too (server/objects3d.ts), so that a file of an older computation is
+ * computed afresh, not served beside images it no longer matches.
+ */
+const CACHE_VERSION = 2;
+
 export interface EmbeddingOptions {
   /** dSprites runs: the split whose parts are sampled (pair runs sample their data set's parts). */
   split?: SplitName;
@@ -63,7 +70,7 @@ export class EmbeddingCache {
     } catch (e) {
       throw new HttpError(500, `run '${run.id}': ${(e as Error).message}`);
     }
-    const name = `embedding-${options.split ?? images.embeddingTag}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}.json`;
+    const name = `embedding-${options.split ?? images.embeddingTag}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}-v${CACHE_VERSION}.json`;
     const key = `${run.id}/${name}`;
     let embedding = this.memory.get(key);
     if (!embedding) {
