@@ -61,13 +61,6 @@ const COS_SIN_WGSL = `fn cos_sin(theta: f32) -> vec2f {
   return vec2f(cos(theta), sin(theta));
 }`;
 
-/** Where output pixel (row, col) samples the input: [u (column), v (row)]. */
-function samplePoint(cos: number, sin: number, row: number, col: number, h: number, w: number): [number, number] {
-  const dx = col + 0.5 - w / 2;
-  const dy = row + 0.5 - h / 2;
-  return [w / 2 + cos * dx - sin * dy - 0.5, h / 2 + sin * dx + cos * dy - 0.5];
-}
-
 const SAMPLE_WGSL = `fn sample_point(cs: vec2f, row: u32, col: u32, h: u32, w: u32) -> vec2f {
   let hw = f32(w) * 0.5;
   let hh = f32(h) * 0.5;
@@ -117,22 +110,40 @@ ${AT_WGSL}
   }),
 };
 
+// The host loops compute each sample point (u, v) by the header's formula, inlined (no arrays per pixel),
+// with the same operations as the WGSL's sample_point.
 function forward(x: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
-  const at = (base: number, row: number, col: number) => (row >= 0 && row < h && col >= 0 && col < w ? x[base + row * w + col] : 0);
+  const hw = w / 2;
+  const hh = h / 2;
   for (let s = 0; s < n; s++) {
     const [cos, sin] = cosSin(theta[s]);
     for (let ch = 0; ch < c; ch++) {
       const base = (s * c + ch) * h * w;
       for (let row = 0; row < h; row++) {
+        const dy = row + 0.5 - hh;
         for (let col = 0; col < w; col++) {
-          const [u, v] = samplePoint(cos, sin, row, col, h, w);
+          const dx = col + 0.5 - hw;
+          const u = hw + cos * dx - sin * dy - 0.5;
+          const v = hh + sin * dx + cos * dy - 0.5;
           const c0 = Math.floor(u);
           const r0 = Math.floor(v);
           const fu = u - c0;
           const fv = v - r0;
-          const top = (1 - fu) * at(base, r0, c0) + fu * at(base, r0, c0 + 1);
-          const bottom = (1 - fu) * at(base, r0 + 1, c0) + fu * at(base, r0 + 1, c0 + 1);
-          out[base + row * w + col] = (1 - fv) * top + fv * bottom;
+          let a = 0;
+          let b = 0;
+          let d = 0;
+          let e = 0;
+          if (r0 >= 0 && r0 < h) {
+            const o = base + r0 * w;
+            if (c0 >= 0 && c0 < w) a = x[o + c0];
+            if (c0 + 1 >= 0 && c0 + 1 < w) b = x[o + c0 + 1];
+          }
+          if (r0 + 1 >= 0 && r0 + 1 < h) {
+            const o = base + (r0 + 1) * w;
+            if (c0 >= 0 && c0 < w) d = x[o + c0];
+            if (c0 + 1 >= 0 && c0 + 1 < w) e = x[o + c0 + 1];
+          }
+          out[base + row * w + col] = (1 - fv) * ((1 - fu) * a + fu * b) + fv * ((1 - fu) * d + fu * e);
         }
       }
     }
@@ -189,22 +200,27 @@ ${SAMPLE_WGSL}
 };
 
 function gradMaps(g: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
+  const hw = w / 2;
+  const hh = h / 2;
   for (let s = 0; s < n; s++) {
     const [cos, sin] = cosSin(theta[s]);
     for (let ch = 0; ch < c; ch++) {
       const base = (s * c + ch) * h * w;
       for (let r = 0; r < h; r++) {
+        const ey = r + 0.5 - hh;
         for (let q = 0; q < w; q++) {
-          const ex = q + 0.5 - w / 2;
-          const ey = r + 0.5 - h / 2;
-          const pc = Math.floor(w / 2 + cos * ex + sin * ey - 0.5);
-          const pr = Math.floor(h / 2 - sin * ex + cos * ey - 0.5);
+          const ex = q + 0.5 - hw;
+          const pc = Math.floor(hw + cos * ex + sin * ey - 0.5);
+          const pr = Math.floor(hh - sin * ex + cos * ey - 0.5);
           let total = 0;
-          for (let row = Math.max(0, pr - 2); row <= Math.min(h - 1, pr + 2); row++) {
-            for (let col = Math.max(0, pc - 2); col <= Math.min(w - 1, pc + 2); col++) {
-              const [u, v] = samplePoint(cos, sin, row, col, h, w);
-              const wu = 1 - Math.abs(u - q);
-              const wv = 1 - Math.abs(v - r);
+          const rowEnd = Math.min(h - 1, pr + 2);
+          const colEnd = Math.min(w - 1, pc + 2);
+          for (let row = Math.max(0, pr - 2); row <= rowEnd; row++) {
+            const dy = row + 0.5 - hh;
+            for (let col = Math.max(0, pc - 2); col <= colEnd; col++) {
+              const dx = col + 0.5 - hw;
+              const wu = 1 - Math.abs(hw + cos * dx - sin * dy - 0.5 - q);
+              const wv = 1 - Math.abs(hh + sin * dx + cos * dy - 0.5 - r);
               if (wu > 0 && wv > 0) total += wu * wv * g[base + row * w + col];
             }
           }
@@ -261,21 +277,27 @@ ${AT_WGSL}
 
 function angleTerms(x: FloatArray, theta: FloatArray, g: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
   const at = (base: number, row: number, col: number) => (row >= 0 && row < h && col >= 0 && col < w ? x[base + row * w + col] : 0);
+  const hw = w / 2;
+  const hh = h / 2;
   for (let s = 0; s < n; s++) {
     const [cos, sin] = cosSin(theta[s]);
     for (let ch = 0; ch < c; ch++) {
       const base = (s * c + ch) * h * w;
       for (let row = 0; row < h; row++) {
+        const dy = row + 0.5 - hh;
         for (let col = 0; col < w; col++) {
+          const dx = col + 0.5 - hw;
           const i = base + row * w + col;
-          const [u, v] = samplePoint(cos, sin, row, col, h, w);
+          const u = hw + cos * dx - sin * dy - 0.5;
+          const v = hh + sin * dx + cos * dy - 0.5;
           const c0 = Math.floor(u);
           const r0 = Math.floor(v);
           const fu = u - c0;
           const fv = v - r0;
-          const [a, b, d, e] = [at(base, r0, c0), at(base, r0, c0 + 1), at(base, r0 + 1, c0), at(base, r0 + 1, c0 + 1)];
-          const dx = col + 0.5 - w / 2;
-          const dy = row + 0.5 - h / 2;
+          const a = at(base, r0, c0);
+          const b = at(base, r0, c0 + 1);
+          const d = at(base, r0 + 1, c0);
+          const e = at(base, r0 + 1, c0 + 1);
           const du = (1 - fv) * (b - a) + fv * (e - d);
           const dv = (1 - fu) * (d - a) + fu * (e - b);
           // ∂u/∂θ = −sin·dx − cos·dy, ∂v/∂θ = cos·dx − sin·dy.
