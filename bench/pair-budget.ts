@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as T from '@maga/tensor';
 import { createModel, openPairDataset, trainStep, uploadPairs, type ModelConfig } from '@maga/model';
-import { planRun, type RunChoices } from '../packages/cli/src/plan.ts';
+import { planRun, type RunChoices } from '../packages/cli/src/train/plan.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
