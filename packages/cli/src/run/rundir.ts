@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { check, checkPairGroup, groupLabelOf, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, ValidationError, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
+import { check, checkPairGroup, groupLabelOf, modelSpec, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, ValidationError, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -263,7 +263,10 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     checkModelSizes(model);
     const data = parseRunData(value.data, model);
     const t = check.record(value.training, 'training');
-    for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    for (const key of ['batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    // A model with nothing to learn (rotate-x) trains 0 steps; every other at least 1.
+    if (modelSpec(model.model).trainable) check.positiveInt(t.steps, 'training.steps');
+    else exactly(0)(t.steps, 'training.steps');
     ensure((t.batchSize as number) <= MAX_BATCH, 'training.batchSize', `at most ${MAX_BATCH}`, t.batchSize);
     ensure((t.evalCount as number) <= MAX_EVAL_COUNT, 'training.evalCount', `at most ${MAX_EVAL_COUNT}`, t.evalCount);
     exactly('adam')(t.optimizer, 'training.optimizer');

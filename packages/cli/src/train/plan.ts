@@ -1,6 +1,6 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, ValidationError, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SplitName } from '@maga/model';
+import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, ValidationError, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SkipMode, type SplitName } from '@maga/model';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
 import { codeVersion, type LrSchedule, type RunConfig, type RunData } from '../run/rundir.ts';
 
@@ -24,10 +24,17 @@ export interface RunChoices {
   pairing?: Pairing;
   hidden?: number | 'half';
   latentDim?: number;
-  /** latent-action: skip connections through the action, and its loss weights. */
-  skips?: boolean;
+  /**
+   * latent-action: how g reaches the skip connections ('none', 'channels', 'invariant', 'spatial';
+   * true/false, from tables written before issue 24, are 'channels'/'none'), and its loss terms.
+   */
+  skips?: SkipMode | boolean;
   betaIdentity?: number;
   betaEquivariance?: number;
+  equivarianceScale?: 'relative' | 'absolute';
+  betaSkip?: number;
+  /** The known group's frequencies 1…K, cycled over the latent's blocks (and channel pairs): K (latent-action, flow-action). */
+  frequencies?: number;
   seed?: number;
   limit?: number;
   checkpointEvery?: number;
@@ -46,6 +53,8 @@ const MODEL_CHOICES = {
   skips: '--skips',
   betaIdentity: '--beta-identity',
   betaEquivariance: '--beta-equivariance',
+  equivarianceScale: '--equivariance',
+  betaSkip: '--beta-skip',
 } as const;
 
 export const DEFAULT_PRESET: PresetName = 'quick';
@@ -83,9 +92,17 @@ function planPairs(kind: ModelKind, choices: RunChoices): PairPlan {
     throw new ValidationError(`--group: ${(e as Error).message}`, '--group');
   }
   let modelGroup: GroupConfig;
+  if (choices.frequencies !== undefined) {
+    if (!Object.hasOwn(modelSpec(kind).choices, 'frequencies')) {
+      const takers = MODEL_KINDS.filter((k) => Object.hasOwn(modelSpec(k).choices, 'frequencies'));
+      throw new ValidationError(`--frequencies applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`, '--frequencies');
+    }
+    if (group === 'so3') throw new ValidationError(`--frequencies applies to so2 and c<n>, not so3 (whose blocks have degrees ℓ, not frequencies)`, '--frequencies');
+  }
   try {
     const defaults = modelSpec(kind).defaults as { group: GroupConfig };
-    modelGroup = groupFromName(group, defaults.group.kind === 'so3' ? [1] : defaults.group.frequencies);
+    const frequencies = choices.frequencies !== undefined ? Array.from({ length: choices.frequencies }, (_, k) => k + 1) : defaults.group.kind === 'so3' ? [1] : defaults.group.frequencies;
+    modelGroup = groupFromName(group, frequencies);
   } catch (e) {
     throw new ValidationError(`--group ${group}: ${(e as Error).message}`, '--group');
   }
@@ -124,8 +141,10 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     throw e instanceof ValidationError ? e : new ValidationError((e as Error).message);
   }
 
+  // A model with nothing to learn (rotate-x) trains 0 steps: its run is written and evaluated at once.
+  if (!spec.trainable && choices.steps !== undefined && choices.steps > 0) throw new ValidationError(`--model ${kind} has no parameters to train: leave out --steps (its run directory is written and evaluated at once)`, '--steps');
   const training = {
-    steps: choices.steps ?? preset.steps,
+    steps: spec.trainable ? (choices.steps ?? preset.steps) : 0,
     batchSize: choices.batch ?? preset.batchSize,
     optimizer: 'adam' as const,
     lr: choices.lr ?? preset.lr,
