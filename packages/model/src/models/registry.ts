@@ -9,12 +9,13 @@ import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, 
 import { elementSize, type GroupConfig } from './groups.ts';
 import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
+import { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, parseCopyX, type CopyXConfig } from './copy-x.ts';
 import type { Model, ModelTraits } from './model.ts';
 import { parseRotateX, ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './rotate-x.ts';
 import { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig } from './vae.ts';
 import { parseWinter, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterConfig } from './winter.ts';
 
-export type ModelConfig = MaganetConfig | VaeConfig | LatentActionConfig | FlowActionConfig | WinterConfig | RotateXConfig;
+export type ModelConfig = MaganetConfig | VaeConfig | LatentActionConfig | FlowActionConfig | WinterConfig | RotateXConfig | CopyXConfig;
 export type ModelKind = ModelConfig['model'];
 export type { Model };
 
@@ -128,7 +129,7 @@ const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
     quick: { widths: [16, 32, 32], headDim: 16, invariant: 16, blocks: 8 },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'], equivarianceScale: ['equivarianceScale'], betaSkip: ['betaSkip'] },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'], equivarianceScale: ['equivarianceScale'], betaSkip: ['betaSkip'], frequencies: ['group', 'frequencies'] },
   parse: parseLatentAction,
   codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
@@ -146,7 +147,7 @@ const FLOW_ACTION: ModelSpec<FlowActionConfig> = {
     quick: { glow: { levels: 3, steps: 2, hidden: 'half' } },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'] },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'], frequencies: ['group', 'frequencies'] },
   parse: parseFlowAction,
   codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
@@ -189,6 +190,20 @@ const ROTATE_X: ModelSpec<RotateXConfig> = {
   create: async (config) => new RotateX(config),
 };
 
+const COPY_X: ModelSpec<CopyXConfig> = {
+  kind: 'copy-x',
+  traits: COPY_X_TRAITS,
+  defaults: COPY_X_DEFAULTS,
+  sizes: { tiny: {}, quick: {}, paper: {} },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  parse: parseCopyX,
+  codeDim: (config) => elementSize(config.group),
+  pivots: () => 'none',
+  group: (config) => config.group,
+  trainable: false,
+  create: async (config) => new CopyX(config),
+};
+
 /** Every model, by kind. */
 export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model: K }>> } = {
   maganet: MAGANET,
@@ -197,6 +212,7 @@ export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model:
   'flow-action': FLOW_ACTION,
   winter: WINTER,
   'rotate-x': ROTATE_X,
+  'copy-x': COPY_X,
 };
 
 export const MODEL_KINDS = Object.keys(MODELS) as ModelKind[];
