@@ -6,7 +6,7 @@ import * as T from '@maga/tensor';
 import { Module } from '../nn/module.ts';
 import { field, type Fields } from './config.ts';
 import { elementSize, parseGroup, vectorAction, type GroupConfig, type VectorAction } from './groups.ts';
-import { pairBatch, type Encoding, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface CopyXConfig {
   model: 'copy-x';
@@ -28,7 +28,7 @@ export const COPY_X_TRAITS: ModelTraits = {
   element: 'known',
   pivot: true,
   transfer: 'none',
-  groupLaws: false,
+  groupLaws: true,
   latentParts: false,
   batch: 'group-pairs',
 };
@@ -79,6 +79,12 @@ export class CopyX extends Module implements Model {
       decode: (z) => kept.broadcastTo([Math.max(kept.shape[0], z.shape[0]), ...kept.shape.slice(1)]).mul(1),
       dispose: () => kept.dispose(),
     };
+  }
+
+  /** The trivial action keeps every law exactly: each image is x. */
+  groupLaws(pivot: T.Tensor): GroupLawImages {
+    const copy = () => pivot.mul(1); // distinct tensors: a caller may dispose each
+    return { input: pivot, identity: copy(), sequential: copy(), combined: copy(), roundTrip: copy() };
   }
 
   override dispose(): void {
