@@ -5,7 +5,8 @@
 import * as T from '@maga/tensor';
 import { Module } from '../nn/module.ts';
 import { field, type Fields } from './config.ts';
-import { elementSize, parseGroup, vectorAction, type GroupConfig, type VectorAction } from './groups.ts';
+import type { VectorAction } from '../groups/group.ts';
+import { elementSize, parseGroup, vectorAction, type GroupConfig } from '../groups/registry.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface CopyXConfig {

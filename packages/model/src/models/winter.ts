@@ -22,7 +22,8 @@ import * as T from '@maga/tensor';
 import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { ConfigError, field, intList, positiveInt, type Fields } from './config.ts';
-import { elements, elementSize, groupName, parseGroup, vectorAction, type GroupConfig, type VectorAction } from './groups.ts';
+import type { VectorAction } from '../groups/group.ts';
+import { elements, elementSize, groupName, parseGroup, vectorAction, type GroupConfig } from '../groups/registry.ts';
 import { planeAngles } from './latent-action.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
