@@ -1,4 +1,4 @@
-// python/maga_torch against @maga/model: for each of the four models a tiny run is trained with
+// python/maga_torch against @maga/model: for each of the models a tiny run is trained with
 // `cli train --preset tiny`, loaded on our cpu backend and, in Python, with maga_torch.load_run;
 // `python -m maga_torch reconstruct` must give our reconstructions within 1e-4 per pixel, and
 // (test/torch_twin.py) the same D(e, x), group laws (D(e, x), D(g₂, D(g₁, x)), D(g₂g₁, x),
@@ -172,7 +172,16 @@ async function affineRun(template: string): Promise<string> {
   return dir;
 }
 
-const CASES: { label: string; args?: string[]; affine?: true }[] = [
+/**
+ * Winter et al.'s ψ = atan2(v) is ill-conditioned in a 4-step run: the orbit average cancels the
+ * head's biases, |v| ≈ 1e-3 (less for a decoded, smooth image), so float rounding of the
+ * convolutions (ours against torch's) moves ψ and every turned pixel with it. Measured: D(g, x)
+ * and D(e, x) agree to ~1e-4, the laws that re-encode a decoded image to ~3e-3. Its images are
+ * compared at this tolerance (a wrong turn or sign differs by ~0.5); its loss at the common one.
+ */
+const WINTER_PIXEL_TOLERANCE = 2e-2;
+
+const CASES: { label: string; args?: string[]; affine?: true; pixelTolerance?: number }[] = [
   { label: 'MAGANet', args: ['--model', 'maganet'] },
   { label: 'MAGANet (affine coupling)', affine: true },
   { label: 'β-VAE', args: ['--model', 'vae'] },
@@ -181,11 +190,19 @@ const CASES: { label: string; args?: string[]; affine?: true }[] = [
   { label: 'latent-action, SO(3) (objects3d)', args: ['--model', 'latent-action', '--dataset', 'objects3d'] },
   { label: 'flow-action, C_4 (rotated-mnist)', args: ['--model', 'flow-action', '--group', 'c4'] },
   { label: 'flow-action, SO(2) (rotated-blocked-mnist)', args: ['--model', 'flow-action', '--dataset', 'rotated-blocked-mnist'] },
+  // Issue 24: the skip modes and loss terms of latent-action, Winter et al., and the models without parameters.
+  { label: 'latent-action, spatial skips, SO(2) (rotated-blocked-mnist)', args: ['--model', 'latent-action', '--dataset', 'rotated-blocked-mnist', '--skips', 'spatial', '--beta-skip', '1', '--equivariance', 'relative', '--frequencies', '3'] },
+  { label: 'latent-action, spatial skips, C_4 (rotated-mnist)', args: ['--model', 'latent-action', '--group', 'c4', '--skips', 'spatial', '--beta-skip', '1'] },
+  { label: 'latent-action, invariant skips, C_4 (contrast)', args: ['--model', 'latent-action', '--dataset', 'contrast', '--skips', 'invariant', '--beta-skip', '1', '--equivariance', 'relative'] },
+  { label: 'winter, SO(2) (rotated-blocked-mnist)', args: ['--model', 'winter', '--dataset', 'rotated-blocked-mnist'], pixelTolerance: WINTER_PIXEL_TOLERANCE },
+  { label: 'winter, C_4 (rotated-mnist)', args: ['--model', 'winter', '--group', 'c4'], pixelTolerance: WINTER_PIXEL_TOLERANCE },
+  { label: 'rotate-x, SO(2) (rotated-blocked-mnist)', args: ['--model', 'rotate-x', '--dataset', 'rotated-blocked-mnist'] },
+  { label: 'copy-x, SO(3) (objects3d)', args: ['--model', 'copy-x', '--dataset', 'objects3d'] },
 ];
 
 describe('maga_torch.load_run reproduces our reconstructions, group laws and losses', () => {
   let template = '';
-  for (const { label, args, affine } of CASES) {
+  for (const { label, args, affine, pixelTolerance = TOLERANCE } of CASES) {
     test.skipIf(!torch.ok)(label, async () => {
       let dir: string;
       if (affine) {
@@ -208,7 +225,7 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
       // It must depend on the weights: more than a blank or a copy of one value.
       expect(Math.max(...mine.reconstruction) - Math.min(...mine.reconstruction)).toBeGreaterThan(1e-3);
       const report: string[] = [`reconstruction ${reconstruction.toExponential(2)}`];
-      expect(reconstruction).toBeLessThanOrEqual(TOLERANCE);
+      expect(reconstruction).toBeLessThanOrEqual(pixelTolerance);
 
       const json = JSON.parse(runPython([path.join(import.meta.dir, 'torch_twin.py'), dir, file('inputs.safetensors'), file('torch-out.safetensors'), file('onnx')]).trim().split('\n').at(-1)!) as {
         step: number;
@@ -216,18 +233,19 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
         onnx: { skipped: string } | Record<string, { inputs: string[]; outputs: string[]; batch: string[] }>;
         onnxruntime?: { skipped: string } | { maxDelta: number; batch: number };
       };
-      expect(json.step).toBe(4);
+      // The tiny preset's 4 steps; 0 for a model with nothing to train (rotate-x, copy-x).
+      expect(json.step).toBe(readRunConfig(dir).training.steps);
       const theirs = readTensors(file('torch-out.safetensors'));
       if (mine.identity) {
         const d = maxDelta(mine.identity, theirs.identity, 'D(e, x)');
         report.push(`D(e, x) ${d.toExponential(2)}`);
-        expect(d).toBeLessThanOrEqual(TOLERANCE);
+        expect(d).toBeLessThanOrEqual(pixelTolerance);
       }
       expect(Object.keys(theirs).filter((k) => k.startsWith('law_')).sort()).toEqual(Object.keys(mine.laws).map((k) => `law_${k}`).sort());
       for (const [name, values] of Object.entries(mine.laws)) {
         const d = maxDelta(values, theirs[`law_${name}`], `law ${name}`);
         report.push(`${name} ${d.toExponential(2)}`);
-        expect(d).toBeLessThanOrEqual(TOLERANCE);
+        expect(d).toBeLessThanOrEqual(pixelTolerance);
       }
       expect(Object.keys(json.losses).sort()).toEqual(Object.keys(mine.losses).sort());
       for (const [name, value] of Object.entries(mine.losses)) {

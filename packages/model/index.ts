@@ -169,11 +169,19 @@ export {
   LATENT_ACTION_DEFAULTS,
   LATENT_ACTION_TRAITS,
   LatentAction,
+  SKIP_MODES,
+  SkipAction,
   SkipDecoder,
+  planeAngles,
+  squaredError,
   type LatentActionConfig,
   type LatentCode,
+  type SkipMode,
 } from './src/models/latent-action.ts';
 export { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, flowChannels, type FlowActionConfig } from './src/models/flow-action.ts';
+export { arctan, atan2, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterCode, type WinterConfig } from './src/models/winter.ts';
+export { ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
+export { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
 export {
   MODELS,
   MODEL_KINDS,
@@ -197,6 +205,9 @@ export {
   lossTerms,
   pivotMode,
   reconstructLogits,
+  isIdentityElement,
+  predictPixels,
+  psnrOfMse,
   reconstructionDifference,
   reconstructions,
   trainStep,

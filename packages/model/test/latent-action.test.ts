@@ -112,7 +112,7 @@ test('layers: attention and the skip decoder match finite differences (float64)'
     expectClose(w, naive, 1e-12);
     await gradCheck((s) => softmax(s), [input([3, 4], 3, -3, 3)]);
     // The skip decoder, with respect to its latent and both (acted) skip maps.
-    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 4], skips: true, latentSize: 3 }, rng);
+    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 4], skipChannels: [2, 2], latentSize: 3 }, rng);
     await gradCheck((z, s1, s2) => decoder.forward(z, [s1, s2]), [input([2, 3], 4), input([2, 2, 4, 4], 5), input([2, 2, 2, 2], 6)], { tol: 1e-5 });
     // And through ρ on the skips, with respect to the map (the angle is data).
     const maps = new ChannelAction(SO2, 4, 2);

@@ -3,7 +3,7 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { datasetEntry, datasetNames, MODEL_KINDS, SPLITS, ValidationError, type SplitName } from '@maga/model';
+import { datasetEntry, datasetNames, MODEL_KINDS, SKIP_MODES, SPLITS, ValidationError, type SplitName } from '@maga/model';
 import { choice, command, flagHelp, int, number, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
@@ -39,9 +39,12 @@ export const TRAIN_FLAGS = {
   beta: number('weight of the KL term (vae)', { min: 0 }),
   pairing: choice(['fixed', 'random'] as const, "pivots: the blog's fixed pivot or random images (maganet)"),
   hidden,
-  skips: choice(['on', 'off'] as const, 'skip connections through the action (latent-action; off: the paper\'s ablation)'),
+  skips: choice(SKIP_MODES, 'how g reaches the skip connections (latent-action): spatial (turned in the image plane), invariant (only the invariant channels), channels (channel pairs, positions unmoved), none (the paper\'s ablation)'),
   'beta-identity': number('weight of the reconstruction at g = e (latent-action)', { min: 0 }),
   'beta-equivariance': number('weight of the latent equivariance term (latent-action)', { min: 0 }),
+  equivariance: choice(['relative', 'absolute'] as const, 'the equivariance term relative to ‖z(g·x)‖² (rescaling z cannot lower it) or absolute (latent-action)'),
+  'beta-skip': number('weight of the skip maps\' consistency ‖ρ(g)s(x) − s(g·x)‖² / ‖s(g·x)‖² (latent-action)', { min: 0 }),
+  frequencies: int('K: the group acts on the latent\'s blocks at frequencies 1…K, cycled (latent-action, flow-action; so2, c<n>)', { min: 1, max: 64 }),
   'latent-dim': int('latent dimension', { min: 1, max: 1024 }),
   seed: int('seed of initialisation, data order and noise', { min: 0, max: 2 ** 31 - 1 }),
   limit: int('train on a fixed subset of this many images', { min: 1 }),
@@ -150,9 +153,12 @@ export const trainCommand = command(TRAIN_FLAGS, trainHelp, async (flags, positi
       pairing: flags.pairing,
       hidden: flags.hidden,
       latentDim: flags['latent-dim'],
-      skips: flags.skips === undefined ? undefined : flags.skips === 'on',
+      skips: flags.skips,
       betaIdentity: flags['beta-identity'],
       betaEquivariance: flags['beta-equivariance'],
+      equivarianceScale: flags.equivariance,
+      betaSkip: flags['beta-skip'],
+      frequencies: flags.frequencies,
       seed: flags.seed,
       limit: flags.limit,
       checkpointEvery: flags['checkpoint-every'],

@@ -3,7 +3,7 @@
 // their reconstructions of the same test images are (BCE per image, the first run's as the target).
 // Known-group runs are evaluated on a fixed set of pairs (x, g·x), also per bucket of g.
 import * as path from 'node:path';
-import { datasetEntry, evalIndices, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
+import { datasetEntry, evalIndices, psnrOfMse, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
 import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
 import { dataLabel, splitOf, writeMetrics } from '../run/rundir.ts';
 import { evaluateRun } from '../train/train.ts';
@@ -70,17 +70,38 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
   return { runs, toDiff };
 }
 
-/** The report as an aligned text table. */
+/**
+ * The report as an aligned text table. PSNR is the set's, 10·log10(1/MSE) of the mean MSE (the
+ * headline); PSNR/img the mean of per-image dB beside it; for pair runs the same for the pairs
+ * with g ≠ e.
+ */
 export function formatReport(report: EvalReport): string {
   // MS-SSIM is measured on colour runs only: its column appears when one of them is in the table.
   const ms = report.runs.some((r) => r.test.msssim !== undefined);
-  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
+  const pairs = report.runs.some((r) => hasBuckets(r.test));
+  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'PSNR/img', 'SSIM', ...(ms ? ['MS-SSIM'] : []), ...(pairs ? ['g ≠ e', 'PSNR', 'SSIM'] : [])];
   const rows: string[][] = [];
   for (const r of report.runs) {
     for (const part of ['test', 'train'] as const) {
       const m = r[part];
       const msCell = ms ? [m.msssim !== undefined ? m.msssim.toFixed(4) : '–'] : [];
-      rows.push([part === 'test' ? path.basename(r.run) : '', part === 'test' ? r.model : '', part === 'test' ? r.data : '', part === 'test' ? String(r.step) : '', part, String(m.images), m.bce.toFixed(2), m.mse.toFixed(5), m.psnr.toFixed(2), m.ssim.toFixed(4), ...msCell]);
+      const moved = hasBuckets(m) && m.notIdentity ? m.notIdentity : null;
+      const movedCells = pairs ? (moved ? [String(moved.images), moved.psnrSet.toFixed(2), moved.ssim.toFixed(4)] : ['–', '–', '–']) : [];
+      rows.push([
+        part === 'test' ? path.basename(r.run) : '',
+        part === 'test' ? r.model : '',
+        part === 'test' ? r.data : '',
+        part === 'test' ? String(r.step) : '',
+        part,
+        String(m.images),
+        m.bce.toFixed(2),
+        m.mse.toFixed(5),
+        psnrOfMse(m.mse).toFixed(2),
+        m.psnr.toFixed(2),
+        m.ssim.toFixed(4),
+        ...msCell,
+        ...movedCells,
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -98,7 +119,7 @@ export function formatReport(report: EvalReport): string {
 
 const hasBuckets = (m: EvalMetrics | PairEvalMetrics): m is PairEvalMetrics => 'buckets' in m;
 
-/** Test PSNR and SSIM (and MS-SSIM for colour runs) per bucket of g, the pair runs side by side (those with the same buckets as the first). */
+/** Test PSNR (the bucket's, from its mean MSE) and SSIM (and MS-SSIM for colour runs) per bucket of g, the pair runs side by side (those with the same buckets as the first). */
 function bucketTable(runs: RunEvaluation[]): string | null {
   const pairRuns = runs.filter((r) => hasBuckets(r.test));
   if (pairRuns.length === 0) return null;
@@ -108,7 +129,7 @@ function bucketTable(runs: RunEvaluation[]): string | null {
   const header = ['g (test)', ...same.flatMap((r) => [`${path.basename(r.run)} PSNR`, 'SSIM', ...(hasMs(r) ? ['MS-SSIM'] : [])])];
   const rows = names.map((name, i) => [name, ...same.flatMap((r) => {
     const b: BucketMetrics = (r.test as PairEvalMetrics).buckets[i];
-    return [b.psnr.toFixed(2), b.ssim.toFixed(4), ...(hasMs(r) ? [(b.msssim ?? NaN).toFixed(4)] : [])];
+    return [psnrOfMse(b.mse).toFixed(2), b.ssim.toFixed(4), ...(hasMs(r) ? [(b.msssim ?? NaN).toFixed(4)] : [])];
   })]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();

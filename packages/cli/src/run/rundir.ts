@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { check, datasetEntry, parseModelConfig, parseRunData, ValidationError, type EvalMetrics, type ModelConfig, type PairData, type PairEvalMetrics, type RunData, type SamplerState, type SplitName } from '@maga/model';
+import { check, datasetEntry, modelSpec, parseModelConfig, parseRunData, ValidationError, type EvalMetrics, type ModelConfig, type PairData, type PairEvalMetrics, type RunData, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -247,7 +247,10 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     // The data set's registry entry checks it against the model (model, group, image size).
     const data = parseRunData(value.data, model);
     const t = check.record(value.training, 'training');
-    for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    for (const key of ['batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    // A model with nothing to learn (rotate-x) trains 0 steps; every other at least 1.
+    if (modelSpec(model.model).trainable) check.positiveInt(t.steps, 'training.steps');
+    else exactly(0)(t.steps, 'training.steps');
     ensure((t.batchSize as number) <= MAX_BATCH, 'training.batchSize', `at most ${MAX_BATCH}`, t.batchSize);
     ensure((t.evalCount as number) <= MAX_EVAL_COUNT, 'training.evalCount', `at most ${MAX_EVAL_COUNT}`, t.evalCount);
     exactly('adam')(t.optimizer, 'training.optimizer');

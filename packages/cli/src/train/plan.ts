@@ -1,6 +1,6 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { checkGroupKind, configure, datasetEntry, datasetNames, groupConfigFromLabel, MODEL_KINDS, modelSpec, ValidationError, type DatasetEntry, type DspritesData, type GroupConfig, type ModelKind, type ModelTraits, type Pairing, type SplitName } from '@maga/model';
+import { checkGroupKind, configure, datasetEntry, datasetNames, groupConfigFromLabel, MODEL_KINDS, modelSpec, ValidationError, type DatasetEntry, type DspritesData, type GroupConfig, type ModelKind, type ModelTraits, type Pairing, type SkipMode, type SplitName } from '@maga/model';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
 import { codeVersion, type LrSchedule, type RunConfig, type RunData } from '../run/rundir.ts';
 
@@ -24,10 +24,17 @@ export interface RunChoices {
   pairing?: Pairing;
   hidden?: number | 'half';
   latentDim?: number;
-  /** latent-action: skip connections through the action, and its loss weights. */
-  skips?: boolean;
+  /**
+   * latent-action: how g reaches the skip connections ('none', 'channels', 'invariant', 'spatial';
+   * true/false, from tables written before issue 24, are 'channels'/'none'), and its loss terms.
+   */
+  skips?: SkipMode | boolean;
   betaIdentity?: number;
   betaEquivariance?: number;
+  equivarianceScale?: 'relative' | 'absolute';
+  betaSkip?: number;
+  /** The known group's frequencies 1…K, cycled over the latent's blocks (and channel pairs): K (latent-action, flow-action). */
+  frequencies?: number;
   seed?: number;
   limit?: number;
   checkpointEvery?: number;
@@ -46,6 +53,8 @@ export const MODEL_CHOICES = {
   skips: '--skips',
   betaIdentity: '--beta-identity',
   betaEquivariance: '--beta-equivariance',
+  equivarianceScale: '--equivariance',
+  betaSkip: '--beta-skip',
 } as const;
 
 export const DEFAULT_PRESET: PresetName = 'quick';
@@ -100,8 +109,16 @@ function planPairs(kind: ModelKind, choices: RunChoices, named: DatasetEntry | n
   if (named && named.batch !== 'group-pairs') throw new ValidationError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${pairs.join(', ')}, not ${named.name}`, '--dataset');
   const entry = named ?? datasetEntry(DEFAULT_DATASET['group-pairs']);
   const group = checkGroupFlag(entry, choices.group ?? entry.defaultGroup!);
-  const modelGroup = modelGroupFlag(group, (modelSpec(kind).defaults as { group: GroupConfig }).group);
-  return { entry, group, modelGroup };
+  const defaults = (modelSpec(kind).defaults as { group: GroupConfig }).group;
+  if (choices.frequencies === undefined) return { entry, group, modelGroup: modelGroupFlag(group, defaults) };
+  if (!Object.hasOwn(modelSpec(kind).choices, 'frequencies')) {
+    const takers = MODEL_KINDS.filter((k) => Object.hasOwn(modelSpec(k).choices, 'frequencies'));
+    throw new ValidationError(`--frequencies applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`, '--frequencies');
+  }
+  // Frequencies are the representation of groups whose blocks turn by k·θ (SO(2), C_n); SO(3)'s blocks have degrees ℓ.
+  if (!('frequencies' in modelGroupFlag(group, defaults))) throw new ValidationError(`--frequencies applies to groups whose blocks have frequencies (so2, c<n>), not ${group} (whose blocks have degrees ℓ)`, '--frequencies');
+  const frequencies = Array.from({ length: choices.frequencies }, (_, k) => k + 1);
+  return { entry, group, modelGroup: modelGroupFlag(group, { ...defaults, frequencies }) };
 }
 
 export function planRun(choices: RunChoices, backend = 'unknown', now = new Date()): RunConfig {
@@ -139,8 +156,10 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     throw e instanceof ValidationError ? e : new ValidationError((e as Error).message);
   }
 
+  // A model with nothing to learn (rotate-x) trains 0 steps: its run is written and evaluated at once.
+  if (!spec.trainable && choices.steps !== undefined && choices.steps > 0) throw new ValidationError(`--model ${kind} has no parameters to train: leave out --steps (its run directory is written and evaluated at once)`, '--steps');
   const training = {
-    steps: choices.steps ?? preset.steps,
+    steps: spec.trainable ? (choices.steps ?? preset.steps) : 0,
     batchSize: choices.batch ?? preset.batchSize,
     optimizer: 'adam' as const,
     lr: choices.lr ?? preset.lr,

@@ -4,7 +4,7 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, datasetEntry, encodeModule, encodeOptimizer, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
+import { createModel, datasetEntry, encodeModule, encodeOptimizer, evaluate, evaluatePairs, psnrOfMse, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
@@ -306,7 +306,7 @@ export async function evaluateRun(model: Model, config: RunConfig, step: number,
 
 export function formatMetrics(m: EvalMetrics): string {
   const ms = m.msssim !== undefined ? `  MS-SSIM ${m.msssim.toFixed(4)}` : '';
-  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}${ms}  (${m.images} images)`;
+  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${psnrOfMse(m.mse).toFixed(2)} dB (of the set; per image ${m.psnr.toFixed(2)})  SSIM ${m.ssim.toFixed(4)}${ms}  (${m.images} images)`;
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
