@@ -4,7 +4,7 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
+import { DataParallel, createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from './backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from './checkpoint.ts';
@@ -113,7 +113,8 @@ async function trainLoop(
   const model = await createModel(config.model, config.seed);
   const sampler = await openTrainingData(config, model);
   if (sampler.note) reporter.note(sampler.note);
-  // The render-ahead worker of the 3-D sets stops with the loop, however it ends.
+  let parallel: DataParallel | null = null;
+  // The render-ahead worker of the 3-D sets and the shards' workers stop with the loop, however it ends.
   try {
     const noise = new T.Rng(noiseSeed(config.seed));
     const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
@@ -135,6 +136,10 @@ async function trainLoop(
       T.tidy(() => model.initializeFromData(sampler.upload(first)));
       sampler.restore(start);
     }
+    // The batch's shards on threads of their own (the native engine's plan); checked mode names the
+    // failing op from the main thread's tape, so it keeps to one thread.
+    if (T.isChecked()) reporter.note('checked mode: training on one thread (the shards of other threads are not checked)');
+    else parallel = await DataParallel.create(model, { announce: (line) => reporter.note(line) });
 
     let savedStep = checkpoint ? step : null; // the checkpoint on disk
     const diverged = (term: string, value: number | null, detail?: string, at = step) => {
@@ -183,7 +188,7 @@ async function trainLoop(
       optimizer.lr = learningRate(training, step);
       let terms: Record<string, T.Tensor>;
       try {
-        terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise));
+        terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise, parallel));
       } catch (e) {
         throw numericsFailure(e, step + 1);
       }
@@ -248,7 +253,7 @@ async function trainLoop(
     let metrics: RunMetrics | null = null;
     if (status === 'done') {
       reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
-      metrics = await evaluateRun(model, config, step, training.evalCount);
+      metrics = await evaluateRun(model, config, step, training.evalCount, false, parallel);
       writeMetrics(dir, metrics);
       summary.push(`test:  ${formatMetrics(metrics.test)}`, `train: ${formatMetrics(metrics.train)}`);
     } else {
@@ -259,6 +264,7 @@ async function trainLoop(
     reporter.finish(summary);
     return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
   } finally {
+    parallel?.dispose();
     sampler.close();
   }
 }
@@ -268,17 +274,17 @@ async function trainLoop(
  * split, or a fixed set of pairs (x, g·x) with g stratified over its buckets. Metrics that are not
  * finite are refused (finite weights can still overflow) unless `allowNonFinite`.
  */
-export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
+export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false, parallel: DataParallel | null = null): Promise<RunMetrics> {
   let test: EvalMetrics | PairEvalMetrics;
   let train: EvalMetrics | PairEvalMetrics;
   if (isPairData(config.data)) {
     const dataset = await openRunDataset(config);
     const group = modelGroup(model);
-    test = await evaluatePairs(model, dataset, group, { part: 'test', count, seed: 0 });
-    train = await evaluatePairs(model, dataset, group, { part: 'train', count, seed: 0 });
+    test = await evaluatePairs(model, dataset, group, { part: 'test', count, seed: 0, parallel });
+    train = await evaluatePairs(model, dataset, group, { part: 'train', count, seed: 0, parallel });
   } else {
-    test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
-    train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
+    test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0, parallel });
+    train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0, parallel });
   }
   if (!allowNonFinite) {
     for (const [part, m] of [['test', test], ['train', train]] as const) {

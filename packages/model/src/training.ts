@@ -9,6 +9,7 @@ import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
 import { checkElements, elementSize, groupName, type GroupConfig } from './models/groups.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
+import type { DataParallel } from './parallel.ts';
 
 const IMAGE = 64;
 
@@ -51,9 +52,15 @@ export function lossTerms(model: Model, batch: TrainingBatch, rng: T.Rng): LossT
 
 /**
  * One optimisation step: loss, backward, clipped update. Returns the loss terms as device scalars
- * that outlive the step's scope (the caller disposes them).
+ * that outlive the step's scope (the caller disposes them). With `parallel` (DataParallel for this
+ * model) the batch's shards are computed on its threads, to the same losses within float32
+ * reduction order.
  */
-export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
+export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng, parallel: DataParallel | null = null): Record<string, T.Tensor> {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('trainStep: the DataParallel given was made for another model');
+    return T.tidy(() => parallel.trainStep(batch, optimizer, rng));
+  }
   return T.tidy(() => {
     const terms = lossTerms(model, batch, rng);
     T.backward(terms.loss);
@@ -64,7 +71,11 @@ export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optim
 }
 
 /** Deterministic logits of what the model is trained to output (z = μ): the varying images, or g·x. */
-export function reconstructLogits(model: Model, batch: TrainingBatch): T.Tensor {
+export function reconstructLogits(model: Model, batch: TrainingBatch, parallel: DataParallel | null = null): T.Tensor {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('reconstructLogits: the DataParallel given was made for another model');
+    return T.noGrad(() => T.tidy(() => parallel.predictLogits(batch)));
+  }
   return T.noGrad(() => T.tidy(() => model.predictLogits(batch)));
 }
 
@@ -81,6 +92,8 @@ export interface EvalOptions {
   seed?: number;
   /** Called after each batch with the number of images done. */
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
 export interface EvalMetrics {
@@ -134,7 +147,7 @@ export async function evaluate(model: Model, options: EvalOptions): Promise<Eval
   for (let start = 0; start < varying.length; start += batchSize) {
     const v = varying.subarray(start, start + batchSize);
     const p = pivot.length <= 1 ? pivot : pivot.subarray(start, start + batchSize);
-    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v)));
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v), options.parallel));
     const logits = await logitsTensor.data();
     logitsTensor.dispose();
     const targets = renderBatch(v);
@@ -160,6 +173,8 @@ export interface PairEvalOptions {
   batchSize?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
 /** Metrics of the pairs whose g falls in one bucket: an arc of θ (SO(2)) or one element j (C_n). */
@@ -193,7 +208,7 @@ export async function evaluatePairs(model: Model, dataset: PairDataset, group: G
   const buckets = set.bucketNames.map((name) => ({ name, images: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 }));
   for (let start = 0; start < set.specs.length; start += batchSize) {
     const host = dataset.renderPairs(set.specs.slice(start, start + batchSize));
-    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadPairs(host, dataset.imageShape, group)));
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadPairs(host, dataset.imageShape, group), options.parallel));
     const logits = await logitsTensor.data();
     logitsTensor.dispose();
     for (let i = 0; i < host.size; i++) {

@@ -164,6 +164,37 @@ export class NativeBackend implements Backend {
     this.versions.set(data, (this.versions.get(data) ?? 0) + 1);
   }
 
+  /**
+   * Moves `storage`'s values onto memory that other threads can map (a SharedArrayBuffer) and
+   * returns it; the storage keeps its values and every tensor viewing it follows. Memory already
+   * shared is returned as it is.
+   */
+  share(storage: Storage): SharedArrayBuffer {
+    const data = this.array(storage);
+    if (data.buffer instanceof SharedArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer;
+    if (!(data instanceof Float32Array)) throw new Error('native backend: only float32 storage can be shared between threads');
+    const buffer = new SharedArrayBuffer(data.byteLength);
+    const shared = new Float32Array(buffer);
+    shared.set(data);
+    (storage as HostStorage).data = shared;
+    this.touch(storage);
+    return buffer;
+  }
+
+  /** Makes `storage` a view of `buffer` (shared by another thread), giving its own array back to the pool. */
+  bindShared(storage: Storage, buffer: SharedArrayBuffer): void {
+    const data = this.array(storage);
+    if (buffer.byteLength !== data.length * this.bytesPerElement || this.float64) {
+      throw new Error(`native backend: shared memory of ${buffer.byteLength} bytes for a float${this.float64 ? 64 : 32} storage of ${data.length} elements`);
+    }
+    const s = storage as HostStorage;
+    this.release(s);
+    s.data = new Float32Array(buffer);
+    this.live++;
+    this.liveBytes += buffer.byteLength;
+    this.touch(s);
+  }
+
   /** Counts FLOPs and bytes of every kernel from now on (roofline counters; off by default, as it costs a little per call). */
   countCosts(on = true): void {
     this.counting = on;

@@ -138,7 +138,7 @@ describe.skipIf(!native)('weights kept in a primitive’s layout', () => {
       const x = T.tensor(values(2 * 32 * 4 * 4, 8), [2, 32, 4, 4]);
       const w = T.tensor(values(32 * 32 * 9, 9), [32, 32, 3, 3]).requireGrad();
       const before = await T.conv2d(x, w, undefined, { padding: 1 }).data();
-      const optimizer = T.sgd([w], { lr: 0.5 });
+      const optimizer = T.sgd({ w }, { lr: 0.5 });
       T.backward(T.conv2d(x, w, undefined, { padding: 1 }).square().sum());
       optimizer.update();
       const after = await T.conv2d(x, w, undefined, { padding: 1 }).data();
@@ -166,7 +166,7 @@ describe.skipIf(!native)('the kept inverse', () => {
       T.assign(w, m(11));
       expect(maxRelError(await T.inverse(w).data(), await inverseOf(m(11)))).toBeLessThan(1e-5);
       expect(maxRelError(await T.inverse(T.tensor(m(12), [c, c])).data(), await inverseOf(m(12)))).toBeLessThan(1e-5);
-      const optimizer = T.sgd([w], { lr: 0.1 });
+      const optimizer = T.sgd({ w }, { lr: 0.1 });
       T.backward(T.inverse(w).sum());
       optimizer.update();
       const updated = await w.data();
