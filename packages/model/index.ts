@@ -123,6 +123,10 @@ export {
   type TrainingBatch,
 } from './src/models/model.ts';
 export { ConfigError } from './src/models/config.ts';
+// The one validation vocabulary (config.json, HTTP bodies, experiment tables, flags): readers that
+// throw a ValidationError naming the value's path, what it must be and what it was.
+export * as check from './src/validate.ts';
+export { ValidationError, type Check, type Checked } from './src/validate.ts';
 export {
   ChannelAction,
   DEFAULT_SO3_DEGREES,

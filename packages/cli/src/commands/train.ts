@@ -3,15 +3,15 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES } from '../backend.ts';
-import { renderAheadChoice } from '../data.ts';
-import { planRun, type RunChoices } from '../plan.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../presets.ts';
-import { createReporter } from '../progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../rundir.ts';
-import { createRunDir, train, type StopSignal } from '../train.ts';
+import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, type SplitName } from '@maga/model';
+import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
+import { BACKEND_CHOICES } from '../run/backend.ts';
+import { renderAheadChoice } from '../train/data.ts';
+import { planRun, type RunChoices } from '../train/plan.ts';
+import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { createReporter } from '../train/progress.ts';
+import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 const hidden = {
   help: 'hidden channels of the Glow coupling networks, or half of each level\'s channels (maganet)',
@@ -91,7 +91,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
+  if (positionals.length > 0) throw new ValidationError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
   renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
   const overrides = {
@@ -106,7 +106,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let dir: string;
   if (flags.resume !== undefined) {
     const fixed = Object.keys(flags).filter((name) => !RESUMABLE.has(name));
-    if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`);
+    if (fixed.length > 0) throw new ValidationError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`, `--${fixed[0]}`);
     dir = flags.resume;
   } else {
     const choices: RunChoices = {

@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkPairGroup, groupLabelOf, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
+import { check, checkPairGroup, groupLabelOf, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, ValidationError, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -147,7 +147,7 @@ export const filePath = (dir: string, name: keyof typeof FILES) => path.join(dir
 
 /** The version of this package and, when run from a git checkout, its commit. */
 export function codeVersion(): { version: string; commit: string | null } {
-  const version: string = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+  const version: string = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
   let commit: string | null = null;
   try {
     const git = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { cwd: path.dirname(new URL(import.meta.url).pathname), stderr: 'ignore' });
@@ -173,16 +173,23 @@ function readJson(file: string): unknown {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Reads a run file's values with the shared readers: a bad one becomes a RunError that names the file. */
+function inFile<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ValidationError) throw new RunError(`${file}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
-function need<T>(ok: boolean, file: string, what: string, value: unknown): T {
-  if (!ok) throw new RunError(`${file}: ${what}, got ${JSON.stringify(value)}`);
-  return value as T;
+const nullOrPositiveInt = check.satisfying<number | null>((v) => v === null || check.isPositiveInt(v), 'null or a positive integer');
+const nullOrNonNegativeInt = check.satisfying<number | null>((v) => v === null || check.isNonNegativeInt(v), 'null or a non-negative integer');
+const exactly = <T>(expected: T, words = JSON.stringify(expected)) => check.satisfying<T>((v) => v === expected, words);
+/** Refuses `value` at `at` unless `ok`, saying what it must be. */
+function ensure(ok: boolean, at: string, expected: string, value: unknown): void {
+  if (!ok) throw check.invalid(at, expected, value);
 }
-
-const positiveInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 
 // The largest sizes `cli train` accepts (its flags' limits): a config.json asking for more was
 // not written by it, and building such a model would exhaust memory instead of failing clearly.
@@ -191,99 +198,99 @@ const MAX_BATCH = 4096;
 const MAX_EVAL_COUNT = 737_280;
 
 /** Refuses any size in the model config (a number, except the loss weights beta*) above MAX_MODEL_SIZE, naming its field. */
-function checkModelSizes(value: unknown, file: string, where = 'model'): void {
+function checkModelSizes(value: unknown, where = 'model'): void {
   if (/\.beta[^.]*$/.test(where)) return;
   if (typeof value === 'number') {
-    if (value > MAX_MODEL_SIZE) throw new RunError(`${file}: ${where} must be at most ${MAX_MODEL_SIZE}, got ${value}`);
+    ensure(value <= MAX_MODEL_SIZE, where, `at most ${MAX_MODEL_SIZE}`, value);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkModelSizes(v, file, `${where}[${i}]`));
-  } else if (isObject(value)) {
-    for (const [key, v] of Object.entries(value)) checkModelSizes(v, file, `${where}.${key}`);
+    value.forEach((v, i) => checkModelSizes(v, `${where}[${i}]`));
+  } else if (check.isRecord(value)) {
+    for (const [key, v] of Object.entries(value)) checkModelSizes(v, `${where}.${key}`);
   }
 }
 
-function parseDivergence(value: unknown, file: string): Divergence {
-  const d = need<Record<string, unknown>>(isObject(value), file, 'divergence must be an object', value);
-  need(typeof d.step === 'number' && Number.isSafeInteger(d.step) && d.step >= 0, file, 'divergence.step must be a non-negative integer', d.step);
-  need(typeof d.term === 'string', file, 'divergence.term must be a string', d.term);
-  need(typeof d.value === 'string', file, 'divergence.value must be a string', d.value);
-  need(d.checkpointStep === null || (typeof d.checkpointStep === 'number' && Number.isSafeInteger(d.checkpointStep) && d.checkpointStep >= 0), file, 'divergence.checkpointStep must be null or a non-negative integer', d.checkpointStep);
-  return { step: d.step as number, term: d.term as string, value: d.value as string, checkpointStep: d.checkpointStep as number | null };
+function parseDivergence(value: unknown): Divergence {
+  const d = check.record(value, 'divergence');
+  return {
+    step: check.nonNegativeInt(d.step, 'divergence.step'),
+    term: check.string(d.term, 'divergence.term'),
+    value: check.string(d.value, 'divergence.value'),
+    checkpointStep: nullOrNonNegativeInt(d.checkpointStep, 'divergence.checkpointStep'),
+  };
 }
+
+/** Reads what `read` reads, its error (of any kind: the data sets' parsers throw plain Errors) a ValidationError at `at`. */
+function rewording<T>(at: string, words: (message: string) => string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw new ValidationError(words((e as Error).message), at);
+  }
+}
+
 /** The data of a config.json, checked against its model: dSprites models train on dSprites, known-group models on pairs of their group. */
-function parseRunData(value: unknown, model: ModelConfig, file: string): RunData {
-  const data = need<Record<string, unknown>>(isObject(value), file, 'data must be an object', value);
-  const limit = need<number | null>(data.limit === null || positiveInt(data.limit), file, 'data.limit must be null or a positive integer', data.limit);
+function parseRunData(value: unknown, model: ModelConfig): RunData {
+  const data = check.record(value, 'data');
+  const limit = nullOrPositiveInt(data.limit, 'data.limit');
   const modelGroup = 'group' in model ? model.group : null;
   if (data.dataset === 'dsprites') {
-    need(modelGroup === null, file, `data.dataset must be a pair data set for model ${model.model}, not dsprites`, data.dataset);
-    let split: SplitName;
-    try {
-      split = parseSplit(String(data.split));
-    } catch (e) {
-      throw new RunError(`${file}: data.split: ${(e as Error).message}`);
-    }
-    const pairing = need<PivotMode>(['fixed', 'random', 'none'].includes(data.pairing as string), file, 'data.pairing must be fixed, random or none', data.pairing);
+    ensure(modelGroup === null, 'data.dataset', `a pair data set for model ${model.model}, not dsprites`, data.dataset);
+    const split = rewording('data.split', (m) => `data.split: ${m}`, () => parseSplit(String(data.split)));
+    const pairing = check.satisfying<PivotMode>((v) => ['fixed', 'random', 'none'].includes(v as string), 'fixed, random or none')(data.pairing, 'data.pairing');
     return { dataset: 'dsprites', split, pairing, limit };
   }
-  let dataset: PairDatasetName;
-  let group: string;
-  try {
-    dataset = parsePairDataset(String(data.dataset));
-    group = checkPairGroup(dataset, String(data.group));
-  } catch (e) {
-    throw new RunError(`${file}: data: ${(e as Error).message} (data.dataset is dsprites or a pair data set)`);
-  }
-  need(modelGroup !== null, file, `data.dataset must be dsprites for model ${model.model}`, data.dataset);
+  const [dataset, group] = rewording('data', (m) => `data: ${m} (data.dataset is dsprites or a pair data set)`, () => {
+    const name = parsePairDataset(String(data.dataset));
+    return [name, checkPairGroup(name, String(data.group))] as const;
+  });
+  ensure(modelGroup !== null, 'data.dataset', `dsprites for model ${model.model}`, data.dataset);
   const modelLabel = groupLabelOf(modelGroup!);
-  need(modelLabel === group, file, `data.group must be the model's group ${modelLabel}`, data.group);
+  ensure(modelLabel === group, 'data.group', `the model's group ${modelLabel}`, data.group);
   const [channels, size] = pairImageShape(dataset);
-  need(model.imageSize === size && model.channels === channels, file, `model.imageSize and model.channels must be ${size} and ${channels} for ${dataset}'s ${channels}×${size}×${size} images`, { imageSize: model.imageSize, channels: model.channels });
+  ensure(model.imageSize === size && model.channels === channels, 'model.imageSize and model.channels', `${size} and ${channels} for ${dataset}'s ${channels}×${size}×${size} images`, { imageSize: model.imageSize, channels: model.channels });
   return { dataset, group, limit };
 }
 
-const nonNegative = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const STATUS = check.oneOf(STATUSES);
 
 /** Checks a config.json read from disk; errors name the file and the field. */
 export function parseRunConfig(value: unknown, file: string = FILES.config): RunConfig {
-  if (!isObject(value)) throw new RunError(`${file}: expected a JSON object`);
-  need(value.format === 1, file, 'format must be 1', value.format);
-  let model: ModelConfig;
-  try {
-    model = parseModelConfig(value.model);
-  } catch (e) {
-    throw new RunError(`${file}: ${(e as Error).message}`);
-  }
-  checkModelSizes(model, file);
-  const data = parseRunData(value.data, model, file);
-  const t = need<Record<string, unknown>>(isObject(value.training), file, 'training must be an object', value.training);
-  for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) need(positiveInt(t[key]), file, `training.${key} must be a positive integer`, t[key]);
-  need((t.batchSize as number) <= MAX_BATCH, file, `training.batchSize must be at most ${MAX_BATCH}`, t.batchSize);
-  need((t.evalCount as number) <= MAX_EVAL_COUNT, file, `training.evalCount must be at most ${MAX_EVAL_COUNT}`, t.evalCount);
-  need(t.optimizer === 'adam', file, 'training.optimizer must be "adam"', t.optimizer);
-  need(nonNegative(t.lr) && (t.lr as number) > 0, file, 'training.lr must be a positive number', t.lr);
-  need(nonNegative(t.clipNorm), file, 'training.clipNorm must be a non-negative number', t.clipNorm);
-  // Runs written before schedules existed trained at a constant rate.
-  t.schedule ??= 'constant';
-  need(LR_SCHEDULES.includes(t.schedule as LrSchedule), file, `training.schedule must be one of ${LR_SCHEDULES.join(', ')}`, t.schedule);
-  need(typeof value.seed === 'number' && Number.isSafeInteger(value.seed) && value.seed >= 0, file, 'seed must be a non-negative integer', value.seed);
-  need(STATUSES.includes(value.status as RunStatus), file, `status must be one of ${STATUSES.join(', ')}`, value.status);
-  const divergence = value.divergence === undefined ? undefined : parseDivergence(value.divergence, file);
-  const code = isObject(value.code) ? value.code : {};
-  return {
-    format: 1,
-    model,
-    data,
-    training: t as unknown as TrainingSettings,
-    seed: value.seed as number,
-    preset: typeof value.preset === 'string' ? value.preset : null,
-    code: { version: String(code.version ?? 'unknown'), commit: typeof code.commit === 'string' ? code.commit : null },
-    backend: String(value.backend ?? 'unknown'),
-    createdAt: String(value.createdAt ?? ''),
-    status: value.status as RunStatus,
-    ...(typeof value.error === 'string' ? { error: value.error } : {}),
-    ...(divergence ? { divergence } : {}),
-  };
+  if (!check.isRecord(value)) throw new RunError(`${file}: expected a JSON object`);
+  return inFile(file, () => {
+    exactly(1)(value.format, 'format');
+    // Any error of the model's parser is the file's: it names the field.
+    const model = rewording('model', (m) => m, () => parseModelConfig(value.model));
+    checkModelSizes(model);
+    const data = parseRunData(value.data, model);
+    const t = check.record(value.training, 'training');
+    for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    ensure((t.batchSize as number) <= MAX_BATCH, 'training.batchSize', `at most ${MAX_BATCH}`, t.batchSize);
+    ensure((t.evalCount as number) <= MAX_EVAL_COUNT, 'training.evalCount', `at most ${MAX_EVAL_COUNT}`, t.evalCount);
+    exactly('adam')(t.optimizer, 'training.optimizer');
+    check.positive(t.lr, 'training.lr');
+    check.nonNegative(t.clipNorm, 'training.clipNorm');
+    // Runs written before schedules existed trained at a constant rate.
+    t.schedule ??= 'constant';
+    check.oneOf(LR_SCHEDULES)(t.schedule, 'training.schedule');
+    const seed = check.nonNegativeInt(value.seed, 'seed');
+    const status = STATUS(value.status, 'status');
+    const divergence = value.divergence === undefined ? undefined : parseDivergence(value.divergence);
+    const code = check.isRecord(value.code) ? value.code : {};
+    return {
+      format: 1,
+      model,
+      data,
+      training: t as unknown as TrainingSettings,
+      seed,
+      preset: typeof value.preset === 'string' ? value.preset : null,
+      code: { version: String(code.version ?? 'unknown'), commit: typeof code.commit === 'string' ? code.commit : null },
+      backend: String(value.backend ?? 'unknown'),
+      createdAt: String(value.createdAt ?? ''),
+      status,
+      ...(typeof value.error === 'string' ? { error: value.error } : {}),
+      ...(divergence ? { divergence } : {}),
+    };
+  });
 }
 
 export function readRunConfig(dir: string): RunConfig {
@@ -307,13 +314,15 @@ export function setRunStatus(dir: string, status: RunStatus, error?: string, div
 }
 
 export function parseRunState(value: unknown, file: string = FILES.state): RunState {
-  if (!isObject(value)) throw new RunError(`${file}: expected a JSON object`);
-  need(typeof value.step === 'number' && Number.isSafeInteger(value.step) && value.step >= 0, file, 'step must be a non-negative integer', value.step);
-  const sampler = need<SamplerState>(isObject(value.sampler) && Number.isSafeInteger(value.sampler.epoch) && Number.isSafeInteger(value.sampler.position), file, 'sampler must be { epoch, position }', value.sampler);
-  const noise = need<RngState>(isObject(value.noise) && Array.isArray(value.noise.key) && Number.isSafeInteger(value.noise.counter), file, 'noise must be { key, counter }', value.noise);
-  need(STATUSES.includes(value.status as RunStatus), file, `status must be one of ${STATUSES.join(', ')}`, value.status);
-  need(nonNegative(value.trainingSeconds), file, 'trainingSeconds must be a non-negative number', value.trainingSeconds);
-  return { step: value.step as number, sampler, noise, status: value.status as RunStatus, savedAt: String(value.savedAt ?? ''), trainingSeconds: value.trainingSeconds as number };
+  if (!check.isRecord(value)) throw new RunError(`${file}: expected a JSON object`);
+  return inFile(file, () => {
+    const step = check.nonNegativeInt(value.step, 'step');
+    const sampler = check.satisfying<SamplerState>((v) => check.isRecord(v) && Number.isSafeInteger(v.epoch) && Number.isSafeInteger(v.position), '{ epoch, position }')(value.sampler, 'sampler');
+    const noise = check.satisfying<RngState>((v) => check.isRecord(v) && Array.isArray(v.key) && Number.isSafeInteger(v.counter), '{ key, counter }')(value.noise, 'noise');
+    const status = STATUS(value.status, 'status');
+    const trainingSeconds = check.nonNegative(value.trainingSeconds, 'trainingSeconds');
+    return { step, sampler, noise, status, savedAt: String(value.savedAt ?? ''), trainingSeconds };
+  });
 }
 
 /** The committed checkpoint state, or null when the run has not saved one yet. */
@@ -327,7 +336,7 @@ export function readMetrics(dir: string): RunMetrics | null {
   const file = filePath(dir, 'metrics');
   if (!fs.existsSync(file)) return null;
   const value = readJson(file);
-  if (!isObject(value) || !isObject(value.test) || !isObject(value.train)) throw new RunError(`${file}: expected { step, test, train, ... }`);
+  if (!check.isRecord(value) || !check.isRecord(value.test) || !check.isRecord(value.train)) throw new RunError(`${file}: expected { step, test, train, ... }`);
   return value as unknown as RunMetrics;
 }
 
@@ -348,7 +357,7 @@ export function readLog(dir: string): LogLine[] {
     if (text.trim() === '') continue;
     try {
       const line = JSON.parse(text);
-      if (isObject(line) && typeof line.step === 'number') lines.push(line as unknown as LogLine);
+      if (check.isRecord(line) && typeof line.step === 'number') lines.push(line as unknown as LogLine);
     } catch {
       // A partial line from an interrupted append: nothing else ever writes here.
     }

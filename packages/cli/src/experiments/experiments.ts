@@ -4,14 +4,13 @@
 // viewer work on it; results.ts turns the finished runs into docs/results.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, checkPairGroup, isObjects3d, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
-import { UsageError } from './args.ts';
-import { writeFileAtomic } from './atomic.ts';
-import { planRun, type RunChoices } from './plan.ts';
-import { PRESET_NAMES, type PresetName } from './presets.ts';
-import { formatDuration, type Reporter } from './progress.ts';
-import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from './rundir.ts';
-import { createRunDir, train, type StopSignal } from './train.ts';
+import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, check, checkPairGroup, isObjects3d, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { planRun, type RunChoices } from '../train/plan.ts';
+import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
+import { formatDuration, type Reporter } from '../train/progress.ts';
+import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from '../run/rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 /** dSprites data: a split. */
 export interface SplitData {
@@ -163,20 +162,20 @@ export function readExperimentTable(file: string): Experiment[] {
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--table ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(e as Error).message})`}`);
+    throw new ValidationError(`--table ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON (${(e as Error).message})`}`, '--table');
   }
-  if (!Array.isArray(value) || value.length === 0) throw new UsageError(`--table ${file}: expected a non-empty JSON list of experiments`);
+  if (!Array.isArray(value) || value.length === 0) throw new ValidationError(`--table ${file}: expected a non-empty JSON list of experiments`, '--table');
   const names = new Set<string>();
   const experiments: Experiment[] = [];
   for (const [i, entry] of value.entries()) {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`--table ${file}: entry ${i} is not an object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ValidationError(`--table ${file}: entry ${i} is not an object`, `--table[${i}]`);
     const e = { training: {}, sizing: '', title: String(entry.name), description: '', ...entry } as Experiment;
     try {
       checkExperiment(e);
     } catch (err) {
-      throw new UsageError(`--table ${file}, entry ${i}: ${(err as Error).message}`);
+      throw new ValidationError(`--table ${file}, entry ${i}: ${(err as Error).message}`, err instanceof ValidationError ? `--table[${i}].${err.path}` : `--table[${i}]`);
     }
-    if (names.has(e.name)) throw new UsageError(`--table ${file}: experiment ${JSON.stringify(e.name)} is declared twice`);
+    if (names.has(e.name)) throw new ValidationError(`--table ${file}: experiment ${JSON.stringify(e.name)} is declared twice`, `--table[${i}].name`);
     names.add(e.name);
     experiments.push(e);
   }
@@ -200,75 +199,75 @@ export interface PlannedRun {
   estimateSeconds: number;
 }
 
-/** Throws a UsageError naming the experiment, the entry and what is wrong with it. */
+/** Throws a ValidationError naming the experiment, the entry and what is wrong with it. */
 export function checkExperiment(e: Experiment): void {
   const where = `experiment ${JSON.stringify(e.name)}`;
-  const fail = (what: string): never => {
-    throw new UsageError(`${where}: ${what}`);
+  const fail = (at: string, what: string): never => {
+    throw new ValidationError(`${where}: ${what}`, at);
   };
-  if (typeof e.name !== 'string' || !RUN_ID_PATTERN.test(e.name)) fail(`its name must be a directory name (letters, digits, . _ -), got ${JSON.stringify(e.name)}`);
-  if (!Array.isArray(e.models) || e.models.length === 0) fail('models must be a non-empty list');
-  if (!Array.isArray(e.data) || e.data.length === 0) fail('data must be a non-empty list');
-  if (!Number.isSafeInteger(e.seeds) || e.seeds < 1) fail(`seeds must be a positive integer, got ${JSON.stringify(e.seeds)}`);
-  if (!PRESET_NAMES.includes(e.preset)) fail(`preset ${JSON.stringify(e.preset)} is not one of ${PRESET_NAMES.join(', ')}`);
-  if (e.table !== 'blog' && e.table !== 'latent-action') fail(`table must be 'blog' or 'latent-action', got ${JSON.stringify(e.table)}`);
+  if (typeof e.name !== 'string' || !RUN_ID_PATTERN.test(e.name)) fail('name', `its name must be a directory name (letters, digits, . _ -), got ${JSON.stringify(e.name)}`);
+  if (!Array.isArray(e.models) || e.models.length === 0) fail('models', 'models must be a non-empty list');
+  if (!Array.isArray(e.data) || e.data.length === 0) fail('data', 'data must be a non-empty list');
+  check.within(where, () => check.positiveInt(e.seeds, 'seeds'));
+  if (!PRESET_NAMES.includes(e.preset)) fail('preset', `preset ${JSON.stringify(e.preset)} is not one of ${PRESET_NAMES.join(', ')}`);
+  if (e.table !== 'blog' && e.table !== 'latent-action') fail('table', `table must be 'blog' or 'latent-action', got ${JSON.stringify(e.table)}`);
   for (const [preset, overrides] of Object.entries(e.training ?? {})) {
-    if (!PRESET_NAMES.includes(preset as PresetName)) fail(`training.${preset}: not a preset (expected one of ${PRESET_NAMES.join(', ')})`);
+    if (!PRESET_NAMES.includes(preset as PresetName)) fail(`training.${preset}`, `training.${preset}: not a preset (expected one of ${PRESET_NAMES.join(', ')})`);
     for (const [key, value] of Object.entries(overrides ?? {})) {
-      if (!['steps', 'batch', 'evalCount'].includes(key)) fail(`training.${preset}.${key}: unknown setting (expected steps, batch or evalCount)`);
-      if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`training.${preset}.${key} must be a positive integer, got ${JSON.stringify(value)}`);
+      if (!['steps', 'batch', 'evalCount'].includes(key)) fail(`training.${preset}.${key}`, `training.${preset}.${key}: unknown setting (expected steps, batch or evalCount)`);
+      check.within(where, () => check.positiveInt(value, `training.${preset}.${key}`));
     }
   }
   if (e.variants !== undefined) {
-    if (!Array.isArray(e.variants) || e.variants.length < 2) fail('variants, when given, must be a list of two or more (the arms of an ablation)');
+    if (!Array.isArray(e.variants) || e.variants.length < 2) fail('variants', 'variants, when given, must be a list of two or more (the arms of an ablation)');
     const variantLabels = new Set<string>();
     for (const [i, variant] of e.variants.entries()) {
-      if (typeof variant !== 'object' || variant === null) fail(`variants[${i}] must be an object { label, ...settings }`);
-      if (typeof variant.label !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(variant.label)) fail(`variants[${i}].label must be lower-case letters, digits and -, got ${JSON.stringify(variant.label)}`);
-      if (variantLabels.has(variant.label)) fail(`variant ${variant.label} is listed twice`);
+      if (typeof variant !== 'object' || variant === null) fail(`variants[${i}]`, `variants[${i}] must be an object { label, ...settings }`);
+      if (typeof variant.label !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(variant.label)) fail(`variants[${i}].label`, `variants[${i}].label must be lower-case letters, digits and -, got ${JSON.stringify(variant.label)}`);
+      if (variantLabels.has(variant.label)) fail(`variants[${i}].label`, `variant ${variant.label} is listed twice`);
       variantLabels.add(variant.label);
       for (const [key, value] of Object.entries(variant)) {
         if (key === 'label') continue;
         const setting = VARIANT_SETTINGS[key as keyof typeof VARIANT_SETTINGS];
-        if (!setting) fail(`variants[${i}].${key}: unknown setting (expected one of ${Object.keys(VARIANT_SETTINGS).join(', ')})`);
-        if (typeof value !== 'boolean') fail(`variants[${i}].${key} must be true or false, got ${JSON.stringify(value)}`);
-        for (const model of e.models) if (!setting.models.includes(model)) fail(`variants[${i}].${key} (${setting.flag}) applies to ${setting.models.join(', ')}, not to model ${model}`);
+        if (!setting) fail(`variants[${i}].${key}`, `variants[${i}].${key}: unknown setting (expected one of ${Object.keys(VARIANT_SETTINGS).join(', ')})`);
+        check.within(where, () => check.boolean(value, `variants[${i}].${key}`));
+        for (const model of e.models) if (!setting.models.includes(model)) fail(`variants[${i}].${key}`, `variants[${i}].${key} (${setting.flag}) applies to ${setting.models.join(', ')}, not to model ${model}`);
       }
     }
   }
   const seen = new Set<string>();
-  for (const model of e.models) {
-    if (!MODEL_KINDS.includes(model)) fail(`model ${JSON.stringify(model)} is not one of ${MODEL_KINDS.join(', ')}`);
-    if (seen.has(model)) fail(`model ${model} is listed twice`);
+  for (const [i, model] of e.models.entries()) {
+    if (!MODEL_KINDS.includes(model)) fail(`models[${i}]`, `model ${JSON.stringify(model)} is not one of ${MODEL_KINDS.join(', ')}`);
+    if (seen.has(model)) fail(`models[${i}]`, `model ${model} is listed twice`);
     seen.add(model);
   }
   const labels = new Set<string>();
   for (const [i, data] of e.data.entries()) {
-    if (typeof data !== 'object' || data === null) fail(`data[${i}] must be { split } or { dataset, group }`);
+    if (typeof data !== 'object' || data === null) fail(`data[${i}]`, `data[${i}] must be { split } or { dataset, group }`);
     if (isPairEntry(data)) {
-      if (!PAIR_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${PAIR_DATASET_NAMES.join(', ')}`);
+      if (!PAIR_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset`, `data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${PAIR_DATASET_NAMES.join(', ')}`);
       try {
-        if (checkPairGroup(data.dataset, String(data.group)) !== data.group) fail(`data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(checkPairGroup(data.dataset, String(data.group)))}`);
+        if (checkPairGroup(data.dataset, String(data.group)) !== data.group) fail(`data[${i}].group`, `data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(checkPairGroup(data.dataset, String(data.group)))}`);
       } catch (err) {
-        if (err instanceof UsageError) throw err;
-        fail(`data[${i}]: ${(err as Error).message}`);
+        if (err instanceof ValidationError) throw err;
+        fail(`data[${i}]`, `data[${i}]: ${(err as Error).message}`);
       }
     } else if (!Object.hasOwn(SPLITS, (data as SplitData).split)) {
-      fail(`data[${i}].split ${JSON.stringify((data as SplitData).split)} is not one of ${Object.keys(SPLITS).join(', ')}`);
+      fail(`data[${i}].split`, `data[${i}].split ${JSON.stringify((data as SplitData).split)} is not one of ${Object.keys(SPLITS).join(', ')}`);
     }
     const label = dataLabel(data);
-    if (labels.has(label)) fail(`data ${label} is listed twice`);
+    if (labels.has(label)) fail(`data[${i}]`, `data ${label} is listed twice`);
     labels.add(label);
     for (const model of e.models) {
       const wants = modelSpec(model).traits.batch;
-      if (isPairEntry(data) !== (wants === 'group-pairs')) fail(`model ${model} trains on ${wants === 'group-pairs' ? 'pairs (x, g·x): { dataset, group }' : 'dSprites: { split }'}, not on ${label}`);
+      if (isPairEntry(data) !== (wants === 'group-pairs')) fail(`data[${i}]`, `model ${model} trains on ${wants === 'group-pairs' ? 'pairs (x, g·x): { dataset, group }' : 'dSprites: { split }'}, not on ${label}`);
     }
   }
 }
 
 export function findExperiment(name: string, experiments: readonly Experiment[] = EXPERIMENTS): Experiment {
   const found = experiments.find((e) => e.name === name);
-  if (!found) throw new UsageError(`unknown experiment ${JSON.stringify(name)}: expected one of ${experiments.map((e) => e.name).join(', ')} (--list describes them)`);
+  if (!found) throw new ValidationError(`unknown experiment ${JSON.stringify(name)}: expected one of ${experiments.map((e) => e.name).join(', ')} (--list describes them)`);
   checkExperiment(found);
   return found;
 }
@@ -361,7 +360,7 @@ function checkSameRun(run: PlannedRun, found: RunConfig): void {
     if (found.training[key] !== want.training[key]) differences.push(`training.${key} ${found.training[key]}, planned ${want.training[key]}`);
   }
   if (JSON.stringify(found.model) !== JSON.stringify(want.model)) differences.push('the model configuration differs');
-  if (differences.length > 0) throw new UsageError(`${run.dir} is not the run this plan makes (${differences.join('; ')}): another --preset or --seeds, or a changed table? Move it away or use another --runs`);
+  if (differences.length > 0) throw new ValidationError(`${run.dir} is not the run this plan makes (${differences.join('; ')}): another --preset or --seeds, or a changed table? Move it away or use another --runs`, '--runs');
 }
 
 /** The experiment's own record beside its runs: what was asked, when, and each run's wall time. */
@@ -385,7 +384,7 @@ export function readRecord(root: string): ExperimentRecord | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as ExperimentRecord;
   } catch (e) {
-    throw new UsageError(`${file} is not readable JSON (${(e as Error).message}): move it away to start the experiment again`);
+    throw new ValidationError(`${file} is not readable JSON (${(e as Error).message}): move it away to start the experiment again`, '--runs');
   }
 }
 
@@ -428,7 +427,7 @@ export async function runExperiment(e: Experiment, options: RunExperimentOptions
   const stop = options.stop ?? { requested: false };
   const existing = fs.existsSync(root) ? fs.readdirSync(root).filter((f) => fs.existsSync(path.join(root, f, FILES.config))) : [];
   if (existing.length > 0 && !options.resume) {
-    throw new UsageError(`${root} already holds ${existing.length} run${existing.length === 1 ? '' : 's'} of this experiment: continue with --resume, or choose another --runs`);
+    throw new ValidationError(`${root} already holds ${existing.length} run${existing.length === 1 ? '' : 's'} of this experiment: continue with --resume, or choose another --runs`, '--runs');
   }
   // Checked before anything trains: a run on disk that is not the planned one stops the experiment here.
   const progress = planned.map(runProgress);

@@ -5,9 +5,9 @@
 // data sets (the 3-D sets, 3×64×64) give colour PNGs and GIFs.
 import { elementSize, Inference, quaternion, type GroupConfig, type ImageSource, type Model, type PairDataset } from '@maga/model';
 import * as T from '@maga/tensor';
-import { modelGroup, openRunDataset } from './data.ts';
+import { modelGroup, openRunDataset } from '../train/data.ts';
 import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './images.ts';
-import type { RunConfig } from './rundir.ts';
+import type { RunConfig } from '../run/rundir.ts';
 
 export interface PairFigureOptions {
   /** Test images shown (rows of the actions figure, rows and columns of the swap grid). */

@@ -4,10 +4,10 @@
 // that a law that fails only in float32 shows as rounding and one that fails in both as a bug.
 import { dsprites, evalIndices, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
-import { openRunDataset } from './data.ts';
-import { IMAGE } from './latent.ts';
-import { loadTrainedModel } from './load.ts';
-import { isPairData, readRunConfig } from './rundir.ts';
+import { openRunDataset } from '../train/data.ts';
+import { IMAGE } from '../inference/adapters.ts';
+import { loadTrainedModel } from '../inference/load.ts';
+import { isPairData, readRunConfig } from '../run/rundir.ts';
 
 export interface LawErrors {
   identity: number;

@@ -3,7 +3,7 @@
 // default; colour (3 channels) where a tile is channel-first [3, S, S], as the 3-D sets' images are.
 import { GIFEncoder } from 'gifenc';
 import { PNG } from 'pngjs';
-import { IMAGE } from './latent.ts';
+import { IMAGE } from '../inference/adapters.ts';
 
 /** A raster, row-major: one float per pixel in [0, 1] (grey), or with `channels` 3 an interleaved R, G, B per pixel. */
 export interface Raster {

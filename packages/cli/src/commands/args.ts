@@ -1,10 +1,8 @@
 // Command-line flags: each command declares a small table of typed flags, and parsing is strict.
-// Anything unknown or malformed becomes a UsageError (exit code 2) whose message names the flag
-// and what it accepts, so a typo never silently trains the wrong model for ten minutes.
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// Anything unknown or malformed becomes a ValidationError (@maga/model's: exit code 2) whose
+// message names the flag and what it accepts, so a typo never silently trains the wrong model for
+// ten minutes.
+import { ValidationError } from '@maga/model';
 
 /** One flag: how to read its value, and what to say about it in --help and in errors. */
 export interface Flag<T> {
@@ -29,7 +27,7 @@ export function int(help: string, range: { min?: number; max?: number } = {}): F
     parse(raw, name) {
       const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(value) || value < min || value > max) {
-        throw new UsageError(`--${name}: ${describe(raw)} is not an integer in [${min}, ${max}]`);
+        throw new ValidationError(`--${name}: ${describe(raw)} is not an integer in [${min}, ${max}]`, `--${name}`);
       }
       return value;
     },
@@ -43,7 +41,7 @@ export function number(help: string, range: { min?: number; positive?: boolean }
     parse(raw, name) {
       const value = raw.trim() === '' ? NaN : Number(raw);
       const ok = Number.isFinite(value) && (range.positive ? value > 0 : value >= (range.min ?? -Infinity));
-      if (!ok) throw new UsageError(`--${name}: ${describe(raw)} is not a ${range.positive ? 'positive' : 'finite'} number${range.min !== undefined ? ` ≥ ${range.min}` : ''}`);
+      if (!ok) throw new ValidationError(`--${name}: ${describe(raw)} is not a ${range.positive ? 'positive' : 'finite'} number${range.min !== undefined ? ` ≥ ${range.min}` : ''}`, `--${name}`);
       return value;
     },
   };
@@ -55,7 +53,7 @@ export function choice<C extends string>(choices: readonly C[], help: string): F
     help,
     placeholder: choices.join('|'),
     parse(raw, name) {
-      if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${name}: ${describe(raw)} is not one of: ${choices.join(', ')}`);
+      if (!(choices as readonly string[]).includes(raw)) throw new ValidationError(`--${name}: ${describe(raw)} is not one of: ${choices.join(', ')}`, `--${name}`);
       return raw as C;
     },
   };
@@ -66,7 +64,7 @@ export function text(help: string, placeholder: string): Flag<string> {
     help,
     placeholder,
     parse(raw, name) {
-      if (raw === '') throw new UsageError(`--${name}: needs a non-empty ${placeholder}`);
+      if (raw === '') throw new ValidationError(`--${name}: needs a non-empty ${placeholder}`, `--${name}`);
       return raw;
     },
   };
@@ -94,20 +92,20 @@ export function parseArgs<S extends Flags>(argv: readonly string[], flags: S): {
       positionals.push(arg);
       continue;
     }
-    if (!arg.startsWith('--')) throw new UsageError(`unknown flag ${arg}: flags are spelled --name; accepted: ${accepted()}`);
+    if (!arg.startsWith('--')) throw new ValidationError(`unknown flag ${arg}: flags are spelled --name; accepted: ${accepted()}`, arg);
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const flag = Object.hasOwn(flags, name) ? flags[name] : undefined;
-    if (!flag) throw new UsageError(`unknown flag --${name}; accepted: ${accepted()}`);
-    if (Object.hasOwn(parsed, name)) throw new UsageError(`--${name} is given twice`);
+    if (!flag) throw new ValidationError(`unknown flag --${name}; accepted: ${accepted()}`, `--${name}`);
+    if (Object.hasOwn(parsed, name)) throw new ValidationError(`--${name} is given twice`, `--${name}`);
     let raw: string;
     if (flag.switch) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (eq >= 0) throw new ValidationError(`--${name} takes no value`, `--${name}`);
       raw = '';
     } else if (eq >= 0) {
       raw = arg.slice(eq + 1);
     } else {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value: ${flag.placeholder ?? 'VALUE'}`);
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new ValidationError(`--${name} needs a value: ${flag.placeholder ?? 'VALUE'}`, `--${name}`);
       raw = argv[++i];
     }
     parsed[name] = flag.parse(raw, name);

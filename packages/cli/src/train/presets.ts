@@ -2,7 +2,7 @@
 // numbers are easy to find, compare and tune. Explicit flags override any value here.
 // docs/cli.md lists them; change both together.
 import type { ModelKind } from '@maga/model';
-import type { LrSchedule } from './rundir.ts';
+import type { LrSchedule } from '../run/rundir.ts';
 
 export interface Preset {
   description: string;

@@ -5,10 +5,9 @@
 // the next batch in a worker while a step runs (render-ahead.ts), in the same order, where the
 // backend leaves a core free for it.
 import * as T from '@maga/tensor';
-import { isObjects3d, openPairDataset, Sampler, uploadBatch, uploadPairs, type GroupConfig, type Model, type PairDataset, type SamplerState, type TrainingBatch } from '@maga/model';
-import { UsageError } from './args.ts';
+import { isObjects3d, openPairDataset, Sampler, uploadBatch, uploadPairs, ValidationError, type GroupConfig, type Model, type PairDataset, type SamplerState, type TrainingBatch } from '@maga/model';
 import { RenderAhead } from './render-ahead.ts';
-import { dataLabel, isPairData, type RunConfig } from './rundir.ts';
+import { dataLabel, isPairData, type RunConfig } from '../run/rundir.ts';
 
 export interface TrainingData {
   /** `dsprites to-range`, `rotated-mnist so2`: for messages. */
@@ -80,7 +79,7 @@ export function renderAheadChoice(): 'on' | 'off' | 'auto' {
   const value = process.env.MAGA_RENDER_AHEAD;
   if (value === undefined || value === '' || value === 'auto') return 'auto';
   if (value === 'on' || value === 'off') return value;
-  throw new UsageError(`MAGA_RENDER_AHEAD=${JSON.stringify(value)}: expected on, off or auto (unset: auto, a worker where the backend leaves a core free)`);
+  throw new ValidationError(`MAGA_RENDER_AHEAD=${JSON.stringify(value)}: expected on, off or auto (unset: auto, a worker where the backend leaves a core free)`, 'MAGA_RENDER_AHEAD');
 }
 
 /** The pair data set of a known-group run (the MNIST sets read the digits once per process; the 3-D sets render on demand). */

@@ -5,17 +5,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions } from '@maga/model';
-import { UsageError } from './args.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { dsprites, evalIndices, modelSpec, reconstructionDifference, reconstructions, ValidationError } from '@maga/model';
+import { writeFileAtomic } from '../run/atomic.ts';
 import { EXPERIMENTS, dataLabel, finishedRuns, planExperiment, readRecord, type Experiment, type ExperimentRecord, type PlannedRun } from './experiments.ts';
-import { encodePng, grid, split, type Tiles } from './images.ts';
-import { runLaws, type RunLaws } from './laws.ts';
-import { latentMaps } from './latent-maps.ts';
-import { PIXELS } from './latent.ts';
-import { loadTrainedModel } from './load.ts';
-import { formatDuration } from './progress.ts';
-import { isPairData, type RunConfig } from './rundir.ts';
+import { encodePng, grid, split, type Tiles } from '../figures/images.ts';
+import { runLaws, type RunLaws } from '../evaluate/laws.ts';
+import { latentMaps } from '../figures/latent-maps.ts';
+import { PIXELS } from '../inference/adapters.ts';
+import { loadTrainedModel } from '../inference/load.ts';
+import { formatDuration } from '../train/progress.ts';
+import { isPairData, type RunConfig } from '../run/rundir.ts';
 import { formatInterval, meanInterval } from './stats.ts';
 
 /** The dSprites split of a blog-table run (its table has no pair runs: checkExperiment sees to that). */
@@ -77,7 +76,7 @@ export async function writeResults(options: ResultsOptions): Promise<ResultsWrit
     try {
       planned = planExperiment(e, { runs: options.runs, seeds: record.seeds, preset: record.preset });
     } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
+      if (!(err instanceof ValidationError)) throw err;
       sections.push(`Cannot be summarised: ${err.message}`);
       continue;
     }

@@ -1,7 +1,7 @@
 // Training progress for people: on a terminal, one progress-bar line redrawn in place; when
 // output goes to a file or a pipe, plain lines at each logging interval; with --quiet, only the
 // final summary.
-import type { LogLine } from './rundir.ts';
+import type { LogLine } from '../run/rundir.ts';
 
 export interface Progress {
   step: number;

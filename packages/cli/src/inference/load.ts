@@ -2,7 +2,7 @@
 // with errors that say which run and which file is at fault.
 import * as fs from 'node:fs';
 import { createModel, loadModule, NonFiniteError, type LoadOptions, type Model } from '@maga/model';
-import { filePath, readRunConfig, RunError, type RunConfig } from './rundir.ts';
+import { filePath, readRunConfig, RunError, type RunConfig } from '../run/rundir.ts';
 
 export interface TrainedModel {
   config: RunConfig;

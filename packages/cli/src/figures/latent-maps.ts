@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { dsprites, evalIndices, type SplitName } from '@maga/model';
-import { writeFileAtomic } from './atomic.ts';
-import { codes, DEFAULT_PIVOT } from './latent.ts';
-import { loadTrainedModel } from './load.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { codes, DEFAULT_PIVOT } from '../inference/adapters.ts';
+import { loadTrainedModel } from '../inference/load.ts';
 import { umapEmbed } from './umap.ts';
 
 type Rgb = readonly [number, number, number];

@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dsprites, evalIndices, type Model } from '@maga/model';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
 import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './images.ts';
-import { actOn, codes, DEFAULT_PIVOT, decode, PIXELS, recombine, traverse } from './latent.ts';
-import { loadTrainedModel } from './load.ts';
+import { actOn, codes, DEFAULT_PIVOT, decode, PIXELS, recombine, traverse } from '../inference/adapters.ts';
+import { loadTrainedModel } from '../inference/load.ts';
 import { renderPairFigures } from './render-pairs.ts';
-import { FILES, isPairData, type RunConfig } from './rundir.ts';
+import { FILES, isPairData, type RunConfig } from '../run/rundir.ts';
 
 export interface RenderOptions {
   /** Images per row of the reconstruction, recombination and identity figures. */

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const VIEWER_SOURCES = path.resolve(import.meta.dir, '../../viewer');
-const VITE = path.resolve(import.meta.dir, '../../../node_modules/.bin/vite');
+export const VIEWER_SOURCES = path.resolve(import.meta.dir, '../../../viewer');
+const VITE = path.resolve(import.meta.dir, '../../../../node_modules/.bin/vite');
 
 /** Whether `dist` holds a build (its index.html). */
 export const viewerBuilt = (dist: string) => fs.existsSync(path.join(dist, 'index.html'));

@@ -1,6 +1,6 @@
 // UMAP (umap-js) with a seeded generator, so that an embedding is the same every time it is
 // computed: the server's latent map (in a worker, server/umap-worker.ts) and the results' latent
-// maps (results.ts, in process) both go through here.
+// maps (experiments/results.ts, in process) both go through here.
 import { UMAP } from 'umap-js';
 
 export interface UmapOptions {

@@ -4,7 +4,7 @@
 // Nothing here reads from the device: the values come from the log's reading or from the bytes
 // the checkpoint save read back anyway.
 import { decodeSafetensors, findNonFinite, type NonFinite } from '@maga/model';
-import { RunError, type Divergence, type RunConfig } from './rundir.ts';
+import { RunError, type Divergence, type RunConfig } from '../run/rundir.ts';
 
 /** Training stopped at a non-finite value; `divergence` says where, the message what to try. */
 export class DivergenceError extends RunError {

@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataParallel, createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
-import { initBackend, type BackendInfo } from './backend.ts';
-import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from './checkpoint.ts';
+import { initBackend, type BackendInfo } from '../run/backend.ts';
+import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
 import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
-import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from './rundir.ts';
+import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
 
 /** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
 export interface StopSignal {

@@ -1,9 +1,8 @@
 // What a new run will be: a preset, overridden by explicit choices, turned into the run's
 // config.json. Pure: nothing is created or computed here.
-import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SplitName } from '@maga/model';
-import { UsageError } from './args.ts';
+import { checkPairGroup, configure, defaultPairGroup, groupFromName, isObjects3d, MODEL_KINDS, modelSpec, PAIR_DATASET_NAMES, pairImageShape, parsePairDataset, ValidationError, type GroupConfig, type ModelKind, type PairDatasetName, type Pairing, type SplitName } from '@maga/model';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
-import { codeVersion, type LrSchedule, type RunConfig, type RunData } from './rundir.ts';
+import { codeVersion, type LrSchedule, type RunConfig, type RunData } from '../run/rundir.ts';
 
 /** Everything `cli train` lets a user choose; absent means "the preset's value". */
 export interface RunChoices {
@@ -68,27 +67,27 @@ interface PairPlan {
 
 /** The data set and group of a pair run, checked against each other and the model; errors name the flag. */
 function planPairs(kind: ModelKind, choices: RunChoices): PairPlan {
-  if (choices.split !== undefined) throw new UsageError(`--split applies to dSprites runs (--model ${DSPRITES_MODELS.join(' or ')}), not --model ${kind}: it trains on pairs of --dataset ${PAIR_DATASET_NAMES.join('|')}`);
-  if (choices.dataset === 'dsprites') throw new UsageError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${PAIR_DATASET_NAMES.join(', ')}, not dsprites`);
+  if (choices.split !== undefined) throw new ValidationError(`--split applies to dSprites runs (--model ${DSPRITES_MODELS.join(' or ')}), not --model ${kind}: it trains on pairs of --dataset ${PAIR_DATASET_NAMES.join('|')}`, '--split');
+  if (choices.dataset === 'dsprites') throw new ValidationError(`--model ${kind} trains on pairs (x, g·x) with a known g: --dataset must be one of ${PAIR_DATASET_NAMES.join(', ')}, not dsprites`, '--dataset');
   let dataset: PairDatasetName;
   try {
     dataset = parsePairDataset(choices.dataset ?? DEFAULT_PAIR_DATASET);
   } catch {
-    throw new UsageError(`--dataset: unknown data set ${JSON.stringify(choices.dataset)}: expected dsprites or one of ${PAIR_DATASET_NAMES.join(', ')}`);
+    throw new ValidationError(`--dataset: unknown data set ${JSON.stringify(choices.dataset)}: expected dsprites or one of ${PAIR_DATASET_NAMES.join(', ')}`, '--dataset');
   }
   const label = choices.group ?? defaultGroup(dataset);
   let group: string;
   try {
     group = checkPairGroup(dataset, label);
   } catch (e) {
-    throw new UsageError(`--group: ${(e as Error).message}`);
+    throw new ValidationError(`--group: ${(e as Error).message}`, '--group');
   }
   let modelGroup: GroupConfig;
   try {
     const defaults = modelSpec(kind).defaults as { group: GroupConfig };
     modelGroup = groupFromName(group, defaults.group.kind === 'so3' ? [1] : defaults.group.frequencies);
   } catch (e) {
-    throw new UsageError(`--group ${group}: ${(e as Error).message}`);
+    throw new ValidationError(`--group ${group}: ${(e as Error).message}`, '--group');
   }
   return { dataset, group, modelGroup };
 }
@@ -99,8 +98,8 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
   const kind = choices.model ?? (pairDataset ? DEFAULT_PAIR_MODEL : PRESETS[presetName].model);
   const spec = modelSpec(kind);
   const pairs = spec.traits.batch === 'group-pairs';
-  if (!pairs && pairDataset) throw new UsageError(`--dataset ${choices.dataset} holds pairs with a known g, for --model ${PAIR_MODELS.join(' or ')}; --model ${kind} trains on dsprites`);
-  if (!pairs && choices.group !== undefined) throw new UsageError(`--group applies to --model ${PAIR_MODELS.join(' or ')} only, not --model ${kind} (it learns its transformations from dSprites)`);
+  if (!pairs && pairDataset) throw new ValidationError(`--dataset ${choices.dataset} holds pairs with a known g, for --model ${PAIR_MODELS.join(' or ')}; --model ${kind} trains on dsprites`, '--dataset');
+  if (!pairs && choices.group !== undefined) throw new ValidationError(`--group applies to --model ${PAIR_MODELS.join(' or ')} only, not --model ${kind} (it learns its transformations from dSprites)`, '--group');
   const pairPlan = pairs ? planPairs(kind, choices) : null;
   const preset = presetFor(PRESETS[presetName], pairs, pairPlan !== null && isObjects3d(pairPlan.dataset));
   const modelChoices: Record<string, unknown> = {};
@@ -109,7 +108,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     if (value === undefined) continue;
     if (!Object.hasOwn(spec.choices, key)) {
       const takers = MODEL_KINDS.filter((k) => Object.hasOwn(modelSpec(k).choices, key));
-      throw new UsageError(`${flag} applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`);
+      throw new ValidationError(`${flag} applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`, flag);
     }
     modelChoices[key] = value;
   }
@@ -122,7 +121,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     }
     model = configure(kind, presetName, modelChoices);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw e instanceof ValidationError ? e : new ValidationError((e as Error).message);
   }
 
   const training = {
@@ -137,7 +136,7 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
     evalCount: choices.evalCount ?? preset.evalCount,
   };
   const limit = choices.limit ?? preset.limit;
-  if (limit !== null && limit < training.batchSize) throw new UsageError(`--limit ${limit} is smaller than a batch of ${training.batchSize}`);
+  if (limit !== null && limit < training.batchSize) throw new ValidationError(`--limit ${limit} is smaller than a batch of ${training.batchSize}`, '--limit');
   const data: RunData = pairPlan
     ? { dataset: pairPlan.dataset, group: pairPlan.group, limit }
     : { dataset: 'dsprites', split: choices.split ?? DEFAULT_SPLIT, pairing: spec.pivots(model as never), limit };

@@ -4,9 +4,9 @@
 // Known-group runs are evaluated on a fixed set of pairs (x, g·x), also per bucket of g.
 import * as path from 'node:path';
 import { DataParallel, evalIndices, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
-import { loadTrainedModel, type TrainedModel } from './load.ts';
-import { dataLabel, isPairData, writeMetrics } from './rundir.ts';
-import { evaluateRun } from './train.ts';
+import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
+import { dataLabel, isPairData, writeMetrics } from '../run/rundir.ts';
+import { evaluateRun } from '../train/train.ts';
 
 export interface RunEvaluation {
   run: string;

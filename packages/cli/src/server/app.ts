@@ -2,28 +2,28 @@
 // validated at the edge, handlers that call library functions. Errors are JSON { error } with a
 // 4xx status for bad input and 5xx for a run that cannot be used (a corrupt checkpoint).
 import * as fs from 'node:fs';
-import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, type NonFinite, type SplitName } from '@maga/model';
+import { decodeSafetensors, describeNonFinite, dsprites, findNonFinite, modelSpec, ValidationError, type Check, type NonFinite, type SplitName } from '@maga/model';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { validator } from 'hono/validator';
-import { inspectSafetensors } from './checkpoint.ts';
-import { encodePng, imageJson } from './images.ts';
-import { filePath, readRunConfig, type RunConfig } from './rundir.ts';
-import { datasetInfo, dspritesImages, factorsJson, runImages, sampleIndices, type RunImages } from './server/dataset.ts';
-import type { EmbeddingOptions } from './server/embedding.ts';
-import * as handlers from './server/handlers.ts';
-import type { ServerContext } from './server/handlers.ts';
-import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './server/runs.ts';
-import { modelGroup } from './server/pairs.ts';
-import * as schemas from './server/schemas.ts';
-import { HttpError, parse, type Check } from './server/validate.ts';
-import { viewerResponse } from './server/viewer.ts';
-import { apiImage, imagePng } from './server/wire.ts';
+import { inspectSafetensors } from '../run/checkpoint.ts';
+import { encodePng, imageJson } from '../figures/images.ts';
+import { filePath, readRunConfig, type RunConfig } from '../run/rundir.ts';
+import { datasetInfo, dspritesImages, factorsJson, runImages, sampleIndices, type RunImages } from './dataset.ts';
+import type { EmbeddingOptions } from './embedding.ts';
+import * as handlers from './handlers.ts';
+import type { ServerContext } from './handlers.ts';
+import { assertNoLinks, listRuns, resolveRun, runDetail, type RunRef } from './runs.ts';
+import { modelGroup } from './pairs.ts';
+import * as schemas from './schemas.ts';
+import { HttpError, parse } from './validate.ts';
+import { viewerResponse } from './viewer.ts';
+import { apiImage, imagePng } from './wire.ts';
 
-export type { ServerContext } from './server/handlers.ts';
+export type { ServerContext } from './handlers.ts';
 
 /** Request bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -93,6 +93,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: apiImage(data.source.render([index]), data.size, data.channels) });
 
   app.onError((err, c) => {
+    if (err instanceof ValidationError) return c.json({ error: err.message }, 400);
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status);
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status as ContentfulStatusCode);
     console.error(err);

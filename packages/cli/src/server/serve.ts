@@ -2,16 +2,16 @@
 import * as path from 'node:path';
 import type * as T from '@maga/tensor';
 import { createApp, MAX_BODY_BYTES } from './app.ts';
-import { initBackend } from './backend.ts';
-import { codeVersion } from './rundir.ts';
-import { EmbeddingCache } from './server/embedding.ts';
-import type { ServerContext } from './server/handlers.ts';
-import { ModelCache } from './server/models.ts';
-import { GpuQueue } from './server/queue.ts';
-import { openRunsDir } from './server/runs.ts';
+import { initBackend } from '../run/backend.ts';
+import { codeVersion } from '../run/rundir.ts';
+import { EmbeddingCache } from './embedding.ts';
+import type { ServerContext } from './handlers.ts';
+import { ModelCache } from './models.ts';
+import { GpuQueue } from './queue.ts';
+import { openRunsDir } from './runs.ts';
 
 /** Where `bun run build:viewer` puts the viewer. */
-export const VIEWER_DIST = path.resolve(import.meta.dir, '../../viewer/dist');
+export const VIEWER_DIST = path.resolve(import.meta.dir, '../../../viewer/dist');
 
 export interface ServeOptions {
   runsDir: string;

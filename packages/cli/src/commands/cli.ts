@@ -1,12 +1,13 @@
 // `bun run cli <command>`: dispatches to the commands and turns their failures into exit codes:
-// 0 success, 1 a run or computation failed, 2 a usage error (unknown flag or value), 130 stopped
+// 0 success, 1 a run or computation failed, 2 a usage error (a ValidationError: an unknown flag, a
+// bad value, an experiment table or a plan that cannot be), 130 stopped
 // by Ctrl-C (after saving a checkpoint).
-import { UsageError } from './args.ts';
-import { evalCommand } from './commands/eval.ts';
-import { experimentCommand } from './commands/experiment.ts';
-import { renderCommand } from './commands/render.ts';
-import { serveCommand } from './commands/serve.ts';
-import { trainCommand } from './commands/train.ts';
+import { ValidationError } from '@maga/model';
+import { evalCommand } from './eval.ts';
+import { experimentCommand } from './experiment.ts';
+import { renderCommand } from './render.ts';
+import { serveCommand } from './serve.ts';
+import { trainCommand } from './train.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   train: { run: trainCommand, summary: 'train a model into a run directory (no flags: the quick MAGANet on dSprites to-range)' },
@@ -36,10 +37,10 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}: expected one of ${Object.keys(COMMANDS).join(', ')}`);
+    if (!command) throw new ValidationError(`unknown command ${JSON.stringify(name)}: expected one of ${Object.keys(COMMANDS).join(', ')}`);
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof ValidationError) {
       console.error(`error: ${e.message}`);
       console.error(`(bun run cli ${command ? `${name} ` : ''}--help lists what is accepted)`);
       return 2;
