@@ -5,9 +5,10 @@
       MAGANet, written as `reconstruction` [N, C, H, W].
   main.py losses --config ... --checkpoint ... --images in.safetensors
       the loss terms (JSON on stdout) for `varying` (and `pivot`) with the given `noise` [N, d].
-  main.py bench --config ... --checkpoint ... --images in.safetensors --batch B --steps S --warmup W [--kernels]
+  main.py bench --config ... --checkpoint ... --images in.safetensors --batch B --steps S --warmup W [--kernels] [--threads N]
       training images/s (Adam, global-norm clip 1, the first batch initialising ActNorm), inference
-      images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv.
+      images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv;
+      --threads sets torch's intra-op threads (default: every core).
 
 Images, checkpoints and outputs are safetensors files, so the TypeScript side reads and writes
 them with the project's own functions.
@@ -156,6 +157,7 @@ def cmd_bench(args):
         "batch": b,
         "steps": args.steps,
         "trainStepMs": train_ms,
+        "inferMs": infer_ms,
         "trainImagesPerSecond": b / train_ms * 1000,
         "inferImagesPerSecond": b / infer_ms * 1000,
         "peakRssBytes": peak_rss_bytes(),
@@ -180,9 +182,11 @@ def main():
             p.add_argument("--steps", type=int, default=5)
             p.add_argument("--warmup", type=int, default=1)
             p.add_argument("--kernels", action="store_true")
+            p.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
-    # As many threads as cores, the like-for-like setting for a CPU comparison.
-    torch.set_num_threads(os.cpu_count() or 1)
+    # As many threads as cores, the like-for-like setting for a CPU comparison (bench --threads N: N).
+    threads = getattr(args, "threads", 0) or os.cpu_count() or 1
+    torch.set_num_threads(threads)
     {"reconstruct": cmd_reconstruct, "losses": cmd_losses, "bench": cmd_bench}[args.command](args)
 
 

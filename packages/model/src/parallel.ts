@@ -198,6 +198,11 @@ export class DataParallel {
     this.adaptive = this.schedule === 'adapt' ? new ShardThreads(workers.length + 1, announce) : null;
   }
 
+  /** Whether the shards run on threads of their own now (the schedule's current choice). */
+  get usesThreads(): boolean {
+    return this.schedule === 'main' ? false : (this.adaptive?.usesThreads ?? true);
+  }
+
   /** Shards of every batch (the main thread's and the workers'). */
   get shards(): number {
     return this.workers.length + 1;
@@ -293,8 +298,7 @@ export class DataParallel {
   /** The model's deterministic logits for `batch` (as training.ts's reconstructLogits), its shards computed in parallel. */
   predictLogits(batch: TrainingBatch): T.Tensor {
     this.check();
-    const threaded = this.schedule === 'main' ? false : (this.adaptive?.usesThreads ?? true);
-    if (!threaded) return T.noGrad(() => T.tidy(() => this.model.predictLogits(batch)));
+    if (!this.usesThreads) return T.noGrad(() => T.tidy(() => this.model.predictLogits(batch)));
     const rows = batchRows(batch);
     const ranges = shardRanges(rows, this.shards);
     const host = (t: T.Tensor) => this.hostArray(t);
