@@ -19,13 +19,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataParallel, MAGANET_DEFAULTS, Maganet, Sampler, createModel, decodeSafetensors, dsprites, encodeModule, encodeSafetensors, lossTerms, reconstructLogits, type Batch } from '@maga/model';
+import { DataParallel, MAGANET_DEFAULTS, Maganet, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, type Batch } from '@maga/model';
 import * as T from '@maga/tensor';
+import { IMAGE, writeImages as writeImagesFile } from './torch/images.ts';
 import { PYTHON, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
 
 const BACKENDS = ['native', 'webgpu', 'cpu'] as const;
 const CONFIG = { ...MAGANET_DEFAULTS, pairing: 'fixed' as const };
-const IMAGE = 64;
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
 
 function flag(name: string, fallback: string): string {
@@ -300,22 +300,7 @@ async function besideBusy<R>(run: () => Promise<R>): Promise<R> {
 
 /** The images of every batch a run consumes (initialisation, warm-up, timed steps), up to 16 batches, then cycled. */
 function writeImages(file: string, batch: number): void {
-  const count = Math.min(16, 1 + 2 * (warmup + steps));
-  const sampler = new Sampler({ split: 'to-range', part: 'train', batchSize: batch, pivots: 'fixed', seed: 0 });
-  const indices = new Int32Array(count * batch);
-  let pivot: ArrayLike<number> = new Int32Array(0);
-  for (let i = 0; i < count; i++) {
-    const b = sampler.next();
-    indices.set(b.varying, i * batch);
-    pivot = b.pivot;
-  }
-  fs.writeFileSync(
-    file,
-    encodeSafetensors({
-      pivot: { shape: [1, 1, IMAGE, IMAGE], data: dsprites.renderBatch(pivot) },
-      varying: { shape: [indices.length, 1, IMAGE, IMAGE], data: dsprites.renderBatch(indices) },
-    }),
-  );
+  writeImagesFile(file, batch, Math.min(16, 1 + 2 * (warmup + steps)));
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));

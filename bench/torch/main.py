@@ -8,7 +8,8 @@
   main.py bench --config ... --checkpoint ... --images in.safetensors --batch B --steps S --warmup W [--kernels] [--threads N]
       training images/s (Adam, global-norm clip 1, the first batch initialising ActNorm), inference
       images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv;
-      --threads sets torch's intra-op threads (default: every core).
+      --threads sets torch's intra-op threads (default: every core); --device cuda runs it on the GPU
+      (bench:gpu), timing with torch.cuda.synchronize().
 
 Images, checkpoints and outputs are safetensors files, so the TypeScript side reads and writes
 them with the project's own functions.
@@ -85,25 +86,29 @@ def peak_rss_bytes():
     return None
 
 
+SYNC = [lambda: None]
+
+
 def median_ms(f, reps):
     times = []
     for _ in range(reps):
         started = time.perf_counter()
         f()
+        SYNC[0]()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return times[len(times) // 2]
 
 
-def kernels():
+def kernels(device="cpu"):
     """matmul 1024^3 and the conv 64x32x32x32 -> 32, k4 s2 p1, forward+backward (as bench:tensor)."""
     n = 1024
-    a, b = torch.full((n, n), 0.5), torch.full((n, n), 0.25)
+    a, b = torch.full((n, n), 0.5, device=device), torch.full((n, n), 0.25, device=device)
     torch.matmul(a, b)
     matmul_ms = median_ms(lambda: torch.matmul(a, b), 5)
-    x = torch.full((64, 32, 32, 32), 0.1, requires_grad=True)
-    w = torch.full((32, 32, 4, 4), 0.01, requires_grad=True)
-    bias = torch.zeros(32, requires_grad=True)
+    x = torch.full((64, 32, 32, 32), 0.1, requires_grad=True, device=device)
+    w = torch.full((32, 32, 4, 4), 0.01, requires_grad=True, device=device)
+    bias = torch.zeros(32, requires_grad=True, device=device)
 
     def conv_both():
         y = torch.nn.functional.conv2d(x, w, bias, stride=2, padding=1)
@@ -118,8 +123,14 @@ def cmd_bench(args):
     config, model = build(args)
     if config["model"] != "maganet":
         raise SystemExit("bench: only MAGANet is benchmarked")
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("bench --device cuda: torch has no CUDA device here")
+        SYNC[0] = torch.cuda.synchronize
+    model.to(device)
     images = read_images(args.images)
-    pivot, pool = require(images, "pivot", args.images), require(images, "varying", args.images)
+    pivot, pool = require(images, "pivot", args.images).to(device), require(images, "varying", args.images).to(device)
     b = args.batch
     batches = pool.shape[0] // b
     if batches < 1:
@@ -136,7 +147,7 @@ def cmd_bench(args):
 
     def train_step():
         v = next_batch()
-        noise = torch.randn(v.shape[0], config["latentDim"])
+        noise = torch.randn(v.shape[0], config["latentDim"], device=device)
         terms = model.losses(pivot, v, noise)
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
@@ -153,7 +164,7 @@ def cmd_bench(args):
     train_ms = median_ms(train_step, args.steps)
     infer_ms = median_ms(inference, args.steps)
     result = {
-        "backend": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "backend": f"torch {torch.__version__}, " + (torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"),
         "batch": b,
         "steps": args.steps,
         "trainStepMs": train_ms,
@@ -162,8 +173,10 @@ def cmd_bench(args):
         "inferImagesPerSecond": b / infer_ms * 1000,
         "peakRssBytes": peak_rss_bytes(),
     }
+    if device.type == "cuda":
+        result["peakDeviceBytes"] = torch.cuda.max_memory_allocated(device)
     if args.kernels:
-        result.update(kernels())
+        result.update(kernels(device))
     print(json.dumps(result))
 
 
@@ -183,6 +196,7 @@ def main():
             p.add_argument("--warmup", type=int, default=1)
             p.add_argument("--kernels", action="store_true")
             p.add_argument("--threads", type=int, default=0)
+            p.add_argument("--device", default="cpu")
     args = parser.parse_args()
     # As many threads as cores, the like-for-like setting for a CPU comparison (bench --threads N: N).
     threads = getattr(args, "threads", 0) or os.cpu_count() or 1
