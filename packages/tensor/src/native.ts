@@ -43,6 +43,9 @@ export interface NativeCounters {
   bytes: number;
 }
 
+/** Each kernel's native implementation (or null), looked up by name once per kernel object. */
+const fastKernels = new WeakMap<Kernel<never>, ReturnType<typeof nativeKernel>>();
+
 export class NativeBackend implements Backend {
   readonly kind = 'native' as const;
   readonly traits = null;
@@ -256,12 +259,15 @@ export class NativeBackend implements Backend {
   run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
     this.dispatches++;
     const started = this.timer.active ? performance.now() : 0;
-    const ins = inputs.map((s) => this.array(s));
-    const outs = outputs.map((s) => this.array(s));
-    const fast = nativeKernel(kernel.name);
+    const ins: FloatArray[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) ins[i] = this.array(inputs[i]);
+    const outs: FloatArray[] = new Array(outputs.length);
+    for (let i = 0; i < outputs.length; i++) outs[i] = this.array(outputs[i]);
+    let fast = fastKernels.get(kernel);
+    if (fast === undefined) fastKernels.set(kernel, (fast = nativeKernel(kernel.name)));
     if (fast) fast(ins, outs, params, this.engine);
     else kernel.cpu(ins, outs, params);
-    for (const o of outs) this.versions.set(o, (this.versions.get(o) ?? 0) + 1);
+    for (let i = 0; i < outs.length; i++) this.versions.set(outs[i], (this.versions.get(outs[i]) ?? 0) + 1);
     if (this.counting) {
       const cost = kernelCost(kernel.name, params, ins.map((a) => a.length), outs.map((a) => a.length), this.bytesPerElement);
       this.counters.flops += cost.flops;
