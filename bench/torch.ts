@@ -1,4 +1,4 @@
-// Ours against PyTorch: `bun run bench:torch [--steps 5] [--warmup 1] [--batches 16,32,64]
+// Ours against PyTorch: `bun run bench:torch [--steps 10] [--warmup 10] [--batches 16,32,64]
 // [--backends native,webgpu,cpu] [--threads 1,N] [--contended] [--json]`. The default MAGANet
 // (MAGANET_DEFAULTS, fixed pivot, as bench:model) is trained with Adam on the same dSprites batches
 // by each of our backends and by the PyTorch twin (bench/torch, Debian's python3-torch): training
@@ -11,7 +11,10 @@
 //   - with --contended, at the largest batch: each engine beside one busy process (a spinning
 //     loop), and two of its runs side by side (their images/s together against one run alone);
 //   - matmul 1024³ and the convolution 64×32×32×32 → 32, k4 s2 p1, forward+backward.
-// Each run is a child process of its own (peak RSS is that run's alone). Our native runs use
+// Each run is a child process of its own (peak RSS is that run's alone). Both engines warm up for
+// `--warmup` steps before the timed ones: ours runs on a JIT (JavaScriptCore) that is still
+// compiling the step's code for its first few dozen steps (and each shard's worker has its own), so
+// that a warm-up of one step would time the compiler, not the steady state a training run lives in. Our native runs use
 // DataParallel: the batch's shards on the engine's threads (docs/performance.md). A backend that
 // does not initialise is reported as unavailable with the reason; without python3-torch only ours
 // print. The targets of issue 25 assume nothing set by the user: a set OPENBLAS_NUM_THREADS or
@@ -19,7 +22,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataParallel, MAGANET_DEFAULTS, Maganet, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, type Batch } from '@maga/model';
+import { DataParallel, MAGANET_DEFAULTS, Maganet, ShardThreads, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, type Batch } from '@maga/model';
 import * as T from '@maga/tensor';
 import { IMAGE, writeImages as writeImagesFile } from './torch/images.ts';
 import { PYTHON, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
@@ -52,8 +55,8 @@ function positiveList(name: string, fallback: string): number[] {
     });
 }
 
-const steps = positiveInt('steps', '5');
-const warmup = positiveInt('warmup', '1');
+const steps = positiveInt('steps', '10');
+const warmup = positiveInt('warmup', '10');
 
 /** Peak resident set of this process in bytes (VmHWM, the measure the twin reads as well). */
 function peakRssBytes(): number {
@@ -142,8 +145,8 @@ async function child(): Promise<void> {
       optimizer.zeroGrad();
     });
   const inference = () => T.tidy(() => void reconstructLogits(model, nextBatch(), parallel));
-  // The adaptive schedule probes in its first 7 steps: they are warm-up, not timed.
-  const warm = schedule === 'adapt' ? Math.max(warmup, 8) : warmup;
+  // The adaptive schedule makes its first choice after a warm-up and a probe: those steps are not timed.
+  const warm = schedule === 'adapt' ? Math.max(warmup, new ShardThreads(2, null).firstChoiceAfter) : warmup;
   await medianMs(backend, warm, () => (trainStep(parallel), inference()));
   const trainMs = await medianMs(backend, steps, () => trainStep(parallel));
   const inferMs = await medianMs(backend, steps, inference);

@@ -122,10 +122,11 @@ function localShard(batch: TrainingBatch, rows: number, end: number): TrainingBa
 }
 
 /**
- * Adapts how many shards run on threads of their own: every `period` steps it times `probe` steps
- * with the main thread computing every shard and `probe` with the workers, keeps the faster, and
- * announces the choice (once, then at each change). A choice holds while the two differ by less
- * than `margin`, so that noise does not make it flip.
+ * Adapts how many shards run on threads of their own: every `period` steps, from step `offset` of
+ * the period on (after the JIT's warm-up: a worker compiles the step's code on its own), it times
+ * `probe` steps with the main thread computing every shard and `probe` with the workers,
+ * alternately, keeps the faster, and announces the choice (once, then at each change). A choice
+ * holds while the two differ by less than `margin`, so that noise does not make it flip.
  */
 export class ShardThreads {
   private step = 0;
@@ -139,14 +140,23 @@ export class ShardThreads {
     private readonly period = 200,
     private readonly probe = 3,
     private readonly margin = 0.1,
+    private readonly offset = 20,
   ) {}
+
+  /** Steps before the first choice is made (the warm-up and the probe). */
+  get firstChoiceAfter(): number {
+    return this.offset + 2 * this.probe;
+  }
+
+  private probing(inPeriod: number): boolean {
+    return inPeriod >= this.offset && inPeriod < this.offset + 2 * this.probe;
+  }
 
   /** Whether this step runs its shards on threads of their own. */
   next(): boolean {
     const inPeriod = this.step % this.period;
-    // The first probe comes after a warm-up step (oneDNN compiles its primitives then).
-    if (inPeriod === 1) this.trial = { threaded: [], alone: [] };
-    if (this.trial && inPeriod >= 1 && inPeriod <= 2 * this.probe) return inPeriod % 2 === 1;
+    if (inPeriod === this.offset) this.trial = { threaded: [], alone: [] };
+    if (this.trial && this.probing(inPeriod)) return (inPeriod - this.offset) % 2 === 0;
     return this.threaded;
   }
 
@@ -154,9 +164,9 @@ export class ShardThreads {
   record(threaded: boolean, ms: number): void {
     const inPeriod = this.step % this.period;
     this.step++;
-    if (!this.trial || inPeriod < 1 || inPeriod > 2 * this.probe) return;
+    if (!this.trial || !this.probing(inPeriod)) return;
     (threaded ? this.trial.threaded : this.trial.alone).push(ms);
-    if (inPeriod < 2 * this.probe) return;
+    if (inPeriod < this.offset + 2 * this.probe - 1) return;
     const best = (xs: number[]) => Math.min(...xs);
     const [withThreads, alone] = [best(this.trial.threaded), best(this.trial.alone)];
     this.trial = null;

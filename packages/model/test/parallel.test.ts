@@ -119,7 +119,7 @@ describe('the shards and their schedule', () => {
 
   test('ShardThreads probes, keeps the faster schedule, says it once, and changes only on a clear difference', () => {
     const said: string[] = [];
-    const schedule = new ShardThreads(2, (line) => said.push(line), 20, 2, 0.1);
+    const schedule = new ShardThreads(2, (line) => said.push(line), 20, 2, 0.1, 1);
     const steps = (n: number, ms: (threaded: boolean) => number) => {
       for (let i = 0; i < n; i++) {
         const threaded = schedule.next();
