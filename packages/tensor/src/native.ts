@@ -109,6 +109,7 @@ export class NativeBackend implements Backend {
       },
       parallel: (flops: number) => this.useLibraryThreads(!this.sharded && flops >= PARALLEL_FLOPS ? this.plan.threads : 1),
       version: (array: FloatArray) => this.versions.get(array) ?? 0,
+      inverse64: blas.inverse64,
     };
     this.useLibraryThreads(1);
   }

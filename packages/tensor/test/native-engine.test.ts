@@ -177,6 +177,27 @@ describe.skipIf(!native)('the kept inverse', () => {
   });
 });
 
+describe.skipIf(!native)('the inverse through LAPACK', () => {
+  test('64×64 and batched 5×5 in float64 agree with the reference Gauss–Jordan to 1e-10; a singular matrix is not finite in both', async () => {
+    const b64 = await T.NativeBackend.create({ float64: true });
+    if ('error' in b64) throw new Error(b64.error);
+    expect(b64.blas.inverse64).not.toBeNull();
+    for (const shape of [[64, 64], [3, 5, 5]]) {
+      const c = shape[shape.length - 1];
+      const a = Float64Array.from(values(shape.reduce((x, y) => x * y, 1), 20 + c));
+      for (let z = 0; z < a.length / (c * c); z++) for (let i = 0; i < c; i++) a[z * c * c + i * c + i] += 3;
+      const ours = await T.withBackend(b64, () => T.inverse(T.tensor(a, shape)).data64());
+      const want = await T.withBackend(reference, () => T.inverse(T.tensor(a, shape)).data64());
+      expect(maxRelError(ours, want)).toBeLessThan(1e-10);
+    }
+    const singular = [1, 2, 2, 4];
+    const ours = await T.withBackend(b64, () => T.inverse(T.tensor(singular, [2, 2])).data64());
+    const want = await T.withBackend(reference, () => T.inverse(T.tensor(singular, [2, 2])).data64());
+    expect([...ours].some((v) => !Number.isFinite(v))).toBe(true);
+    expect([...want].some((v) => !Number.isFinite(v))).toBe(true);
+  });
+});
+
 describe.skipIf(!native)('roofline counters', () => {
   test('count a product’s 2MNK operations and its bytes, an elementwise op’s one per element, nothing while off', async () => {
     const b = native!;

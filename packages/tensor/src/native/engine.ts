@@ -32,6 +32,8 @@ export interface NativeEngine {
   parallel(flops: number): void;
   /** The content version of an array: it changes whenever the backend writes the array. */
   version(array: FloatArray): number;
+  /** a⁻¹ of a row-major c×c float64 matrix by LAPACK (a overwritten), false if singular; null without LAPACK. */
+  readonly inverse64: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null;
 }
 
 /**

@@ -65,12 +65,12 @@ define(padKernel, ([x], [out], p) => {
 // but each decode rebuilds W = P·L·U into a fresh array: the inverse is kept by the *contents* it
 // came from (a hash, then an exact comparison), so that changed weights always miss, however they
 // were written. c² comparisons against 1.5c³ multiply-adds: ~1% of a 64×64 inverse.
-define(inverseKernel, ([a], [x, w], { batches, c }) => {
+define(inverseKernel, ([a], [x, w], { batches, c }, engine) => {
   const cacheable = a instanceof Float32Array && a.length <= KEPT_ELEMENTS;
   const kept = cacheable ? keptInverse(a, c) : null;
   if (kept) x.set(kept);
   else {
-    invert(a, x, w, batches, c);
+    invert(a, x, batches, c, engine.inverse64);
     if (cacheable) keepInverse(a, c, x as Float32Array);
   }
   // The scratch output holds what the reference leaves there, A reduced to I (checked mode reads it).
@@ -101,17 +101,26 @@ function elementwise(name: string, arity: 1 | 2 | 3, scalar: (...args: never[]) 
 let gaussJordan = new Float64Array(0);
 
 /**
- * Gauss–Jordan with the reference loop's pivoting, on a float64 copy (no float32 rounding at each
- * store) and without the columns of W left of the pivot, which are already zero: 1.5c³
- * multiply-adds instead of 2c³. Glow's 64×64 inverse per flow step at level 3 is in every decode.
+ * Each matrix's inverse in float64 (no float32 rounding at each store): LAPACK's dgesv where the
+ * BLAS bundles it (blocked LU, ~10× the JS loop at 64×64, the size of Glow's deepest 1×1
+ * convolution), else — and for a singular matrix, whose Infs and NaNs the reference gives — a
+ * Gauss–Jordan with the reference loop's pivoting, without the columns of W left of the pivot,
+ * which are already zero: 1.5c³ multiply-adds instead of 2c³.
  */
-function invert(a: FloatArray, x: FloatArray, _reduced: FloatArray, batches: number, c: number): void {
+function invert(a: FloatArray, x: FloatArray, batches: number, c: number, lapack: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null): void {
   const cc = c * c;
   if (gaussJordan.length < 2 * cc) gaussJordan = new Float64Array(2 * cc);
   const w = gaussJordan.subarray(0, cc);
   const v = gaussJordan.subarray(cc, 2 * cc);
   for (let z = 0; z < batches; z++) {
     const o = z * cc;
+    if (lapack) {
+      for (let i = 0; i < cc; i++) w[i] = a[o + i];
+      if (lapack(c, w, v)) {
+        for (let i = 0; i < cc; i++) x[o + i] = v[i];
+        continue;
+      }
+    }
     for (let i = 0; i < cc; i++) w[i] = a[o + i];
     v.fill(0);
     for (let i = 0; i < c; i++) v[i * c + i] = 1;
