@@ -23,15 +23,16 @@
 //     /etc/vulkan/icd.d/nvidia_icd.json).
 //   - On a Slurm node: request the GPU (`--gres=gpu:1`) and run bench:gpu inside the allocation.
 //   - MAGA_BACKEND=webgpu makes the rest of the tool use it; `auto` already prefers a real adapter.
-// PyTorch on CUDA needs a CUDA build of torch for /usr/bin/python3 (Debian's python3-torch is
-// CPU-only: the twin then says so and that part is skipped).
+// PyTorch on CUDA needs a CUDA build of torch in the Python bench/torch/python.ts picks (MAGA_PYTHON,
+// else the first python3 that imports torch; Debian's python3-torch is CPU-only: that part is then
+// skipped, saying so).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAGANET_DEFAULTS, configure, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, uploadPairs, type Batch, type GroupPairBatch, type Model, type ModelConfig, type TrainingBatch } from '@maga/model';
 import * as T from '@maga/tensor';
 import { writeImages } from './torch/images.ts';
-import { PYTHON, probeTorch, runTwin } from './torch/python.ts';
+import { probeTorch, runTwin } from './torch/python.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -192,8 +193,10 @@ function twin(dir: string, batch: number, images: string, extra: string[]): { tr
 }
 
 function cudaAvailable(): boolean {
+  const torch = probeTorch();
+  if (!torch.ok) return false;
   try {
-    const out = Bun.spawnSync([PYTHON, '-c', 'import torch; print(torch.cuda.is_available())']).stdout.toString().trim();
+    const out = Bun.spawnSync([torch.python, '-c', 'import torch; print(torch.cuda.is_available())']).stdout.toString().trim();
     return out === 'True';
   } catch {
     return false;

@@ -1,7 +1,8 @@
 // Ours against PyTorch: `bun run bench:torch [--steps 10] [--warmup 10] [--batches 16,32,64]
 // [--backends native,webgpu,cpu] [--threads 1,N] [--contended] [--json]`. The default MAGANet
 // (MAGANET_DEFAULTS, fixed pivot, as bench:model) is trained with Adam on the same dSprites batches
-// by each of our backends and by the PyTorch twin (bench/torch, Debian's python3-torch): training
+// by each of our backends and by the PyTorch twin (python/maga_torch through bench/torch/main.py,
+// run by MAGA_PYTHON or the first python3 that imports torch): training
 // and inference (encode + decode) images/s, peak RSS and the ratio ours/PyTorch, then
 //   - threads: ours (MAGA_THREADS=n) and the twin (torch.set_num_threads(n)) at each n of --threads
 //     (default 1 and every core), and n threads against 1;
@@ -25,7 +26,7 @@ import * as path from 'node:path';
 import { DataParallel, MAGANET_DEFAULTS, Maganet, ShardThreads, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, type Batch } from '@maga/model';
 import * as T from '@maga/tensor';
 import { IMAGE, writeImages as writeImagesFile } from './torch/images.ts';
-import { PYTHON, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
+import { PYTHON_DIR, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
 
 const BACKENDS = ['native', 'webgpu', 'cpu'] as const;
 const CONFIG = { ...MAGANET_DEFAULTS, pairing: 'fixed' as const };
@@ -284,9 +285,12 @@ function runTorch(batch: number, dir: string, images: string, o: RunOptions = {}
   }
 }
 
-/** The twin as a child process of its own (for runs side by side). */
+/** The twin as a child process of its own (for runs side by side), with the interpreter runTwin uses. */
 function spawnTorch(batch: number, dir: string, images: string, o: RunOptions = {}): Promise<Outcome<TwinResult>> {
-  return spawnJson<TwinResult>([PYTHON, '-B', TWIN_MAIN, ...twinArgs(batch, dir, images, o)], { ...process.env });
+  const torch = probeTorch();
+  if (!torch.ok) return Promise.resolve({ ok: false, reason: torch.reason });
+  const env = { ...process.env, PYTHONPATH: [PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) };
+  return spawnJson<TwinResult>([torch.python, '-B', TWIN_MAIN, ...twinArgs(batch, dir, images, o)], env);
 }
 
 /** Runs `run` with one CPU-bound process (a spinning loop) beside it. */
@@ -476,7 +480,7 @@ async function parent(): Promise<void> {
       steps,
       warmup,
       batches,
-      torch: torchReason ? { available: false, reason: torchReason } : { available: true, version: torch.ok ? torch.version : '', python: PYTHON, detail: twin.get(firstBatch)?.backend },
+      torch: torchReason ? { available: false, reason: torchReason } : { available: true, version: torch.ok ? torch.version : '', python: torch.ok ? torch.python : '', detail: twin.get(firstBatch)?.backend },
       backends: Object.fromEntries(backends.map((name) => [name, unavailable.has(name) ? { available: false, reason: unavailable.get(name) } : { available: true, description: ours.get(name)?.get(firstBatch)?.description }])),
       trainImagesPerSecond: per('trainImagesPerSecond'),
       inferImagesPerSecond: per('inferImagesPerSecond'),

@@ -19,3 +19,5 @@ export { createContext, startServer, VIEWER_DIST, type RunningServer, type Serve
 export { initBackend, type BackendInfo } from './src/run/backend.ts';
 export { modelGroup, openRunDataset, openTrainingData, type TrainingData } from './src/train/data.ts';
 export { RenderAhead } from './src/train/render-ahead.ts';
+export { EventWriter, FILE_VERSION, crc32c, encodeEvent, encodeRecord, eventFileName, maskedCrc32c, pngInfo, scanEventFile, type EventFileScan, type ImageSummary, type SummaryValue, type TensorBoardEvent } from './src/export/tensorboard.ts';
+export { LiveTensorBoard, configText, exportRun, figureImages, liveDir, logScalars, metricScalars, type ExportResult } from './src/export/tensorboard-run.ts';

@@ -5,6 +5,7 @@
 import { ValidationError } from '@maga/model';
 import { evalCommand } from './eval.ts';
 import { experimentCommand } from './experiment.ts';
+import { exportCommand } from './export.ts';
 import { renderCommand } from './render.ts';
 import { serveCommand } from './serve.ts';
 import { trainCommand } from './train.ts';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   render: { run: renderCommand, summary: 'PNG figures and a GIF of a run into runs/NAME/figures/' },
   serve: { run: serveCommand, summary: 'the viewer and the JSON API over a runs directory' },
   experiment: { run: experimentCommand, summary: 'run an experiment (a table of runs with seeds), resumable, and write docs/results.md' },
+  export: { run: exportCommand, summary: 'runs as TensorBoard event files (export tensorboard RUN… --out DIR)' },
 };
 
 export function usage(): string {

@@ -107,6 +107,23 @@ export interface RunConfig {
   error?: string;
   /** When status is 'diverged'. */
   divergence?: Divergence;
+  /** A run made with `train --from`: the run it copied, that run's checkpoint step, and the flags given. */
+  from?: RunOrigin;
+}
+
+export interface RunOrigin {
+  run: string;
+  step: number | null;
+  flags: string[];
+}
+
+function parseOrigin(value: unknown): RunOrigin {
+  const o = check.record(value, 'from');
+  return {
+    run: check.string(o.run, 'from.run'),
+    step: nullOrNonNegativeInt(o.step, 'from.step'),
+    flags: check.satisfying<string[]>((v) => Array.isArray(v) && v.every((f) => typeof f === 'string'), 'a list of strings')(o.flags, 'from.flags'),
+  };
 }
 
 export interface RunState {
@@ -289,6 +306,7 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
       status,
       ...(typeof value.error === 'string' ? { error: value.error } : {}),
       ...(divergence ? { divergence } : {}),
+      ...(value.from !== undefined ? { from: parseOrigin(value.from) } : {}),
     };
   });
 }

@@ -36,7 +36,7 @@ export interface RunChoices {
 }
 
 /** The choices that set a model's configuration, by flag: each model's registry entry says which it takes. */
-const MODEL_CHOICES = {
+export const MODEL_CHOICES = {
   latentDim: '--latent-dim',
   betaKl: '--beta-kl',
   betaLatent: '--beta-latent',

@@ -8,6 +8,8 @@ import { DataParallel, createModel, encodeModule, encodeOptimizer, evaluate, eva
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
+import { LiveTensorBoard } from '../export/tensorboard-run.ts';
+import { renderRun } from '../figures/render.ts';
 import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
@@ -26,6 +28,8 @@ export interface TrainOptions {
   overrides?: Partial<Pick<RunConfig['training'], 'steps' | 'logEvery' | 'checkpointEvery' | 'evalCount' | 'lr' | 'clipNorm'>>;
   /** Run the tensor core's checked mode: the first op whose output is not finite stops training, named. */
   checkNumerics?: boolean;
+  /** Write TensorBoard event files into the run's tensorboard/ as it trains (export/tensorboard-run.ts). */
+  tensorboard?: boolean;
 }
 
 export interface TrainResult {
@@ -86,7 +90,7 @@ export async function train(dir: string, options: TrainOptions): Promise<TrainRe
   const checked = T.isChecked();
   if (options.checkNumerics) T.setChecked(true);
   try {
-    return await trainLoop(dir, config, checkpoint, backend, reporter, stop);
+    return await trainLoop(dir, config, checkpoint, backend, reporter, stop, options.tensorboard ? new LiveTensorBoard() : null);
   } catch (e) {
     if (e instanceof DivergenceError) setRunStatus(dir, 'diverged', e.message, e.divergence);
     else setRunStatus(dir, 'error', (e as Error).message);
@@ -108,6 +112,7 @@ async function trainLoop(
   backend: BackendInfo,
   reporter: Reporter,
   stop: StopSignal,
+  tensorboard: LiveTensorBoard | null,
 ): Promise<TrainResult> {
   const { training } = config;
   const model = await createModel(config.model, config.seed);
@@ -141,6 +146,11 @@ async function trainLoop(
     if (T.isChecked()) reporter.note('checked mode: training on one thread (the shards of other threads are not checked)');
     else parallel = await DataParallel.create(model, { announce: (line) => reporter.note(line) });
 
+    if (tensorboard) {
+      const file = tensorboard.start(dir, config, step, checkpoint !== null);
+      for (const note of tensorboard.notes) reporter.note(note);
+      reporter.note(`tensorboard: ${file}`);
+    }
     let savedStep = checkpoint ? step : null; // the checkpoint on disk
     const diverged = (term: string, value: number | null, detail?: string, at = step) => {
       for (const pending of inFlight) pending.catch(() => {}); // what they would report is reported here
@@ -227,6 +237,7 @@ async function trainLoop(
         pausedSeconds = 0;
         last = { step, time: round(trainingSeconds, 3), ...roundAll(values), imagesPerSecond: round(rate, 2), lr: optimizer.lr } as LogLine;
         appendLog(dir, last);
+        tensorboard?.log(last);
         reporter.log({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
       } else {
         reporter.step({ step, steps: training.steps, imagesPerSecond: rate, etaSeconds: eta(), last });
@@ -255,6 +266,12 @@ async function trainLoop(
       reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
       metrics = await evaluateRun(model, config, step, training.evalCount, false, parallel);
       writeMetrics(dir, metrics);
+      if (tensorboard) {
+        tensorboard.metrics(metrics);
+        reporter.note('tensorboard: rendering the figures (as cli render)');
+        await renderRun(dir);
+        tensorboard.figures(dir, step);
+      }
       summary.push(`test:  ${formatMetrics(metrics.test)}`, `train: ${formatMetrics(metrics.train)}`);
     } else {
       summary.push(`resume with: bun run cli train --resume ${dir}`);
@@ -265,6 +282,7 @@ async function trainLoop(
     return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
   } finally {
     parallel?.dispose();
+    tensorboard?.close();
     sampler.close();
   }
 }
