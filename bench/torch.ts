@@ -1,5 +1,6 @@
 // Ours against PyTorch: `bun run bench:torch [--steps 10] [--warmup 10] [--batches 16,32,64]
-// [--backends native,webgpu,cpu] [--threads 1,N] [--contended] [--json]`. The default MAGANet
+// [--backends native,webgpu,cpu] [--threads 1,N] [--models maganet,latent-action,flow-action]
+// [--contended] [--json]`. The default MAGANet
 // (MAGANET_DEFAULTS, fixed pivot, as bench:model) is trained with Adam on the same dSprites batches
 // by each of our backends and by the PyTorch twin (python/maga_torch through bench/torch/main.py,
 // run by MAGA_PYTHON or the first python3 that imports torch): training
@@ -11,6 +12,8 @@
 //     engine reaches;
 //   - with --contended, at the largest batch: each engine beside one busy process (a spinning
 //     loop), and two of its runs side by side (their images/s together against one run alone);
+//   - the known-group models latent-action and flow-action (quick size, SO(2) pairs): ours
+//     (native) against their twins, training and inference;
 //   - matmul 1024³ and the convolution 64×32×32×32 → 32, k4 s2 p1, forward+backward.
 // Each run is a child process of its own (peak RSS is that run's alone). Both engines warm up for
 // `--warmup` steps before the timed ones: ours runs on a JIT (JavaScriptCore) that is still
@@ -23,9 +26,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataParallel, MAGANET_DEFAULTS, Maganet, ShardThreads, createModel, decodeSafetensors, encodeModule, lossTerms, reconstructLogits, type Batch } from '@maga/model';
+import { DataParallel, MAGANET_DEFAULTS, ShardThreads, configure, createModel, decodeSafetensors, encodeModule, encodeSafetensors, lossTerms, reconstructLogits, type ModelConfig, type TrainingBatch } from '@maga/model';
 import * as T from '@maga/tensor';
-import { IMAGE, writeImages as writeImagesFile } from './torch/images.ts';
+import { writeImages as writeImagesFile } from './torch/images.ts';
 import { PYTHON_DIR, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
 
 const BACKENDS = ['native', 'webgpu', 'cpu'] as const;
@@ -117,22 +120,23 @@ async function child(): Promise<void> {
     console.log(JSON.stringify({ unavailable: `MAGA_BACKEND=${name} gave the ${backend.kind} backend (${backend.description})` }));
     return;
   }
+  const config = JSON.parse(fs.readFileSync(flag('config', ''), 'utf8')) as ModelConfig;
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(flag('images', ''))));
-  const pool = tensors.varying.data;
-  const pivotPixels = tensors.pivot.data;
-  const batches = Math.floor(pool.length / (batch * IMAGE * IMAGE));
+  // Batches cycle through the file: rows of every per-image tensor, the pivot (MAGANet) whole.
+  const rowsOf = (name: string) => tensors[name].shape[0];
+  const perRow = (name: string) => tensors[name].data.length / rowsOf(name);
+  const batches = Math.floor(rowsOf(tensors.varying ? 'varying' : 'x') / batch);
   let cursor = 0;
-  const nextBatch = (): Batch => {
+  const nextBatch = (): TrainingBatch => {
     const i = cursor++ % batches;
-    return {
-      pivot: T.tensor(pivotPixels, [1, 1, IMAGE, IMAGE]),
-      varying: T.tensor(pool.subarray(i * batch * IMAGE * IMAGE, (i + 1) * batch * IMAGE * IMAGE), [batch, 1, IMAGE, IMAGE]),
-    };
+    const rows = (name: string) => T.tensor(tensors[name].data.subarray(i * batch * perRow(name), (i + 1) * batch * perRow(name)), [batch, ...tensors[name].shape.slice(1)]);
+    if (tensors.varying) return { pivot: T.tensor(tensors.pivot.data, tensors.pivot.shape), varying: rows('varying') };
+    return { x: rows('x'), gx: rows('gx'), g: rows('g') };
   };
 
-  const model = await createModel(CONFIG, 0);
-  if (!(model instanceof Maganet)) throw new Error('bench:torch: the benchmarked model must be MAGANet');
-  T.tidy(() => model.initialize(nextBatch().varying));
+  const model = await createModel(config, 0);
+  // ActNorm from the first batch, as the twin does.
+  T.tidy(() => model.initializeFromData(nextBatch()));
   const rng = new T.Rng(1);
   const optimizer = T.adam(model.parameters(), { lr: 5e-4, clipNorm: 1 });
   // The batch's shards on the engine's threads; 'adapt' (contended runs) lets it fall back to one.
@@ -238,6 +242,8 @@ interface RunOptions {
   schedule?: 'threads' | 'adapt';
   /** Extra steps for runs side by side, so that they overlap for most of their timed steps. */
   steps?: number;
+  /** The model's directory (config.json, init.safetensors); MAGANet's by default. */
+  model?: string;
 }
 
 function lastJsonLine(stdout: string): unknown {
@@ -245,15 +251,19 @@ function lastJsonLine(stdout: string): unknown {
   return JSON.parse(line);
 }
 
+/** Where each model's config.json and initial weights are written (set by the parent). */
+let modelDirs = new Map<string, string>();
+const modelDir = (o: RunOptions) => o.model ?? modelDirs.get('maganet')!;
+
 function childArgs(backend: string, batch: number, images: string, o: RunOptions): { args: string[]; env: Record<string, string | undefined> } {
-  const args = [process.execPath, import.meta.path, '--child', backend, '--batch', String(batch), '--steps', String(o.steps ?? steps), '--warmup', String(warmup), '--images', images, '--schedule', o.schedule ?? 'threads'];
+  const args = [process.execPath, import.meta.path, '--child', backend, '--config', path.join(modelDir(o), 'config.json'), '--batch', String(batch), '--steps', String(o.steps ?? steps), '--warmup', String(warmup), '--images', images, '--schedule', o.schedule ?? 'threads'];
   if (o.kernels) args.push('--kernels');
   const env = { ...process.env, MAGA_BACKEND: backend, ...(o.threads ? { MAGA_THREADS: String(o.threads) } : {}) };
   return { args, env };
 }
 
-function twinArgs(batch: number, dir: string, images: string, o: RunOptions): string[] {
-  const args = ['bench', '--config', path.join(dir, 'config.json'), '--checkpoint', path.join(dir, 'init.safetensors'), '--images', images, '--batch', String(batch), '--steps', String(o.steps ?? steps), '--warmup', String(warmup)];
+function twinArgs(batch: number, _dir: string, images: string, o: RunOptions): string[] {
+  const args = ['bench', '--config', path.join(modelDir(o), 'config.json'), '--checkpoint', path.join(modelDir(o), 'init.safetensors'), '--images', images, '--batch', String(batch), '--steps', String(o.steps ?? steps), '--warmup', String(warmup)];
   if (o.kernels) args.push('--kernels');
   if (o.threads) args.push('--threads', String(o.threads));
   return args;
@@ -305,10 +315,39 @@ async function besideBusy<R>(run: () => Promise<R>): Promise<R> {
   }
 }
 
-/** The images of every batch a run consumes (initialisation, warm-up, timed steps), up to 16 batches, then cycled. */
+/** Batches in an images file: those a run consumes (initialisation, warm-up, timed steps), at most 16, then cycled. */
+const batchesPerFile = () => Math.min(16, 1 + 2 * (warmup + steps));
+
 function writeImages(file: string, batch: number): void {
-  writeImagesFile(file, batch, Math.min(16, 1 + 2 * (warmup + steps)));
+  writeImagesFile(file, batch, batchesPerFile());
 }
+
+/**
+ * Pairs (x, g·x, g) for a known-group model, as main.py and our child read them: seeded uniform
+ * pixels (training speed does not depend on what they show), g·x = 1 − x, g an angle of SO(2).
+ */
+async function writePairs(file: string, config: ModelConfig, batch: number): Promise<void> {
+  const group = (config as { group?: { kind: string } }).group;
+  if (group?.kind !== 'so2') throw new Error(`bench:torch: pairs are written for SO(2) models; ${config.model} acts by ${group?.kind}`);
+  const rows = batch * batchesPerFile();
+  const shape = [rows, config.channels, config.imageSize, config.imageSize];
+  const x = await T.withBackend(new T.CpuBackend(), () => new T.Rng(7).uniform(shape).data());
+  fs.writeFileSync(
+    file,
+    encodeSafetensors({
+      x: { shape, data: x },
+      gx: { shape, data: x.map((v) => 1 - v) },
+      g: { shape: [rows], data: Float32Array.from({ length: rows }, (_, i) => ((i % 8) * Math.PI) / 4) },
+    }),
+  );
+}
+
+/** The models bench:torch knows: MAGANet (every section), and the known-group models (training and inference). */
+const MODELS: Record<string, () => ModelConfig> = {
+  maganet: () => CONFIG,
+  'latent-action': () => configure('latent-action', 'quick'),
+  'flow-action': () => configure('flow-action', 'quick'),
+};
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
 const mib = (bytes: number | undefined) => (bytes === undefined ? '—' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
@@ -330,6 +369,13 @@ async function parent(): Promise<void> {
   for (const b of backends) {
     if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`bench:torch: --backends: '${b}' is not one of ${BACKENDS.join(', ')}`);
   }
+  const pairModels = flag('models', 'maganet,latent-action,flow-action')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((m) => {
+      if (!(m in MODELS)) throw new Error(`bench:torch: --models: '${m}' is not one of ${Object.keys(MODELS).join(', ')}`);
+      return m !== 'maganet';
+    });
   const contended = process.argv.includes('--contended');
   const json = process.argv.includes('--json');
   const progress = (line: string) => console.error(`bench:torch: ${line}`);
@@ -342,10 +388,17 @@ async function parent(): Promise<void> {
     const bandwidth = { one: await copyBandwidth(1), all: await copyBandwidth(CORES) };
     // The twin starts from the same initial weights as our children (createModel with seed 0).
     T.setBackend(new T.CpuBackend());
-    const model = await createModel(CONFIG, 0);
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(CONFIG));
-    fs.writeFileSync(path.join(dir, 'init.safetensors'), await encodeModule(model));
-    model.dispose();
+    modelDirs = new Map();
+    for (const name of ['maganet', ...pairModels]) {
+      const config = MODELS[name]();
+      const at = path.join(dir, name);
+      fs.mkdirSync(at);
+      const model = await createModel(config, 0);
+      fs.writeFileSync(path.join(at, 'config.json'), JSON.stringify(config));
+      fs.writeFileSync(path.join(at, 'init.safetensors'), await encodeModule(model));
+      model.dispose();
+      modelDirs.set(name, at);
+    }
     const imageFiles = new Map(batches.map((b) => [b, path.join(dir, `images-${b}.safetensors`)]));
     for (const [b, file] of imageFiles) writeImages(file, b);
 
@@ -380,6 +433,24 @@ async function parent(): Promise<void> {
       }
     }
     if (torchReason) progress(`PyTorch twin not run: ${torchReason}`);
+
+    // The known-group models: ours (native, its default threads) and their twins, training and inference.
+    const pairs = new Map<string, Map<number, { ours?: ChildResult; twin?: TwinResult; note?: string }>>();
+    if (ours.has('native')) {
+      for (const name of pairModels) {
+        const at = modelDirs.get(name)!;
+        const config = JSON.parse(fs.readFileSync(path.join(at, 'config.json'), 'utf8')) as ModelConfig;
+        pairs.set(name, new Map());
+        for (const b of batches) {
+          const file = path.join(at, `pairs-${b}.safetensors`);
+          await writePairs(file, config, b);
+          progress(`${name}: native, batch ${b}…`);
+          const r = await runChild('native', b, file, { model: at });
+          const t = torchReason ? null : (progress(`${name}: torch, batch ${b}…`), runTorch(b, dir, file, { model: at }));
+          pairs.get(name)!.set(b, { ours: r.ok ? r.value : undefined, twin: t?.ok ? t.value : undefined, note: [r.ok ? '' : `ours: ${r.reason}`, t && !t.ok ? `torch: ${t.reason}` : ''].filter(Boolean).join('; ') || undefined });
+        }
+      }
+    }
 
     // Threads: ours (native) and the twin at each count, every batch; the first batch also times the kernels.
     const nativeByThreads = new Map<number, Map<number, ChildResult>>();
@@ -492,6 +563,22 @@ async function parent(): Promise<void> {
         torch: Object.fromEntries([...twinByThreads].map(([n, m]) => [n, Object.fromEntries([...m].map(([b, r]) => [b, { train: r.trainImagesPerSecond, infer: r.inferImagesPerSecond, matmulGflops: r.matmulGflops }]))])),
       },
       roofline: { peakGflops, bandwidthGBps: bandwidth, perBatch: roofline },
+      knownGroupModels: Object.fromEntries(
+        [...pairs].map(([name, m]) => [
+          name,
+          Object.fromEntries(
+            [...m].map(([b, r]) => [
+              b,
+              {
+                ours: r.ours ? { train: r.ours.trainImagesPerSecond, infer: r.ours.inferImagesPerSecond, peakRssBytes: r.ours.peakRssBytes } : null,
+                torch: r.twin ? { train: r.twin.trainImagesPerSecond, infer: r.twin.inferImagesPerSecond, peakRssBytes: r.twin.peakRssBytes } : null,
+                trainRatio: ratio(r.ours?.trainImagesPerSecond, r.twin?.trainImagesPerSecond) ?? null,
+                note: r.note ?? null,
+              },
+            ]),
+          ),
+        ]),
+      ),
       contention,
       kernels: { matmul1024Gflops: kernel('matmulGflops'), convK4S2P1ForwardBackwardMs: kernel('convForwardBackwardMs') },
     };
@@ -518,6 +605,19 @@ async function parent(): Promise<void> {
     }
     console.log(table(rows));
     for (const [name, reason] of unavailable) console.log(`${name}: unavailable (${reason})`);
+
+    if (pairs.size > 0) {
+      console.log(`\nthe known-group models (quick size, SO(2) pairs of ${[...pairs.keys()].map((n) => `${n}`).join(', ')}; native, its default threads, against the twin; pairs/s):`);
+      const prows = [['model', 'batch', 'train pairs/s', 'inference pairs/s', 'peak RSS']];
+      for (const [name, m] of pairs) {
+        for (const [b, r] of m) {
+          prows.push([name, String(b), fmt(r.ours?.trainImagesPerSecond, 1) + times(ratio(r.ours?.trainImagesPerSecond, r.twin?.trainImagesPerSecond)), fmt(r.ours?.inferImagesPerSecond, 0) + times(ratio(r.ours?.inferImagesPerSecond, r.twin?.inferImagesPerSecond)), mib(r.ours?.peakRssBytes) + times(ratio(r.ours?.peakRssBytes, r.twin?.peakRssBytes))]);
+          if (r.twin) prows.push([`  torch`, String(b), fmt(r.twin.trainImagesPerSecond, 1), fmt(r.twin.inferImagesPerSecond, 0), mib(r.twin.peakRssBytes)]);
+          if (r.note) prows.push([`  (${r.note})`, '', '', '', '']);
+        }
+      }
+      console.log(table(prows));
+    }
 
     if (nativeByThreads.size > 0) {
       const base = threadCounts[0];
