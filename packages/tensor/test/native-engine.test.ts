@@ -98,7 +98,8 @@ describe.skipIf(!dnnlByLayout.get('rule'))('oneDNN convolutions in both activati
   test('the rule keeps few-channel layers plain and wide ones blocked', () => {
     const layout = (pass: 'forward' | 'data' | 'weights', xs: number[], ws: number[], s = 1, p = 0): Layout => layoutFor(pass, convGeometry('test', xs, ws, s, p));
     expect(layout('forward', [1, 4, 8, 8], [4, 4, 1, 1])).toBe('plain');
-    expect(layout('forward', [1, 64, 8, 8], [64, 64, 1, 1])).toBe('blocked');
+    expect(layout('forward', [1, 64, 8, 8], [64, 64, 1, 1])).toBe('plain');
+    expect(layout('forward', [1, 32, 8, 8], [32, 32, 3, 3], 1, 1)).toBe('blocked');
     expect(layout('data', [1, 64, 8, 8], [64, 64, 1, 1])).toBe('plain');
     expect(layout('data', [1, 1, 8, 8], [32, 1, 4, 4], 2, 1)).toBe('plain');
     expect(layout('data', [1, 32, 8, 8], [32, 32, 3, 3], 1, 1)).toBe('blocked');

@@ -43,14 +43,15 @@ export type ConvPass = 'forward' | 'data' | 'weights';
 
 /**
  * The layout of a layer's activations, by a rule measured on MAGANet's layers (one thread,
- * AVX-512; bench:conv-layouts): plain NCHW for 1×1 convolutions with few channels (fewer than 8
- * forward, 16 for the weight gradient, any for the data gradient) and for the data gradient of
- * layers with fewer than 8 input or output channels; oneDNN's blocked layouts everywhere else.
+ * AVX-512; bench:conv-layouts, table in docs/performance.md): plain NCHW for 1×1 convolutions
+ * (forward and data gradient at every width MAGANet has, 2 to 64 channels; the weight gradient
+ * below 16) and for the data gradient of layers with fewer than 8 input or output channels;
+ * oneDNN's blocked layouts everywhere else.
  */
 export function layoutFor(pass: ConvPass, g: ConvGeometry): Layout {
   const pointwise = g.kh === 1 && g.kw === 1 && g.stride === 1 && g.pad === 0;
   const channels = Math.min(g.ci, g.co);
-  if (pass === 'forward') return pointwise && channels < 8 ? 'plain' : 'blocked';
+  if (pass === 'forward') return pointwise ? 'plain' : 'blocked';
   if (pass === 'weights') return pointwise && channels < 16 ? 'plain' : 'blocked';
   return pointwise || channels < 8 ? 'plain' : 'blocked';
 }
