@@ -1,4 +1,4 @@
-// Ours against PyTorch: `bun run bench:torch [--steps 10] [--warmup 10] [--batches 16,32,64]
+// Ours against PyTorch: `bun run bench:torch [--steps 10] [--warmup 20] [--batches 16,32,64]
 // [--backends native,webgpu,cpu] [--threads 1,N] [--models maganet,latent-action,flow-action]
 // [--contended] [--json]`. The default MAGANet
 // (MAGANET_DEFAULTS, fixed pivot, as bench:model) is trained with Adam on the same dSprites batches
@@ -17,8 +17,10 @@
 //   - matmul 1024³ and the convolution 64×32×32×32 → 32, k4 s2 p1, forward+backward.
 // Each run is a child process of its own (peak RSS is that run's alone). Both engines warm up for
 // `--warmup` steps before the timed ones: ours runs on a JIT (JavaScriptCore) that is still
-// compiling the step's code for its first few dozen steps (and each shard's worker has its own), so
-// that a warm-up of one step would time the compiler, not the steady state a training run lives in. Our native runs use
+// compiling the step's code for its first few dozen steps (measured: its compiler threads took
+// ~50 ms of CPU a step over the first 50 steps of a batch-16 step of ~50 ms, and each shard's
+// worker compiles its own), so that a warm-up of one step would time the compiler, not the steady
+// state a training run lives in. Our native runs use
 // DataParallel: the batch's shards on the engine's threads (docs/performance.md). A backend that
 // does not initialise is reported as unavailable with the reason; without python3-torch only ours
 // print. The targets of issue 25 assume nothing set by the user: a set OPENBLAS_NUM_THREADS or
@@ -60,7 +62,7 @@ function positiveList(name: string, fallback: string): number[] {
 }
 
 const steps = positiveInt('steps', '10');
-const warmup = positiveInt('warmup', '10');
+const warmup = positiveInt('warmup', '20');
 
 /** Peak resident set of this process in bytes (VmHWM, the measure the twin reads as well). */
 function peakRssBytes(): number {
