@@ -243,6 +243,8 @@ export class DataParallel {
         const control = new SharedArrayBuffer(16);
         const channel = new MessageChannel();
         const worker = new Worker(workerUrl);
+        // A run that forgets dispose() still exits: the workers do not hold the process open.
+        (worker as Worker & { unref?: () => void }).unref?.();
         const init: ShardInit = { config: model.config as ModelConfig, state, grads, control, port: channel.port2 };
         worker.postMessage(init, [channel.port2 as unknown as Transferable]);
         workers.push({ worker, control: new Int32Array(control), port: channel.port1, grads: grads.map((g) => new Float32Array(g)), jobs: 0, pending: 0 });

@@ -58,6 +58,8 @@ export class NativeBackend implements Backend {
   readonly engine: NativeEngine;
   /** Inside a data-parallel step every library call runs on one thread: the shards use the cores. */
   private sharded: boolean;
+  /** A shard's backend in a worker thread (NativeOptions.shard). */
+  private readonly shard: boolean;
   private readonly library: LibraryThreads;
   /** The library thread count last asked for (0: never asked). */
   private asked = 0;
@@ -92,6 +94,7 @@ export class NativeBackend implements Backend {
     this.plan = plan;
     this.library = library;
     this.sharded = options.shard ?? false;
+    this.shard = options.shard ?? false;
     const dnnl = 'error' in convolutions ? null : convolutions;
     this.notice = 'error' in convolutions && !this.float64 && options.dnnl !== false ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
     const convs = this.float64 ? 'float64' : dnnl ? `convolutions: ${dnnl.description}` : 'convolutions: im2col + BLAS';
@@ -140,7 +143,9 @@ export class NativeBackend implements Backend {
    */
   private useLibraryThreads(n: number): void {
     if (!this.plan.controls || n === this.asked) return;
-    this.library.blas?.set(n);
+    // OpenBLAS's count is the process's: a shard's worker leaves it to the main thread, which keeps
+    // it at one while shards run. OpenMP's is this thread's.
+    if (!this.shard) this.library.blas?.set(n);
     this.library.openmp?.set(n);
     this.asked = n;
   }
