@@ -270,7 +270,7 @@ export class DataParallel {
     this.backend.setSharded(true);
     try {
       // The workers' shards start first; the main thread then computes its own (and, when the
-      // shards run on one thread, theirs after it, through a replica of nothing: the same model).
+      // schedule keeps every shard on this thread, the others after it, on the same model).
       const remote = ranges.slice(1).map(([start, end], k) => ({ start, end, k }));
       const sent = threaded ? remote : [];
       for (const { start, end, k } of sent) {
