@@ -220,3 +220,5 @@ export {
   type PairEvalMetrics,
   type PairEvalOptions,
 } from './src/training.ts';
+// Data parallelism on the native CPU engine: a batch's shards on threads of their own (issue 25).
+export { DataParallel, ShardThreads, shardRanges, type DataParallelOptions } from './src/parallel.ts';

@@ -9,6 +9,7 @@ import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceSum, bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
 import { checkElements, elementSize, groupName, type GroupConfig } from './groups/registry.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
+import type { DataParallel } from './parallel.ts';
 
 const IMAGE = 64;
 
@@ -51,9 +52,15 @@ export function lossTerms(model: Model, batch: TrainingBatch, rng: T.Rng): LossT
 
 /**
  * One optimisation step: loss, backward, clipped update. Returns the loss terms as device scalars
- * that outlive the step's scope (the caller disposes them).
+ * that outlive the step's scope (the caller disposes them). With `parallel` (DataParallel for this
+ * model) the batch's shards are computed on its threads, to the same losses within float32
+ * reduction order.
  */
-export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
+export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng, parallel: DataParallel | null = null): Record<string, T.Tensor> {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('trainStep: the DataParallel given was made for another model');
+    return T.tidy(() => parallel.trainStep(batch, optimizer, rng));
+  }
   return T.tidy(() => {
     const terms = lossTerms(model, batch, rng);
     T.backward(terms.loss);
@@ -64,7 +71,11 @@ export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optim
 }
 
 /** Deterministic logits of what the model is trained to output (z = μ): the varying images, or g·x. */
-export function reconstructLogits(model: Model, batch: TrainingBatch): T.Tensor {
+export function reconstructLogits(model: Model, batch: TrainingBatch, parallel: DataParallel | null = null): T.Tensor {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('reconstructLogits: the DataParallel given was made for another model');
+    return T.noGrad(() => T.tidy(() => parallel.predictLogits(batch)));
+  }
   return T.noGrad(() => T.tidy(() => model.predictLogits(batch)));
 }
 
@@ -81,6 +92,8 @@ export interface EvalOptions {
   seed?: number;
   /** Called after each batch with the number of images done. */
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
 export interface EvalMetrics {
@@ -134,7 +147,7 @@ export async function evaluate(model: Model, options: EvalOptions): Promise<Eval
   for (let start = 0; start < varying.length; start += batchSize) {
     const v = varying.subarray(start, start + batchSize);
     const p = pivot.length <= 1 ? pivot : pivot.subarray(start, start + batchSize);
-    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v)));
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v), options.parallel));
     const logits = await logitsTensor.data();
     logitsTensor.dispose();
     const targets = renderBatch(v);
@@ -160,6 +173,8 @@ export interface PairEvalOptions {
   batchSize?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
 /**
@@ -218,7 +233,7 @@ export async function evaluatePairs(model: Model, dataset: PairDataset, group: G
   for (let start = 0; start < set.specs.length; start += batchSize) {
     const host = dataset.renderPairs(set.specs.slice(start, start + batchSize));
     const batch = uploadPairs(host, dataset.imageShape, group);
-    const probs = await predictPixels(model, batch);
+    const probs = await predictPixels(model, batch, options.parallel ?? null);
     for (const t of [batch.x, batch.gx, batch.g]) t.dispose();
     for (let i = 0; i < host.size; i++) {
       const p = probs.pixels.subarray(i * pixels, (i + 1) * pixels);
@@ -263,14 +278,14 @@ export async function evaluatePairs(model: Model, dataset: PairDataset, group: G
  * model has them (Bernoulli decoders; models that output pixels directly — rotate-x, winter — have
  * none, and their BCE is taken from the pixels, clamped to [1e-7, 1 − 1e-7]).
  */
-export async function predictPixels(model: Model, batch: PairBatch): Promise<{ pixels: Float32Array; logits: Float32Array | null }> {
+export async function predictPixels(model: Model, batch: PairBatch, parallel: DataParallel | null = null): Promise<{ pixels: Float32Array; logits: Float32Array | null }> {
   if (model.predictPixels) {
     const out = T.noGrad(() => T.tidy(() => model.predictPixels!(batch)));
     const pixels = (await out.data()) as Float32Array;
     out.dispose();
     return { pixels: Float32Array.from(pixels), logits: null };
   }
-  const logitsTensor = T.tidy(() => reconstructLogits(model, batch));
+  const logitsTensor = T.tidy(() => reconstructLogits(model, batch, parallel));
   const logits = Float32Array.from(await logitsTensor.data());
   logitsTensor.dispose();
   return { pixels: logits.map((x) => 1 / (1 + Math.exp(-x))), logits };

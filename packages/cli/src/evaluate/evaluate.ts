@@ -3,7 +3,7 @@
 // their reconstructions of the same test images are (BCE per image, the first run's as the target).
 // Known-group runs are evaluated on a fixed set of pairs (x, g·x), also per bucket of g.
 import * as path from 'node:path';
-import { datasetEntry, evalIndices, psnrOfMse, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
+import { DataParallel, datasetEntry, evalIndices, psnrOfMse, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
 import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
 import { dataLabel, splitOf, writeMetrics } from '../run/rundir.ts';
 import { evaluateRun } from '../train/train.ts';
@@ -49,7 +49,14 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
   for (const { dir, config, model, step } of loaded) {
     const n = count ?? config.training.evalCount;
     onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train ${datasetEntry(config.data.dataset).unit}`);
-    const metrics = await evaluateRun(model, config, step, n, allowNonFinite);
+    // Each batch's shards on the native engine's threads (none elsewhere).
+    const parallel = await DataParallel.create(model, { schedule: 'threads' });
+    let metrics;
+    try {
+      metrics = await evaluateRun(model, config, step, n, allowNonFinite, parallel);
+    } finally {
+      parallel?.dispose();
+    }
     writeMetrics(dir, metrics);
     runs.push({ run: dir, model: config.model.model, data: dataLabel(config.data), split: splitOf(config.data), step, count: n, test: metrics.test, train: metrics.train });
   }

@@ -11,6 +11,7 @@ import type { Group } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
 import type { Model, ModelTraits, TrainingBatch } from '../models/model.ts';
 import type { ModelConfig, SizeName } from '../models/registry.ts';
+import type { DataParallel } from '../parallel.ts';
 import type { EvalMetrics, PairEvalMetrics } from '../training.ts';
 import type { FactorInfo } from './pair-set.ts';
 import type { PivotMode, SamplerState } from './sampler.ts';
@@ -92,6 +93,8 @@ export interface EvaluationOptions {
   seed?: number;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Each batch's shards on the native engine's threads (DataParallel for this model), else none. */
+  parallel?: DataParallel | null;
 }
 
 export interface DatasetEntry<D extends RunData = RunData> {
