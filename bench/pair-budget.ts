@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as T from '@maga/tensor';
-import { createModel, openPairDataset, trainStep, uploadPairs, type ModelConfig } from '@maga/model';
+import { createModel, openDataset, trainStep, uploadPairs, type ModelConfig } from '@maga/model';
 import { planRun, type RunChoices } from '../packages/cli/src/train/plan.ts';
 
 function flag(name: string, fallback: string): string {
@@ -37,7 +37,7 @@ const arms: Arm[] = process.argv.includes('--arms') ? JSON.parse(fs.readFileSync
 
 const backend = await T.init({ backend: 'native' });
 console.log(`backend: ${backend.description}; ${dataset} ${group}, preset ${preset}; ${rounds} rounds of ${steps} steps per arm; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-const data = await openPairDataset(dataset, group);
+const data = await openDataset(dataset, group);
 
 const runs = await Promise.all(
   arms.map(async (arm) => {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readRunConfig, UsageError } from '@maga/cli';
+import { parseRunConfig, planRun, readLog, readRunConfig, UsageError } from '@maga/cli';
 import { evaluationSet, openGroupDataset } from '@maga/model';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';

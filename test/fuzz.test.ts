@@ -11,7 +11,6 @@ import * as path from 'node:path';
 import { createReporter, createRunDir, isPairData, openCheckpoint, planRun, readRunConfig, restoreCheckpoint, RunError, train } from '@maga/cli';
 import { CHECKSUM_KEY, CheckpointError, createModel, decodeSafetensors, encodeSafetensors, loadModule, loadOptimizer, Sampler, tensorsChecksum } from '@maga/model';
 import * as T from '@maga/tensor';
-import { randomValues } from '@maga/tensor/testing';
 import { randomInt, seededRandom, tempDir } from './support/index.ts';
 
 const sink = { write: () => true };

@@ -5,8 +5,8 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { LATENT_ACTION_DEFAULTS, LatentAction, SkipAction, parseModelConfig, squaredError, type GroupConfig, type LatentActionConfig, type LatentCode, type SkipMode } from '../index.ts';
-import { cpu, describeEachBackend } from '../../tensor/test/backends.ts';
-import { randomValues } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend } from '@maga/tensor/testing';
+import { randomValues } from '@maga/tensor/testing';
 
 const SO2: GroupConfig = { kind: 'so2', frequencies: [1, 2, 3] };
 const C4: GroupConfig = { kind: 'cyclic', n: 4, frequencies: [1, 2, 3] };

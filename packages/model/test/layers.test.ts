@@ -146,7 +146,7 @@ test('every layer: gradients with respect to its input and its parameters match 
     await check(encoder, (x) => T.concat([encoder.forward(x).mu, encoder.forward(x).logVar], 1), input([1, 1, 16, 16], 17, 0, 1));
     const attention = new SelfAttention(4, 3, rng);
     await check(attention, (x) => attention.forward(x), input([2, 3, 4], 18));
-    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 2], skips: true, latentSize: 2 }, rng);
+    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 2], latentSize: 2, skipChannels: [2, 2] }, rng);
     const skips = [T.keep(T.tensor(randomValues(2 * 2 * 16, 19), [2, 2, 4, 4])), T.keep(T.tensor(randomValues(2 * 2 * 4, 20), [2, 2, 2, 2]))];
     await check(decoder, (z) => decoder.forward(z, skips), input([2, 2], 21));
 

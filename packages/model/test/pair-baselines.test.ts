@@ -6,8 +6,8 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { atan2, configure, createModel, openGroupDataset, parseModelConfig, evaluationSet, rotateImage, RotateX, trainStep, Winter, type GroupConfig, type WinterConfig } from '../index.ts';
-import { cpu, describeEachBackend, reference } from '../../tensor/test/backends.ts';
-import { gradCheck, randomValues } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend, reference } from '@maga/tensor/testing';
+import { gradCheck, randomValues } from '@maga/tensor/testing';
 
 const C4: GroupConfig = { kind: 'cyclic', n: 4, frequencies: [1] };
 const SO2: GroupConfig = { kind: 'so2', frequencies: [1] };

@@ -5,8 +5,8 @@
 import { expect, test } from 'bun:test';
 import * as path from 'node:path';
 import * as T from '@maga/tensor';
-import { CopyX, evaluatePairs, isIdentityElement, openPairDataset, psnrOfMse, RotateX, type GroupConfig } from '../index.ts';
-import { cpu } from '../../tensor/test/backends.ts';
+import { CopyX, evaluatePairs, isIdentityElement, openDataset, psnrOfMse, RotateX, type GroupConfig } from '../index.ts';
+import { cpu } from '@maga/tensor/testing';
 
 const C4: GroupConfig = { kind: 'cyclic', n: 4, frequencies: [1] };
 const python = '/usr/bin/python3';
@@ -16,7 +16,7 @@ if (!hasNumpy) console.warn(`[pair metrics] numpy reference skipped: ${python} -
 
 (hasNumpy ? test : test.skip)('set PSNR, per-image PSNR and their g ≠ e parts match numpy in float64 (rotate-x on rotated-blocked-mnist c4)', async () => {
   await T.withBackend(cpu, async () => {
-    const data = await openPairDataset('rotated-blocked-mnist', 'c4');
+    const data = await openDataset('rotated-blocked-mnist', 'c4');
     const model = new RotateX({ model: 'rotate-x', imageSize: 32, channels: 1, group: C4 });
     const metrics = await evaluatePairs(model, data, C4, { part: 'test', count: 40, seed: 3, batchSize: 16 });
     // The same pairs and predictions, handed to numpy.
@@ -45,7 +45,7 @@ if (!hasNumpy) console.warn(`[pair metrics] numpy reference skipped: ${python} -
 
 test('copy-x predicts x itself: its MSE is the mean squared difference of x and g·x, its PSNR the set’s', async () => {
   await T.withBackend(cpu, async () => {
-    const data = await openPairDataset('rotated-mnist', 'so2');
+    const data = await openDataset('rotated-mnist', 'so2');
     const group: GroupConfig = { kind: 'so2', frequencies: [1] };
     const model = new CopyX({ model: 'copy-x', imageSize: 32, channels: 1, group });
     const metrics = await evaluatePairs(model, data, group, { part: 'test', count: 16, seed: 0 });

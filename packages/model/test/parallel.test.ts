@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { DataParallel, MAGANET_DEFAULTS, Sampler, ShardThreads, createModel, reconstructLogits, shardRanges, trainStep, uploadBatch, type MaganetConfig } from '../index.ts';
-import { native } from '../../tensor/test/backends.ts';
+import { native } from '@maga/tensor/testing';
 
 const SMALL: MaganetConfig = { ...MAGANET_DEFAULTS, encoder: { width: 8, hidden: 32 }, glow: { levels: 2, steps: 1, coupling: 'additive', hidden: 'half' }, betaLatent: 10 };
 const BATCH = 12;

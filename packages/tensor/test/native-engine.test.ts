@@ -8,7 +8,7 @@ import * as T from '../index.ts';
 import { loadDnnl, layoutFor, type Layout } from '../src/native/dnnl.ts';
 import type { Convolutions } from '../src/native/engine.ts';
 import { convGeometry, type ConvGeometry } from '../src/ops/conv-geometry.ts';
-import { native, reference } from './backends.ts';
+import { native, reference } from '../testing.ts';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {

@@ -3,7 +3,7 @@
 // the stream moves on as after the whole draw.
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { cpu } from './backends.ts';
+import { cpu } from '../testing.ts';
 
 test('the rows of shards [0, 3), [3, 7), [7, 10) put together are the draw of 10 rows, and the stream moves on alike', async () => {
   await T.withBackend(cpu, async () => {

@@ -1,7 +1,23 @@
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend, reference } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input, randomValues } from './check.ts';
+import { describeEachBackend, reference } from '../testing.ts';
+import { expectClose, gradCheck, input, randomValues, type Input } from '../testing.ts';
+
+/** f on `backend` against f on the float64 reference backend (kernels written apart), elementwise within tol. */
+async function expectMatchesReference(backend: T.Backend, f: (...xs: T.Tensor[]) => T.Tensor, inputs: Input[], tol: number): Promise<void> {
+  const run = (b: T.Backend) =>
+    T.withBackend(b, async () => {
+      const xs = inputs.map((i) => T.tensor(i.values, i.shape));
+      const y = f(...xs);
+      const result = { shape: [...y.shape], values: await y.data64() };
+      for (const x of [...xs, y]) x.dispose();
+      return result;
+    });
+  const expected = await run(reference);
+  const actual = await run(backend);
+  expect(actual.shape).toEqual(expected.shape);
+  expectClose(actual.values, expected.values, tol);
+}
 
 /**
  * rotate2d from its definition, written apart from the kernels: every output pixel is the sum over

@@ -4,8 +4,8 @@
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { sumOfSquares } from '../src/optim.ts';
-import { describeEachBackend } from './backends.ts';
-import { input } from './check.ts';
+import { describeEachBackend } from '../testing.ts';
+import { input } from '../testing.ts';
 
 const SIZES = [1, 7, 300, 5000, 3, 64, 1, 129, 2048, 17, 5, 4096, 33, 1, 700, 9, 12, 250, 1000, 2];
 

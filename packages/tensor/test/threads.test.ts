@@ -4,7 +4,7 @@
 // a fresh process, since the libraries' thread counts are process state.
 import { describe, expect, test } from 'bun:test';
 import { threadPlan, userThreadVariables } from '../src/native/threads.ts';
-import { native } from './backends.ts';
+import { native } from '../testing.ts';
 
 const root = new URL('../../..', import.meta.url).pathname;
 

@@ -4,7 +4,7 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, DataParallel, datasetEntry, encodeModule, encodeOptimizer, evaluate, evaluatePairs, psnrOfMse, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
+import { createModel, DataParallel, datasetEntry, encodeModule, encodeOptimizer, psnrOfMse, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
