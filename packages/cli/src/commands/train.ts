@@ -3,15 +3,15 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { ValidationError } from '@maga/model';
-import { choice, flagHelp, parseArgs, text, toggle } from './args.ts';
+import { datasetEntry, datasetNames, ValidationError } from '@maga/model';
+import { choice, command, flagHelp, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import { planFrom } from '../train/plan-from.ts';
-import { presetFor, PRESETS } from '../train/presets.ts';
+import { presetFor, PRESET_NAMES, PRESETS, type Preset } from '../train/presets.ts';
 import { createReporter } from '../train/progress.ts';
-import { defaultRunName, isPairData } from '../run/rundir.ts';
+import { dataTag, defaultRunName } from '../run/rundir.ts';
 import { RUN_FLAGS, runChoices } from '../train/settings.ts';
 import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
@@ -46,12 +46,19 @@ function originFlags(argv: string[]): string[] {
 }
 
 export function trainHelp(): string {
-  const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
-  const presets = Object.entries(PRESETS)
-    .map(([name, p]) =>
-      [line(name, presetFor(p, false), 'images'), line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: '), line('', presetFor(p, true, true), 'objects').replace(/^ {9}/, '    3-D:   ')].join('\n'),
-    )
-    .join('\n');
+  const line = (p: Preset, what: string) => `${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
+  // Each preset as it is, then as the data sets that change it (their entries' presets) have it, sets that change it alike on one line.
+  const presets = PRESET_NAMES.map((name) => {
+    const p = PRESETS[name];
+    const changed = new Map<string, string[]>();
+    for (const dataset of datasetNames()) {
+      const entry = datasetEntry(dataset);
+      if (!entry.presets[name]) continue;
+      const text = line(presetFor(p, name, entry), entry.sources);
+      changed.set(text, [...(changed.get(text) ?? []), dataset]);
+    }
+    return [`  ${name.padEnd(7)}${line(p, 'images')}`, ...[...changed].map(([text, sets]) => `    ${sets.join(', ')}: ${text}`)].join('\n');
+  }).join('\n');
   return `usage: bun run cli train [flags]
 
 Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
@@ -76,12 +83,7 @@ A loss or weight that turns NaN/Inf stops the run (exit 1, status diverged) befo
 is overwritten; continue from the last good one with --resume DIR and a lower --lr or a --clip.`;
 }
 
-export async function trainCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, TRAIN_FLAGS);
-  if (flags.help) {
-    console.log(trainHelp());
-    return 0;
-  }
+export const trainCommand = command(TRAIN_FLAGS, trainHelp, async (flags, positionals, argv) => {
   if (positionals.length > 0) throw new ValidationError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
   renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
@@ -103,7 +105,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } else {
     const choices: RunChoices = runChoices(flags);
     const config = flags.from !== undefined ? planFrom(flags.from, choices, originFlags(argv)) : planRun(choices);
-    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
+    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, dataTag(config.data)));
     createRunDir(dir, config);
   }
 
@@ -123,4 +125,4 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
+});

@@ -58,8 +58,8 @@ export const EXPERIMENTS: Experiment[] = [
       'PSNR, SSIM and MS-SSIM of R·x predicted from x and a known rotation R ∈ SO(3), latent-action with and without its skip connections through the action, on the procedural objects3d renders (3×64×64), mean ± 95 % interval over seeds',
     models: ['latent-action'],
     variants: [
-      { label: 'skips-on', skips: true },
-      { label: 'skips-off', skips: false },
+      { label: 'skips-on', skips: 'channels' },
+      { label: 'skips-off', skips: 'none' },
     ],
     data: [{ dataset: 'objects3d', group: 'so3' }],
     seeds: 3,

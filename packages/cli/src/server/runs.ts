@@ -3,10 +3,10 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelTraits, ValidationError, type ModelTraits } from '@maga/model';
+import { modelTraits, ValidationError, type GroupId, type ModelTraits } from '@maga/model';
 import { inspectSafetensors } from '../run/checkpoint.ts';
-import { filePath, isPairData, readEvalLog, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type EvalLine, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
-import { modelGroup, type ApiGroup } from './pairs.ts';
+import { filePath, readEvalLog, readLog, splitOf, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type EvalLine, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
+import { modelGroup } from './dataset.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -23,7 +23,7 @@ export interface RunSummary {
   /** A dSprites run's split; null for a pair run. */
   split: string | null;
   /** The known group a pair run's model takes (its elements: an angle, or j ∈ [0, n)); null for a learned z. */
-  group: ApiGroup | null;
+  group: GroupId | null;
   step: number;
   steps: number | null;
   status: RunStatus;
@@ -89,8 +89,8 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     model: config.model.model,
     traits: modelTraits(config.model.model),
     dataset: config.data.dataset,
-    split: isPairData(config.data) ? null : config.data.split,
-    group: modelGroup(config.model),
+    split: splitOf(config.data),
+    group: modelGroup(config.model)?.id ?? null,
     step: 0,
     steps: config.training.steps,
     status: config.status,

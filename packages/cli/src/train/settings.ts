@@ -2,7 +2,7 @@
 // its help) and the one mapping from their values to RunChoices. `cli train` parses its command
 // line with it, and an experiment table sets or sweeps any of them by the same name with the same
 // checks — so a setting added here is at once a train flag and a sweepable one.
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
+import { datasetNames, MODEL_KINDS, SKIP_MODES, SPLITS, type SplitName } from '@maga/model';
 import { choice, int, number, text, type Flag, type Parsed } from '../commands/args.ts';
 import type { RunChoices } from './plan.ts';
 import { PRESET_NAMES } from './presets.ts';
@@ -20,7 +20,7 @@ const hidden: Flag<number | 'half'> = {
 export const RUN_FLAGS = {
   model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
   split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
-  dataset: choice(['dsprites', ...PAIR_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
+  dataset: choice(datasetNames(), 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
   group: text('known group of a pair data set: so2, c<n> (e.g. c4) or so3 (default so2; c4 for contrast; so3 for objects3d, planes-sky)', 'G'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
@@ -33,9 +33,12 @@ export const RUN_FLAGS = {
   beta: number('weight of the KL term (vae)', { min: 0 }),
   pairing: choice(['fixed', 'random'] as const, "pivots: the blog's fixed pivot or random images (maganet)"),
   hidden,
-  skips: choice(['on', 'off'] as const, "skip connections through the action (latent-action; off: the paper's ablation)"),
+  skips: choice(SKIP_MODES, 'how g reaches the skip connections (latent-action): spatial (turned in the image plane), invariant (only the invariant channels), channels (channel pairs, positions unmoved), none (the paper\'s ablation)'),
   'beta-identity': number('weight of the reconstruction at g = e (latent-action)', { min: 0 }),
   'beta-equivariance': number('weight of the latent equivariance term (latent-action)', { min: 0 }),
+  equivariance: choice(['relative', 'absolute'] as const, 'the equivariance term relative to ‖z(g·x)‖² (rescaling z cannot lower it) or absolute (latent-action)'),
+  'beta-skip': number('weight of the skip maps\' consistency ‖ρ(g)s(x) − s(g·x)‖² / ‖s(g·x)‖² (latent-action)', { min: 0 }),
+  frequencies: int('K: the group acts on the latent\'s blocks at frequencies 1…K, cycled (latent-action, flow-action; so2, c<n>)', { min: 1, max: 64 }),
   'latent-dim': int('latent dimension', { min: 1, max: 1024 }),
   seed: int('seed of initialisation, data order and noise', { min: 0, max: 2 ** 31 - 1 }),
   limit: int('train on a fixed subset of this many images', { min: 1 }),
@@ -73,9 +76,12 @@ export function runChoices(flags: RunFlagValues): RunChoices {
     pairing: flags.pairing,
     hidden: flags.hidden,
     latentDim: flags['latent-dim'],
-    skips: flags.skips === undefined ? undefined : flags.skips === 'on',
+    skips: flags.skips,
     betaIdentity: flags['beta-identity'],
     betaEquivariance: flags['beta-equivariance'],
+    equivarianceScale: flags.equivariance,
+    betaSkip: flags['beta-skip'],
+    frequencies: flags.frequencies,
     seed: flags.seed,
     limit: flags.limit,
     checkpointEvery: flags['checkpoint-every'],

@@ -95,6 +95,7 @@ export const DSPRITES_SET: DatasetEntry<DspritesData> = {
   groups: [],
   defaultGroup: null,
   sources: 'images',
+  unit: 'images',
   action: 'transformed by z',
   presets: {},
   rateKey: null,
@@ -126,7 +127,7 @@ export const DSPRITES_SET: DatasetEntry<DspritesData> = {
     };
   },
 
-  evaluate: (model, data, options) => evaluate(model, { split: data.split, part: options.part, count: options.count, seed: options.seed ?? 0, batchSize: options.batchSize, onProgress: options.onProgress }),
+  evaluate: (model, data, options) => evaluate(model, { split: data.split, part: options.part, count: options.count, seed: options.seed ?? 0, batchSize: options.batchSize, onProgress: options.onProgress, parallel: options.parallel }),
 
   images: async (data) => dspritesImages(data.split),
 };

@@ -11,6 +11,7 @@ import type { Group } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
 import type { Model, ModelTraits, TrainingBatch } from '../models/model.ts';
 import type { ModelConfig, SizeName } from '../models/registry.ts';
+import type { DataParallel } from '../parallel.ts';
 import type { EvalMetrics, PairEvalMetrics } from '../training.ts';
 import type { FactorInfo } from './pair-set.ts';
 import type { PivotMode, SamplerState } from './sampler.ts';
@@ -75,7 +76,8 @@ export interface DataImages {
   channels: number;
   count: number;
   defaultPivot: number;
-  factorsOf(index: number): unknown;
+  /** One image's factors as the API sends them (a pair set's by name; dSprites' latent values and classes). */
+  factorsOf(index: number): object;
   /** `count` seeded images of a part (dSprites: of the run's split). */
   samples(part: SplitPart, count: number, seed: number): number[];
   /** What GET /api/runs/:id/dataset answers. */
@@ -91,6 +93,8 @@ export interface EvaluationOptions {
   seed?: number;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Each batch's shards on the native engine's threads (DataParallel for this model), else none. */
+  parallel?: DataParallel | null;
 }
 
 export interface DatasetEntry<D extends RunData = RunData> {
@@ -106,6 +110,8 @@ export interface DatasetEntry<D extends RunData = RunData> {
   readonly defaultGroup: string | null;
   /** What its sources are, plural, for messages and the viewer: 'digits', 'phantoms', 'objects'. */
   readonly sources: string;
+  /** What one item of a batch or an evaluation is, plural: 'images' (dSprites), 'pairs'. */
+  readonly unit: string;
   /** What g does to an image, for captions: 'turned by g'. */
   readonly action: string;
   /** Per preset size, what its runs change of the preset's training (the CLI's presets). */

@@ -102,6 +102,12 @@ export interface Model extends Module {
   lossTerms(batch: TrainingBatch, rng: T.Rng): LossTerms;
   /** Deterministic logits of what the model is trained to output for the batch (the varying images, or g·x). */
   predictLogits(batch: TrainingBatch): T.Tensor;
+  /**
+   * Models whose output is pixels rather than Bernoulli logits (rotate-x, winter: an image turned in
+   * pixel space, zero outside): the pixels in [0, 1]. Where present, evaluation uses this, not
+   * σ(predictLogits), which would lose exact 0s and 1s.
+   */
+  predictPixels?(batch: TrainingBatch): T.Tensor;
   /** The encoder's output for images x [N, C, H, W]. */
   encode(x: T.Tensor): Encoding;
   /**

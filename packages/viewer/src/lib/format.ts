@@ -26,8 +26,11 @@ export function groupMetrics(rows: readonly MetricRow[]): { group: string; rows:
   return [...groups].map(([group, rows]) => ({ group, rows }));
 }
 
-/** A few headline metrics for the runs table: PSNR, SSIM, BCE, MSE when present (any group). */
-export function headlineMetrics(metrics: unknown, names = ['psnr', 'ssim', 'bce', 'mse']): MetricRow[] {
+/**
+ * A few headline metrics for the runs table, when present (any group): the set's PSNR from its mean
+ * MSE (psnrSet, pair runs), the mean of per-image PSNR, SSIM, BCE, MSE.
+ */
+export function headlineMetrics(metrics: unknown, names = ['psnrSet', 'psnr', 'ssim', 'bce', 'mse']): MetricRow[] {
   const rows = flattenMetrics(metrics);
   const out: MetricRow[] = [];
   for (const name of names) {
@@ -40,7 +43,7 @@ export function headlineMetrics(metrics: unknown, names = ['psnr', 'ssim', 'bce'
 export function formatMetric(key: string, value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const leaf = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
-  if (leaf === 'psnr') return `${value.toFixed(2)} dB`;
+  if (leaf === 'psnr' || leaf === 'psnrset') return `${value.toFixed(2)} dB`;
   if (leaf === 'ssim') return value.toFixed(4);
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   const a = Math.abs(value);
