@@ -74,20 +74,21 @@ describe('usage errors exit with code 2 and name the problem', () => {
   });
 
   test("an ablation's variants are checked: their settings, labels and models", () => {
-    const ablation: Experiment = { ...TINY, name: 'abl', models: ['latent-action'], data: [{ dataset: 'objects3d', group: 'so3' }], table: 'latent-action', variants: [{ label: 'on', skips: true }, { label: 'off', skips: false }] };
+    const ablation: Experiment = { ...TINY, name: 'abl', models: ['latent-action'], data: [{ dataset: 'objects3d', group: 'so3' }], table: 'latent-action', variants: [{ label: 'on', skips: 'channels' }, { label: 'off', skips: 'none' }] };
     expect(() => checkExperiment(ablation)).not.toThrow();
     expect(() => planExperiment({ ...ablation, models: ['latent-action', 'flow-action'] }, { runs: path.join(tmp, 'never') })).toThrow(/run flow-action-on-objects3d-so3-seed0: --skips applies to --model latent-action only, not --model flow-action/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }, { label: 'on', skips: false }] })).toThrow(/variant on is listed twice/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }] })).toThrow(/two or more/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips: --skips: "yes" is not one of: on, off/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'On Skips', skips: true }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.label must be lower-case/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.depth: "depth" is not a cli train setting; expected one of steps, batch, lr/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'channels' }, { label: 'on', skips: 'none' }] })).toThrow(/variant on is listed twice/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'channels' }] })).toThrow(/two or more/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' }, { label: 'off', skips: 'none' }] })).toThrow(/variants\[0\]\.skips: --skips: "yes" is not one of: none, channels, invariant, spatial/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }, { label: 'off', skips: 'none' }] })).toThrow(/variants\[0\]\.skips must be a value of --skips \(none\|channels\|invariant\|spatial\), got true/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'On Skips', skips: 'channels' }, { label: 'off', skips: 'none' }] })).toThrow(/variants\[0\]\.label must be lower-case/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: 'none' }] })).toThrow(/variants\[0\]\.depth: "depth" is not a cli train setting; expected one of steps, batch, lr/);
     expect(() => checkExperiment({ ...ablation, data: [{ dataset: 'objects3d', group: 'c4' }] })).toThrow(/data\[0\]: data set 'objects3d' does not take the group 'c4'/);
     const planned = planExperiment(ablation, { runs: path.join(tmp, 'never') });
     expect(planned.map((r) => r.name)).toEqual(['latent-action-on-objects3d-so3-seed0', 'latent-action-on-objects3d-so3-seed1', 'latent-action-off-objects3d-so3-seed0', 'latent-action-off-objects3d-so3-seed1']);
     expect(planned.map((r) => r.variant)).toEqual(['on', 'on', 'off', 'off']);
-    expect(planned.map((r) => (r.config.model as { skips?: boolean }).skips)).toEqual([true, true, false, false]);
-    expect(planned[2].flags.join(' ')).toContain('--model latent-action --skips off --dataset objects3d --group so3 --preset tiny --seed 0');
+    expect(planned.map((r) => (r.config.model as { skips?: string }).skips)).toEqual(['channels', 'channels', 'none', 'none']);
+    expect(planned[2].flags.join(' ')).toContain('--model latent-action --skips none --dataset objects3d --group so3 --preset tiny --seed 0');
   });
 });
 
@@ -191,7 +192,7 @@ test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm t
     ...TINY,
     name: 'tiny-ablation',
     models: ['latent-action'],
-    variants: [{ label: 'skips-on', skips: true }, { label: 'skips-off', skips: false }],
+    variants: [{ label: 'skips-on', skips: 'channels' }, { label: 'skips-off', skips: 'none' }],
     data: [{ dataset: 'objects3d', group: 'so3' }],
     table: 'latent-action',
     training: { tiny: { steps: 2, evalCount: 8 } },
@@ -199,8 +200,8 @@ test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm t
   const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
   const done = await runExperiment(ablation, { runs, print() {}, reporter: quiet, command: 'test ablation' });
   expect(done.ran).toEqual(['latent-action-skips-on-objects3d-so3-seed0', 'latent-action-skips-on-objects3d-so3-seed1', 'latent-action-skips-off-objects3d-so3-seed0', 'latent-action-skips-off-objects3d-so3-seed1']);
-  for (const [arm, skips] of [['on', true], ['off', false]] as const) {
-    expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: boolean }).skips).toBe(skips);
+  for (const [arm, skips] of [['on', 'channels'], ['off', 'none']] as const) {
+    expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: string }).skips).toBe(skips);
   }
   const out = path.join(tmp, 'ablation-results.md');
   await writeResults({ runs, out, experiments: [ablation], backend: T.backend().description });

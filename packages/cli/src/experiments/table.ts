@@ -109,7 +109,7 @@ export function checkSettingName(key: string, at: string): string {
   return flag;
 }
 
-/** The label of a value in a run's name: `lr0.001`, `skips-off`, `schedule-cosine`. */
+/** The label of a value in a run's name: `lr0.001`, `skips-none`, `schedule-cosine`. */
 function valueLabel(flag: string, raw: string): string {
   const text = raw.replace(/[^A-Za-z0-9.+-]/g, '_');
   return /^[0-9.]/.test(text) ? `${flag}${text}` : `${flag}-${text}`;
