@@ -6,14 +6,14 @@
 // reason printed, where Slurm is not installed or the tests do not run as root.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readRunConfig } from '@maga/cli';
+import { testDevice } from '@maga/tensor/testing';
 import { readEvalLog } from '../packages/cli/src/run/rundir.ts';
+import { cli as runCli, tempDir, type Env } from './support/index.ts';
 import { slurmUnavailable, startSlurm, type SlurmCluster } from './support/slurm.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'cpu';
+const { choice: BACKEND, missing } = await testDevice('Slurm experiment test');
 const unavailable = slurmUnavailable();
 if (unavailable) console.log(`skipping the Slurm experiment test: ${unavailable}`);
 
@@ -41,9 +41,9 @@ const tableRows = (file: string) =>
     .split('\n')
     .filter((l) => /^\| (MAGANet \||β-VAE \||to-element \||maganet-)/.test(l));
 
-describe.skipIf(unavailable !== null)('experiments on a real Slurm', () => {
+describe.skipIf(unavailable !== null || missing !== null)('experiments on a real Slurm', () => {
   let cluster: SlurmCluster;
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-experiments-slurm-'));
+  const tmp = tempDir('experiments-slurm');
   const table = path.join(tmp, 'table.json');
   fs.writeFileSync(table, JSON.stringify(TABLE));
   beforeAll(async () => {
@@ -51,14 +51,13 @@ describe.skipIf(unavailable !== null)('experiments on a real Slurm', () => {
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const cli = async (args: string[], env: Record<string, string> = {}) => {
-    const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...cluster.env, MAGA_BACKEND: BACKEND, ...env }, stdout: 'pipe', stderr: 'pipe' });
-    const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-    return { code: await child.exited, stdout, stderr };
-  };
+  // The CLI as a user on the cluster runs it: its SLURM_CONF, the suite's backend. The tables are
+  // compared number for number, so the local runs and the tasks (whose script sets the BLAS threads
+  // from SLURM_CPUS_PER_TASK) shard their batches alike: one thread each (MAGA_THREADS, the native
+  // engine's own setting).
+  const cli = (args: string[], env: Env = {}) => runCli(args, { SLURM_CONF: cluster.conf, MAGA_BACKEND: BACKEND, MAGA_THREADS: '1', ...env });
   const queue = async () => (await cluster.run(['squeue', '--noheader', '--array', '--format=%i %T %r'])).stdout.trim();
 
   test('submitted as a job array, one task requeued mid-run, the report by the dependent job: the tables equal the local ones', async () => {

@@ -3,8 +3,8 @@
 // job that was still running. Skipped, with the reason printed, where Slurm is not installed.
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDir } from './support/index.ts';
 import { leftovers, slurmUnavailable, startSlurm, type SlurmCluster } from './support/slurm.ts';
 
 const unavailable = slurmUnavailable();
@@ -14,10 +14,9 @@ const conf = (c: SlurmCluster, key: string) => new RegExp(`^${key}=(.*)$`, 'm').
 
 describe.skipIf(unavailable !== null)('a test Slurm cluster', () => {
   const clusters: SlurmCluster[] = [];
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-slurm-jobs-'));
+  const work = tempDir('slurm-jobs');
   afterAll(async () => {
     for (const c of clusters) await c.stop();
-    fs.rmSync(work, { recursive: true, force: true });
   });
 
   test('two clusters at once: their own ports, sockets, names and jobs; stop() leaves nothing running', async () => {
