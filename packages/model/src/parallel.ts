@@ -18,7 +18,7 @@
 // them run on threads of their own adapts (`ShardThreads`): every so often a few steps run with the
 // main thread computing every shard itself, and the faster way is kept — the arithmetic is the same
 // either way, so a run's losses do not depend on the choice.
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import * as T from '@maga/tensor';
 import type { LossTerms, Model, TrainingBatch } from './models/model.ts';
 import type { ModelConfig } from './models/registry.ts';
@@ -235,7 +235,11 @@ export class DataParallel {
     // Not a literal `new Worker(new URL('…', import.meta.url))`: bundlers (the viewer's Vite build)
     // would bundle the worker, and it is for Bun only.
     const workerUrl = new URL(['.', 'parallel-worker.ts'].join('/'), import.meta.url).href;
-    const { MessageChannel } = await import('node:worker_threads');
+    // node:worker_threads loaded here, not imported at the top: the viewer's bundle imports this
+    // package for the browser, where the module does not exist (DataParallel is for Bun only).
+    const threads = await import('node:worker_threads');
+    const { MessageChannel } = threads;
+    receiveMessageOnPort = threads.receiveMessageOnPort;
     const workers: Shard[] = [];
     try {
       for (let k = 1; k < shards; k++) {
@@ -443,6 +447,9 @@ export class DataParallel {
     return reply;
   }
 }
+
+/** node:worker_threads' receiveMessageOnPort, set by the first DataParallel.create (loaded on demand). */
+let receiveMessageOnPort: typeof import('node:worker_threads').receiveMessageOnPort;
 
 /** Waits (up to 60 s) for a worker to say it has its replica. */
 async function ready(w: Shard): Promise<void> {
