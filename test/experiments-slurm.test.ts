@@ -54,9 +54,8 @@ describe.skipIf(unavailable !== null || missing !== null)('experiments on a real
   });
 
   // The CLI as a user on the cluster runs it: its SLURM_CONF, the suite's backend. The tables are
-  // compared number for number, so the local runs and the tasks (whose script sets the BLAS threads
-  // from SLURM_CPUS_PER_TASK) shard their batches alike: one thread each (MAGA_THREADS, the native
-  // engine's own setting).
+  // compared number for number, so the local runs and the tasks (whose script sets MAGA_THREADS
+  // from SLURM_CPUS_PER_TASK when nothing else does) shard their batches alike: one thread each.
   const cli = (args: string[], env: Env = {}) => runCli(args, { SLURM_CONF: cluster.conf, MAGA_BACKEND: BACKEND, MAGA_THREADS: '1', ...env });
   const queue = async () => (await cluster.run(['squeue', '--noheader', '--array', '--format=%i %T %r'])).stdout.trim();
 

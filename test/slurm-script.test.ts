@@ -1,6 +1,7 @@
 // The Slurm job script and sbatch's values, without a cluster: the flags map to sbatch's, a bad one
 // is refused naming it, the script is valid bash, task k runs the CLI for run k of the plan, and
-// the threads come from SLURM_CPUS_PER_TASK unless the environment already sets them.
+// the engine's threads (MAGA_THREADS) come from SLURM_CPUS_PER_TASK unless the environment already
+// sets them or the BLAS/OpenMP threads.
 import { afterAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,7 +41,7 @@ test('sbatch values: arrays compressed, times read, signals to the batch shell, 
   expect(shellWord("it's here")).toBe(`'it'\\''s here'`);
 });
 
-test('the array script: sbatch flags, valid bash, task k runs run k, threads from SLURM_CPUS_PER_TASK unless set', async () => {
+test('the array script: sbatch flags, valid bash, task k runs run k, MAGA_THREADS from SLURM_CPUS_PER_TASK unless set', async () => {
   const script = arrayScript(input);
   for (const line of ['#SBATCH --job-name=maga-blog-table', '#SBATCH --array=0,2%3', `#SBATCH --output=${input.root}/slurm/logs/%A_%a.log`, '#SBATCH --open-mode=append', '#SBATCH --requeue', '#SBATCH --signal=B:TERM@120', '#SBATCH --partition=cpu', '#SBATCH --account=lab', '#SBATCH --time=1-12', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=16G', '#SBATCH --gres=gpu:1', '#SBATCH --qos=long']) {
     expect(script).toContain(`${line}\n`);
@@ -56,19 +57,22 @@ test('the array script: sbatch flags, valid bash, task k runs run k, threads fro
   expect(Bun.spawnSync(['bash', '-n', file]).exitCode).toBe(0);
   // A stand-in CLI that prints its threads and arguments.
   const fake = path.join(tmp, 'fake-cli.sh');
-  fs.writeFileSync(fake, '#!/bin/bash\necho "threads ${OPENBLAS_NUM_THREADS:-unset} ${OMP_NUM_THREADS:-unset} cwd $(pwd)"\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+  fs.writeFileSync(fake, '#!/bin/bash\necho "threads ${MAGA_THREADS:-unset} ${OPENBLAS_NUM_THREADS:-unset} ${OMP_NUM_THREADS:-unset} cwd $(pwd)"\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
   const run = (env: Record<string, string>) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OPENBLAS|OMP)_NUM_THREADS$/.test(k))) as Record<string, string>;
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^((OPENBLAS|OMP)_NUM_THREADS|MAGA_THREADS)$/.test(k))) as Record<string, string>;
     const out = Bun.spawnSync(['bash', file], { env: { ...clean, MAGA_CLI: fake, SLURM_ARRAY_JOB_ID: '42', SLURM_ARRAY_TASK_ID: '2', ...env } });
     expect(out.exitCode).toBe(0);
     return out.stdout.toString().split('\n');
   };
   const output = run({ SLURM_CPUS_PER_TASK: '4' });
   expect(output[0]).toMatch(/^task 2 of job 42: vae-to-element-seed0 on .*, restart 0, /);
-  expect(output[1]).toBe(`threads 4 4 cwd ${fs.realpathSync(tmp)}`);
+  expect(output[1]).toBe(`threads 4 unset unset cwd ${fs.realpathSync(tmp)}`);
   expect(output.slice(2, -1)).toEqual(['experiment', 'blog-table', '--only', 'vae-to-element-seed0', ...input.planArgs]);
-  expect(run({ SLURM_CPUS_PER_TASK: '4', OPENBLAS_NUM_THREADS: '1' })[1]).toBe(`threads 1 4 cwd ${fs.realpathSync(tmp)}`);
-  expect(run({})[1]).toBe(`threads unset unset cwd ${fs.realpathSync(tmp)}`);
+  // The user's own settings win: their BLAS threads (the engine then leaves the libraries as set), or their MAGA_THREADS.
+  expect(run({ SLURM_CPUS_PER_TASK: '4', OPENBLAS_NUM_THREADS: '1' })[1]).toBe(`threads unset 1 unset cwd ${fs.realpathSync(tmp)}`);
+  expect(run({ SLURM_CPUS_PER_TASK: '4', OMP_NUM_THREADS: '2' })[1]).toBe(`threads unset unset 2 cwd ${fs.realpathSync(tmp)}`);
+  expect(run({ SLURM_CPUS_PER_TASK: '4', MAGA_THREADS: '2' })[1]).toBe(`threads 2 unset unset cwd ${fs.realpathSync(tmp)}`);
+  expect(run({})[1]).toBe(`threads unset unset unset cwd ${fs.realpathSync(tmp)}`);
   // Without MAGA_CLI, the CLI the submission ran with.
   expect(script).toContain("else CLI=(/opt/bun /opt/maga/main.ts); fi");
 

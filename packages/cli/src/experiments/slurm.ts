@@ -145,6 +145,20 @@ const cliLines = (cli: string[]) => [
 ];
 
 /** The job array's script: task k trains run k of the plan, and nothing else. */
+/**
+ * The task computes on the CPUs Slurm gave it, no more: the native engine shards each batch over
+ * MAGA_THREADS threads and tells BLAS and oneDNN their counts through their APIs (one thread a
+ * shard). Setting OPENBLAS_NUM_THREADS/OMP_NUM_THREADS instead would make the engine leave the
+ * libraries as set and train on one shard. Whatever the user's environment already sets wins.
+ */
+const THREAD_LINES = [
+  '# The CPUs Slurm gave the task: the native engine\'s threads (MAGA_THREADS), unless the environment',
+  '# already sets them or the BLAS/OpenMP threads (then those are as you set them).',
+  'if [ -n "${SLURM_CPUS_PER_TASK:-}" ] && [ -z "${MAGA_THREADS:-}${OPENBLAS_NUM_THREADS:-}${OMP_NUM_THREADS:-}" ]; then',
+  '  export MAGA_THREADS="$SLURM_CPUS_PER_TASK"',
+  'fi',
+];
+
 export function arrayScript(input: ScriptInput): string {
   const r = input.request;
   const logs = path.join(slurmDir(input.root), 'logs');
@@ -171,11 +185,7 @@ export function arrayScript(input: ScriptInput): string {
     '',
     `RUNS=(${input.runNames.map(shellWord).join(' ')})`,
     ...cliLines(input.cli),
-    '# One BLAS/OpenMP thread per CPU Slurm gave the task, unless the environment already says.',
-    'if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then',
-    '  export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$SLURM_CPUS_PER_TASK}"',
-    '  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$SLURM_CPUS_PER_TASK}"',
-    'fi',
+    ...THREAD_LINES,
     `cd ${shellWord(input.projectRoot)}`,
     'run="${RUNS[$SLURM_ARRAY_TASK_ID]}"',
     'echo "task ${SLURM_ARRAY_TASK_ID} of job ${SLURM_ARRAY_JOB_ID}: ${run} on $(hostname), restart ${SLURM_RESTART_COUNT:-0}, $(date -u +%FT%TZ)"',
@@ -196,10 +206,7 @@ export function reportScript(input: ScriptInput & { reportArgs: string[] }): str
     'set -uo pipefail',
     '',
     ...cliLines(input.cli),
-    'if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then',
-    '  export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-$SLURM_CPUS_PER_TASK}"',
-    '  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$SLURM_CPUS_PER_TASK}"',
-    'fi',
+    ...THREAD_LINES,
     `cd ${shellWord(input.projectRoot)}`,
     `exec "\${CLI[@]}" experiment ${shellWord(input.experiment)} --report ${[...input.planArgs, ...input.reportArgs].map(shellWord).join(' ')}`,
     '',
