@@ -77,6 +77,9 @@ export interface Experiment {
 /** `evalCount` → `eval-count`: tables may spell a setting as its flag or in camelCase. */
 export const settingName = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** Flags that were on/off switches in older tables: what true and false mean now (`skips`: before the skip modes). */
+const BOOLEAN_VALUES: Record<string, { true: string; false: string }> = { skips: { true: 'channels', false: 'none' } };
+
 /**
  * A setting's value as its flag would have it, checked by the flag's own parser; `at` names where
  * it was (`grid.lr[1]`). Returns the flag name and the raw text (`--lr 0.001`).
@@ -85,8 +88,10 @@ export function readSetting(key: string, value: unknown, at: string): { flag: st
   const flag = checkSettingName(key, at);
   const spec = RUN_FLAGS[flag as keyof typeof RUN_FLAGS];
   const onOff = spec.placeholder === 'on|off';
+  const legacy = BOOLEAN_VALUES[flag];
   let raw: string;
-  if (typeof value === 'boolean' && onOff) raw = value ? 'on' : 'off';
+  if (typeof value === 'boolean' && legacy) raw = value ? legacy.true : legacy.false;
+  else if (typeof value === 'boolean' && onOff) raw = value ? 'on' : 'off';
   else if (typeof value === 'number' && Number.isFinite(value)) raw = String(value);
   else if (typeof value === 'string') raw = value;
   else throw new ValidationError(`${at} must be ${onOff ? 'true, false, "on" or "off"' : `a value of --${flag} (${spec.placeholder ?? 'a number or a string'})`}, got ${check.show(value)}`, at);
