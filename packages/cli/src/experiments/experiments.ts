@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MODEL_KINDS, SPLITS, ValidationError, check, checkGroupLabel, datasetEntry, datasetNames, modelSpec, type ModelKind, type SplitName } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
-import { planRun, type RunChoices } from '../train/plan.ts';
+import { MODEL_CHOICES, planRun, type RunChoices } from '../train/plan.ts';
 import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
 import { formatDuration, type Reporter } from '../train/progress.ts';
 import { FILES, RUN_ID_PATTERN, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from '../run/rundir.ts';
@@ -44,6 +44,16 @@ export interface ExperimentVariant {
   skips?: boolean;
 }
 
+/**
+ * Settings every run of one model takes, as `cli train`'s model flags (`betaSkip` is `--beta-skip`,
+ * `frequencies` is `--frequencies`): e.g. latent-action's skip mode in a table that compares it with
+ * baselines. Each must be a choice that model takes; planRun checks the values as it would the flags.
+ */
+export type ModelSettings = Partial<Pick<RunChoices, keyof typeof SETTING_FLAGS>>;
+
+/** The settings an experiment's `settings` may give a model, and their flags. */
+const SETTING_FLAGS = { ...MODEL_CHOICES, frequencies: '--frequencies' } as const;
+
 /** The settings a variant may change, with the flag each is, and the models that take it. */
 const VARIANT_SETTINGS = { skips: { flag: '--skips', format: (v: boolean) => (v ? 'on' : 'off'), models: ['latent-action'] as ModelKind[] } } as const;
 
@@ -62,6 +72,8 @@ export interface Experiment {
   training: Partial<Record<PresetName, TrainingOverrides>>;
   /** Why these steps: the sizing argument, printed with --list and in the results. */
   sizing: string;
+  /** Per model, settings all its runs take (absent: the model's defaults for the preset). A variant's setting wins over these. */
+  settings?: Partial<Record<ModelKind, ModelSettings>>;
   /** An ablation: every model × data × seed once per variant (absent: once, with the preset's settings). */
   variants?: ExperimentVariant[];
   /** Which summary results.ts writes (latent-action: PSNR, SSIM and, for colour images, MS-SSIM of pair runs). */
@@ -241,6 +253,20 @@ export function checkExperiment(e: Experiment): void {
     if (seen.has(model)) fail(`models[${i}]`, `model ${model} is listed twice`);
     seen.add(model);
   }
+  if (e.settings !== undefined) {
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObject(e.settings)) fail('settings', 'settings, when given, must be an object { model: { setting: value } }');
+    for (const [model, settings] of Object.entries(e.settings)) {
+      if (!e.models.includes(model as ModelKind)) fail(`settings.${model}`, `settings.${model}: ${model} is not one of the experiment's models (${e.models.join(', ')})`);
+      if (!isObject(settings)) fail(`settings.${model}`, `settings.${model} must be an object { setting: value }`);
+      for (const [key, value] of Object.entries(settings as object)) {
+        const flag = SETTING_FLAGS[key as keyof typeof SETTING_FLAGS];
+        if (!flag) fail(`settings.${model}.${key}`, `settings.${model}.${key}: unknown setting (expected one of ${Object.keys(SETTING_FLAGS).join(', ')})`);
+        if (!Object.hasOwn(modelSpec(model as ModelKind).choices, key)) fail(`settings.${model}.${key}`, `settings.${model}.${key} (${flag}) does not apply to model ${model}`);
+        if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) fail(`settings.${model}.${key}`, `settings.${model}.${key} must be a string, number or boolean (the value of ${flag}), got ${JSON.stringify(value)}`);
+      }
+    }
+  }
   const labels = new Set<string>();
   for (const [i, data] of e.data.entries()) {
     if (typeof data !== 'object' || data === null) fail(`data[${i}]`, `data[${i}] must be { split } or { dataset, group }`);
@@ -293,8 +319,14 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
       for (const data of e.data) {
         for (let seed = 0; seed < seeds; seed++) {
           const name = `${model}${variant ? `-${variant.label}` : ''}-${dataLabel(data)}-seed${seed}`;
-          const choices: RunChoices = { preset, model, seed, steps: overrides.steps, batch: overrides.batch, evalCount: overrides.evalCount };
+          // A model with nothing to learn (rotate-x, copy-x) trains 0 steps whatever the table's length.
+          const steps = modelSpec(model).trainable ? overrides.steps : undefined;
+          const choices: RunChoices = { preset, model, seed, steps, batch: overrides.batch, evalCount: overrides.evalCount };
           const flags = [`--model ${model}`];
+          for (const [key, value] of Object.entries(e.settings?.[model] ?? {})) {
+            (choices as Record<string, unknown>)[key] = value;
+            flags.push(`${SETTING_FLAGS[key as keyof typeof SETTING_FLAGS]} ${value}`);
+          }
           if (variant?.skips !== undefined) {
             choices.skips = variant.skips;
             flags.push(`${VARIANT_SETTINGS.skips.flag} ${VARIANT_SETTINGS.skips.format(variant.skips)}`);
@@ -310,7 +342,7 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
           flags.push(`--preset ${preset}`, `--seed ${seed}`);
           const config = planRun(choices);
           const dir = path.join(root, name);
-          if (overrides.steps !== undefined) flags.push(`--steps ${overrides.steps}`);
+          if (steps !== undefined) flags.push(`--steps ${steps}`);
           if (overrides.batch !== undefined) flags.push(`--batch ${overrides.batch}`);
           if (overrides.evalCount !== undefined) flags.push(`--eval-count ${overrides.evalCount}`);
           flags.push(`--out ${dir}`);
