@@ -95,6 +95,39 @@ describe('usage errors exit with code 2 and name the problem', () => {
   });
 });
 
+test("a table's per-model settings are checked, reach only that model's runs, and a model with nothing to learn trains 0 steps", () => {
+  const table: Experiment = {
+    ...TINY,
+    name: 'headline',
+    models: ['latent-action', 'flow-action', 'rotate-x'],
+    data: [{ dataset: 'rotated-blocked-mnist', group: 'so2' }],
+    table: 'latent-action',
+    training: { tiny: { steps: 7 } },
+    modelSettings: { 'latent-action': { skips: 'spatial', betaSkip: 1, equivariance: 'relative', frequencies: 4 } },
+  };
+  const never = { runs: path.join(tmp, 'never') };
+  expect(() => checkExperiment(table)).not.toThrow();
+  expect(() => checkExperiment({ ...table, modelSettings: { 'latent-action': { depth: 3 } } })).toThrow(/modelSettings\.latent-action\.depth: "depth" is not a cli train setting; expected one of .*frequencies/);
+  expect(() => planExperiment({ ...table, modelSettings: { 'flow-action': { betaSkip: 1 } } }, never)).toThrow(/run flow-action-rotated-blocked-mnist-so2-seed0: --beta-skip applies to --model latent-action only/);
+  expect(() => checkExperiment({ ...table, modelSettings: { winter: { skips: 'none' } } })).toThrow(/modelSettings\.winter: winter is not one of the experiment's models/);
+  expect(() => checkExperiment({ ...table, modelSettings: { 'latent-action': { betaSkip: [1] as never } } })).toThrow(/modelSettings\.latent-action\.betaSkip must be a value of --beta-skip/);
+  expect(() => checkExperiment({ ...table, modelSettings: { 'latent-action': { skips: 'sideways' } } })).toThrow(/sideways/);
+  const planned = planExperiment(table, never);
+  const [latent, flow, rotate] = [0, 2, 4].map((i) => planned[i]);
+  expect(planned.map((r) => r.name)).toContain('rotate-x-rotated-blocked-mnist-so2-seed1');
+  const model = latent.config.model as { skips: string; betaSkip: number; equivarianceScale: string; group: { frequencies: number[] } };
+  expect([model.skips, model.betaSkip, model.equivarianceScale, model.group.frequencies]).toEqual(['spatial', 1, 'relative', [1, 2, 3, 4]]);
+  expect(latent.flags.join(' ')).toContain('--model latent-action --skips spatial --beta-skip 1 --equivariance relative --frequencies 4 --dataset rotated-blocked-mnist');
+  // flow-action keeps its defaults (its own frequencies), rotate-x trains nothing and takes no --steps.
+  expect(flow.config.model).toEqual(planExperiment({ ...table, modelSettings: undefined }, never)[2].config.model);
+  expect([latent.config.training.steps, flow.config.training.steps, rotate.config.training.steps]).toEqual([7, 7, 0]);
+  expect(rotate.flags.join(' ')).not.toContain('--steps');
+  // An arm's setting wins over the model's, and its flag is given once.
+  const armed = planExperiment({ ...table, models: ['latent-action'], variants: [{ label: 'a', skips: 'none' }, { label: 'b', skips: 'invariant' }] }, never);
+  expect(armed.map((r) => (r.config.model as { skips: string }).skips)).toEqual(['none', 'none', 'invariant', 'invariant']);
+  expect(armed[0].flags.filter((f) => f.startsWith('--skips '))).toEqual(['--skips none']);
+});
+
 test('--dry-run lists every run with its flags and estimate, and creates nothing', async () => {
   const runs = path.join(tmp, 'dry');
   const result = await cli(['experiment', 'blog-table', '--dry-run', '--runs', runs]);
@@ -163,10 +196,18 @@ test('a tiny experiment runs end to end: run directories, the table with interva
   expect(again.stderr).toMatch(/already holds 8 runs of this experiment: continue with --resume/);
 });
 
-test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR and SSIM with intervals, laws of both', async () => {
+test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR and SSIM with intervals, paired differences, laws of both', async () => {
   await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
   const runs = path.join(tmp, 'pairs');
-  const pairs: Experiment = { ...TINY, name: 'tiny-pairs', models: ['latent-action', 'flow-action'], data: [{ dataset: 'contrast', group: 'c4' }], table: 'latent-action', training: { tiny: { steps: 4, evalCount: 8 } } };
+  const pairs: Experiment = {
+    ...TINY,
+    name: 'tiny-pairs',
+    models: ['latent-action', 'flow-action'],
+    data: [{ dataset: 'contrast', group: 'c4' }],
+    table: 'latent-action',
+    training: { tiny: { steps: 4, evalCount: 8 } },
+    modelSettings: { 'latent-action': { skips: 'invariant', frequencies: 2 } },
+  };
   const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
   const done = await runExperiment(pairs, { runs, print() {}, reporter: quiet, command: 'test pairs' });
   expect(done.ran).toEqual(['latent-action-contrast-c4-seed0', 'latent-action-contrast-c4-seed1', 'flow-action-contrast-c4-seed0', 'flow-action-contrast-c4-seed1']);
@@ -176,9 +217,23 @@ test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR an
   const psnr = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-pairs', `flow-action-contrast-c4-seed${s}`))!.test.psnr);
   const row = text.split('\n').find((l) => l.startsWith('| flow-action |'))!;
   expect(row).toContain(`| ${meanInterval(psnr).mean.toFixed(2)} ± ${meanInterval(psnr).halfWidth!.toFixed(2)} |`);
-  // Grey images: PSNR and SSIM, no MS-SSIM column.
-  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
+  // Grey images: PSNR of the set and per image, and SSIM, no MS-SSIM column.
+  expect(text.split('\n').find((l) => l.startsWith('| latent-action |'))).toMatch(/^\| latent-action \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
   expect(text).not.toContain('MS-SSIM');
+  expect(text).toContain('- Settings: latent-action skips invariant, frequencies 2');
+  expect((readRunConfig(path.join(runs, 'tiny-pairs', 'latent-action-contrast-c4-seed0')).model as { skips: string }).skips).toBe('invariant');
+  // The paired difference by hand: two seeds, d̄ ± t(0.975, 1) · |d₀ − d₁| / 2 with t = 12.7062.
+  const metric = (model: string, s: number) => readMetrics(path.join(runs, 'tiny-pairs', `${model}-contrast-c4-seed${s}`))!.test as { psnrSet: number; ssim: number };
+  const d = [0, 1].map((s) => metric('latent-action', s).psnrSet - metric('flow-action', s).psnrSet);
+  const dSsim = [0, 1].map((s) => metric('latent-action', s).ssim - metric('flow-action', s).ssim);
+  const half = (v: number[]) => (12.7062 * Math.abs(v[0] - v[1])) / 2;
+  const mean = (v: number[]) => (v[0] + v[1]) / 2;
+  const paired = text.split('\n').find((l) => l.startsWith('| latent-action − flow-action | contrast-c4 |'))!;
+  const cells = paired.split('|').map((c) => c.trim());
+  expect(cells[3]).toBe(`${mean(d).toFixed(2)} ± ${half(d).toFixed(2)}`);
+  expect(cells[4]).toBe(`[${(mean(d) - half(d)).toFixed(2)}, ${(mean(d) + half(d)).toFixed(2)}]`);
+  expect(cells[5]).toBe(`${mean(dSsim).toFixed(4)} ± ${half(dSsim).toFixed(4)}`);
+  expect(cells[7]).toBe('2');
   // flow-action's decoder is a bijection: its laws hold in float64 far below float32 rounding.
   for (const s of [0, 1]) {
     const laws = text.split('\n').find((l) => l.startsWith(`| flow-action-contrast-c4-seed${s} |`))!;
@@ -209,11 +264,12 @@ test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm t
   const out = path.join(tmp, 'ablation-results.md');
   await writeResults({ runs, out, experiments: [ablation], backend: T.backend().description });
   const text = fs.readFileSync(out, 'utf8');
-  expect(text).toContain('| model | objects3d-so3 PSNR | objects3d-so3 SSIM | objects3d-so3 MS-SSIM | seeds |');
+  expect(text).toContain('| model | objects3d-so3 PSNR (set) | objects3d-so3 PSNR (per image) | objects3d-so3 SSIM | objects3d-so3 MS-SSIM | seeds |');
+  expect(text).toContain('| latent-action (skips-on) − latent-action (skips-off) | objects3d-so3 |');
   expect(text).toContain('latent-action × skips-on, skips-off × objects3d-so3 × 2 seeds');
   const msssim = [0, 1].map((s) => readMetrics(path.join(runs, 'tiny-ablation', `latent-action-skips-off-objects3d-so3-seed${s}`))!.test.msssim!);
   const off = text.split('\n').find((l) => l.startsWith('| latent-action (skips-off) |'))!;
-  expect(off).toMatch(/^\| latent-action \(skips-off\) \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
+  expect(off).toMatch(/^\| latent-action \(skips-off\) \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| [\d.]+ ± [\d.]+ \| 2 \|$/);
   expect(off).toContain(`${meanInterval(msssim).mean.toFixed(4)} ± ${meanInterval(msssim).halfWidth!.toFixed(4)}`);
   expect(text.split('\n').some((l) => l.startsWith('| latent-action (skips-on) |'))).toBe(true);
 });

@@ -3,7 +3,7 @@
 // listed beside it. Pure planning (nothing is created), where runs stand on disk, and --dry-run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ValidationError, type ModelKind } from '@maga/model';
+import { modelSpec, ValidationError, type ModelKind } from '@maga/model';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import type { PresetName } from '../train/presets.ts';
 import { RUN_FLAGS, runChoices, type RunFlagValues } from '../train/settings.ts';
@@ -56,6 +56,7 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
   const root = path.join(options.runs, e.name);
   const common = settingFlags(e.settings ?? {}, 'settings');
   const atPreset = settingFlags(e.training[preset] ?? {}, `training.${preset}`);
+  const perModel = new Map(e.models.map((m) => [m, settingFlags(e.modelSettings?.[m] ?? {}, `modelSettings.${m}`)]));
   const arms: { arm: Arm; own: ReturnType<typeof settingFlags> }[] = experimentArms(e).map((arm) => ({ arm, own: settingFlags(arm.settings, arm.label ?? 'arm') }));
   const planned: PlannedRun[] = [];
   for (const model of e.models) {
@@ -65,8 +66,12 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
           const name = `${model}${arm.label ? `-${arm.label}` : ''}-${dataLabel(data)}-seed${seed}`;
           const dir = path.join(root, name);
           const dataFlags = isPairEntry(data) ? [`--dataset ${data.dataset}`, `--group ${data.group}`] : [`--split ${data.split}`];
-          // Precedence: an arm's settings over the preset's over the experiment's.
-          const values: RunFlagValues = { ...common.values, ...atPreset.values, ...own.values, model, preset, seed, ...(isPairEntry(data) ? { dataset: data.dataset as RunFlagValues['dataset'], group: data.group } : { split: data.split }) };
+          // Precedence: an arm's settings over the preset's over the model's over the experiment's.
+          const mine = perModel.get(model)!;
+          const values: RunFlagValues = { ...common.values, ...mine.values, ...atPreset.values, ...own.values, model, preset, seed, ...(isPairEntry(data) ? { dataset: data.dataset as RunFlagValues['dataset'], group: data.group } : { split: data.split }) };
+          // A model with nothing to learn (rotate-x, copy-x) trains 0 steps whatever the table's steps.
+          const trainable = modelSpec(model).trainable;
+          if (!trainable) delete (values as { steps?: number }).steps;
           const choices = runChoices(values);
           let config: RunConfig;
           try {
@@ -75,7 +80,8 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
             if (err instanceof ValidationError) throw new ValidationError(`experiment ${JSON.stringify(e.name)}, run ${name}: ${err.message}`, err.path);
             throw err;
           }
-          const flags = [`--model ${model}`, ...own.flags, ...dataFlags, `--preset ${preset}`, `--seed ${seed}`, ...atPreset.flags, ...common.flags, `--out ${dir}`];
+          const ownFlag = (f: string) => own.flags.some((o) => o.split(' ')[0] === f.split(' ')[0]);
+          const flags = [`--model ${model}`, ...mine.flags.filter((f) => !ownFlag(f)), ...own.flags, ...dataFlags, `--preset ${preset}`, `--seed ${seed}`, ...atPreset.flags, ...common.flags, `--out ${dir}`].filter((f) => trainable || !f.startsWith('--steps '));
           const estimate = estimateRun(config, preset, dir);
           planned.push({ name, dir, model, variant: arm.label, data, seed, preset, choices, flags, config, estimate, estimateSeconds: estimate.seconds });
         }

@@ -141,6 +141,7 @@ function provenance(e: Experiment, record: ExperimentRecord, planned: PlannedRun
   return [
     `- Command: \`${record.command}\``,
     `- Runs: ${finished.length} of ${planned.length} finished (${e.models.join(', ')}${arms.length ? ` × ${arms.join(', ')}` : ''} × ${e.data.map(dataLabel).join(', ')} × ${record.seeds} seeds, preset ${record.preset}, ${steps || planned[0].config.training.steps} steps each), in \`${path.join(path.dirname(planned[0].dir))}/\``,
+    ...(e.modelSettings && Object.keys(e.modelSettings).length > 0 ? [`- Settings: ${Object.entries(e.modelSettings).map(([model, settings]) => `${model} ${Object.entries(settings ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ')}`] : []),
     `- Sizing: ${e.sizing}`,
     `- Backend${backends.length === 1 ? '' : 's'}: ${backends.join('; ') || 'none yet'}`,
     `- Wall time: ${formatDuration(record.wallSeconds)} for the experiment's runs (${formatDuration(training)} of it training steps); started ${record.startedAt}${record.finishedAt ? `, finished ${record.finishedAt}` : ', not finished'}`,
@@ -215,14 +216,24 @@ async function toDiff(target: Finished, other: Finished, note: (text: string) =>
   }
 }
 
-/** PSNR and SSIM of the pair runs (and MS-SSIM where the runs report it: colour images), a row per model and arm (variant, grid combination). */
+/** The set-level PSNR of a pair run (10·log10(1/MSE) of the whole test set), undefined for runs evaluated before it existed. */
+const psnrSet = (f: Finished): number | undefined => (f.metrics.test as { psnrSet?: number }).psnrSet;
+
+/** An experiment's arms: each model, once per arm (variant, grid combination). */
+const armsOf = (e: Experiment) => e.models.flatMap((model) => experimentArms(e).map((a) => ({ model, variant: a.label })));
+const armName = (arm: { model: string; variant: string | null }) => (arm.variant ? `${arm.model} (${arm.variant})` : arm.model);
+
+/**
+ * PSNR of the set (the headline), the mean of per-image PSNR and SSIM of the pair runs (and MS-SSIM
+ * where the runs report it: colour images), a row per model and arm (variant, grid combination); then the paired differences.
+ */
 function pairTable(e: Experiment, finished: Finished[]): string[] {
   const labels = e.data.map(dataLabel);
   const ms = finished.some((f) => f.metrics.test.msssim !== undefined);
-  const metrics = ['PSNR', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
+  const metrics = ['PSNR (set)', 'PSNR (per image)', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
   const lines = [
     '',
-    `${metrics.join(', ')} (PSNR in dB) of g·x predicted from x and g, on each data set's test pairs.`,
+    `${metrics.join(', ')} of g·x predicted from x and g, on each data set's test pairs (the same pairs for every run). PSNR in dB: of the set, 10·log10(1/MSE) with the MSE over all its pixels; per image, the mean of each image's dB (capped at 100).`,
     '',
     `| model | ${labels.map((l) => metrics.map((m) => `${l} ${m}`).join(' | ')).join(' | ')} | seeds |`,
     `| --- | ${labels.map(() => metrics.map(() => '---').join(' | ')).join(' | ')} | --- |`,
@@ -234,9 +245,45 @@ function pairTable(e: Experiment, finished: Finished[]): string[] {
         const runs = byKey(finished, model, label, variant);
         seeds = Math.max(seeds, runs.length);
         const msssim = runs.map((f) => f.metrics.test.msssim).filter((v): v is number => v !== undefined);
-        return [cell(runs.map((f) => f.metrics.test.psnr)), cell(runs.map((f) => f.metrics.test.ssim), 4), ...(ms ? [cell(msssim, 4)] : [])].join(' | ');
+        const set = runs.map(psnrSet).filter((v): v is number => v !== undefined);
+        return [cell(set), cell(runs.map((f) => f.metrics.test.psnr)), cell(runs.map((f) => f.metrics.test.ssim), 4), ...(ms ? [cell(msssim, 4)] : [])].join(' | ');
       });
-      lines.push(`| ${variant ? `${model} (${variant})` : model} | ${cells.join(' | ')} | ${seeds} |`);
+      lines.push(`| ${armName({ model, variant })} | ${cells.join(' | ')} | ${seeds} |`);
+    }
+  }
+  return [...lines, ...pairedTable(e, finished)];
+}
+
+/**
+ * The first arm minus each other arm, seed by seed (runs of one seed share the data's order and the
+ * test pairs), on PSNR of the set and SSIM: the mean difference with its 95 % t interval. Paired,
+ * the seed-to-seed spread that both arms share drops out of the interval.
+ */
+function pairedTable(e: Experiment, finished: Finished[]): string[] {
+  const [first, ...others] = armsOf(e);
+  if (others.length === 0) return [];
+  const interval = (d: number[], digits: number) => {
+    if (d.length === 0) return '— | —';
+    const i = meanInterval(d);
+    return `${formatInterval(i, digits)} | ${i.halfWidth === null ? '—' : `[${(i.mean - i.halfWidth).toFixed(digits)}, ${(i.mean + i.halfWidth).toFixed(digits)}]`}`;
+  };
+  const lines = [
+    '',
+    `### Paired differences: ${armName(first)} minus each other arm`,
+    '',
+    `Seed by seed on the same test pairs: the mean difference ± its 95 % t interval (n − 1 degrees of freedom over the shared seeds), and the interval; an interval wholly above 0 says ${armName(first)} is ahead at that level.`,
+    '',
+    '| difference | data | Δ PSNR (set) dB | interval | Δ SSIM | interval | seeds |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const other of others) {
+    for (const label of e.data.map(dataLabel)) {
+      const mine = byKey(finished, first.model, label, first.variant);
+      const theirs = byKey(finished, other.model, label, other.variant);
+      const pairs = mine.flatMap((a) => theirs.filter((b) => b.run.seed === a.run.seed).map((b) => [a, b] as const));
+      const psnr = pairs.filter(([a, b]) => psnrSet(a) !== undefined && psnrSet(b) !== undefined).map(([a, b]) => psnrSet(a)! - psnrSet(b)!);
+      const ssim = pairs.map(([a, b]) => a.metrics.test.ssim - b.metrics.test.ssim);
+      lines.push(`| ${armName(first)} − ${armName(other)} | ${label} | ${interval(psnr, 2)} | ${interval(ssim, 4)} | ${pairs.length} |`);
     }
   }
   return lines;

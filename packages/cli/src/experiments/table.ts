@@ -62,7 +62,12 @@ export interface Experiment {
   preset: PresetName;
   /** Settings of every run at any preset. */
   settings?: Settings;
-  /** Per preset, settings of every run at that preset (over `settings`). */
+  /**
+   * Per model, settings every run of that model takes (over `settings`): a model's own flags, such
+   * as latent-action's `skips` in a table that compares it with baselines that have no skips.
+   */
+  modelSettings?: Partial<Record<ModelKind, Settings>>;
+  /** Per preset, settings of every run at that preset (over `settings` and `modelSettings`). */
   training: Partial<Record<PresetName, Settings>>;
   /** Why these steps: the sizing argument, printed with --list and in the results. */
   sizing: string;
@@ -176,7 +181,7 @@ export function readExperimentTable(file: string): Experiment[] {
   return experiments;
 }
 
-const TOP_KEYS = ['name', 'title', 'description', 'models', 'data', 'seeds', 'preset', 'settings', 'training', 'sizing', 'variants', 'grid', 'table'];
+const TOP_KEYS = ['name', 'title', 'description', 'models', 'data', 'seeds', 'preset', 'settings', 'modelSettings', 'training', 'sizing', 'variants', 'grid', 'table'];
 
 /** Throws a ValidationError naming the experiment, the field and what is wrong with it. */
 export function checkExperiment(e: Experiment): void {
@@ -229,6 +234,13 @@ export function checkExperiment(e: Experiment): void {
     if (!MODEL_KINDS.includes(model)) fail(`models[${i}]`, `model ${JSON.stringify(model)} is not one of ${MODEL_KINDS.join(', ')}`);
     if (seen.has(model)) fail(`models[${i}]`, `model ${model} is listed twice`);
     seen.add(model);
+  }
+  if (e.modelSettings !== undefined) {
+    if (typeof e.modelSettings !== 'object' || e.modelSettings === null || Array.isArray(e.modelSettings)) fail('modelSettings', `modelSettings must be an object { model: { setting: value } }, got ${check.show(e.modelSettings)}`);
+    for (const [model, settings] of Object.entries(e.modelSettings)) {
+      if (!e.models.includes(model as ModelKind)) fail(`modelSettings.${model}`, `modelSettings.${model}: ${model} is not one of the experiment's models (${e.models.join(', ')})`);
+      settingsAt(settings, `modelSettings.${model}`);
+    }
   }
   const labels = new Set<string>();
   for (const [i, data] of e.data.entries()) {
