@@ -94,6 +94,18 @@ export interface PairDatasetInfo {
   camera?: [number, number, number, number];
 }
 
+/** `GET /api/runs/:id/dataset` of a dSprites run: the grid, and the split the run trained on. */
+export interface DspritesRunDatasetInfo extends DatasetInfo {
+  kind: 'dsprites';
+  dataset: 'dsprites';
+  split: string;
+  group: null;
+  imageSize: number;
+}
+
+/** What `GET /api/runs/:id/dataset` says of a run's images. */
+export type RunDatasetInfo = DspritesRunDatasetInfo | PairDatasetInfo;
+
 /** An image of a pair run's data set, with its factor values by name. */
 export interface PairImage {
   index: number;
@@ -143,6 +155,18 @@ export class ApiError extends Error {
   }
 }
 
+/** `api` with every request also aborted by `abort` (and still by the client's own signal). */
+export function scopedApi(api: Api, abort: AbortSignal): Api {
+  const { base, fetchImpl, signal } = api.connection;
+  return createApi(base, fetchImpl, signal ? AbortSignal.any([signal, abort]) : abort);
+}
+
+function abortError(what: string): Error {
+  const e = new Error(`${what}: aborted (the view that asked for it went away or asked again)`);
+  e.name = 'AbortError';
+  return e;
+}
+
 async function errorOf(response: Response, what: string): Promise<ApiError> {
   let message = `${what}: ${response.status} ${response.statusText}`;
   try {
@@ -158,17 +182,26 @@ export type Api = ReturnType<typeof createApi>;
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** A client for the API at `base` (same origin by default). */
-export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(input, init)) {
+/** Whether an error is a request given up on purpose (its AbortSignal fired): nothing to show. */
+export const isAbort = (e: unknown): boolean => e instanceof Error && e.name === 'AbortError';
+
+/**
+ * A client for the API at `base` (same origin by default). `signal`, when given, aborts every
+ * request the client makes: a run's page holds a client that is aborted when the page goes
+ * (another run opens), and a computation that a newer request supersedes aborts its own.
+ */
+export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(input, init), signal?: AbortSignal) {
   const url = (path: string) => `${base}/api${path}`;
   const run = (id: string) => `/runs/${encodeURIComponent(id)}`;
+  const send = (path: string, init?: RequestInit) => fetchImpl(url(path), signal ? { ...init, signal } : init);
 
   async function request<T>(path: string, init?: RequestInit): Promise<T> {
     const what = `${init?.method ?? 'GET'} /api${path.split('?')[0]}`;
     let response: Response;
     try {
-      response = await fetchImpl(url(path), init);
+      response = await send(path, init);
     } catch (e) {
+      if (isAbort(e) || signal?.aborted) throw abortError(what);
       throw new ApiError(`${what}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`, 0);
     }
     if (!response.ok) throw await errorOf(response, what);
@@ -182,12 +215,15 @@ export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(i
   };
 
   return {
+    /** Where this client sends its requests, and the signal that aborts them (for `scopedApi`). */
+    connection: { base, fetchImpl, signal },
     health: () => request<Health>('/health'),
     runs: async () => (await request<{ runs: RunSummary[] }>('/runs')).runs,
     run: (id: string) => request<RunDetail>(run(id)),
     async checkpoint(id: string): Promise<Uint8Array> {
       const what = `GET /api${run(id)}/checkpoint`;
-      const response = await fetchImpl(url(`${run(id)}/checkpoint`)).catch((e: unknown) => {
+      const response = await send(`${run(id)}/checkpoint`).catch((e: unknown) => {
+        if (isAbort(e) || signal?.aborted) throw abortError(what);
         throw new ApiError(`${what}: the server cannot be reached (${e instanceof Error ? e.message : String(e)})`, 0);
       });
       if (!response.ok) throw await errorOf(response, what);
@@ -207,7 +243,7 @@ export function createApi(base = '', fetchImpl: Fetch = (input, init) => fetch(i
     groupLaws: (id: string, body: { pivot?: number; z1: number[]; z2: number[] }) => post<GroupLaws>(`${run(id)}/group-laws`, body),
     embedding: (id: string, options: EmbeddingOptions = {}) => post<Embedding>(`${run(id)}/embedding`, options),
     // A run's own images (a pair run's data set; dSprites for the others) and its known group elements g.
-    runDataset: (id: string) => request<PairDatasetInfo>(`${run(id)}/dataset`),
+    runDataset: (id: string) => request<RunDatasetInfo>(`${run(id)}/dataset`),
     runSamples: async (id: string, options: { part?: 'train' | 'test'; count?: number; seed?: number }) =>
       (await request<{ samples: PairImage[] }>(`${run(id)}/dataset/samples${query(options)}`)).samples,
     runImage: (id: string, index: number) => request<PairImage>(`${run(id)}/dataset/images/${index}`),

@@ -16,6 +16,11 @@ export function AppProviders(props: { api?: Api; children: JSX.Element }) {
   );
 }
 
+/** Hands `api` to everything below (a run's page hands down its own client, aborted when it goes). */
+export function ApiProvider(props: { api: Api; children: JSX.Element }) {
+  return <ApiContext.Provider value={props.api}>{props.children}</ApiContext.Provider>;
+}
+
 export function useApi(): Api {
   const api = useContext(ApiContext);
   if (!api) throw new Error('useApi outside AppProviders');

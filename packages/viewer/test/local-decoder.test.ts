@@ -36,7 +36,7 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
     if (model instanceof Maganet) model.initialize(images([1, 5000, 90_000, 300_000, 600_000, 700_000]));
     const checkpoint = await encodeModule(model);
     // As the CLI writes config.json: the model's configuration under "model".
-    const decoder = await localDecoder({ config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint });
+    const decoder = await localDecoder({ run: 'test-run', config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint });
     return { model, decoder };
   }
 
@@ -102,10 +102,10 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
     const vae = await createModel({ ...defaultConfig('vae'), widths: [8, 8, 16, 16] } as ModelConfig, 1);
     const checkpoint = await encodeModule(vae);
     vae.dispose();
-    const error = await localDecoder({ config: { model: defaultConfig('maganet') }, checkpoint }).catch((e: Error) => e);
+    const error = await localDecoder({ run: 'test-run', config: { model: defaultConfig('maganet') }, checkpoint }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message.length).toBeGreaterThan(0);
-    const bad = await localDecoder({ config: { something: 'else' }, checkpoint }).catch((e: Error) => e);
+    const bad = await localDecoder({ run: 'test-run', config: { something: 'else' }, checkpoint }).catch((e: Error) => e);
     expect((bad as Error).message).toContain('config');
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import type { PairDatasetInfo, PairImage, RunGroup } from '../api.ts';
 /** A group whose elements are one number: SO(2) (an angle) or C_n (j ∈ [0, n)). */
 export type NumberGroup = Exclude<RunGroup, { kind: 'so3' }>;
 import { useApi } from '../context.tsx';
+import { useRun } from '../views/run-context.tsx';
 import { decodeImage } from '../lib/images.ts';
 import { ImageCanvas } from './images.tsx';
 import { ErrorNote, Loading } from './status.tsx';
@@ -38,11 +39,22 @@ export function describePairFactors(info: PairDatasetInfo | undefined, factors: 
 /** What a pair data set's sources are, in words. */
 const sourceNoun = (dataset: string | undefined) => (dataset === 'contrast' ? 'phantoms' : dataset === 'objects3d' ? 'objects' : dataset === 'planes-sky' ? 'scenes' : 'digits');
 
-/** The run's data set description (fetched once per run id). */
-export function usePairDataset(id: () => string) {
-  const api = useApi();
-  const [info] = createResource(id, (runId) => api.runDataset(runId));
-  return info;
+/**
+ * The description of a pair run's data set, from its run page (fetched once per run): undefined
+ * while it loads, when it failed (`.error` says why) or when the run's images are not pairs.
+ */
+export function usePairDataset() {
+  const run = useRun();
+  const info = (): PairDatasetInfo | undefined => {
+    if (run.dataset.error !== undefined) return undefined;
+    const d = run.dataset.latest;
+    return d?.kind === 'pairs' ? d : undefined;
+  };
+  return Object.assign(info, {
+    get error(): unknown {
+      return run.dataset.error;
+    },
+  });
 }
 
 /** An image of the run's data set by index, as the server renders it. */

@@ -38,6 +38,8 @@ export interface GroupLawResult {
 }
 
 export interface Decoder {
+  /** The run whose model this is: a view checks it is its own run's before it decodes. */
+  readonly run: string;
   readonly kind: 'webgpu' | 'server';
   /** What the indicator shows, e.g. "decoding on WebGPU (SwiftShader)". */
   readonly label: string;
@@ -65,6 +67,7 @@ export interface Decoder {
    * decoded from a's invariant part with b's varying part, and from b's with a's.
    */
   swap?(pairs: [number, number][]): Promise<{ aWithB: Img[]; bWithA: Img[] }>;
+  /** Frees the model (after any computation in flight); later calls are refused. */
   dispose(): void;
 }
 

@@ -83,6 +83,8 @@ function toImages(data: Float32Array, size: number, channels: number): Img[] {
 
 
 export interface LocalOptions {
+  /** The run's id (the decoder says whose model it is). */
+  run: string;
   config: unknown;
   checkpoint: Uint8Array;
   onStage?: (stage: string) => void;
@@ -125,47 +127,65 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
     return shown(await inference.decode(pivot, Float32Array.from(zs.flat())));
   };
 
+  // A computation in flight when the decoder is disposed (its run's page went) finishes first: the
+  // model's buffers are freed after it, and later calls are refused.
+  let disposed = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const guard =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      if (disposed) return Promise.reject(new Error(`the decoder of run '${options.run}' was disposed`));
+      const result = f(...args);
+      inFlight = Promise.allSettled([inFlight, result]);
+      return result;
+    };
+
   const decoder: Decoder = {
+    run: options.run,
     kind: 'webgpu',
     label: `decoding on WebGPU (${name})`,
     model: config.model,
     traits: model.traits,
     latentDim: d,
-    async code(pivot, varying) {
+    code: guard(async (pivot: number, varying: number) => {
       await ready([pivot, varying]);
       const { z, images } = await inference.reconstruct(pivot, [varying]);
       return { z: Array.from(z), image: shown(images)[0] };
-    },
-    decode,
-    async traverse(pivot, varying, range, steps) {
+    }),
+    decode: guard(decode),
+    traverse: guard(async (pivot: number, varying: number, range: number, steps: number) => {
       await ready([pivot, varying]);
       const t = await inference.traverse(pivot, varying, range, steps, Array.from({ length: d }, (_, c) => c));
       return { z: Array.from(t.z), values: t.values, images: t.images.map((row) => row.map((image) => shown(image)[0])) };
-    },
-    async transfer(source, targets) {
+    }),
+    transfer: guard(async (source: { pivot: number; varying: number }, targets: number[]) => {
       await ready([source.pivot, source.varying, ...targets]);
       const { z, images } = await inference.transfer(source, targets);
       return { z: Array.from(z), images: shown(images) };
-    },
+    }),
     groupLaws: model.traits.groupLaws
-      ? async (pivot, z1, z2) => {
+      ? guard(async (pivot: number, z1: number[], z2: number[]) => {
           // Errors on the raw decodes (as the server measures them); the images shown are clamped.
           await ready([pivot]);
           const l = await inference.groupLaws(pivot, Float32Array.from(z1), Float32Array.from(z2));
           const [input, identity, sequential, combined, roundTrip] = [l.input, l.identity, l.sequential, l.combined, l.roundTrip].map((p) => shown(p)[0]);
           return { input, identity, identityError: l.identityError, sequential, combined, compositionError: l.compositionError, roundTrip, inverseError: l.inverseError };
-        }
+        })
       : undefined,
     swap: model.traits.latentParts
-      ? async (pairsOf) => {
+      ? guard(async (pairsOf: [number, number][]) => {
           await ready(pairsOf.flat());
           const r = await inference.swap(pairsOf);
           return { aWithB: shown(r.aWithB), bWithA: shown(r.bWithA) };
-        }
+        })
       : undefined,
     dispose() {
-      inference.dispose();
-      model.dispose();
+      if (disposed) return;
+      disposed = true;
+      void inFlight.then(() => {
+        inference.dispose();
+        model.dispose();
+      });
     },
   };
 

@@ -1,6 +1,6 @@
 // Picks the decoder for a run: in the browser on WebGPU when it can, else through the server,
 // saying why. The user can also ask for the server (to compare, or on a slow adapter).
-import type { Api, RunDetail } from '../api.ts';
+import { isAbort, type Api, type RunDetail } from '../api.ts';
 import { modelFacts } from '../lib/config.ts';
 import { decodeImage } from '../lib/images.ts';
 import type { Decoder } from './decoder.ts';
@@ -34,12 +34,15 @@ export async function openDecoder(options: OpenOptions): Promise<Decoder> {
   try {
     options.onStage?.('fetching the checkpoint');
     const id = run.summary.id;
-    const [checkpoint, { localDecoder }, dataset] = await Promise.all([api.checkpoint(id), import('./local.ts'), run.summary.group ? api.runDataset(id) : null]);
+    const [checkpoint, { localDecoder }, info] = await Promise.all([api.checkpoint(id), import('./local.ts'), api.runDataset(id)]);
+    const dataset = info.kind === 'pairs' ? info : null;
     // A pair run's images come from its data set on the server (decoded by decodeImage: float32 pixels).
     const images = dataset ? { size: dataset.imageSize, fetch: async (index: number) => decodeImage((await api.runImage(id, index)).image).pixels } : undefined;
     const warmup: [number, number] | undefined = dataset ? [dataset.fixedPivot, dataset.fixedPivot] : undefined;
-    return await localDecoder({ config: run.config, checkpoint, onStage: options.onStage, images, warmup });
+    return await localDecoder({ run: id, config: run.config, checkpoint, onStage: options.onStage, images, warmup });
   } catch (e) {
+    // The run's page went while the checkpoint loaded: no fallback, nobody is waiting.
+    if (isAbort(e)) throw e;
     const reason = e instanceof Error ? e.message : String(e);
     console.warn(`in-browser decoding is not available, using the server: ${reason}`);
     return server(`in-browser decoding failed: ${reason}`);

@@ -15,6 +15,7 @@ export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'mod
   const decodeAll = (zs: number[][], pivot: number) =>
     (known ? api.act(runId, { pivot, g: zs.map(element) }) : api.decode(runId, { pivot, z: zs })).then((images) => images.map(decodeImage));
   return {
+    run: runId,
     kind: 'server',
     label: 'decoding via the server',
     note,

@@ -10,7 +10,8 @@ import { ElementControl, PairImagePicker, formatElement, groupText, parseElement
 import { ImageCanvas } from '../components/images.tsx';
 import { Arcball, formatRotation } from '../components/rotation.tsx';
 import { IDENTITY, canonical, formatQuaternion, fromAxisAngle, parseQuaternion, viewToObject, type Quaternion } from '../lib/arcball.ts';
-import { ErrorNote, Loading } from '../components/status.tsx';
+import { ErrorNote, Loading, NotForThisRun } from '../components/status.tsx';
+import { runHref } from '../lib/routes.ts';
 import { formatMs } from '../lib/format.ts';
 import { parseIndex } from '../lib/params.ts';
 import { useRun } from './run-context.tsx';
@@ -26,23 +27,19 @@ const pixelSum = (pixels: ArrayLike<number>) => Array.from(pixels).reduce((a, v)
 
 export function GroupElementView() {
   const run = useRun();
-  const group = () => run.detail()?.summary.group ?? null;
+  const group = () => run.detail().summary.group ?? null;
   return (
     <main class="page group-element" aria-label="group element">
       <Show
         when={group()}
+        keyed
         fallback={
-          <div class="placeholder" data-testid="element-unavailable">
-            A {run.detail()?.summary.traits?.label ?? 'this'} run infers its code z from images: it takes no known group element. The traversal view sweeps its code.
-          </div>
+          <NotForThisRun testId="element-unavailable" links={[{ href: runHref(run.id(), '/traversal'), label: 'Open its traversal' }]}>
+            A {run.detail().summary.traits?.label ?? 'this'} run infers its code z from images: it takes no known group element. The traversal view sweeps its code.
+          </NotForThisRun>
         }
       >
-        {/* Keyed on the run: its group, g and decoder start afresh when another run opens. */}
-        <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
-          <Show when={group()?.kind !== 'so3'} fallback={<RotationPanel />}>
-            <ElementPanel group={group() as NumberGroup} />
-          </Show>
-        </Show>
+        {(g) => (g.kind === 'so3' ? <RotationPanel /> : <ElementPanel group={g} />)}
       </Show>
     </main>
   );
@@ -50,7 +47,7 @@ export function GroupElementView() {
 
 function ElementPanel(props: { group: NumberGroup }) {
   const run = useRun();
-  const info = usePairDataset(run.id);
+  const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
@@ -163,7 +160,7 @@ const ORBIT_TURNS = Array.from({ length: 8 }, (_, k) => ({ degrees: 45 * k, view
  */
 function RotationPanel() {
   const run = useRun();
-  const info = usePairDataset(run.id);
+  const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);

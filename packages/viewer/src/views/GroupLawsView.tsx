@@ -15,7 +15,8 @@ import { ImagePicker } from '../components/ImagePicker.tsx';
 import { ElementControl, PairImagePicker, formatElement, parseElement, usePairDataset, type NumberGroup } from '../components/pairs.tsx';
 import { Arcball, AxesGizmo, formatRotation } from '../components/rotation.tsx';
 import { canonical, formatQuaternion, fromAxisAngle, multiply, normalise, parseQuaternion, type Quaternion } from '../lib/arcball.ts';
-import { ErrorNote, Loading } from '../components/status.tsx';
+import { ErrorNote, Loading, NotForThisRun } from '../components/status.tsx';
+import { runHref } from '../lib/routes.ts';
 import { useRun } from './run-context.tsx';
 
 /** Errors below this hold "to float precision" (pixels are in [0, 1]). */
@@ -25,24 +26,19 @@ const DEFAULT_B = 300_000;
 
 export function GroupLawsView() {
   const run = useRun();
+  const summary = () => run.detail().summary;
   return (
     <main class="page group-laws" aria-label="group laws">
       <Show
-        when={run.detail()?.summary.traits?.groupLaws ?? false}
+        when={summary().traits?.groupLaws ?? false}
         fallback={
-          <div class="placeholder" data-testid="group-laws-unavailable">
-            {run.detail()?.summary.traits?.label ?? 'This model'}'s decoder takes a code, not a transformation of a pivot: it has no group action whose laws could be checked. Open a MAGANet run.
-          </div>
+          <NotForThisRun testId="group-laws-unavailable" links={[{ href: runHref(run.id(), '/traversal'), label: 'Open its traversal' }, { href: runHref(run.id()), label: 'Its overview' }]}>
+            {summary().traits?.label ?? 'This model'}'s decoder takes a code, not a transformation of a pivot: it has no group action whose laws could be checked.
+          </NotForThisRun>
         }
       >
-        <Show when={run.detail()?.summary.group} fallback={<GroupLaws />}>
-          {(group) => (
-            <Show when={`${run.id()}|${JSON.stringify(group())}`} keyed>
-              <Show when={group().kind !== 'so3'} fallback={<RotationGroupLaws />}>
-                <PairGroupLaws group={group() as NumberGroup} />
-              </Show>
-            </Show>
-          )}
+        <Show when={summary().group} keyed fallback={<GroupLaws />}>
+          {(group) => (group.kind === 'so3' ? <RotationGroupLaws /> : <PairGroupLaws group={group} />)}
         </Show>
       </Show>
     </main>
@@ -128,7 +124,7 @@ function Laws(props: { result: GroupLawResult; where: 'webgpu' | 'server'; stale
 /** The laws of ρ for a known-group run: an image x of its data set and two elements g₁, g₂. */
 function PairGroupLaws(props: { group: NumberGroup }) {
   const run = useRun();
-  const info = usePairDataset(run.id);
+  const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
@@ -176,7 +172,7 @@ function PairGroupLaws(props: { group: NumberGroup }) {
 /** The laws of ρ for an SO(3) run: an image x and two rotations g₁, g₂, each set on its own arcball. */
 function RotationGroupLaws() {
   const run = useRun();
-  const info = usePairDataset(run.id);
+  const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);

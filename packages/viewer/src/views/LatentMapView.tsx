@@ -232,7 +232,7 @@ function pairColour(factor: PairFactorInfo, count: number): (v: number) => Rgb {
 function PairLatentMap() {
   const run = useRun();
   const api = useApi();
-  const info = usePairDataset(run.id);
+  const info = usePairDataset();
   const [search, setSearch] = useSearchParams();
   const factors = () => info()?.factors ?? [];
   const factor = createMemo(() => {

@@ -1,16 +1,18 @@
 // The frame of one run's pages: its name and status, tabs for the views (each its own URL), and
 // the indicator saying where decoding happens.
 import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
-import { For, Show, createEffect, createResource, on, onCleanup } from 'solid-js';
-import type { RunGroup } from '../api.ts';
-import { useApi } from '../context.tsx';
+import { For, Show, createEffect, createResource, on, onCleanup, type JSX } from 'solid-js';
+import type { RunDetail, RunGroup, RunSummary } from '../api.ts';
+import { ApiProvider, useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
 import { divergenceText } from '../lib/format.ts';
 import { parseChoice } from '../lib/params.ts';
-import { ErrorNote, Loading, StatusBadge } from '../components/status.tsx';
+import { Elapsed, Loading, StatusBadge, messageOf } from '../components/status.tsx';
 import { RunContext, createRunState, useRun } from './run-context.tsx';
 
 const POLL_MS = 2000;
+/** Below this fraction of its steps a run is "far from done", and its page says what to expect. */
+const FAR_FROM_DONE = 0.25;
 
 export const RUN_TABS = [
   { path: '', label: 'Overview' },
@@ -30,22 +32,39 @@ export const PAIR_RUN_TABS = [
 ] as const;
 
 export function RunLayout(props: RouteSectionProps) {
-  const api = useApi();
   const params = useParams<{ id: string }>();
+  // Keyed on the run: opening another run (a link, an edited address, Back) disposes this run's
+  // page — its decoder, its requests, its views — before the other run's page reads anything.
+  return (
+    <Show when={params.id} keyed>
+      {(id) => <RunPage id={id}>{props.children}</RunPage>}
+    </Show>
+  );
+}
+
+function RunPage(props: { id: string; children?: JSX.Element }) {
+  const api = useApi();
   const [search] = useSearchParams();
   const since = performance.now();
-  const [detail, { refetch }] = createResource(() => params.id, (id) => api.run(id));
+  const id = props.id;
+  const [detail, { refetch }] = createResource(() => api.run(id));
   createEffect(() => {
-    if (detail.latest?.summary.status === 'training') {
+    if (detail.error === undefined && detail.latest?.summary.status === 'training') {
       const timer = setInterval(refetch, POLL_MS);
       onCleanup(() => clearInterval(timer));
     }
   });
   const linkedChoice = () => (search.decoder ? parseChoice(search.decoder, DECODER_CHOICES, 'auto') : null);
-  const state = createRunState(() => params.id, () => detail.latest, linkedChoice());
+  const loaded = () => (detail.error === undefined ? detail.latest : undefined) ?? lastDetail;
+  // Polls that fail keep the last details on screen (the error shows beside them).
+  let lastDetail: RunDetail | undefined;
+  createEffect(() => {
+    if (detail.error === undefined && detail.latest) lastDetail = detail.latest;
+  });
+  const state = createRunState(api, id, loaded, linkedChoice());
   // A link that names the decoder (?decoder=server) chooses it for this visit, without storing it.
   createEffect(on(linkedChoice, (c) => c && c !== state.choice() && state.setChoice(c, { remember: false }), { defer: true }));
-  const base = () => `/runs/${encodeURIComponent(params.id)}`;
+  const base = `/runs/${encodeURIComponent(id)}`;
   return (
     <RunContext.Provider value={state}>
       <div class="run-header">
@@ -56,8 +75,8 @@ export function RunLayout(props: RouteSectionProps) {
           <span class="muted" aria-hidden="true">
             /
           </span>
-          <h1>{params.id}</h1>
-          <Show when={detail.latest}>
+          <h1>{id}</h1>
+          <Show when={loaded()}>
             {(d) => (
               <span class="run-facts">
                 <StatusBadge status={d().summary.status} />
@@ -76,23 +95,65 @@ export function RunLayout(props: RouteSectionProps) {
             )}
           </Show>
         </div>
-        <nav class="tabs" aria-label="run views">
-          <For each={detail.latest?.summary.group ? PAIR_RUN_TABS : RUN_TABS}>
-            {(tab) => (
-              <A href={`${base()}${tab.path}`} end={tab.path === ''} activeClass="active">
-                {tab.label}
-              </A>
-            )}
-          </For>
-        </nav>
-        <DecoderIndicator />
-      </div>
-      <Show when={!(detail.error && !detail.latest)} fallback={<ErrorNote error={detail.error} title={`Could not load run ${params.id}`} retry={refetch} />}>
-        <Show when={detail.latest} fallback={<Loading since={since}>Loading run…</Loading>}>
-          {props.children}
+        <Show when={loaded()}>
+          {(d) => (
+            <nav class="tabs" aria-label="run views">
+              <For each={d().summary.traits?.element === 'known' ? PAIR_RUN_TABS : RUN_TABS}>
+                {(tab) => (
+                  <A href={`${base}${tab.path}`} end={tab.path === ''} activeClass="active">
+                    {tab.label}
+                  </A>
+                )}
+              </For>
+            </nav>
+          )}
         </Show>
+        <DecoderIndicator />
+        <Show when={loaded()}>{(d) => <TrainingNote summary={d().summary} />}</Show>
+      </div>
+      <Show when={loaded()} fallback={detail.error !== undefined ? <RunMissing id={id} error={detail.error} retry={refetch} /> : <Loading since={since}>Loading run…</Loading>}>
+        <ApiProvider api={state.api}>{props.children}</ApiProvider>
       </Show>
     </RunContext.Provider>
+  );
+}
+
+/** The page of a run that cannot be shown: unknown, unreadable, or the server down; with a way back. */
+function RunMissing(props: { id: string; error: unknown; retry: () => void }) {
+  const notFound = () => (props.error as { status?: number })?.status === 404;
+  return (
+    <main class="page">
+      <div class="error-note" role="alert" data-testid="run-missing">
+        <strong>{notFound() ? `There is no run '${props.id}' on this server` : `Could not load run '${props.id}'`}</strong>
+        <p>{messageOf(props.error)}</p>
+        <p>
+          <A href="/runs">See the runs this server has</A>
+          <Show when={!notFound()}>
+            {' '}
+            or{' '}
+            <button type="button" onClick={() => props.retry()}>
+              try again
+            </button>
+          </Show>
+        </p>
+      </div>
+    </main>
+  );
+}
+
+/**
+ * A note on a run far from the end of its training: its decodes may be noise or flat grey, and
+ * that is the run, not the viewer.
+ */
+function TrainingNote(props: { summary: RunSummary }) {
+  const fraction = () => (props.summary.steps > 0 ? props.summary.step / props.summary.steps : 1);
+  return (
+    <Show when={fraction() < FAR_FROM_DONE}>
+      <p class="warn small training-note" data-testid="training-note">
+        Step {props.summary.step.toLocaleString('en-US')} of {props.summary.steps.toLocaleString('en-US')} ({(100 * fraction()).toFixed(fraction() < 0.01 ? 1 : 0)} % trained): expect
+        noise or flat grey images from its decoder until it trains further.
+      </p>
+    </Show>
   );
 }
 
@@ -117,7 +178,7 @@ function DecoderStatus() {
         when={!decoder.loading}
         fallback={
           <span>
-            <span class="spinner" aria-hidden="true" /> preparing the decoder{run.decoderStage() ? `: ${run.decoderStage()}` : '…'}
+            <span class="spinner" aria-hidden="true" /> preparing the decoder{run.decoderStage() ? `: ${run.decoderStage()}` : '…'} <Elapsed since={run.decoderSince()} />
           </span>
         }
       >

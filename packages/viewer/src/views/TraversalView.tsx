@@ -13,12 +13,32 @@ import { DEFAULT_PIVOT, DEFAULT_VARYING, formatOffsets, parseCount, parseIndex, 
 import { latestOnly } from '../lib/schedule.ts';
 import { DatasetImage, Figure, ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
-import { ErrorNote, Loading, messageOf } from '../components/status.tsx';
+import { ErrorNote, Loading, NotForThisRun, messageOf } from '../components/status.tsx';
+import { runHref } from '../lib/routes.ts';
 import { useRun } from './run-context.tsx';
 
 const RANGE = 2;
 
 export function TraversalView() {
+  const run = useRun();
+  return (
+    <Show
+      when={run.detail().summary.traits?.element !== 'known'}
+      fallback={
+        <main class="page traversal" aria-label="latent traversal">
+          <NotForThisRun testId="traversal-unavailable" links={[{ href: runHref(run.id(), '/element'), label: 'Open its group element view' }]}>
+            A {run.detail().summary.traits?.label} run takes a known group element g with each image, not a code inferred from images: there is no code to traverse. Its
+            group element view moves g.
+          </NotForThisRun>
+        </main>
+      }
+    >
+      <Traversal />
+    </Show>
+  );
+}
+
+function Traversal() {
   const run = useRun();
   const dataset = useDataset();
   const decoder = run.useDecoder();
