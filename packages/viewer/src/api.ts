@@ -135,7 +135,8 @@ export interface Embedding {
   points: [number, number, number][];
   indices: number[];
   part: ('train' | 'test')[];
-  factors: Factors[];
+  /** Each point's factors: a dSprites image's (values and class indices) or a pair set's by name. */
+  factors: Record<string, unknown>[];
 }
 
 export interface EmbeddingOptions {

@@ -25,6 +25,14 @@ export interface ModelTraits {
   transfer: 'action' | 'arithmetic' | 'none';
   /** Whether the decoder has group laws to show (identity, composition, inverse). */
   groupLaws: boolean;
+  /**
+   * Where those laws hold exactly, so that a viewer states them truly: 'flow', chained in ℓ-space
+   * through an invertible flow, exact but for the flow's float32 round trip f(f⁻¹(v)) (to ≈ 1e-3
+   * in pixels, 1e-12 in float64: docs/group-laws.md); 'latent', exact on the latent, where ρ is a
+   * representation, while the images compared pass through the decoder and, for a chained action,
+   * the encoder again (they measure reconstruction, not ρ); null without group laws.
+   */
+  lawsHold: 'flow' | 'latent' | null;
   /** Whether the latent has an invariant and a varying part (the recombination's swap). */
   latentParts: boolean;
   /** The batches it trains on: dSprites images (with pivots or not), or pairs (x, g·x) with g known. */

@@ -5,12 +5,13 @@ import { useApi, useDataset } from '../context.tsx';
 import { FACTOR_LABELS, FACTOR_NAMES, describeFactors, factorsOf, formatFactor, type FactorClasses, type FactorName } from '../lib/factors.ts';
 import { decodeImage } from '../lib/images.ts';
 import { DatasetImage, ImageCanvas } from './images.tsx';
+import { current } from '../lib/resource.ts';
 import { ErrorNote, Loading, messageOf } from './status.tsx';
 
 export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: string; size?: number; children?: JSX.Element }) {
   const dataset = useDataset();
   const description = () => {
-    const grid = dataset()?.factors;
+    const grid = current(dataset)?.factors;
     const f = grid && factorsOf(props.value, grid);
     return f ? describeFactors(f) : '';
   };
@@ -109,7 +110,7 @@ function FactorChooser(props: { value: number; onChoose: (index: number) => void
   const api = useApi();
   const dataset = useDataset();
   const initial = (): FactorClasses => {
-    const grid = dataset()?.factors;
+    const grid = current(dataset)?.factors;
     return (grid && factorsOf(props.value, grid)?.classes) ?? { shape: 0, scale: 0, orientation: 0, posX: 0, posY: 0 };
   };
   const [classes, setClasses] = createSignal<FactorClasses>(initial());
@@ -128,7 +129,7 @@ function FactorChooser(props: { value: number; onChoose: (index: number) => void
     }
   };
   return (
-    <Show when={dataset()} fallback={<Loading>Loading the factor grid…</Loading>}>
+    <Show when={current(dataset)} fallback={<Loading>Loading the factor grid…</Loading>}>
       {(info) => (
         <form class="factor-form" onSubmit={apply}>
           <For each={FACTOR_NAMES}>

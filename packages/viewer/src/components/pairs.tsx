@@ -3,23 +3,15 @@
 // for a group element g — an angle slider for SO(2), the n elements of C_n as buttons (SO(3)'s
 // rotations have their arcball, components/rotation.tsx).
 import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
-import type { PairDatasetInfo, PairImage, RunGroup } from '../api.ts';
+import type { PairDatasetInfo, PairImage } from '../api.ts';
+import { formatElement, type NumberGroup } from '../lib/groups.ts';
 
-/** A group whose elements are one number: SO(2) (an angle) or C_n (j ∈ [0, n)). */
-export type NumberGroup = Exclude<RunGroup, { kind: 'so3' }>;
 import { useApi } from '../context.tsx';
 import { useRun } from '../views/run-context.tsx';
 import { decodeImage } from '../lib/images.ts';
 import { ImageCanvas } from './images.tsx';
+import { current } from '../lib/resource.ts';
 import { ErrorNote, Loading } from './status.tsx';
-
-/** An element of the run's group in words: degrees for an angle, "j = 2 of C_4". */
-export function formatElement(group: NumberGroup, g: number): string {
-  if (group.kind === 'so2') return `θ = ${Math.round((g * 180) / Math.PI)}°`;
-  return `j = ${g} (${g === 0 ? 'e' : `${((360 * g) / group.n).toFixed(0)}° / step ${g}`} of C_${group.n})`;
-}
-
-export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
 
 /** An image's factor values in words, using the data set's factor descriptions. */
 export function describePairFactors(info: PairDatasetInfo | undefined, factors: Record<string, number> | undefined): string {
@@ -80,7 +72,7 @@ export function PairImagePicker(props: { run: string; info: PairDatasetInfo | un
     (q) => api.runImage(q.run, q.index),
   );
   const [open, setOpen] = createSignal(false);
-  const description = () => describePairFactors(props.info, image()?.factors);
+  const description = () => describePairFactors(props.info, current(image)?.factors);
   return (
     <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
       <RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />
@@ -201,12 +193,3 @@ export function ElementControl(props: { group: NumberGroup; value: number; onCha
 
 const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
 const superscript = (n: number) => String(n).replace(/[0-9]/g, (d) => SUPERSCRIPTS[Number(d)]);
-
-/** g parsed from the URL: an angle in radians (SO(2), any finite number) or j ∈ [0, n); else `fallback`. */
-export function parseElement(raw: string | string[] | undefined, group: NumberGroup, fallback: number): number {
-  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  if (!text) return fallback;
-  const v = Number(text);
-  if (group.kind === 'so2') return Number.isFinite(v) ? v : fallback;
-  return Number.isInteger(v) && v >= 0 && v < group.n ? v : fallback;
-}

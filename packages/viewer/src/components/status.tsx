@@ -1,7 +1,8 @@
 // Loading, error and status read-outs used by every view.
-import { A } from '@solidjs/router';
+import { A, useSearchParams } from '@solidjs/router';
 import { For, Show, createEffect, createSignal, onCleanup, type JSX } from 'solid-js';
 import type { RunStatus } from '../api.ts';
+import type { LinkProblem } from '../lib/link.ts';
 
 export function Loading(props: { children?: JSX.Element; since?: number }) {
   return (
@@ -96,5 +97,36 @@ export function NotForThisRun(props: { testId: string; children: JSX.Element; li
         </For>
       </p>
     </div>
+  );
+}
+
+/**
+ * What the view's link asked for and could not have: each refused parameter with its value and
+ * what it takes; the view uses its default instead, and a button removes them from the link.
+ */
+export function LinkProblems(props: { problems: LinkProblem[] }) {
+  const [, setSearch] = useSearchParams();
+  const drop = (keys: string[]) => setSearch(Object.fromEntries(keys.map((k) => [k, undefined])), { replace: true });
+  return (
+    <Show when={props.problems.length > 0}>
+      <div class="link-problems warn-note" role="alert" data-testid="link-problems">
+        <strong>This link asks for what this view cannot show; it shows its defaults instead:</strong>
+        <ul>
+          <For each={props.problems}>
+            {(p) => (
+              <li>
+                <code>
+                  {p.key}={p.value}
+                </code>{' '}
+                is not {p.expected}
+              </li>
+            )}
+          </For>
+        </ul>
+        <button type="button" onClick={() => drop(props.problems.map((p) => p.key))}>
+          Remove {props.problems.length === 1 ? 'it' : 'them'} from the link
+        </button>
+      </div>
+    </Show>
   );
 }

@@ -44,11 +44,6 @@ export function describeFactors(f: Factors): string {
   return `${f.shape}, scale ${formatFactor('scale', f.scale)}, ${formatFactor('orientation', f.orientation)}, x ${formatFactor('posX', f.posX)}, y ${formatFactor('posY', f.posY)}`;
 }
 
-/** The value of `factor` used to colour a point: the class index for shape, the value otherwise. */
-export function colourValue(f: Factors, factor: FactorName): number {
-  return factor === 'shape' ? f.classes.shape : f[factor];
-}
-
 /**
  * An index's class per factor on a grid of these sizes, in dSprites' order (shape slowest, posY
  * fastest) — for labelling an image without asking the server; undefined when out of range.

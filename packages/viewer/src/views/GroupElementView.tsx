@@ -4,17 +4,19 @@
 // D(g, x), the model's x acted on by g, decoded live by the run's decoder (in the browser on WebGPU
 // when it can), beside the orbit of x under a few elements of the group.
 import { useSearchParams } from '@solidjs/router';
-import { For, Show, createMemo, createResource, createSignal, onCleanup } from 'solid-js';
+import { For, Show, createEffect, createMemo, createResource, createSignal, on, onCleanup, untrack } from 'solid-js';
 import type { PairDatasetInfo } from '../api.ts';
-import { ElementControl, PairImagePicker, formatElement, groupText, parseElement, usePairDataset, type NumberGroup } from '../components/pairs.tsx';
+import { ElementControl, PairImagePicker, usePairDataset } from '../components/pairs.tsx';
+import { ROTATION_EXPECTATION, elementExpectation, formatElement, groupText, parseElement, parseRotation, type NumberGroup } from '../lib/groups.ts';
 import { ImageCanvas } from '../components/images.tsx';
 import { Arcball, formatRotation } from '../components/rotation.tsx';
-import { IDENTITY, canonical, formatQuaternion, fromAxisAngle, parseQuaternion, viewToObject, type Quaternion } from '../lib/arcball.ts';
-import { ErrorNote, Loading, NotForThisRun } from '../components/status.tsx';
+import { IDENTITY, canonical, formatQuaternion, fromAxisAngle, viewToObject, type Quaternion } from '../lib/arcball.ts';
+import { ErrorNote, LinkProblems, Loading, NotForThisRun } from '../components/status.tsx';
+import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
 import { runHref } from '../lib/routes.ts';
 import { formatMs } from '../lib/format.ts';
-import { parseIndex } from '../lib/params.ts';
 import { useRun } from './run-context.tsx';
+import { current } from '../lib/resource.ts';
 
 /** The elements the orbit strip shows: 8 angles 45° apart, or every element of C_n (at most 12). */
 function orbitElements(group: NumberGroup): number[] {
@@ -50,17 +52,18 @@ function ElementPanel(props: { group: NumberGroup }) {
   const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
-  // A first element that visibly acts: a quarter turn, or one step of C_n.
-  const [g, setG] = createSignal(parseElement(search.g, props.group, props.group.kind === 'so2' ? Math.PI / 2 : 1));
-  const change = (value: number) => {
-    setG(value);
-    setSearch({ g: props.group.kind === 'so2' ? value.toFixed(4) : value }, { replace: true });
-  };
+  const reads = createMemo(() => ({
+    x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
+    g: readParam('g', search.g, (t) => parseElement(t, props.group), elementExpectation(props.group)),
+  }));
+  const pivot = () => reads().x.value ?? info()?.fixedPivot;
+  // g as the link has it; a first element that visibly acts: a quarter turn, or one step of C_n.
+  const g = () => reads().g.value ?? (props.group.kind === 'so2' ? Math.PI / 2 : 1);
+  const change = (value: number) => setSearch({ g: props.group.kind === 'so2' ? value.toFixed(4) : value }, { replace: true });
   const [latency, setLatency] = createSignal<number | null>(null);
   const [live] = createResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const x = pivot();
       return d && x !== undefined ? { d, x, g: g(), since: performance.now() } : false;
     },
@@ -71,7 +74,7 @@ function ElementPanel(props: { group: NumberGroup }) {
   );
   const [orbit] = createResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const x = pivot();
       return d && x !== undefined ? { d, x } : false;
     },
@@ -83,6 +86,7 @@ function ElementPanel(props: { group: NumberGroup }) {
   const since = performance.now();
   return (
     <>
+      <LinkProblems problems={problemsOf(reads().x, reads().g)} />
       <p class="muted">
         The run's model takes a known element g of {groupText(props.group)} and acts with ρ(g) on the varying part of x's latent: D(g, x) should show x{' '}
         {info()?.dataset === 'contrast' ? 'under the contrast setting moved by g' : 'turned by g'}. Choose an image and move g.
@@ -110,7 +114,7 @@ function ElementPanel(props: { group: NumberGroup }) {
             )}
           </Show>
           <p class="muted small" data-testid="latency">
-            {latency() === null ? '' : `last update ${formatMs(latency()!)} (${decoder()?.kind === 'webgpu' ? 'in this browser' : 'via the server'})`}
+            {latency() === null ? '' : `last update ${formatMs(latency()!)} (${current(decoder)?.kind === 'webgpu' ? 'in this browser' : 'via the server'})`}
           </p>
         </Show>
       </section>
@@ -163,11 +167,22 @@ function RotationPanel() {
   const info = usePairDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const pivot = createMemo(() => parseIndex(search.x, info()?.count) ?? info()?.fixedPivot);
+  const reads = createMemo(() => ({
+    x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
+    g: readParam('g', search.g, parseRotation, ROTATION_EXPECTATION),
+  }));
+  const pivot = () => reads().x.value ?? info()?.fixedPivot;
   const camera = () => info()?.camera as Quaternion | undefined;
-  const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  // A first g that visibly acts: a quarter turn about the vertical axis.
-  const [g, setG] = createSignal<Quaternion>(parseQuaternion(text(search.g)) ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2)));
+  // A first g that visibly acts: a quarter turn about the vertical axis. The drag moves g at every
+  // pointer move and the link at a walk; a g the link changes to (Back, an edited address) is taken.
+  const [g, setG] = createSignal<Quaternion>(untrack(() => reads().g.value) ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2)));
+  createEffect(
+    on(
+      () => reads().g.value,
+      (linked) => linked && linked.some((v, i) => Math.abs(v - untrack(g)[i]) > 1e-5) && setG(linked),
+      { defer: true },
+    ),
+  );
   // The URL follows the drag at a walk, not at every pointer move.
   let urlTimer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(urlTimer));
@@ -183,11 +198,11 @@ function RotationPanel() {
   const drawn = (since: number) => {
     const end = performance.now();
     setLatency(end - since);
-    performance.measure('maga:rotation-to-image', { start: since, end, detail: { decoder: decoder()?.kind } });
+    performance.measure('maga:rotation-to-image', { start: since, end, detail: { decoder: current(decoder)?.kind } });
   };
   const [live] = createResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const x = pivot();
       return d && x !== undefined ? { d, x, g: g(), since: performance.now() } : false;
     },
@@ -198,7 +213,7 @@ function RotationPanel() {
   );
   const [orbit] = createResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const x = pivot();
       return d && x !== undefined && info() ? { d, x, camera: camera() } : false;
     },
@@ -214,6 +229,7 @@ function RotationPanel() {
         The run's model takes a known rotation g ∈ SO(3), a unit quaternion, and acts with ρ(g) on the varying part of x's latent: D(g, x) should show the object of x turned
         by g in space. Drag the decoded image to turn it (an arcball: the object follows the pointer; dragging back returns where you began), or use the arrow keys.
       </p>
+      <LinkProblems problems={problemsOf(reads().x, reads().g)} />
       <ImageChoice info={info()} error={info.error} value={pivot()} onChange={(i) => setSearch({ x: i })} since={since} />
       <section class="element-live" aria-label="x acted on by g">
         <div class="element-control">
@@ -236,7 +252,7 @@ function RotationPanel() {
             )}
           </Show>
           <p class="muted small" data-testid="latency">
-            {latency() === null ? '' : `last update ${formatMs(latency()!)} (${decoder()?.kind === 'webgpu' ? 'in this browser' : 'via the server'})`}
+            {latency() === null ? '' : `last update ${formatMs(latency()!)} (${current(decoder)?.kind === 'webgpu' ? 'in this browser' : 'via the server'})`}
           </p>
         </Show>
       </section>

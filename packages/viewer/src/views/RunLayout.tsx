@@ -1,14 +1,15 @@
 // The frame of one run's pages: its name and status, tabs for the views (each its own URL), and
 // the indicator saying where decoding happens.
 import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
-import { For, Show, createEffect, createResource, on, onCleanup, type JSX } from 'solid-js';
+import { For, Show, createEffect, createMemo, createResource, on, onCleanup, type JSX } from 'solid-js';
 import type { RunDetail, RunGroup, RunSummary } from '../api.ts';
 import { ApiProvider, useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
 import { divergenceText } from '../lib/format.ts';
-import { parseChoice } from '../lib/params.ts';
-import { Elapsed, Loading, StatusBadge, messageOf } from '../components/status.tsx';
+import { problemsOf, readParam } from '../lib/link.ts';
+import { Elapsed, LinkProblems, Loading, StatusBadge, messageOf } from '../components/status.tsx';
 import { RunContext, createRunState, useRun } from './run-context.tsx';
+import { current } from '../lib/resource.ts';
 
 const POLL_MS = 2000;
 /** Below this fraction of its steps a run is "far from done", and its page says what to expect. */
@@ -54,7 +55,8 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
       onCleanup(() => clearInterval(timer));
     }
   });
-  const linkedChoice = () => (search.decoder ? parseChoice(search.decoder, DECODER_CHOICES, 'auto') : null);
+  const choiceRead = createMemo(() => readParam('decoder', search.decoder, (t) => DECODER_CHOICES.find((c) => c === t), `where to decode: ${DECODER_CHOICES.join(' or ')}`));
+  const linkedChoice = () => choiceRead().value ?? null;
   const loaded = () => (detail.error === undefined ? detail.latest : undefined) ?? lastDetail;
   // Polls that fail keep the last details on screen (the error shows beside them).
   let lastDetail: RunDetail | undefined;
@@ -109,6 +111,7 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
           )}
         </Show>
         <DecoderIndicator />
+        <LinkProblems problems={problemsOf(choiceRead())} />
         <Show when={loaded()}>{(d) => <TrainingNote summary={d().summary} />}</Show>
       </div>
       <Show when={loaded()} fallback={detail.error !== undefined ? <RunMissing id={id} error={detail.error} retry={refetch} /> : <Loading since={since}>Loading run…</Loading>}>
@@ -173,7 +176,7 @@ function DecoderStatus() {
   const run = useRun();
   const decoder = run.useDecoder();
   return (
-    <div class="decoder-indicator" role="status" aria-live="polite" data-testid="decoder-indicator" data-decoder={decoder.loading ? 'loading' : decoder.error ? 'error' : (decoder()?.kind ?? '')}>
+    <div class="decoder-indicator" role="status" aria-live="polite" data-testid="decoder-indicator" data-decoder={decoder.loading ? 'loading' : decoder.error ? 'error' : (current(decoder)?.kind ?? '')}>
       <Show
         when={!decoder.loading}
         fallback={
@@ -183,12 +186,12 @@ function DecoderStatus() {
         }
       >
         <Show when={!decoder.error} fallback={<span class="error-text">decoder failed: {String((decoder.error as Error)?.message ?? decoder.error)}</span>}>
-          <span class={`dot dot-${decoder()?.kind}`} aria-hidden="true" />
-          <span data-testid="decoder-label">{decoder()?.label}</span>
-          <Show when={decoder()?.note}>
-            <span class="muted small"> ({decoder()?.note})</span>
+          <span class={`dot dot-${current(decoder)?.kind}`} aria-hidden="true" />
+          <span data-testid="decoder-label">{current(decoder)?.label}</span>
+          <Show when={current(decoder)?.note}>
+            <span class="muted small"> ({current(decoder)?.note})</span>
           </Show>
-          <Show when={decoder()?.kind === 'webgpu' && (run.detail()?.summary.step ?? 0) > (run.decoderStep() ?? Infinity)}>
+          <Show when={current(decoder)?.kind === 'webgpu' && (run.detail()?.summary.step ?? 0) > (run.decoderStep() ?? Infinity)}>
             <button type="button" class="small" onClick={() => run.reloadDecoder()}>
               Load the newer checkpoint (run at step {run.detail()?.summary.step.toLocaleString('en-US')})
             </button>

@@ -2,9 +2,10 @@
 import { A } from '@solidjs/router';
 import { For, Show, createEffect, createResource, onCleanup } from 'solid-js';
 import { useApi } from '../context.tsx';
-import { divergenceText, formatMetric, headlineMetrics, timeAgo } from '../lib/format.ts';
+import { divergenceText, headlineMetrics, timeAgo } from '../lib/format.ts';
+import { METRIC_INFO, formatMetricValue } from '../lib/metrics.ts';
 import { ErrorNote, Loading, Progress, StatusBadge } from '../components/status.tsx';
-import { groupText } from '../components/pairs.tsx';
+import { groupText } from '../lib/groups.ts';
 
 const POLL_MS = 3000;
 
@@ -76,8 +77,8 @@ export function RunsPage() {
                                 <For each={headlineMetrics(run.metrics)}>
                                   {(m) => (
                                     <div>
-                                      <dt>{m.key}</dt>
-                                      <dd>{formatMetric(m.key, m.value)}</dd>
+                                      <dt title={METRIC_INFO[m.key]?.description}>{METRIC_INFO[m.key]?.label ?? m.key}</dt>
+                                      <dd>{formatMetricValue(m.key, m.value)}</dd>
                                     </div>
                                   )}
                                 </For>
