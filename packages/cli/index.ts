@@ -18,3 +18,5 @@ export { createContext, startServer, VIEWER_DIST, type RunningServer, type Serve
 export { initBackend, type BackendInfo } from './src/backend.ts';
 export { modelGroup, openRunDataset, openTrainingData, type TrainingData } from './src/data.ts';
 export { RenderAhead } from './src/render-ahead.ts';
+// The HTTP API's request and response types (the viewer imports them type-only).
+export type * from './src/server/contract.ts';

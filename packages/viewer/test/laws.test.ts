@@ -42,6 +42,7 @@ describe('runs to compare', () => {
     id,
     model: 'maganet',
     traits: MAGANET_TRAITS,
+    codeDim: 10,
     dataset: 'dsprites',
     split: 'to-range',
     group: null,

@@ -67,10 +67,16 @@ export interface RunImages {
   /** Seeded images of a part (dSprites: of the run's split). */
   samples(part: SplitPart, count: number, seed: number): number[];
   /** What `GET /api/runs/:id/dataset` answers. */
-  info(): Record<string, unknown>;
+  info(): RunDatasetInfo;
   /** Those of the embedding's options that make its cache file's name. */
   embeddingTag: string;
 }
+
+/** What `GET /api/runs/:id/dataset` says of a run's images: dSprites and its split, or a pair set. */
+export type RunDatasetInfo =
+  | ({ kind: 'dsprites'; dataset: 'dsprites'; split: SplitName; group: null } & ReturnType<typeof datasetInfo>)
+  | ReturnType<PairImages['info']>
+  | ReturnType<RotationImages['info']>;
 
 /** dSprites as a run's images, sampled from `split`. */
 export function dspritesImages(split: SplitName): RunImages {
@@ -83,7 +89,7 @@ export function dspritesImages(split: SplitName): RunImages {
     defaultPivot: DEFAULT_PIVOT,
     factorsOf: factorsJson,
     samples: (part, count, seed) => Array.from(sampleIndices(split, part, count, seed)),
-    info: () => ({ kind: 'dsprites', dataset: 'dsprites', split, group: null, ...datasetInfo() }),
+    info: () => ({ kind: 'dsprites' as const, dataset: 'dsprites' as const, split, group: null, ...datasetInfo() }),
     embeddingTag: split,
   };
 }

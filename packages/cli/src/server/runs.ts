@@ -3,7 +3,7 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelTraits, type ModelTraits } from '@maga/model';
+import { modelSpec, modelTraits, type ModelTraits, type SplitName } from '@maga/model';
 import { inspectSafetensors } from '../checkpoint.ts';
 import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
 import { modelGroup, type ApiGroup } from './pairs.ts';
@@ -19,9 +19,11 @@ export interface RunSummary {
   model: string | null;
   /** What the model's decoder does (packages/model's registry), so clients need not know models by name. */
   traits: ModelTraits | null;
+  /** Numbers per code z or group element g its decoder takes (the rows of /decode); null when the config cannot be read. */
+  codeDim: number | null;
   dataset: string | null;
   /** A dSprites run's split; null for a pair run. */
-  split: string | null;
+  split: SplitName | null;
   /** The known group a pair run's model takes (its elements: an angle, or j ∈ [0, n)); null for a learned z. */
   group: ApiGroup | null;
   step: number;
@@ -82,12 +84,13 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     assertNoLinks(run);
     config = readRunConfig(run.dir);
   } catch (e) {
-    return { ...base, model: null, traits: null, dataset: null, split: null, group: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
+    return { ...base, model: null, traits: null, codeDim: null, dataset: null, split: null, group: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
   }
   const summary: RunSummary = {
     ...base,
     model: config.model.model,
     traits: modelTraits(config.model.model),
+    codeDim: modelSpec(config.model.model).codeDim(config.model),
     dataset: config.data.dataset,
     split: isPairData(config.data) ? null : config.data.split,
     group: modelGroup(config.model),

@@ -1,5 +1,6 @@
 // Choosing a dataset image: from a grid of sample thumbnails of the run's split (test or train
 // part, reshuffled on demand), or by its factor values. Samples load only when the chooser opens.
+import type { SplitName } from '@maga/model';
 import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
 import { useApi, useDataset } from '../context.tsx';
 import { FACTOR_LABELS, FACTOR_NAMES, describeFactors, factorsOf, formatFactor, type FactorClasses, type FactorName } from '../lib/factors.ts';
@@ -8,7 +9,7 @@ import { DatasetImage, ImageCanvas } from './images.tsx';
 import { current } from '../lib/resource.ts';
 import { ErrorNote, Loading, messageOf } from './status.tsx';
 
-export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: string; size?: number; children?: JSX.Element }) {
+export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: SplitName; size?: number; children?: JSX.Element }) {
   const dataset = useDataset();
   const description = () => {
     const grid = current(dataset)?.factors;
@@ -31,7 +32,7 @@ export function ImagePicker(props: { label: string; value: number; onChange: (in
 }
 
 /** A disclosure with sample thumbnails and a factor form; closes after a choice. */
-export function ImageChooser(props: { label: string; split?: string; current?: number; onChoose: (index: number) => void }) {
+export function ImageChooser(props: { label: string; split?: SplitName; current?: number; onChoose: (index: number) => void }) {
   const [open, setOpen] = createSignal(false);
   const [mode, setMode] = createSignal<'samples' | 'factors'>('samples');
   const choose = (index: number) => {
@@ -60,7 +61,7 @@ export function ImageChooser(props: { label: string; split?: string; current?: n
   );
 }
 
-function SampleGrid(props: { split?: string; current?: number; onChoose: (index: number) => void }) {
+function SampleGrid(props: { split?: SplitName; current?: number; onChoose: (index: number) => void }) {
   const api = useApi();
   const [part, setPart] = createSignal<'test' | 'train'>('test');
   const [seed, setSeed] = createSignal(0);

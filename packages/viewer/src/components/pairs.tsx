@@ -5,6 +5,7 @@
 import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
 import type { PairDatasetInfo, PairImage } from '../api.ts';
 import { formatElement, type NumberGroup } from '../lib/groups.ts';
+import { describeImage, mapFactors } from '../lib/map-factors.ts';
 
 import { useApi } from '../context.tsx';
 import { useRun } from '../views/run-context.tsx';
@@ -13,19 +14,9 @@ import { ImageCanvas } from './images.tsx';
 import { current } from '../lib/resource.ts';
 import { ErrorNote, Loading } from './status.tsx';
 
-/** An image's factor values in words, using the data set's factor descriptions. */
-export function describePairFactors(info: PairDatasetInfo | undefined, factors: Record<string, number> | undefined): string {
-  if (!info || !factors) return '';
-  return info.factors
-    // A pose's quaternion components say little to a reader; its Euler angles (kind 'angle') say it.
-    .filter((f) => factors[f.name] !== undefined && f.kind !== 'quaternion')
-    .map((f) => {
-      const v = factors[f.name];
-      if (f.kind === 'angle') return `${f.name} ${Math.round((v * 180) / Math.PI)}°`;
-      if (f.kind === 'class' && f.classes) return `${f.name} ${f.classes[v] ?? v}`;
-      return `${f.name} ${v}`;
-    })
-    .join(', ');
+/** An image's factor values in words, as the latent map's legend writes them (angles in degrees). */
+export function describePairFactors(info: PairDatasetInfo | undefined, factors: object | undefined): string {
+  return info ? describeImage(mapFactors(info), factors) : '';
 }
 
 /** What a pair data set's sources are, in words. */

@@ -1,7 +1,6 @@
 // Picks the decoder for a run: in the browser on WebGPU when it can, else through the server,
 // saying why. The user can also ask for the server (to compare, or on a slow adapter).
 import { isAbort, type Api, type RunDetail } from '../api.ts';
-import { modelFacts } from '../lib/config.ts';
 import { decodeImage } from '../lib/images.ts';
 import type { Decoder } from './decoder.ts';
 import { serverDecoder } from './server.ts';
@@ -23,11 +22,9 @@ export interface OpenOptions {
 
 export async function openDecoder(options: OpenOptions): Promise<Decoder> {
   const { api, run, choice } = options;
-  const facts = modelFacts(run.config);
-  const model = facts.model ?? run.summary.model;
-  const traits = run.summary.traits;
-  if (!traits) throw new Error(`run '${run.summary.id}' has a model this server does not know (${model}): nothing can decode it`);
-  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: facts.latentDim ?? 10, group: run.summary.group }, note);
+  const { traits, codeDim, model } = run.summary;
+  if (!traits || codeDim === null || model === null) throw new Error(`run '${run.summary.id}' has a model this server does not know (${model ?? 'unreadable config'}): nothing can decode it`);
+  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: codeDim, group: run.summary.group }, note);
   if (choice === 'server') return server(`chosen by ${options.chosenBy ?? 'you'}`);
   const hasWebGpu = options.hasWebGpu ?? (typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu);
   if (!hasWebGpu) return server('this browser has no WebGPU');

@@ -25,7 +25,7 @@ export interface Factors {
 }
 
 /** The grid of factor values from `/api/dataset`. */
-export type FactorGrid = { shape: string[] } & Record<Exclude<FactorName, 'shape'>, number[]>;
+export type FactorGrid = { shape: readonly string[] } & Record<Exclude<FactorName, 'shape'>, readonly number[]>;
 
 export function isFactorName(value: unknown): value is FactorName {
   return typeof value === 'string' && (FACTOR_NAMES as readonly string[]).includes(value);

@@ -8,7 +8,7 @@ import { MISSING, categorical, cyclic, viridis, type Rgb } from './colors.ts';
 import { FACTOR_LABELS, FACTOR_NAMES } from './factors.ts';
 
 /** An image's factors as the API sends them (an embedding point's, a sample's). */
-export type FactorValues = Record<string, unknown>;
+export type FactorValues = object;
 
 export interface MapFactor {
   /** The key in an image's factors. */
@@ -34,7 +34,7 @@ export interface MapFactor {
 export const degrees = (radians: number) => `${Math.round((radians * 180) / Math.PI)}°`;
 
 const numberAt = (f: FactorValues, key: string): number => {
-  const v = f[key];
+  const v = (f as Record<string, unknown>)[key];
   return typeof v === 'number' ? v : NaN;
 };
 
@@ -50,7 +50,7 @@ export function mapFactors(info: RunDatasetInfo): MapFactor[] {
           description: 'the sprite’s shape',
           kind: 'class',
           classes: grid.shape,
-          value: (f) => numberAt((f.classes ?? {}) as FactorValues, 'shape'),
+          value: (f) => numberAt((f as { classes?: object }).classes ?? {}, 'shape'),
           format: (v) => grid.shape[v] ?? String(v),
         };
       }
@@ -70,7 +70,7 @@ export function mapFactors(info: RunDatasetInfo): MapFactor[] {
   return info.factors.map((factor): MapFactor => {
     const base = { name: factor.name, label: factor.name, description: factor.description, value: (f: FactorValues) => numberAt(f, factor.name) };
     if (factor.kind === 'class') {
-      const classes = factor.classes ?? [];
+      const classes = ('classes' in factor ? factor.classes : undefined) ?? [];
       return { ...base, kind: 'class', classes, format: (v) => classes[v] ?? String(v) };
     }
     // The data set states angles in radians; the viewer writes them in degrees, and says so.

@@ -172,7 +172,10 @@ function RotationPanel() {
     g: readParam('g', search.g, parseRotation, ROTATION_EXPECTATION),
   }));
   const pivot = () => reads().x.value ?? info()?.fixedPivot;
-  const camera = () => info()?.camera as Quaternion | undefined;
+  const camera = () => {
+    const d = info();
+    return d && 'camera' in d ? (d.camera as Quaternion) : undefined;
+  };
   // A first g that visibly acts: a quarter turn about the vertical axis. The drag moves g at every
   // pointer move and the link at a walk; a g the link changes to (Back, an edited address) is taken.
   const [g, setG] = createSignal<Quaternion>(untrack(() => reads().g.value) ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2)));

@@ -162,7 +162,10 @@ function RotationGroupLaws() {
     g2: readParam('g2', search.g2, parseRotation, ROTATION_EXPECTATION),
   }));
   const pivot = () => reads().x.value ?? info()?.fixedPivot;
-  const camera = () => info()?.camera as Quaternion | undefined;
+  const camera = () => {
+    const d = info();
+    return d && 'camera' in d ? (d.camera as Quaternion) : undefined;
+  };
   const g1 = () => reads().g1.value ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2));
   const g2 = () => reads().g2.value ?? canonical(fromAxisAngle([1, 0, 0], Math.PI / 3));
   const set = (key: 'g1' | 'g2') => (q: Quaternion) => setSearch({ [key]: formatQuaternion(q, 6) }, { replace: true });

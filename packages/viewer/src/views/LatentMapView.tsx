@@ -176,7 +176,7 @@ export function LatentMapView() {
             <>
               <ColourLegend scale={s()} />
               <div class="map-panels" classList={{ pair: !!compare() }}>
-                <MapPanel runId={run.id()} embedding={main} count={count()} factors={factors()} scale={s()} part={part()} renderer={renderer()} model={summary().traits?.label ?? summary().model} />
+                <MapPanel runId={run.id()} embedding={main} count={count()} factors={factors()} scale={s()} part={part()} renderer={renderer()} model={summary().traits?.label ?? summary().model ?? ''} />
                 <Show when={compare()} keyed>
                   {(other) => (
                     <MapPanel

@@ -80,10 +80,10 @@ function TransferPanel() {
   const chosenTargets = createMemo(() => (reads().targets.value ?? []).join(','));
   // Without targets in the URL, start from a few test images of the run's split.
   const [defaultTargets] = createResource(
-    () => (chosenTargets() === '' ? (split() ?? '') : false),
-    async (s) => (await api.samples({ split: s || undefined, part: 'test', count: 6, seed: 7 })).map((x) => x.index),
+    () => (chosenTargets() === '' ? { split: split() } : false),
+    async (q) => (await api.samples({ split: q.split, part: 'test', count: 6, seed: 7 })).map((x) => x.index),
   );
-  const targets = createMemo(() => (chosenTargets() ? chosenTargets().split(',').map(Number) : (defaultTargets() ?? [])));
+  const targets = createMemo(() => (chosenTargets() ? chosenTargets().split(',').map(Number) : (current(defaultTargets) ?? [])));
   const setTargets = (list: number[]) => setSearch({ targets: formatList(list.slice(0, MAX_TARGETS)) });
 
   const since = performance.now();

@@ -91,7 +91,7 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
                 </Show>
                 <span class="muted">
                   {d().summary.model} · {d().summary.dataset}/{d().summary.split ?? groupLabel(d().summary.group)} · step {d().summary.step.toLocaleString('en-US')} of{' '}
-                  {d().summary.steps.toLocaleString('en-US')}
+                  {d().summary.steps?.toLocaleString('en-US') ?? '?'}
                 </span>
               </span>
             )}
@@ -149,11 +149,11 @@ function RunMissing(props: { id: string; error: unknown; retry: () => void }) {
  * that is the run, not the viewer.
  */
 function TrainingNote(props: { summary: RunSummary }) {
-  const fraction = () => (props.summary.steps > 0 ? props.summary.step / props.summary.steps : 1);
+  const fraction = () => (props.summary.steps ? props.summary.step / props.summary.steps : 1);
   return (
     <Show when={fraction() < FAR_FROM_DONE}>
       <p class="warn small training-note" data-testid="training-note">
-        Step {props.summary.step.toLocaleString('en-US')} of {props.summary.steps.toLocaleString('en-US')} ({(100 * fraction()).toFixed(fraction() < 0.01 ? 1 : 0)} % trained): expect
+        Step {props.summary.step.toLocaleString('en-US')} of {props.summary.steps?.toLocaleString('en-US')} ({(100 * fraction()).toFixed(fraction() < 0.01 ? 1 : 0)} % trained): expect
         noise or flat grey images from its decoder until it trains further.
       </p>
     </Show>

@@ -51,8 +51,10 @@ export function RunsPage() {
                             {run.dataset} <span class="muted">/ {run.split ?? (run.group ? groupText(run.group) : '')}</span>
                           </td>
                           <td class="num">
-                            {run.step.toLocaleString('en-US')} / {run.steps.toLocaleString('en-US')}
-                            <Progress value={run.step} max={run.steps} label={`${run.id} progress`} />
+                            {run.step.toLocaleString('en-US')} / {run.steps?.toLocaleString('en-US') ?? '?'}
+                            <Show when={run.steps !== null}>
+                              <Progress value={run.step} max={run.steps!} label={`${run.id} progress`} />
+                            </Show>
                           </td>
                           <td>
                             <StatusBadge status={run.status} />

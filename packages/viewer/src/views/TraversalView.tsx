@@ -311,7 +311,7 @@ function ServerCheck(props: { z: number[]; pivot: number; varying: number; live:
     setError(null);
     try {
       const { summary } = run.detail()!;
-      if (!summary.traits) throw new Error(`the server does not know this run's model (${summary.model})`);
+      if (!summary.traits || summary.model === null) throw new Error(`the server does not know this run's model (${summary.model ?? 'unreadable config'})`);
       const server = serverDecoder(api, run.id(), { model: summary.model, traits: summary.traits, latentDim: props.z.length });
       const { z, live, base } = props;
       const code = await server.code(props.pivot, props.varying);
