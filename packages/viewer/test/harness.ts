@@ -1,6 +1,6 @@
-// What the end-to-end test and the benchmark share: building the viewer, training tiny runs and
-// serving them with `bun run cli serve` (or the mock API), launching Debian's headless Chromium
-// with WebGPU, and reading points off a screenshot.
+// What the end-to-end tests and the benchmarks share: building the viewer, training tiny runs and
+// serving them with `bun run cli serve`, launching Debian's headless Chromium with WebGPU, reading
+// points off a screenshot and numbers off attributes.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -92,13 +92,6 @@ export async function serveRuns(runsDir: string): Promise<Server> {
   };
 }
 
-/** The mock API of mock-api.ts, serving the built viewer. */
-export async function serveMock(): Promise<Server> {
-  const { startMockApi } = await import('./mock-api.ts');
-  const api = await startMockApi({ dist: DIST });
-  return { url: api.url, stop: async () => api.stop() };
-}
-
 /**
  * Saturated pixels of a PNG screenshot (the scatter's points, not its grey background), and one in
  * the middle part of the image whose neighbours 2 px away are saturated too: inside a point, to hover.
@@ -122,6 +115,18 @@ export function colouredPixels(png: Buffer): { count: number; inner: [number, nu
     }
   }
   return { count, inner };
+}
+
+/**
+ * A number an element carries in an attribute: fails when the attribute is absent or not a
+ * number, so that a check on it cannot pass by reading a missing value as 0 (Number(null) is 0).
+ */
+export async function numberAttr(locator: { getAttribute(name: string): Promise<string | null> }, name: string): Promise<number> {
+  const text = await locator.getAttribute(name);
+  if (text === null || text.trim() === '') throw new Error(`the element has no ${name} attribute`);
+  const value = Number(text);
+  if (Number.isNaN(value) && text.trim() !== 'NaN') throw new Error(`${name}="${text}" is not a number`);
+  return value;
 }
 
 export function median(values: number[]): number {
