@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
 
 const SHOTS = join(ROOT, 'test-output/viewer');
 const chromiumThere = hasChromium();
@@ -74,7 +74,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 120_000 });
     expect(await page.getByText('SO(3)').count()).toBeGreaterThan(0);
     await page.waitForSelector('[data-testid="element-live"][data-g="1,0,0,0"]:not(.stale)', { timeout: 60_000 });
-    const before = Number(await live().getAttribute('data-sum'));
+    const before = await numberAttr(live(), 'data-sum');
     const start = await live().getAttribute('data-g');
 
     // Drag from the middle of the image a third of its width to the right and a little up.
@@ -89,7 +89,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     const g = await liveG();
     expect(Math.abs(Math.hypot(...g) - 1)).toBeLessThan(1e-9);
     expect(g[0]).toBeLessThan(0.99); // turned by more than 16°
-    const sum = Number(await live().getAttribute('data-sum'));
+    const sum = await numberAttr(live(), 'data-sum');
     expect(Math.abs(sum - before)).toBeGreaterThan(1e-3);
     expect(await page.getByTestId('rotation-text').textContent()).toMatch(/^\d+° about \(/);
 
@@ -148,7 +148,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   test('group laws with two rotations, the swap grid of objects and poses, the latent map', async () => {
     await open('/runs/obj/group-laws');
     for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
-    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(Number(await page.getByTestId(`law-${law}`).getAttribute('data-error')))).toBe(true);
+    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(await numberAttr(page.getByTestId(`law-${law}`), 'data-error'))).toBe(true);
     expect(await page.getByTestId('arcball-g1').count()).toBe(1);
     expect(await page.getByTestId('arcball-g2').count()).toBe(1);
     await shot('objects3d-group-laws');

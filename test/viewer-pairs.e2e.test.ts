@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
 import { writePairRun } from './pair-runs.ts';
 
 const SHOTS = join(ROOT, 'test-output/viewer');
@@ -58,7 +58,7 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
     expect(await page.getByRole('link', { name: 'Traversal' }).count()).toBe(0);
     await page.waitForSelector('[data-testid="element-live"][data-g="0"]', { timeout: 60_000 });
     // The decode's pixel sum (float, on the figure) tells images apart finer than the canvas's 8 bits.
-    const before = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const before = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     const slider = page.getByTestId('element-angle');
     await slider.focus();
     await page.keyboard.press('End'); // 359°
@@ -67,13 +67,14 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
       return Math.abs(g - (359 * Math.PI) / 180) < 1e-9 && !document.querySelector('[data-testid="element-live"].stale');
     }, null, { timeout: 60_000 });
     await page.keyboard.press('PageDown'); // a tenth of the range lower: about 323°
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="element-live"]')?.getAttribute('data-g')) < 6.2, null, { timeout: 60_000 });
+    // The attribute must be there: Number(null) is 0, which is below 6.2 too.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="element-live"]')?.getAttribute('data-g') ?? NaN) < 6.2, null, { timeout: 60_000 });
     await page.waitForFunction(() => !document.querySelector('[data-testid="element-live"].stale'), null, { timeout: 60_000 });
     await page.waitForTimeout(100); // the canvas is painted on the next frame
-    const g = Number(await page.getByTestId('element-live').getAttribute('data-g'));
+    const g = await numberAttr(page.getByTestId('element-live'), 'data-g');
     const after = await canvasPixels('[data-testid="element-live"] canvas');
     expect(after.length).toBe(32 * 32);
-    const sum = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const sum = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     expect(Math.abs(sum - before)).toBeGreaterThan(1e-3);
 
     // The server's decode of the same g on the same image agrees to the canvas's 8 bits.
@@ -106,10 +107,10 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
     await page.waitForSelector('[data-testid="element-live"][data-g="1"]', { timeout: 120_000 });
     const buttons = page.getByTestId('element-buttons').getByRole('button');
     expect(await buttons.count()).toBe(4);
-    const one = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const one = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     await buttons.nth(3).click();
     await page.waitForSelector('[data-testid="element-live"][data-g="3"]:not(.stale)', { timeout: 60_000 });
-    const three = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const three = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     expect(Math.abs(three - one)).toBeGreaterThan(1e-3);
     expect(await page.locator('[data-testid="orbit"] canvas').count()).toBe(4);
   }, 180_000);
@@ -117,7 +118,7 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
   test("group laws of ρ, the swap grid and the latent map coloured by the run's factors", async () => {
     await open('/runs/rot/group-laws');
     for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
-    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(Number(await page.getByTestId(`law-${law}`).getAttribute('data-error')))).toBe(true);
+    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(await numberAttr(page.getByTestId(`law-${law}`), 'data-error'))).toBe(true);
     expect(await page.getByTestId('law-composition').textContent()).toContain('D(g₂g₁, x)');
     await shot('pairs-group-laws');
 

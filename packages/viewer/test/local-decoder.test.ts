@@ -97,15 +97,34 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
     model.dispose();
   }, 120_000);
 
-  test('a checkpoint that does not fit the configuration is refused with the reason', async () => {
+  test('disposed while it decodes (its run’s page went): the decode in flight finishes, later calls are refused', async () => {
+    const config = { ...defaultConfig('maganet'), encoder: { width: 8, hidden: 32 }, glow: { levels: 2, steps: 1, coupling: 'additive', hidden: 8 } } as ModelConfig;
+    const { model, decoder } = await setup(config);
+    expect(decoder.run).toBe('test-run');
+    const inFlight = decoder.decode([new Array(10).fill(0.5)], PIVOT);
+    decoder.dispose();
+    const [image] = await inFlight;
+    expect(image.pixels).toHaveLength(64 * 64);
+    expect(image.pixels.every(Number.isFinite)).toBe(true);
+    const refused = await decoder.code(PIVOT, 42).catch((e: Error) => e);
+    expect((refused as Error).message).toBe("the decoder of run 'test-run' was disposed");
+    model.dispose();
+  }, 120_000);
+
+  test('a checkpoint that does not fit the configuration is refused, naming what does not fit', async () => {
     await T.init({ backend: 'webgpu', quiet: true });
     const vae = await createModel({ ...defaultConfig('vae'), widths: [8, 8, 16, 16] } as ModelConfig, 1);
     const checkpoint = await encodeModule(vae);
+    const vaeNames = Object.keys(Object.fromEntries(vae.state()));
     vae.dispose();
     const error = await localDecoder({ run: 'test-run', config: { model: defaultConfig('maganet') }, checkpoint }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message.length).toBeGreaterThan(0);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^checkpoint does not match the model \(\d+ problems\)/);
+    // MAGANet's flow is missing from a VAE's checkpoint, and the VAE's parameters are not MAGANet's.
+    expect(message).toMatch(/missing from checkpoint: decoder\.\S+ \[/);
+    expect(message).toContain(`unexpected in checkpoint (not a model parameter): ${vaeNames.sort()[0]}`);
     const bad = await localDecoder({ run: 'test-run', config: { something: 'else' }, checkpoint }).catch((e: Error) => e);
-    expect((bad as Error).message).toContain('config');
+    expect((bad as Error).message).toBe('config: missing model');
   }, 60_000);
 });
