@@ -8,7 +8,7 @@
 import { dsprites, Maganet, pixelsToLogits, type FlowStep } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, loadTrainedModel, readRunConfig } from '@maga/cli';
-import { lawErrors, lawSample } from '../packages/cli/src/laws.ts';
+import { lawErrors, lawSample } from '../packages/cli/src/evaluate/laws.ts';
 
 const dir = process.argv[2];
 if (!dir) {

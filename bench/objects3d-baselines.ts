@@ -3,9 +3,9 @@
 // eval` (objects3d so3, 240 pairs, seed 0) — the input x copied, a white image (the background),
 // and the mean g·x of those pairs — so a model's figures can be read against them.
 // Run: bun run bench:objects3d-baselines   (prints the figures; nothing here is asserted anywhere)
-import { metrics, openPairDataset } from '@maga/model';
+import { metrics, openDataset } from '@maga/model';
 
-const dataset = await openPairDataset('objects3d', 'so3');
+const dataset = await openDataset('objects3d', 'so3');
 const set = dataset.evaluationSet({ pairs: 240, seed: 0, part: 'test' });
 const [channels, height, width] = dataset.imageShape;
 const pixels = channels * height * width;

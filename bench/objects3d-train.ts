@@ -1,13 +1,13 @@
 // Benchmark: does a latent-action training step on objects3d (3×64×64, so3) wait on rendering?
 // Times, on the machine's default backend (native on a CPU), the three parts of a step separately
-// — rendering a batch of pairs on the host (Objects3dPairSampler.next), the training step on a batch
+// — rendering a batch of pairs on the host (PairSampler.next), the training step on a batch
 // rendered beforehand — then the serial loop that does both, and the loop `cli train` runs, where
 // the next batch renders in a worker during the step (RenderAhead), at the quick size, batches of
 // 32 and 64. Both loops are timed in this one run, side by side.
 // Run: bun run bench:objects3d-train [--steps N]   (prints seconds; nothing here is asserted anywhere)
 import * as os from 'node:os';
 import { RenderAhead } from '@maga/cli';
-import { configure, createModel, openPairDataset, trainStep, uploadPairs, type GroupConfig } from '@maga/model';
+import { configure, createModel, openDataset, trainStep, uploadPairs, type GroupConfig } from '@maga/model';
 import * as T from '@maga/tensor';
 
 const argSteps = process.argv.indexOf('--steps');
@@ -21,13 +21,13 @@ const cpuSeconds = (start: NodeJS.CpuUsage) => {
 };
 
 for (const batchSize of [32, 64]) {
-  const dataset = await openPairDataset('objects3d', 'so3');
+  const dataset = await openDataset('objects3d', 'so3');
   const sampler = dataset.sampler({ part: 'train', batchSize, seed: 1 });
   const group: GroupConfig = { kind: 'so3', degrees: [1, 1, 1, 2] };
   const model = await createModel(configure('latent-action', 'quick', { group, imageSize: 64, channels: 3 }), 0);
   const optimizer = T.adam(model.parameters(), { lr: 1e-3, clipNorm: 1 });
   const rng = new T.Rng(1);
-  const step = async (batch: ReturnType<typeof sampler.next>) => {
+  const step = async (batch: Parameters<typeof uploadPairs>[0]) => {
     const terms = T.tidy(() => trainStep(model, uploadPairs(batch, dataset.imageShape, group), optimizer, rng));
     await terms.loss.item();
     for (const t of Object.values(terms)) t.dispose();

@@ -1,17 +1,18 @@
 // Ours against PyTorch: `bun run bench:torch [--steps 5] [--warmup 1] [--batches 16,64]
 // [--backends native,webgpu,cpu] [--json]`. The default MAGANet (MAGANET_DEFAULTS, fixed pivot,
 // as bench:model) is trained with Adam on the same dSprites batches by each of our backends and by
-// the PyTorch twin (bench/torch, Debian's python3-torch, as many threads as cores): training and
+// the PyTorch twin (python/maga_torch through bench/torch/main.py, run by MAGA_PYTHON or the first
+// python3 that imports torch, as many threads as cores): training and
 // inference (encode + decode) images/s, peak RSS and the ratio ours/PyTorch, plus matmul 1024³
 // and the convolution 64×32×32×32 → 32, k4 s2 p1, forward+backward. Each backend and batch size
 // runs in its own child process, so peak RSS is that run's alone. A backend that does not
-// initialise is reported as unavailable with the reason; without python3-torch only ours print.
+// initialise is reported as unavailable with the reason; without a Python that has torch only ours print.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAGANET_DEFAULTS, Maganet, Sampler, createModel, decodeSafetensors, dsprites, encodeModule, encodeSafetensors, lossTerms, reconstructLogits, type Batch } from '@maga/model';
 import * as T from '@maga/tensor';
-import { PYTHON, probeTorch, runTwin } from './torch/python.ts';
+import { probeTorch, runTwin } from './torch/python.ts';
 
 const BACKENDS = ['native', 'webgpu', 'cpu'] as const;
 const CONFIG = { ...MAGANET_DEFAULTS, pairing: 'fixed' as const };
@@ -293,7 +294,7 @@ async function parent(): Promise<void> {
       steps,
       warmup,
       batches,
-      torch: torchReason ? { available: false, reason: torchReason } : { available: true, version: torch.ok ? torch.version : '', python: PYTHON, detail: twin.get(firstBatch)?.backend },
+      torch: torchReason ? { available: false, reason: torchReason } : { available: true, version: torch.ok ? torch.version : '', python: torch.ok ? torch.python : '', detail: twin.get(firstBatch)?.backend },
       backends: Object.fromEntries(backends.map((name) => [name, unavailable.has(name) ? { available: false, reason: unavailable.get(name) } : { available: true, description: ours.get(name)?.get(firstBatch)?.description }])),
       trainImagesPerSecond: per('trainImagesPerSecond'),
       inferImagesPerSecond: per('inferImagesPerSecond'),

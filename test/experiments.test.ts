@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readMetrics, readRunConfig, readRunState, type Reporter } from '@maga/cli';
 import * as T from '@maga/tensor';
-import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments.ts';
-import { meanInterval, tQuantile } from '../packages/cli/src/stats.ts';
-import { writeResults } from '../packages/cli/src/results.ts';
+import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments/experiments.ts';
+import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
+import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
 
 const ROOT = path.resolve(import.meta.dir, '..');

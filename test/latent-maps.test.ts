@@ -2,7 +2,7 @@
 // colour, each panel fitted to its own box; the colour ramp and the PNG encoding.
 import { expect, test } from 'bun:test';
 import { PNG } from 'pngjs';
-import { encodeRgbPng, rampColour, scatter, SHAPE_COLOURS } from '../packages/cli/src/latent-maps.ts';
+import { encodeRgbPng, rampColour, scatter, SHAPE_COLOURS } from '../packages/cli/src/figures/latent-maps.ts';
 
 const at = (r: ReturnType<typeof scatter>, x: number, y: number) => Array.from(r.rgb.subarray((y * r.width + x) * 3, (y * r.width + x) * 3 + 3));
 

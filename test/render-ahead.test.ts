@@ -1,4 +1,4 @@
-// The render-ahead worker of the rendered 3-D sets (packages/cli/src/render-ahead.ts): its batches
+// The render-ahead worker of the rendered 3-D sets (packages/cli/src/train/render-ahead.ts): its batches
 // are the serial sampler's, image for image, across an epoch boundary and after a restore; state()
 // counts only the batches handed out; a failing worker is an error naming the data set.
 import { describe, expect, test } from 'bun:test';

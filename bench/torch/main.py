@@ -1,16 +1,14 @@
-"""Command line of the PyTorch twin (run with Debian's /usr/bin/python3 and python3-torch):
+"""The PyTorch side of bench:torch (bench/torch.ts runs it with the interpreter bench/torch/python.ts
+picks, MAGA_PYTHON or the first python3 that imports torch), on python/maga_torch's models:
 
-  main.py reconstruct --config config.json --checkpoint model.safetensors --images in.safetensors --out out.safetensors
-      sigmoid of the deterministic reconstruction logits (z = mu) of `varying`, from `pivot` for
-      MAGANet, written as `reconstruction` [N, C, H, W].
-  main.py losses --config ... --checkpoint ... --images in.safetensors
-      the loss terms (JSON on stdout) for `varying` (and `pivot`) with the given `noise` [N, d].
-  main.py bench --config ... --checkpoint ... --images in.safetensors --batch B --steps S --warmup W [--kernels]
+  main.py bench --config config.json --checkpoint init.safetensors --images in.safetensors
+                --batch B --steps S --warmup W [--kernels]
       training images/s (Adam, global-norm clip 1, the first batch initialising ActNorm), inference
       images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv.
+      The images file holds pivot [1, C, S, S] and varying [M, C, S, S] (MAGANet, the VAE), or x,
+      gx [M, C, S, S] and g [M] / [M, 4] (latent-action, flow-action); batches cycle through it.
 
-Images, checkpoints and outputs are safetensors files, so the TypeScript side reads and writes
-them with the project's own functions.
+The config is a run's config.json or a bare model configuration; the checkpoint is loaded by name.
 """
 
 import argparse
@@ -19,60 +17,28 @@ import os
 import sys
 import time
 
-import torch
+# python/ of this checkout first, so that the benchmark measures the package beside it.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 
-import safetensors_io
-import twin
+import torch  # noqa: E402
+
+from maga_torch import safetensors_io  # noqa: E402
+from maga_torch.config import model_config, read_json  # noqa: E402
+from maga_torch.models import MODELS, parse_model_config  # noqa: E402
 
 
 def build(args):
-    with open(args.config) as f:
-        config = json.load(f)
-    model = twin.create_model(config, seed=0)
+    config = parse_model_config(model_config(read_json(args.config), args.config), args.config)
+    model = MODELS[config["model"]].create(config, seed=0)
     tensors, _ = safetensors_io.load(args.checkpoint)
-    twin.load_checkpoint(model, tensors)
+    model.load_tensors(tensors, args.checkpoint)
     return config, model
-
-
-def read_images(path):
-    tensors, _ = safetensors_io.load(path)
-    return {name: torch.from_numpy(array) for name, array in tensors.items()}
 
 
 def require(images, name, path):
     if name not in images:
         raise SystemExit(f"{path}: no tensor '{name}' (has {', '.join(sorted(images)) or 'none'})")
     return images[name]
-
-
-def cmd_reconstruct(args):
-    config, model = build(args)
-    images = read_images(args.images)
-    varying = require(images, "varying", args.images)
-    model.eval()
-    outs = []
-    with torch.no_grad():
-        for start in range(0, varying.shape[0], args.batch):
-            v = varying[start : start + args.batch]
-            if config["model"] == "maganet":
-                pivot = require(images, "pivot", args.images)
-                p = pivot if pivot.shape[0] == 1 else pivot[start : start + args.batch]
-                logits = model.reconstruct_logits(p, v)
-            else:
-                logits = model.reconstruct_logits(v)
-            outs.append(torch.sigmoid(logits))
-    safetensors_io.save(args.out, {"reconstruction": torch.cat(outs).numpy()})
-
-
-def cmd_losses(args):
-    config, model = build(args)
-    images = read_images(args.images)
-    varying, noise = require(images, "varying", args.images), require(images, "noise", args.images)
-    if config["model"] == "maganet":
-        terms = model.losses(require(images, "pivot", args.images), varying, noise)
-    else:
-        terms = model.losses(varying, noise)
-    print(json.dumps({name: t.item() for name, t in terms.items()}))
 
 
 def peak_rss_bytes():
@@ -113,46 +79,67 @@ def kernels():
     return {"matmulGflops": 2 * n**3 / matmul_ms / 1e6, "matmulMs": matmul_ms, "convForwardBackwardMs": conv_ms}
 
 
-def cmd_bench(args):
-    config, model = build(args)
-    if config["model"] != "maganet":
-        raise SystemExit("bench: only MAGANet is benchmarked")
-    images = read_images(args.images)
-    pivot, pool = require(images, "pivot", args.images), require(images, "varying", args.images)
-    b = args.batch
-    batches = pool.shape[0] // b
-    if batches < 1:
-        raise SystemExit(f"bench: {pool.shape[0]} images in {args.images}, fewer than one batch of {b}")
+def batches(model, images, path, b):
+    """The next training batch (a dict as model.loss_terms takes it), cycling through the file."""
+    pairs = model.KNOWN_GROUP
+    pool = {name: require(images, name, path) for name in (("x", "gx", "g") if pairs else ("varying",))}
+    if model.PIVOT:
+        pool_pivot = require(images, "pivot", path)
+    count = next(iter(pool.values())).shape[0] // b
+    if count < 1:
+        raise SystemExit(f"bench: {next(iter(pool.values())).shape[0]} images in {path}, fewer than one batch of {b}")
     cursor = [0]
 
     def next_batch():
-        i = cursor[0] % batches
+        i = cursor[0] % count
         cursor[0] += 1
-        return pool[i * b : (i + 1) * b]
+        batch = {name: t[i * b : (i + 1) * b] for name, t in pool.items()}
+        if model.PIVOT:
+            batch["pivot"] = pool_pivot
+        return batch
 
-    model.initialize(next_batch())
+    return next_batch
+
+
+def cmd_bench(args):
+    config, model = build(args)
+    images = {name: torch.from_numpy(a) for name, a in safetensors_io.load(args.images)[0].items()}
+    next_batch = batches(model, images, args.images, args.batch)
+    first = next_batch()
+    if hasattr(model, "initialize"):
+        model.initialize(first["x" if model.KNOWN_GROUP else "varying"])
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
+    latent = config.get("latentDim")
 
     def train_step():
-        v = next_batch()
-        noise = torch.randn(v.shape[0], config["latentDim"])
-        terms = model.losses(pivot, v, noise)
+        batch = next_batch()
+        n = batch["x" if model.KNOWN_GROUP else "varying"].shape[0]
+        noise = torch.randn(n, latent) if latent else None
+        terms = model.loss_terms(batch, noise)
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
 
     def inference():
+        batch = next_batch()
         with torch.no_grad():
-            model.reconstruct_logits(pivot, next_batch())
+            if model.KNOWN_GROUP:
+                model(batch["x"], batch["g"])
+            elif model.PIVOT:
+                model(batch["pivot"], batch["varying"])
+            else:
+                model(batch["varying"])
 
     for _ in range(args.warmup):
         train_step()
         inference()
     train_ms = median_ms(train_step, args.steps)
     infer_ms = median_ms(inference, args.steps)
+    b = args.batch
     result = {
         "backend": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "model": config["model"],
         "batch": b,
         "steps": args.steps,
         "trainStepMs": train_ms,
@@ -166,24 +153,20 @@ def cmd_bench(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="PyTorch twin of @maga/model")
+    parser = argparse.ArgumentParser(description="the PyTorch side of bench:torch")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("reconstruct", "losses", "bench"):
-        p = sub.add_parser(name)
-        p.add_argument("--config", required=True)
-        p.add_argument("--checkpoint", required=True)
-        p.add_argument("--images", required=True)
-        p.add_argument("--batch", type=int, default=64)
-        if name == "reconstruct":
-            p.add_argument("--out", required=True)
-        if name == "bench":
-            p.add_argument("--steps", type=int, default=5)
-            p.add_argument("--warmup", type=int, default=1)
-            p.add_argument("--kernels", action="store_true")
+    p = sub.add_parser("bench")
+    p.add_argument("--config", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--images", required=True)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--kernels", action="store_true")
     args = parser.parse_args()
     # As many threads as cores, the like-for-like setting for a CPU comparison.
     torch.set_num_threads(os.cpu_count() or 1)
-    {"reconstruct": cmd_reconstruct, "losses": cmd_losses, "bench": cmd_bench}[args.command](args)
+    cmd_bench(args)
 
 
 if __name__ == "__main__":

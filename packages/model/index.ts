@@ -4,101 +4,157 @@ export * as dsprites from './src/data/dsprites.ts';
 export type { FactorClasses, FactorName, Factors, LatentValues, ShapeName } from './src/data/dsprites.ts';
 export { SPLITS, isTest, parseSplit, splitIndices, splitSize, type SplitName, type SplitPart } from './src/data/splits.ts';
 export { Sampler, renderImages, type IndexBatch, type PivotMode, type SamplerOptions, type SamplerState } from './src/data/sampler.ts';
-// Known-group pairs (rotated-mnist, rotated-blocked-mnist, contrast). The MNIST digits are read
-// only when a data set is opened (a dynamic import in src/data/mnist.ts), never by importing this.
+// The data sets: one registry (DATASETS) of entries that say everything the CLI, the server and the
+// viewer need of a set (src/data/entry.ts); config.json's `data` is read by parseRunData. The MNIST
+// digits are read only when a set is opened (a dynamic import in src/data/mnist.ts), never by
+// importing this.
 export {
-  ANGLE_BUCKETS,
+  DATASETS,
+  checkGroupKind,
+  checkGroupLabel,
+  datasetEntry,
+  datasetNames,
+  openDataset,
+  parseRunData,
+  registerDataset,
+} from './src/data/registry.ts';
+export type {
+  DataImages,
+  DatasetEntry,
+  DspritesData,
+  EvaluationOptions as DataEvaluationOptions,
+  PairData,
+  PresetChanges,
+  RunData,
+  TrainingStream,
+} from './src/data/entry.ts';
+export { PAIR_PRESETS, modelGroupConfig, pairEntry, presetsWith, type PairDatasetEntry, type PairEntrySpec } from './src/data/pair-entry.ts';
+// The outline every pair set follows (split, sampler, evaluation set, batches, the API's grid).
+export {
+  ImageGrid,
+  PairDataset,
+  PairSampler,
+  checkPart,
+  heldOutSplit,
+  type FactorInfo,
+  type ImageGridScheme,
+  type PairBatch as HostPairBatch,
+  type PairBatchSampler,
+  type PairEvaluationOptions,
+  type PairEvaluationSet,
+  type PairStreams,
+  type SourceSamplerOptions,
+} from './src/data/pair-set.ts';
+export { DSPRITES_IMAGES, DSPRITES_SET, dspritesFactorsJson, dspritesImages, dspritesInfo, dspritesSamples, type DspritesFactorsJson } from './src/data/dsprites-set.ts';
+// The 2-D pair sets (rotated-mnist, rotated-blocked-mnist, contrast).
+export {
+  ANGLE_STEPS,
   BLOCK,
-  GROUP_DATASETS,
-  GROUP_DATASET_NAMES,
+  CONTRAST,
+  DigitPairs,
   GROUP_IMAGE_SHAPE,
   GROUP_IMAGE_SIZE,
   GROUP_TEST_COUNT,
-  GroupDataset,
-  MAX_CYCLIC_ORDER,
-  PairSampler,
-  angleBucket,
-  checkDatasetGroup,
+  GroupDataset as GroupPairs,
+  PhantomPairs,
+  ROTATED_BLOCKED_MNIST,
+  ROTATED_MNIST,
   evaluationSet,
-  groupFactors,
-  groupLabel,
-  openGroupDataset,
-  parseGroup as parseDataGroup,
-  parseGroupDataset,
-  splitPart,
   type EvaluationOptions,
   type EvaluationSet,
   type FactorColumns,
   type FactorValues,
-  type GroupDatasetInfo,
-  type GroupDatasetName,
   type GroupFactorInfo,
   type GroupFactorName,
-  type GroupKind,
   type GroupPairBatch as SampledPairBatch,
-  type GroupSpec,
   type PairSamplerOptions,
   type PairSpec,
 } from './src/data/groupdata.ts';
 export * as contrast from './src/data/contrast.ts';
+export { UniformStream } from './src/data/random.ts';
 export { padImage, quarterTurns, rotateImage } from './src/data/rotation.ts';
 export { MNIST_COUNT, loadMnist, type MnistDigits } from './src/data/mnist.ts';
-// The 3-D pair data sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.
-// The CLI opens them, with the sets above, through openPairDataset (below).
+// The 3-D pair sets (objects3d, planes-sky: issue 12), their renderer and rotations in space.
 export * as render3d from './src/data/render3d.ts';
 export * as quaternion from './src/data/quaternion.ts';
 export {
   CAMERA_ELEVATION,
+  CAMERA_QUATERNION,
+  OBJECTS3D,
   OBJECTS3D_COUNT,
-  OBJECTS3D_DATASETS,
   OBJECTS3D_FACTORS,
   OBJECTS3D_IMAGE_SHAPE,
   OBJECTS3D_NAMES,
   OBJECTS3D_TEST_COUNT,
   OBJECT_CLASSES,
-  Objects3dDataset,
-  Objects3dPairSampler,
-  SO2_ANGLE_BUCKETS,
-  SO3_ANGLE_BUCKETS,
+  Objects3dDataset as Objects3dPairs,
+  PLANES_SKY,
+  VIEWS,
   objectClass,
   objectMesh,
-  objects3dEvaluationSet,
-  objects3dSplit,
   parseObjects3d,
   parseRotationGroup,
-  rotationBucket,
   skyImage,
   verticalAngle,
+  viewPose,
   type ObjectClass,
-  type Objects3dEvaluationSet,
   type Objects3dFactorColumns,
   type Objects3dFactorInfo,
   type Objects3dFactorName,
   type Objects3dFactorValues,
-  type Objects3dInfo,
   type Objects3dName,
-  type Objects3dSamplerOptions,
-  type RotationGroup,
   type RotationPairBatch,
   type RotationPairSpec,
 } from './src/data/objects3d.ts';
 export { DEGREE2_BASIS, SO3Action, type SO3Layout } from './src/so3-action.ts';
-// Every pair data set (the known-group sets and the 3-D sets) behind one shape, for the CLI.
+// Phase 1 of issue 20: the names the CLI and the server used before the registries, kept working
+// over them until they ask DATASETS and the groups (then these go, and the names above marked
+// `as …Pairs` take their own names back).
 export {
+  LegacyObjects3dDataset as Objects3dDataset,
   PAIR_DATASET_NAMES,
   checkPairGroup,
   defaultPairGroup,
+  groupFactors,
   isObjects3d,
+  openLegacyGroupDataset as openGroupDataset,
   openPairDataset,
-  pairDatasetDescription,
   pairImageShape,
+  parseDataGroup,
+  parseGroupDataset,
   parsePairDataset,
-  type PairBatchSampler,
-  type PairDataset,
+  type GroupDatasetName,
+  type GroupSpec,
+  type LegacyGroupDataset as GroupDataset,
   type PairDatasetName,
-  type PairEvaluationOptions,
-  type PairEvaluationSet,
-} from './src/data/pair-datasets.ts';
+} from './src/legacy.ts';
+// The known groups: one Group interface (src/groups/group.ts), one file per kind, one registry.
+export type { Group, GroupConfigBase, GroupId, GroupKind, Uniforms, VectorAction } from './src/groups/group.ts';
+export { ANGLE_BUCKETS, SO2, SO2_KIND, angleBucket, type SO2Config } from './src/groups/so2.ts';
+export { CYCLIC_KIND, Cyclic, MAX_CYCLIC_ORDER, type CyclicConfig } from './src/groups/cyclic.ts';
+export { DEFAULT_SO3_DEGREES, SO3, SO3_ANGLE_BUCKETS, SO3_DEGREES, SO3_KIND, type SO3Config } from './src/groups/so3.ts';
+export {
+  blockSizes,
+  checkElements,
+  elementSize,
+  elements,
+  groupConfigFromLabel,
+  groupFromLabel,
+  groupFromName,
+  groupKind,
+  groupKinds,
+  groupLabelOf,
+  groupName,
+  groupOf,
+  kindOfLabel,
+  parseGroup,
+  registerGroupKind,
+  varyingSize,
+  vectorAction,
+  type GroupConfig,
+} from './src/groups/registry.ts';
+export { ChannelAction } from './src/groups/channel-action.ts';
+export { checkQuaternions } from './src/data/quaternion.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer, type LoadOptions } from './src/state.ts';
@@ -112,6 +168,7 @@ export { ConvEncoder, type EncoderConfig, type Gaussian } from './src/models/enc
 export { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig, type MaganetLosses, type Pairing } from './src/models/maganet.ts';
 export { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig, type VaeLosses } from './src/models/vae.ts';
 export {
+  BATCH_DATA,
   isPairBatch,
   type Encoding,
   type GroupLawImages,
@@ -123,25 +180,10 @@ export {
   type TrainingBatch,
 } from './src/models/model.ts';
 export { ConfigError } from './src/models/config.ts';
-export {
-  ChannelAction,
-  DEFAULT_SO3_DEGREES,
-  GROUP_KINDS,
-  SO3_DEGREES,
-  blockSizes,
-  checkElements,
-  checkQuaternions,
-  elementSize,
-  elements,
-  groupFromName,
-  groupLabelOf,
-  groupName,
-  parseGroup,
-  varyingSize,
-  vectorAction,
-  type GroupConfig,
-  type VectorAction,
-} from './src/models/groups.ts';
+// The one validation vocabulary (config.json, HTTP bodies, experiment tables, flags): readers that
+// throw a ValidationError naming the value's path, what it must be and what it was.
+export * as check from './src/validate.ts';
+export { ValidationError, type Check, type Checked } from './src/validate.ts';
 export { SelfAttention, softmax } from './src/nn/attention.ts';
 export {
   LATENT_ACTION_DEFAULTS,

@@ -1,10 +1,11 @@
 // @maga/tensor: float32 tensors on WebGPU (or the cpu reference backend), reverse-mode autodiff,
 // optimizers. This file is the package's whole public API.
-export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, KernelTime, NativeEngine, Storage, WgslProgram } from './src/backend.ts';
+export type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, KernelTime, Storage, WgslProgram } from './src/backend.ts';
+export type { NativeEngine } from './src/native/engine.ts';
 export { CpuBackend } from './src/cpu.ts';
 export { WebGpuBackend } from './src/webgpu.ts';
 export { NativeBackend, type NativeOptions } from './src/native.ts';
-export { BACKEND_CHOICES, BLAS_HELP, WEBGPU_HELP, init, lastChoice, nativeBackend, webgpuBackend, type BackendChoice, type BackendReport, type InitOptions } from './src/init.ts';
+export { BACKEND_CHOICES, BLAS_HELP, WEBGPU_HELP, hostThreads, init, lastChoice, nativeBackend, webgpuBackend, type BackendChoice, type BackendReport, type InitOptions } from './src/init.ts';
 import './src/methods.ts';
 export { Tensor, apply, assign, backend, hasBackend, isChecked, isGradEnabled, keep, noGrad, record, setBackend, setChecked, tensor, tidy, withBackend, type Backward } from './src/tensor.ts';
 export { backward, grad, valueAndGrad, zeroGrad } from './src/autodiff.ts';

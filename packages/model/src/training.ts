@@ -3,11 +3,11 @@
 // caller reads them only when it wants to (every N steps).
 import * as T from '@maga/tensor';
 import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
-import type { PairDataset } from './data/pair-datasets.ts';
+import type { PairDataset } from './data/pair-set.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
-import { checkElements, elementSize, groupName, type GroupConfig } from './models/groups.ts';
+import { checkElements, elementSize, groupName, type GroupConfig } from './groups/registry.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 
 const IMAGE = 64;

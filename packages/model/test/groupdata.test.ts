@@ -4,27 +4,15 @@
 // the evaluation set, and errors for bad input.
 import { beforeAll, describe, expect, test } from 'bun:test';
 import * as contrast from '../src/data/contrast.ts';
-import {
-  ANGLE_BUCKETS,
-  BLOCK,
-  GROUP_DATASET_NAMES,
-  GROUP_IMAGE_SIZE,
-  GroupDataset,
-  PairSampler,
-  angleBucket,
-  checkDatasetGroup,
-  evaluationSet,
-  groupFactors,
-  groupLabel,
-  openGroupDataset,
-  parseGroup,
-  parseGroupDataset,
-  type GroupPairBatch,
-} from '../src/data/groupdata.ts';
+import { BLOCK, GROUP_IMAGE_SIZE, GroupDataset, PairSampler, evaluationSet, type GroupPairBatch } from '../src/data/groupdata.ts';
+import { openDataset } from '../src/data/registry.ts';
+import { ANGLE_BUCKETS, angleBucket } from '../src/groups/so2.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { padImage, quarterTurns, rotateImage } from '../src/data/rotation.ts';
 
 const S = GROUP_IMAGE_SIZE;
+/** A 2-D set opened through the registry, as the CLI opens it. */
+const openGroupDataset = async (name: string, group: string) => (await openDataset(name, group)) as GroupDataset;
 const PIXELS = S * S;
 const image = (batch: Float32Array, i: number) => batch.subarray(i * PIXELS, (i + 1) * PIXELS);
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -123,31 +111,7 @@ describe('rotation', () => {
   });
 });
 
-describe('registry', () => {
-  test('names, groups and what each data set takes', () => {
-    expect(GROUP_DATASET_NAMES).toEqual(['rotated-mnist', 'rotated-blocked-mnist', 'contrast']);
-    expect(parseGroupDataset('contrast')).toBe('contrast');
-    expect(parseGroup('so2')).toEqual({ kind: 'so2' });
-    expect(parseGroup('c4')).toEqual({ kind: 'cN', order: 4 });
-    expect(groupLabel(parseGroup('c12'))).toBe('c12');
-    expect(() => checkDatasetGroup('rotated-mnist', parseGroup('so2'))).not.toThrow();
-    expect(() => checkDatasetGroup('contrast', parseGroup('c5'))).not.toThrow();
-  });
-
-  test('bad names, groups and pairings are errors naming the value and what is accepted', () => {
-    expect(() => parseGroupDataset('mnist')).toThrow("unknown data set 'mnist': expected one of rotated-mnist, rotated-blocked-mnist, contrast");
-    for (const bad of ['so3', 'c0', 'c', 'C4', 'c4.5', 'c01', 'c2000', '']) expect(() => parseGroup(bad)).toThrow(`unknown group '${bad}': expected 'so2' or 'c<n>'`);
-    expect(() => checkDatasetGroup('contrast', { kind: 'so2' })).toThrow("data set 'contrast' does not take the group 'so2': it takes 'c<n>' (e.g. 'c4')");
-    expect(() => checkDatasetGroup('rotated-mnist', { kind: 'cN', order: 0 })).toThrow(/invalid group/);
-  });
-
-  test('factor listings', () => {
-    expect(groupFactors('rotated-mnist', { kind: 'so2' }).map((f) => f.name)).toEqual(['digit', 'angle', 'index']);
-    expect(groupFactors('rotated-blocked-mnist', { kind: 'cN', order: 4 })[0].classes).toHaveLength(10);
-    const settings = groupFactors('contrast', { kind: 'cN', order: 4 }).find((f) => f.name === 'setting');
-    expect(settings?.classes).toEqual(['T1-like', 'T2-like', 'PD-like', 'FLAIR-like']);
-  });
-});
+// The registry's checks of names, groups and factors: registries.test.ts.
 
 describe('data sets', () => {
   const sets: Record<string, GroupDataset> = {};
@@ -347,7 +311,7 @@ describe('data sets', () => {
     expect(() => new PairSampler(set, { part: 'train', batchSize: 4, seed: -1 })).toThrow('seed must be an integer in [0, 2^32), got -1');
     expect(() => new PairSampler(set, { part: 'test', batchSize: 2000, seed: 1 })).toThrow('has 1000 sources, fewer than a batch of 2000');
     expect(() => new PairSampler(set, { part: 'train', batchSize: 4, seed: 1 }).restore({ epoch: -1, position: 0 })).toThrow(/invalid state/);
-    expect(() => set.renderPairs([{ source: 0, base: 0, g: 4 }])).toThrow('the C4 element 4 is not an integer in [0, 3]');
+    expect(() => set.renderPairs([{ source: 0, base: 0, g: 4 }])).toThrow('the C_4 element 4 is not an integer in [0, 3]');
     expect(() => set.renderPairs([{ source: 10_000, base: 0, g: 1 }])).toThrow('source 10000 is out of range');
     expect(() => set.renderImage({ index: 3, angle: NaN })).toThrow('angle NaN is not a finite number');
     expect(() => set.renderImage({ phantom: 3, setting: 0 })).toThrow(/needs the factors index and angle/);

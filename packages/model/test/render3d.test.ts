@@ -3,17 +3,8 @@
 // the sky of planes-sky does not turn with the plane, samplers resume exactly, bad rotations are
 // refused naming the value.
 import { describe, expect, test } from 'bun:test';
-import {
-  OBJECTS3D_TEST_COUNT,
-  Objects3dDataset,
-  Objects3dPairSampler,
-  SO3_ANGLE_BUCKETS,
-  objectMesh,
-  objects3dEvaluationSet,
-  quaternion,
-  render3d,
-  skyImage,
-} from '../index.ts';
+import { OBJECTS3D_TEST_COUNT, SO3_ANGLE_BUCKETS, objectMesh, quaternion, render3d, skyImage } from '../index.ts';
+import { Objects3dDataset } from '../src/data/objects3d.ts';
 import { UniformStream } from '../src/data/random.ts';
 
 const { MeshBuilder, renderMesh, rotateMesh, RENDER_SIZE, AMBIENT, DIFFUSE, LIGHT } = render3d;
@@ -190,11 +181,11 @@ describe('objects3d and planes-sky', () => {
     const held = new Set(testPart);
     expect(train.some((s) => held.has(s))).toBe(false);
     expect(Array.from(dataset.part('test', 1))).not.toEqual(Array.from(testPart));
-    const sampler = new Objects3dPairSampler(dataset, { part: 'test', batchSize: 3, seed: 5, limit: 4 });
+    const sampler = dataset.sampler({ part: 'test', batchSize: 3, seed: 5, limit: 4 });
     sampler.nextSpecs();
     const state = sampler.state();
     const [next, after] = [sampler.nextSpecs(), sampler.nextSpecs()];
-    const resumed = new Objects3dPairSampler(dataset, { part: 'test', batchSize: 3, seed: 5, limit: 4 });
+    const resumed = dataset.sampler({ part: 'test', batchSize: 3, seed: 5, limit: 4 });
     resumed.restore(state);
     expect(resumed.nextSpecs()).toEqual(next);
     expect(resumed.nextSpecs()).toEqual(after);
@@ -204,8 +195,8 @@ describe('objects3d and planes-sky', () => {
 
   test('the evaluation set is fixed and stratified by the angle of g', () => {
     const dataset = Objects3dDataset.open('objects3d', 'so3');
-    const a = objects3dEvaluationSet(dataset, { pairs: 24 });
-    expect(objects3dEvaluationSet(dataset, { pairs: 24 }).specs).toEqual(a.specs);
+    const a = dataset.evaluationSet({ pairs: 24 });
+    expect(dataset.evaluationSet({ pairs: 24 }).specs).toEqual(a.specs);
     expect(a.bucketNames.length).toBe(SO3_ANGLE_BUCKETS);
     for (let b = 0; b < SO3_ANGLE_BUCKETS; b++) expect(a.buckets.filter((x) => x === b).length).toBe(4);
     for (const [i, spec] of a.specs.entries()) {

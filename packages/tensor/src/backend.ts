@@ -1,8 +1,7 @@
 // The contract every backend implements: a handful of verbs (allocate, release, write, read, run a
 // kernel) plus the kernel type through which each op brings its own cpu loop and its own WGSL.
-// Ops never talk to Dawn or to typed arrays directly; they call `run` with a Kernel.
-
-import type { Convolutions } from './native/dnnl.ts';
+// Ops never talk to Dawn or to typed arrays directly; they call `run` with a Kernel. (A backend may
+// compute some kernels its own way: the native backend keeps a table of them by kernel name.)
 
 /** Host arrays a backend computes in: float32 normally, float64 for the cpu reference mode. */
 export type FloatArray = Float32Array | Float64Array;
@@ -32,6 +31,7 @@ export interface WgslProgram {
  * `key` names them, so that a backend can cache the compiled pipeline by (name, key).
  */
 export interface Kernel<P> {
+  /** Unique among kernels: the webgpu backend caches pipelines by it, the native backend finds its own loops by it. */
   readonly name: string;
   key(params: P): string;
   cpu(inputs: readonly FloatArray[], outputs: readonly FloatArray[], params: P): void;
@@ -45,23 +45,6 @@ export interface Kernel<P> {
   uniforms?(params: P): ArrayLike<number>;
   /** The launch size of each call: the one source of workgroup counts. */
   workgroups(params: P, traits: GpuTraits): readonly [number, number, number];
-  /**
-   * The native backend's implementation, when one is written for speed (BLAS calls, loops without
-   * per-element index arithmetic); otherwise that backend runs `cpu`. Same contract as `cpu`.
-   */
-  native?(inputs: readonly FloatArray[], outputs: readonly FloatArray[], params: P, engine: NativeEngine): void;
-}
-
-/** What the native backend lends its kernels: the BLAS, oneDNN's convolutions, and scratch arrays. */
-export interface NativeEngine {
-  /** oneDNN convolutions (float32 only), or null where libdnnl is missing or in float64 mode. */
-  readonly convolutions: Convolutions | null;
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void;
-  /**
-   * At least `length` elements of the backend's float type, contents undefined, valid until the
-   * kernel returns; `slot` tells apart the scratch arrays that one kernel uses at once.
-   */
-  scratch(length: number, slot?: number): FloatArray;
 }
 
 export interface BackendStats {
@@ -85,12 +68,6 @@ export interface Backend {
   readonly description: string;
   /** The cpu reference mode computes and stores in float64. */
   readonly float64: boolean;
-  /**
-   * Host cores the backend's computing keeps busy: 1 for the TypeScript loops, the BLAS threads for
-   * native, every core for a software WebGPU adapter, 0 for a GPU. Host work that could run beside
-   * a step (render-ahead of the 3-D sets) is worth a thread only where this leaves a core free.
-   */
-  readonly hostThreads: number;
   alloc(length: number): Storage;
   release(storage: Storage): void;
   write(storage: Storage, data: ArrayLike<number>): void;

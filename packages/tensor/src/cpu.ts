@@ -13,7 +13,6 @@ export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly traits = null;
   readonly float64: boolean;
-  readonly hostThreads = 1;
   readonly description: string;
   private live = 0;
   private liveBytes = 0;

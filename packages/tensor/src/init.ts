@@ -113,3 +113,15 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
 export function lastChoice(): BackendReport | null {
   return last;
 }
+
+/**
+ * Host cores a backend's computing keeps busy: 1 for the TypeScript loops, the BLAS threads for
+ * native, every core for a software WebGPU adapter (lavapipe, SwiftShader), none for a GPU. Host work
+ * that could run beside a step (the CLI renders 3-D batches ahead in a worker) is worth a thread
+ * only where this leaves a core free.
+ */
+export function hostThreads(backend: Backend): number {
+  if (backend instanceof NativeBackend) return backend.threads;
+  if (backend.kind === 'cpu') return 1;
+  return backend.traits?.cpuLike ? navigator.hardwareConcurrency : 0;
+}

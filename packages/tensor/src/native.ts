@@ -1,14 +1,15 @@
-// The native backend: the CPU engine for machines without a real GPU. Matrix products and
-// convolutions run on a system BLAS through bun:ffi (zero-copy typed arrays); every other op runs
-// a loop written for speed beside its reference loop (kernel.native), or the reference loop itself
-// where speed does not matter. Buffers come from a pool of exact-size typed arrays, so a training
+// The native backend: the CPU engine for machines without a real GPU. Matrix products run on a
+// system BLAS and convolutions on oneDNN (or im2col + BLAS), through bun:ffi with zero-copy typed
+// arrays; the kernels written for speed here are in its own table by kernel name (native/kernels.ts)
+// and every other kernel runs its reference loop, where speed does not matter. Buffers come from a pool of exact-size typed arrays, so a training
 // step allocates nothing once warm. The TypeScript cpu backend stays the reference it is tested
 // against.
-import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, NativeEngine, Storage } from './backend.ts';
+import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, Storage } from './backend.ts';
 import { HostStorage, KernelTimer, checkFinite, hostArray, hostWrite } from './host.ts';
 import { loadBlas, type Blas } from './native/blas.ts';
-import { DNNL_HELP, loadDnnl, type Convolutions } from './native/dnnl.ts';
-
+import { DNNL_HELP, loadDnnl } from './native/dnnl.ts';
+import type { Convolutions, NativeEngine } from './native/engine.ts';
+import { nativeKernel } from './native/kernels.ts';
 
 export interface NativeOptions {
   /** Compute and store in float64 (dgemm), for checking the fast loops in double precision. */
@@ -29,8 +30,8 @@ export class NativeBackend implements Backend {
   readonly traits = null;
   readonly float64: boolean;
   readonly description: string;
-  /** OpenBLAS's threads; every core where the library does not say. */
-  readonly hostThreads: number;
+  /** The BLAS's threads (OpenBLAS says how many it runs); every core where the library does not say. */
+  readonly threads: number;
   readonly engine: NativeEngine;
   private readonly pool = new Map<number, FloatArray[]>();
   private readonly poison: boolean;
@@ -57,7 +58,7 @@ export class NativeBackend implements Backend {
     this.notice = 'error' in convolutions && !this.float64 && options.dnnl !== false ? `convolutions run as im2col + BLAS, several times slower than oneDNN: ${convolutions.error}; ${DNNL_HELP}` : null;
     const convs = this.float64 ? 'float64' : dnnl ? `convolutions: ${dnnl.description}` : 'convolutions: im2col + BLAS';
     this.description = `native (BLAS: ${blas.description}; ${convs})`;
-    this.hostThreads = blas.threads ?? navigator.hardwareConcurrency;
+    this.threads = blas.threads ?? navigator.hardwareConcurrency;
     const scratch: FloatArray[] = [];
     this.engine = {
       convolutions: this.float64 ? null : dnnl,
@@ -128,7 +129,8 @@ export class NativeBackend implements Backend {
     const started = this.timer.active ? performance.now() : 0;
     const ins = inputs.map((s) => this.array(s));
     const outs = outputs.map((s) => this.array(s));
-    if (kernel.native) kernel.native(ins, outs, params, this.engine);
+    const fast = nativeKernel(kernel.name);
+    if (fast) fast(ins, outs, params, this.engine);
     else kernel.cpu(ins, outs, params);
     this.timer.record(kernel.name, started);
   }

@@ -74,8 +74,6 @@ export class WebGpuBackend implements Backend {
   readonly float64 = false;
   readonly description: string;
   readonly traits: GpuTraits;
-  /** A software adapter (lavapipe, SwiftShader) computes on every core; a GPU on none. */
-  readonly hostThreads: number;
 
   private readonly pool = new Map<number, GPUBuffer[]>();
   private readonly stagingPool = new Map<number, GPUBuffer[]>();
@@ -116,7 +114,6 @@ export class WebGpuBackend implements Backend {
       maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       maxStorageBuffersPerStage: device.limits.maxStorageBuffersPerShaderStage,
     };
-    this.hostThreads = this.traits.cpuLike ? navigator.hardwareConcurrency : 0;
     device.addEventListener('uncapturederror', (event) => {
       const message = (event as GPUUncapturedErrorEvent).error?.message ?? String(event);
       if (!this.deviceError) this.deviceError = message;

@@ -4,6 +4,8 @@
 // poisoned pool that would expose a kernel reading memory it did not write.
 import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
+import { nativeKernel } from '../src/native/kernels.ts';
+import { stridedKernel, type StridedParams } from '../src/ops/movement.ts';
 import { native, reference } from './backends.ts';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -68,7 +70,7 @@ describe.skipIf(!native)('choosing the native backend', () => {
   }, 60_000);
 
   test('hostThreads: the BLAS threads its description names (1 with OPENBLAS_NUM_THREADS=1); 1 for the TypeScript loops', async () => {
-    const show = `import * as T from './packages/tensor/index.ts'; const b = await T.init({ quiet: true }); console.log(JSON.stringify([b.hostThreads, b.description, new T.CpuBackend().hostThreads]));`;
+    const show = `import * as T from './packages/tensor/index.ts'; const b = await T.init({ quiet: true }); console.log(JSON.stringify([T.hostThreads(b), b.description, T.hostThreads(new T.CpuBackend())]));`;
     for (const env of [{}, { OPENBLAS_NUM_THREADS: '1' }]) {
       const result = await fresh(show, { MAGA_BACKEND: 'native', ...env });
       expect(result.code).toBe(0);
@@ -122,6 +124,33 @@ describe.skipIf(!native)('native float64 mode (dgemm) against the TypeScript ref
     const ours = await run(b64);
     const want = await run(reference);
     for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i], want[i])).toBeLessThan(1e-9);
+  });
+});
+
+describe.skipIf(!native)('the native kernel table', () => {
+  test('has its own loops for matmul, the convolutions, reductions, copies, padding, the inverse and every elementwise kernel; none for the rest', () => {
+    for (const name of ['matmul', 'conv2d', 'conv2d_input_grad', 'conv2d_weight_grad', 'reduce', 'strided_copy', 'pad', 'inverse', 'add', 'exp', 'tanh', 'multiply_add', 'bce_with_logits']) {
+      expect(nativeKernel(name)).not.toBeNull();
+    }
+    for (const name of ['fill', 'random', 'lu', 'concat', 'no_such_kernel']) expect(nativeKernel(name)).toBeNull();
+  });
+
+  test('the backend runs a kernel by its name from the table, not its reference loop', async () => {
+    const b = native!;
+    const impostor: T.Kernel<StridedParams> = {
+      ...stridedKernel,
+      cpu: () => {
+        throw new Error('the reference loop ran');
+      },
+    };
+    const x = b.alloc(6);
+    const out = b.alloc(6);
+    b.write(x, [1, 2, 3, 4, 5, 6]);
+    // The transpose of a 2×3 matrix.
+    b.run(impostor, [x], [out], { n: 6, dims: [3, 2], strides: [1, 3], offset: 0 });
+    expect([...(await b.read(out))]).toEqual([1, 4, 2, 5, 3, 6]);
+    b.release(x);
+    b.release(out);
   });
 });
 

@@ -1,8 +1,9 @@
 // `cli eval runs/A [runs/B …] [--json] [--count N]`: metrics as a table or JSON, runs side by side;
 // with two dSprites runs, the to-diff of their reconstructions as well.
-import { flagHelp, int, parseArgs, toggle, UsageError, choice } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { evaluateRuns, formatReport } from '../evaluate.ts';
+import { ValidationError } from '@maga/model';
+import { flagHelp, int, parseArgs, toggle, choice } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { evaluateRuns, formatReport } from '../evaluate/evaluate.ts';
 
 export const EVAL_FLAGS = {
   count: int("images evaluated on each of test and train (default: the run's --eval-count)", { min: 1, max: 737_280 }),
@@ -32,7 +33,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.log(evalHelp());
     return 0;
   }
-  if (positionals.length < 1) throw new UsageError('eval takes one or more run directories, got none');
+  if (positionals.length < 1) throw new ValidationError('eval takes one or more run directories, got none');
   const backend = await initBackend(flags.backend);
   const note = flags.json ? () => {} : (text: string) => console.error(text);
   if (backend.fallback) console.error(`maga: ${backend.fallback}`);

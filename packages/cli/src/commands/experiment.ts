@@ -1,12 +1,13 @@
 // `cli experiment NAME` (= `bun run experiments NAME`): runs an experiment's table of runs under
 // runs/NAME/, resumable, then writes docs/results.md from the run directories.
-import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { describePlan, EXPERIMENTS, findExperiment, planExperiment, readExperimentTable, runExperiment, type Experiment } from '../experiments.ts';
-import { PRESET_NAMES } from '../presets.ts';
-import { createReporter } from '../progress.ts';
-import { writeResults } from '../results.ts';
-import type { StopSignal } from '../train.ts';
+import { ValidationError } from '@maga/model';
+import { choice, flagHelp, int, parseArgs, text, toggle } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { describePlan, EXPERIMENTS, findExperiment, planExperiment, readExperimentTable, runExperiment, type Experiment } from '../experiments/experiments.ts';
+import { PRESET_NAMES } from '../train/presets.ts';
+import { createReporter } from '../train/progress.ts';
+import { writeResults } from '../experiments/results.ts';
+import type { StopSignal } from '../train/train.ts';
 
 export const EXPERIMENT_FLAGS = {
   list: toggle('list the experiments and what they reproduce'),
@@ -15,7 +16,7 @@ export const EXPERIMENT_FLAGS = {
   preset: choice(PRESET_NAMES, "the preset of every run (default: the experiment's)"),
   resume: toggle('continue an experiment: finished runs are kept, stopped ones resumed, missing ones trained'),
   report: toggle('write the results from the run directories that exist, training nothing'),
-  table: text('experiments from a JSON file (a list of tables like those in src/experiments.ts) instead of the built-in ones', 'FILE'),
+  table: text('experiments from a JSON file (a list of tables like those in src/experiments/experiments.ts) instead of the built-in ones', 'FILE'),
   runs: text('directory of the experiments\' run directories (default runs)', 'DIR'),
   results: text('the results file written at the end (default docs/results.md; figures beside it)', 'FILE'),
   backend: choice(BACKEND_CHOICES, 'compute backend (default: MAGA_BACKEND, else auto)'),
@@ -56,10 +57,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const runs = flags.runs ?? 'runs';
   const out = flags.results ?? 'docs/results.md';
   if (flags.report) {
-    if (positionals.length > 0) throw new UsageError(`--report writes the results of every experiment; it takes no name (got ${JSON.stringify(positionals[0])})`);
+    if (positionals.length > 0) throw new ValidationError(`--report writes the results of every experiment; it takes no name (got ${JSON.stringify(positionals[0])})`);
     return report(experiments, runs, out, flags.backend);
   }
-  if (positionals.length !== 1) throw new UsageError(`experiment takes one experiment name, got ${positionals.length}: expected one of ${experiments.map((e) => e.name).join(', ')}`);
+  if (positionals.length !== 1) throw new ValidationError(`experiment takes one experiment name, got ${positionals.length}: expected one of ${experiments.map((e) => e.name).join(', ')}`);
   const experiment = findExperiment(positionals[0], experiments);
   const plan = { runs, seeds: flags.seeds, preset: flags.preset };
   if (flags['dry-run']) {

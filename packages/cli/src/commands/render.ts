@@ -1,7 +1,8 @@
 // `cli render runs/NAME`: PNG figures and a GIF into runs/NAME/figures/.
-import { choice, flagHelp, int, number, parseArgs, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES, initBackend } from '../backend.ts';
-import { RENDER_DEFAULTS, renderRun } from '../render.ts';
+import { ValidationError } from '@maga/model';
+import { choice, flagHelp, int, number, parseArgs, toggle } from './args.ts';
+import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
+import { RENDER_DEFAULTS, renderRun } from '../figures/render.ts';
 
 export const RENDER_FLAGS = {
   count: int(`images per row of the grids (default ${RENDER_DEFAULTS.count})`, { min: 2, max: 64 }),
@@ -34,7 +35,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
     console.log(renderHelp());
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`render takes one run directory, got ${positionals.length}`);
+  if (positionals.length !== 1) throw new ValidationError(`render takes one run directory, got ${positionals.length}`);
   const backend = await initBackend(flags.backend);
   if (backend.fallback) console.error(`maga: ${backend.fallback}`);
   console.log(`backend: ${backend.description}`);

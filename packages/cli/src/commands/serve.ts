@@ -1,9 +1,10 @@
 // `cli serve [--runs DIR] [--port N] [--host ADDR]`: the viewer and the JSON API until Ctrl-C.
-import { choice, flagHelp, int, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES } from '../backend.ts';
+import { ValidationError } from '@maga/model';
+import { choice, flagHelp, int, parseArgs, text, toggle } from './args.ts';
+import { BACKEND_CHOICES } from '../run/backend.ts';
 import * as path from 'node:path';
-import { startServer, VIEWER_DIST } from '../serve.ts';
-import { buildViewer, viewerBuilt } from '../viewer-build.ts';
+import { startServer, VIEWER_DIST } from '../server/serve.ts';
+import { buildViewer, viewerBuilt } from '../server/viewer-build.ts';
 
 export const SERVE_FLAGS = {
   runs: text('the runs directory to serve (default runs)', 'DIR'),
@@ -32,7 +33,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log(serveHelp());
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`serve takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --runs ${positionals[0]}?)`);
+  if (positionals.length > 0) throw new ValidationError(`serve takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --runs ${positionals[0]}?)`);
   if (!viewerBuilt(VIEWER_DIST)) {
     if (flags['no-build']) {
       console.log(`viewer: not built (${path.relative(process.cwd(), VIEWER_DIST) || VIEWER_DIST} is missing) and --no-build given: serving the API and a page saying how to build it`);

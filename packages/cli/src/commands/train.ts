@@ -3,15 +3,16 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle, UsageError } from '../args.ts';
-import { BACKEND_CHOICES } from '../backend.ts';
-import { renderAheadChoice } from '../data.ts';
-import { planRun, type RunChoices } from '../plan.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../presets.ts';
-import { createReporter } from '../progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../rundir.ts';
-import { createRunDir, train, type StopSignal } from '../train.ts';
+import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, type SplitName } from '@maga/model';
+import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
+import { BACKEND_CHOICES } from '../run/backend.ts';
+import { renderAheadChoice } from '../train/data.ts';
+import { planRun, type RunChoices } from '../train/plan.ts';
+import { planFrom } from '../train/plan-from.ts';
+import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { createReporter } from '../train/progress.ts';
+import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 const hidden = {
   help: 'hidden channels of the Glow coupling networks, or half of each level\'s channels (maganet)',
@@ -50,13 +51,30 @@ export const TRAIN_FLAGS = {
   'log-every': int('read and log the loss every N steps', { min: 1 }),
   'eval-count': int('images evaluated on each of test and train at the end', { min: 1, max: 737_280 }),
   resume: text('continue the run in DIR from its last checkpoint', 'DIR'),
+  from: text("a new run with DIR's config.json (model, data, training, seed); every flag given overrides its value", 'DIR'),
+  tensorboard: toggle('write TensorBoard event files into the run directory\'s tensorboard/ as it trains'),
   'check-numerics': toggle('check every op for NaN/Inf and stop at the first, named (slow: for finding where a run blows up)'),
   quiet: toggle('print only the final summary'),
   help: toggle('show this help'),
 };
 
 /** Flags that may accompany --resume: everything else is fixed by the run's config.json. */
-const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'help']);
+const RESUMABLE = new Set(['resume', 'steps', 'checkpoint-every', 'log-every', 'eval-count', 'lr', 'clip', 'check-numerics', 'backend', 'quiet', 'tensorboard', 'help']);
+
+/** Flags that say where and how a run trains, not what: a --from run's config.json does not record them. */
+const NOT_RECORDED = new Set(['from', 'out', 'backend', 'quiet', 'tensorboard', 'check-numerics']);
+
+/** The flags that change a --from run, as typed (after parseArgs accepted argv: every --name is a flag of TRAIN_FLAGS). */
+function originFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].slice(2).split(/=(.*)/s);
+    const flag = (TRAIN_FLAGS as Record<string, { switch?: boolean }>)[name];
+    const words = flag.switch || inline !== undefined ? [argv[i]] : [argv[i], argv[++i]];
+    if (!NOT_RECORDED.has(name)) out.push(...words);
+  }
+  return out;
+}
 
 export function trainHelp(): string {
   const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
@@ -80,6 +98,10 @@ ${flagHelp(TRAIN_FLAGS)}
 presets:
 ${presets}
 
+--from DIR repeats a run: its config.json, with any flag given changing that value (not --preset or
+another --model). --tensorboard writes the curves, metrics, figures and config as TensorBoard event
+files into DIR/tensorboard/ while training (cli export tensorboard does it for finished runs).
+
 Ctrl-C saves a checkpoint and stops; continue with --resume DIR (optionally with a larger --steps).
 A loss or weight that turns NaN/Inf stops the run (exit 1, status diverged) before any checkpoint
 is overwritten; continue from the last good one with --resume DIR and a lower --lr or a --clip.`;
@@ -91,7 +113,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
+  if (positionals.length > 0) throw new ValidationError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
   renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
   const overrides = {
@@ -106,7 +128,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let dir: string;
   if (flags.resume !== undefined) {
     const fixed = Object.keys(flags).filter((name) => !RESUMABLE.has(name));
-    if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`);
+    if (fixed.length > 0) throw new ValidationError(`--${fixed[0]} cannot change when resuming: the run's config.json fixes it (with --resume only ${[...RESUMABLE].filter((f) => f !== 'resume').map((f) => `--${f}`).join(', ')} are accepted)`, `--${fixed[0]}`);
     dir = flags.resume;
   } else {
     const choices: RunChoices = {
@@ -135,7 +157,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       logEvery: flags['log-every'],
       evalCount: flags['eval-count'],
     };
-    const config = planRun(choices);
+    const config = flags.from !== undefined ? planFrom(flags.from, choices, originFlags(argv)) : planRun(choices);
     dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
     createRunDir(dir, config);
   }
@@ -150,7 +172,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train(dir, { backend: flags.backend, reporter, stop, overrides: flags.resume !== undefined ? overrides : undefined, checkNumerics: flags['check-numerics'] });
+    const result = await train(dir, { backend: flags.backend, reporter, stop, overrides: flags.resume !== undefined ? overrides : undefined, checkNumerics: flags['check-numerics'], tensorboard: flags.tensorboard });
     return result.status === 'stopped' ? 130 : 0;
   } finally {
     process.off('SIGINT', onSignal);

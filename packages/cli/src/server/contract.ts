@@ -2,13 +2,13 @@
 // types are derived from the server's own validators (schemas.ts) and handlers, so they change
 // when the server does; the viewer imports them type-only (`import type … from '@maga/cli'`), so
 // none of the server's code reaches its bundle.
-import type { ImageJson } from '../images.ts';
+import type { Checked } from '@maga/model';
+import type { ImageJson } from '../figures/images.ts';
 import type { FactorsJson, RunDatasetInfo as DatasetOfRun, datasetInfo } from './dataset.ts';
 import type * as handlers from './handlers.ts';
 import type { PairFactorsJson } from './pairs.ts';
 import type { RunSummary as Summary, runDetail } from './runs.ts';
 import type * as schemas from './schemas.ts';
-import type { Checked } from './validate.ts';
 import type { ApiImage as WireImage } from './wire.ts';
 
 /** The keys of T whose value may be undefined: a request may leave them out. */

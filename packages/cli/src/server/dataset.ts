@@ -3,7 +3,7 @@
 // whichever data set it trained on (RunImages): dSprites, a 2-D pair set (server/pairs.ts) or a
 // 3-D one (server/objects3d.ts).
 import { dsprites, Sampler, SPLITS, type ImageSource, type SplitName, type SplitPart } from '@maga/model';
-import { DEFAULT_PIVOT, DSPRITES_IMAGES } from '../latent.ts';
+import { DEFAULT_PIVOT, DSPRITES_IMAGES } from '../inference/adapters.ts';
 import { RotationImages, rotationData } from './objects3d.ts';
 import { apiGroupLabel, pairData, PairImages, type PairFactorsJson } from './pairs.ts';
 

@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SplitName } from '@maga/model';
-import { writeFileAtomic } from '../atomic.ts';
-import { inspectSafetensors } from '../checkpoint.ts';
-import { codes, encode } from '../latent.ts';
-import { filePath } from '../rundir.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { inspectSafetensors } from '../run/checkpoint.ts';
+import { codes, encode } from '../inference/adapters.ts';
+import { filePath } from '../run/rundir.ts';
 import type { FactorsJson, RunImages } from './dataset.ts';
 import type { PairFactorsJson } from './pairs.ts';
 import type { ModelCache } from './models.ts';

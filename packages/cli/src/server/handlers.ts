@@ -1,11 +1,9 @@
 // The API's computations on a run's model: each takes validated input, runs in the GPU queue,
-// calls the library (latent.ts) and shapes the answer as docs/api.md describes.
-import { MODEL_KINDS, modelSpec, type ModelTraits } from '@maga/model';
-import type { BackendInfo } from '../backend.ts';
-import * as latent from '../latent.ts';
-import type { TrainedModel } from '../load.ts';
-import type { Checked } from './validate.ts';
-import { HttpError } from './validate.ts';
+// calls the library (inference/adapters.ts) and shapes the answer as docs/api.md describes.
+import { MODEL_KINDS, modelSpec, ValidationError, type Checked, type ModelTraits } from '@maga/model';
+import type { BackendInfo } from '../run/backend.ts';
+import * as latent from '../inference/adapters.ts';
+import type { TrainedModel } from '../inference/load.ts';
 import type { EmbeddingCache, EmbeddingOptions } from './embedding.ts';
 import type { RunImages } from './dataset.ts';
 import type { ModelCache } from './models.ts';
@@ -48,7 +46,7 @@ function actingOnImages(trained: TrainedModel, what: string, has: (traits: Model
   const { traits } = trained.model;
   if (!has(traits)) {
     const kinds = MODEL_KINDS.filter((k) => has(modelSpec(k).traits)).map((k) => modelSpec(k).traits.label);
-    throw new HttpError(400, `${what} needs a ${kinds.join(' or ')} run: this run is a ${trained.config.model.model}, ${traits.pivot ? 'which has no such action' : 'whose decoder takes no pivot'}`);
+    throw new ValidationError(`${what} needs a ${kinds.join(' or ')} run: this run is a ${trained.config.model.model}, ${traits.pivot ? 'which has no such action' : 'whose decoder takes no pivot'}`);
   }
   return trained.model;
 }
@@ -79,14 +77,14 @@ export const traverse = (ctx: ServerContext, run: RunRef, data: RunImages, body:
   withModel(ctx, run, async ({ model, config }) => {
     const group = modelGroup(config.model);
     if (group?.kind === 'cyclic') {
-      throw new HttpError(400, `traverse sweeps a continuous code, but this run's group C_${group.n} has the elements 0–${group.n - 1} only: decode each with POST /api/runs/${run.id}/decode { g: [0, …, ${group.n - 1}] }`);
+      throw new ValidationError(`traverse sweeps a continuous code, but this run's group C_${group.n} has the elements 0–${group.n - 1} only: decode each with POST /api/runs/${run.id}/decode { g: [0, …, ${group.n - 1}] }`, 'body');
     }
     if (group?.kind === 'so3') {
-      throw new HttpError(400, `traverse sweeps one number of a code at a time, but this run's elements are unit quaternions (SO(3)), which a sweep of one component would leave: decode rotations with POST /api/runs/${run.id}/decode { g: [[w, x, y, z], …] }`);
+      throw new ValidationError(`traverse sweeps one number of a code at a time, but this run's elements are unit quaternions (SO(3)), which a sweep of one component would leave: decode rotations with POST /api/runs/${run.id}/decode { g: [[w, x, y, z], …] }`, 'body');
     }
     const d = model.codeDim;
     const components = body.components ?? Array.from({ length: d }, (_, c) => c);
-    if (components.length * body.steps > 1024) throw new HttpError(400, `components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`);
+    if (components.length * body.steps > 1024) throw new ValidationError(`components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`, 'components');
     const t = await latent.traverse(model, pivotOf(data, body.pivot), body.index, body.range, body.steps, components, data.source);
     return { z: Array.from(t.z), components, values: t.values, images: t.images.map((row) => row.map((pixels) => apiImage(pixels, data.size, data.channels))) };
   });

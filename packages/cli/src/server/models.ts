@@ -4,8 +4,8 @@
 // per request, and never affects other runs. Weights holding NaN/Inf fail like a corrupt file
 // (naming the tensor) unless the server was started with --allow-non-finite.
 import * as fs from 'node:fs';
-import { loadTrainedModel, type TrainedModel } from '../load.ts';
-import { filePath } from '../rundir.ts';
+import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
+import { filePath } from '../run/rundir.ts';
 import type { RunRef } from './runs.ts';
 import { HttpError } from './validate.ts';
 

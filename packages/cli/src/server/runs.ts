@@ -3,9 +3,9 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelSpec, modelTraits, type ModelTraits, type SplitName } from '@maga/model';
-import { inspectSafetensors } from '../checkpoint.ts';
-import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../rundir.ts';
+import { modelSpec, modelTraits, ValidationError, type ModelTraits, type SplitName } from '@maga/model';
+import { inspectSafetensors } from '../run/checkpoint.ts';
+import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
 import { modelGroup, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 
@@ -47,7 +47,7 @@ export function openRunsDir(runsDir: string): string {
  * not a run. Symbolic links are not followed, so nothing outside the runs directory is reachable.
  */
 export function resolveRun(root: string, id: string): RunRef {
-  if (!RUN_ID_PATTERN.test(id)) throw new HttpError(400, `run id ${JSON.stringify(id.slice(0, 140))} is not valid: expected a directory name matching ${RUN_ID_PATTERN.source}`);
+  if (!RUN_ID_PATTERN.test(id)) throw new ValidationError(`run id ${JSON.stringify(id.slice(0, 140))} is not valid: expected a directory name matching ${RUN_ID_PATTERN.source}`, 'id');
   const dir = path.join(root, id);
   let stat: fs.Stats;
   try {

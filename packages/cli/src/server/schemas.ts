@@ -1,8 +1,9 @@
 // The shapes of the API's inputs (docs/api.md), as validators. Those that involve latent codes
 // take the run's latent dimension, so a wrong length is refused before any computation.
-import { dsprites, quaternion, SPLITS, type SplitName } from '@maga/model';
+import { check, dsprites, quaternion, SPLITS, ValidationError, type Check, type SplitName } from '@maga/model';
 import type { ApiGroup } from './pairs.ts';
-import { finite, HttpError, integer, integerText, list, object, oneOf, optional, show, type Check } from './validate.ts';
+
+const { finite, integer, integerText, invalid, list, object, oneOf, optional, show } = check;
 
 export const MAX_INDICES = 256;
 export const MAX_TRAVERSAL_IMAGES = 1024;
@@ -106,7 +107,7 @@ export const elementText = (group: ElementGroup) => {
  * normalised here, so that what is decoded is what was sent).
  */
 const unitQuaternion: Check<number[]> = (v, at) => {
-  const refuse = (why: string) => new HttpError(400, `${at} must be ${elementText({ kind: 'so3' })}, got ${show(v)}${why}`);
+  const refuse = (why: string) => new ValidationError(`${at} must be ${elementText({ kind: 'so3' })}, got ${show(v)}${why}`, at);
   if (!Array.isArray(v) || v.length !== 4) throw refuse(Array.isArray(v) ? ` (${v.length} numbers)` : '');
   const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
   if (bad >= 0) throw refuse(` (${at}[${bad}] = ${show(v[bad])} is not a finite number)`);
@@ -121,7 +122,7 @@ export const element =
   (v, at) => {
     if (group.kind === 'so3') return unitQuaternion(v, at);
     const ok = typeof v === 'number' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
-    if (!ok) throw new HttpError(400, `${at} must be ${elementText(group)}, got ${show(v)}`);
+    if (!ok) throw invalid(at, elementText(group), v);
     return v as number;
   };
 
@@ -136,7 +137,7 @@ export const refusing =
   <T>(key: string, why: string, check: Check<T>): Check<T> =>
   (v, at) => {
     if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, key)) {
-      throw new HttpError(400, `${key} (${show((v as Record<string, unknown>)[key])}) is not accepted here: ${why}`);
+      throw new ValidationError(`${key} (${show((v as Record<string, unknown>)[key])}) is not accepted here: ${why}`, key);
     }
     return check(v, at);
   };

@@ -1,6 +1,6 @@
 // A worker that runs UMAP (umap-js) off the server's main thread: a few thousand points take
 // seconds of pure JavaScript, during which the server must keep answering other requests.
-import { umapEmbed, type UmapOptions } from '../umap.ts';
+import { umapEmbed, type UmapOptions } from '../figures/umap.ts';
 
 declare const self: Worker;
 

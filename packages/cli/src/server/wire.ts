@@ -1,7 +1,7 @@
 // A run's images on the wire: the API's Image objects (base64 float32, with `channels` for colour)
 // and PNG files, for grey runs (dSprites, MNIST, contrast: 1 channel) and colour ones (the 3-D
 // sets: 3 channels, planes R, G, B as the models compute them, [C, H, W]).
-import { encodePng, imageJson, type ImageJson } from '../images.ts';
+import { encodePng, imageJson, type ImageJson } from '../figures/images.ts';
 
 /** The API's Image: `channels` is sent for colour images only, so grey ones read as before. */
 export type ApiImage = ImageJson & { channels?: 3 };

@@ -1,25 +1,23 @@
-// The data sets for known-group training (Jin et al.'s latent group actions): pairs (x, g·x) with
-// the group element g given to the model. Three sets, each 1×32×32 images with pixels in [0, 1]:
+// The 2-D data sets for known-group training (Jin et al.'s latent group actions): pairs (x, g·x)
+// with the group element g given to the model. Three sets, each 1×32×32 images with pixels in [0, 1]:
 //   - rotated-mnist: an MNIST digit (the `mnist` package's 10,000, padded 28 → 32) at a random base
-//     angle φ is x; g·x is the same digit at φ + θ. SO(2): θ uniform in [0, 2π); C_n: θ = 2πj/n.
+//     angle φ is x; g·x is the same digit at φ + θ, θ the element's angle (Group.planeAngle): any
+//     angle under SO(2), θ = 2πj/n under C_n.
 //   - rotated-blocked-mnist: the same, then a fixed opaque grey block painted on both images. The
 //     block does not rotate, so no action on the pixels maps x to g·x: the action is on the digit.
 //   - contrast: a procedural head phantom under contrast setting k is x; g·x is the same phantom
 //     under setting k + j mod n (C_n only). A synthetic stand-in for brain MRI.
 // Every pair follows from (seed, epoch, position) or from its PairSpec alone, so a resumed run
-// sees the batches it would have seen, and any pair can be rendered again from its factors.
-import { Rng } from '@maga/tensor';
+// sees the batches it would have seen, and any pair can be rendered again from its factors. The
+// outline (split, sampler, evaluation set, batches, the API's grid) is pair-set.ts's.
+import type { Group, Uniforms } from '../groups/group.ts';
+import { wrapAngle } from '../groups/group.ts';
 import * as contrast from './contrast.ts';
+import type { DatasetEntry, PairData } from './entry.ts';
 import { loadMnist, MNIST_COUNT, MNIST_PIXELS, MNIST_SIZE, type MnistDigits } from './mnist.ts';
-import { checkPart, heldOutSplit, SourceSampler, type SourceSamplerOptions } from './pair-sampler.ts';
-import { UniformStream } from './random.ts';
+import { pairEntry, PAIR_PRESETS } from './pair-entry.ts';
+import { PairDataset, type FactorInfo, type ImageGridScheme, type PairBatch, type PairEvaluationOptions, type PairEvaluationSet, type PairStreams, type SourceSamplerOptions } from './pair-set.ts';
 import { padImage, rotateImage } from './rotation.ts';
-import type { SplitPart } from './splits.ts';
-
-export type GroupDatasetName = 'rotated-mnist' | 'rotated-blocked-mnist' | 'contrast';
-/** The kinds of group a data set can take: SO(2) (angles) or a cyclic group C_n (integers). */
-export type GroupKind = 'so2' | 'cN';
-export type GroupSpec = { kind: 'so2' } | { kind: 'cN'; order: number };
 
 /** Every image is 1×32×32: 28×28 MNIST is padded to 32 because the models halve sizes four times. */
 export const GROUP_IMAGE_SIZE = 32;
@@ -36,108 +34,29 @@ export const GROUP_TEST_COUNT = 1_000;
  */
 export const BLOCK = Object.freeze({ top: 6, left: 6, size: 10, value: 0.5 });
 
-export interface GroupDatasetInfo {
-  description: string;
-  groups: readonly GroupKind[];
-  /** Source images (digits or phantoms); the train part has count − 1,000. */
-  count: number;
-}
-
-/** The registry: what each set is and which groups it takes. */
-export const GROUP_DATASETS: Readonly<Record<GroupDatasetName, GroupDatasetInfo>> = Object.freeze({
-  'rotated-mnist': {
-    description: 'MNIST digits (the mnist package, padded to 32×32) at a random angle, and the same digit rotated by g (bilinear, about the centre)',
-    groups: ['so2', 'cN'],
-    count: MNIST_COUNT,
-  },
-  'rotated-blocked-mnist': {
-    description: `rotated-mnist with a fixed ${BLOCK.size}×${BLOCK.size} grey block (value ${BLOCK.value}) at rows and columns ${BLOCK.top}–${BLOCK.top + BLOCK.size - 1} of both images; the block does not rotate`,
-    groups: ['so2', 'cN'],
-    count: MNIST_COUNT,
-  },
-  contrast: {
-    description: 'a synthetic stand-in for brain MRI: procedural head phantoms under n contrast settings (T1-, T2-, PD-, FLAIR-like …); g ∈ C_n moves the setting',
-    groups: ['cN'],
-    count: contrast.CONTRAST_COUNT,
-  },
-});
-
-export const GROUP_DATASET_NAMES = Object.freeze(Object.keys(GROUP_DATASETS) as GroupDatasetName[]);
-
-/** The data set's name, checked: throws naming the value and the accepted names. */
-export function parseGroupDataset(name: string): GroupDatasetName {
-  if (!Object.hasOwn(GROUP_DATASETS, name)) throw new Error(`unknown data set '${name}': expected one of ${GROUP_DATASET_NAMES.join(', ')}`);
-  return name as GroupDatasetName;
-}
-
-/** The largest n accepted for C_n (more settings or angles than this would be indistinguishable). */
-export const MAX_CYCLIC_ORDER = 1024;
-
-/** 'so2' or 'c<n>' (e.g. 'c4', n ≥ 1), checked: throws naming the value and what is accepted. */
-export function parseGroup(text: string): GroupSpec {
-  if (text === 'so2') return { kind: 'so2' };
-  const match = /^c([1-9][0-9]*)$/.exec(text);
-  const order = match ? Number(match[1]) : NaN;
-  if (!match || order > MAX_CYCLIC_ORDER) {
-    throw new Error(`unknown group '${text}': expected 'so2' or 'c<n>' with n an integer in [1, ${MAX_CYCLIC_ORDER}] (e.g. 'c4')`);
-  }
-  return { kind: 'cN', order };
-}
-
-/** The group's name as parseGroup reads it: 'so2', 'c4', … */
-export function groupLabel(group: GroupSpec): string {
-  return group.kind === 'so2' ? 'so2' : `c${group.order}`;
-}
-
-function checkGroup(group: GroupSpec): GroupSpec {
-  if (group?.kind === 'so2') return group;
-  if (group?.kind === 'cN' && Number.isInteger(group.order) && group.order >= 1 && group.order <= MAX_CYCLIC_ORDER) return group;
-  throw new Error(`invalid group ${JSON.stringify(group)}: expected { kind: 'so2' } or { kind: 'cN', order: integer in [1, ${MAX_CYCLIC_ORDER}] }`);
-}
-
-/** Throws when `dataset` cannot take `group` (contrast has only C_n), naming what it takes. */
-export function checkDatasetGroup(dataset: GroupDatasetName, group: GroupSpec): void {
-  const name = parseGroupDataset(dataset);
-  checkGroup(group);
-  const accepted = GROUP_DATASETS[name].groups;
-  if (!accepted.includes(group.kind)) {
-    const list = accepted.map((kind) => (kind === 'cN' ? "'c<n>' (e.g. 'c4')" : `'${kind}'`)).join(' or ');
-    throw new Error(`data set '${name}' does not take the group '${groupLabel(group)}': it takes ${list}`);
-  }
-}
+/** Base angles per turn in the MNIST sets' grid of images for the API (the viewer picks angles by the degree). */
+export const ANGLE_STEPS = 360;
 
 // ---- Factors ---------------------------------------------------------------------------------
 
 export type GroupFactorName = 'digit' | 'index' | 'angle' | 'phantom' | 'setting';
-
-export interface GroupFactorInfo {
-  name: GroupFactorName;
-  /** class: a small set of named values; angle: radians in [0, 2π); id: which source image. */
-  kind: 'class' | 'angle' | 'id';
-  description: string;
-  /** The names of a class factor's values, value i first. */
-  classes?: readonly string[];
-}
-
+export type GroupFactorInfo = FactorInfo<GroupFactorName>;
 /** One column per factor, one value per image. */
 export type FactorColumns = Partial<Record<GroupFactorName, Float64Array>>;
 /** One image's factor values. */
 export type FactorValues = Partial<Record<GroupFactorName, number>>;
 
-/** The factors that every image of `dataset` under `group` carries, for the latent map's colours. */
-export function groupFactors(dataset: GroupDatasetName, group: GroupSpec): readonly GroupFactorInfo[] {
-  checkDatasetGroup(dataset, group);
-  if (dataset === 'contrast') {
-    const order = group.kind === 'cN' ? group.order : 0; // checked above: contrast takes only C_n
-    return [
-      { name: 'phantom', kind: 'id', description: `the phantom's id (its anatomy), 0–${contrast.CONTRAST_COUNT - 1}` },
-      { name: 'setting', kind: 'class', description: 'the contrast setting k (C_n moves it to k + j mod n)', classes: contrast.contrastSettings(order).map((s) => s.name) },
-    ];
-  }
+const DIGIT_FACTORS: readonly GroupFactorInfo[] = Object.freeze([
+  { name: 'digit', kind: 'class', description: 'the digit class', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
+  { name: 'angle', kind: 'angle', description: 'the angle the upright digit is turned by (radians, counter-clockwise, [0, 2π))' },
+  { name: 'index', kind: 'id', description: `the digit's index in the mnist package, 0–${MNIST_COUNT - 1}` },
+]);
+
+/** The factors of the contrast set under C_n: the phantom and its setting, named for n = 4. */
+function phantomFactors(n: number): readonly GroupFactorInfo[] {
   return [
-    { name: 'digit', kind: 'class', description: 'the digit class', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
-    { name: 'angle', kind: 'angle', description: 'the angle the upright digit is turned by (radians, counter-clockwise, [0, 2π))' },
-    { name: 'index', kind: 'id', description: `the digit's index in the mnist package, 0–${MNIST_COUNT - 1}` },
+    { name: 'phantom', kind: 'id', description: `the phantom's id (its anatomy), 0–${contrast.CONTRAST_COUNT - 1}` },
+    { name: 'setting', kind: 'class', description: 'the contrast setting k (C_n moves it to k + j mod n)', classes: contrast.contrastSettings(n).map((s) => s.name) },
   ];
 }
 
@@ -149,131 +68,138 @@ export interface PairSpec {
   source: number;
   /** x's angle φ in radians (MNIST sets) or x's setting k (contrast). */
   base: number;
-  /** θ in radians (so2) or j ∈ {0, …, n − 1} (cN). */
+  /** θ in radians (SO(2)) or j ∈ {0, …, n − 1} (C_n). */
   g: number;
 }
 
 /** A batch for known-group training: B pairs (x, g·x) and the g's, images laid out [B, 1, 32, 32]. */
-export interface GroupPairBatch {
-  size: number;
-  /** [C, H, W] of one image. */
-  imageShape: readonly [number, number, number];
-  x: Float32Array;
-  gx: Float32Array;
-  /** One element per pair: an angle in radians (so2, RotationAction) or an integer j in [0, n) (cN, CyclicAction). */
-  g: Float32Array;
-  factors: { x: FactorColumns; gx: FactorColumns };
-  pairs: PairSpec[];
-}
+export type GroupPairBatch = PairBatch<PairSpec, FactorColumns>;
 
 const TWO_PI = 2 * Math.PI;
-/** An angle in [0, 2π), in float32 so that what a batch's g says is exactly what was rendered. */
-const wrapAngle = (angle: number): number => {
-  let wrapped = Math.fround(angle % TWO_PI);
-  if (wrapped < 0) wrapped = Math.fround(wrapped + TWO_PI);
-  return wrapped >= TWO_PI ? 0 : wrapped;
-};
 
-/** One data set opened with one group: renders images and pairs on demand. */
-export class GroupDataset {
-  private readonly scratch = new Float32Array(IMAGE_PIXELS);
+// The streams' first key words ("pair" and "eval" in ASCII, xor the seed): pair i's draws are the
+// counters 2i (x's base) and 2i + 1 (g), so each pair's randomness is addressed directly.
+const STREAMS: PairStreams = { pairs: { key: 0x70616972, drawsPerPair: 2 }, evaluation: { key: 0x6576616c, drawsPerPair: 2 }, who: 'pair sampler', sources: 'sources' };
 
-  private constructor(
-    readonly name: GroupDatasetName,
-    readonly group: GroupSpec,
-    private readonly digits: MnistDigits | undefined,
-  ) {}
+/** One uniform draw, given: where an element drawn already is to be placed inside a bucket. */
+const given = (u: number): Uniforms => ({ next: () => u, between: (lo, hi) => lo + (hi - lo) * u, integer: (n) => Math.min(n - 1, Math.floor(u * n)) });
 
-  /** Opens `name` with `group` (the MNIST sets read the mnist package once per process). */
-  static async open(name: GroupDatasetName, group: GroupSpec): Promise<GroupDataset> {
-    checkDatasetGroup(name, group);
-    return new GroupDataset(name, group, name === 'contrast' ? undefined : await loadMnist());
+/** What the 2-D sets share: 32×32 grey images of 10,000 sources, one number per element. */
+export abstract class GroupDataset extends PairDataset<PairSpec, FactorColumns> {
+  readonly imageShape = GROUP_IMAGE_SHAPE;
+  readonly testCount = GROUP_TEST_COUNT;
+  readonly streams = STREAMS;
+  protected readonly scratch = new Float32Array(IMAGE_PIXELS);
+
+  constructor(
+    readonly name: string,
+    readonly group: Group,
+  ) {
+    super();
   }
 
-  get count(): number {
-    return GROUP_DATASETS[this.name].count;
+  /** Renders the image with these factors into `into` at `offset`: the inverse of the factors a batch reports. */
+  abstract renderImage(factors: FactorValues, into?: Float32Array, offset?: number): Float32Array;
+  /** The factor values of x and of g·x for one pair (the spec checked). */
+  abstract pairFactors(spec: PairSpec): { x: FactorValues; gx: FactorValues };
+  /** x's base, drawn uniformly (an angle in [0, 2π), or a setting). */
+  protected abstract drawBase(stream: Uniforms): number;
+
+  /** x's base, then g drawn as training draws it (Group.sample). Angles are rounded to float32. */
+  drawPair(source: number, stream: Uniforms): PairSpec {
+    const base = this.drawBase(stream);
+    return { source, base, g: this.group.sample(stream)[0] };
   }
 
-  /** [C, H, W] of every image. */
-  get imageShape(): readonly [number, number, number] {
-    return GROUP_IMAGE_SHAPE;
+  /**
+   * The evaluation pair of bucket `bucket`: as drawn for training, with the drawn g placed inside
+   * the bucket (its uniform draw reused: a pair has only the counters 2i and 2i + 1), as the sets
+   * have drawn their evaluation pairs from the start.
+   */
+  override evaluationPair(source: number, bucket: number, stream: Uniforms): PairSpec {
+    const drawn = this.drawPair(source, stream);
+    return { ...drawn, g: this.group.sampleInBucket(bucket, given(drawn.g / TWO_PI))[0] };
   }
 
-  /** n, the number of contrast settings (contrast takes only C_n, checked when opened). */
-  private get settings(): number {
-    return this.group.kind === 'cN' ? this.group.order : 0;
+  element(spec: PairSpec): number[] {
+    return [spec.g];
   }
 
-  get factors(): readonly GroupFactorInfo[] {
-    return groupFactors(this.name, this.group);
+  withElement(spec: PairSpec, g: ArrayLike<number>): PairSpec {
+    if (g.length !== 1) throw new Error(`${this.name} ${this.group.label}: an element is one number, got ${g.length}`);
+    return { ...spec, g: g[0] };
   }
 
-  /** The sources (digit indices or phantom ids) of one part, increasing; a fixed seeded 9,000 / 1,000 split. */
-  part(part: SplitPart, splitSeed = 0): Int32Array {
-    return splitPart(this.count, part, splitSeed);
-  }
-
-  private checkSource(source: number): void {
+  protected checkSource(source: number): void {
     if (!Number.isInteger(source) || source < 0 || source >= this.count) {
       throw new Error(`${this.name}: source ${source} is out of range: expected an integer in [0, ${this.count - 1}]`);
     }
   }
 
-  private checkBase(base: number): void {
-    if (this.name === 'contrast') {
-      const n = this.settings;
-      if (!Number.isInteger(base) || base < 0 || base >= n) throw new Error(`contrast: setting ${base} is out of range: expected an integer in [0, ${n - 1}]`);
-    } else if (!Number.isFinite(base)) {
-      throw new Error(`${this.name}: angle ${base} is not a finite number of radians`);
-    }
+  protected checkElement(g: number): void {
+    if (!this.group.isElement([g])) throw new Error(`${this.name}: the ${this.group.name} element ${g} is not ${this.group.elementText}`);
   }
 
-  private checkElement(g: number): void {
-    if (this.group.kind === 'so2') {
-      if (!Number.isFinite(g)) throw new Error(`${this.name}: the SO(2) element ${g} is not a finite angle in radians`);
-    } else if (!Number.isInteger(g) || g < 0 || g >= this.group.order) {
-      throw new Error(`${this.name}: the C${this.group.order} element ${g} is not an integer in [0, ${this.group.order - 1}]`);
-    }
+  protected renderPair(spec: PairSpec, x: Float32Array, gx: Float32Array, offset: number): { x: FactorValues; gx: FactorValues } {
+    const values = this.pairFactors(spec);
+    this.renderBoth(spec, values, x, gx, offset);
+    return values;
   }
 
-  /**
-   * Renders the image with these factors (digit `index` and `angle`, or `phantom` and `setting`)
-   * into `into` at `offset`: the inverse of the factors a batch reports.
-   */
+  /** Renders x and g·x of a checked pair. */
+  protected abstract renderBoth(spec: PairSpec, values: { x: FactorValues; gx: FactorValues }, x: Float32Array, gx: Float32Array, offset: number): void;
+
+  gridImage(source: number, step: number, into: Float32Array, offset: number): void {
+    this.renderImage(this.gridFactors(source, step), into, offset);
+  }
+
+  override renderPairs(specs: readonly PairSpec[]): GroupPairBatch {
+    return super.renderPairs(specs);
+  }
+}
+
+/** rotated-mnist and rotated-blocked-mnist: digits turned by the element's angle. */
+export class DigitPairs extends GroupDataset {
+  readonly count = MNIST_COUNT;
+  readonly factors = DIGIT_FACTORS;
+  readonly grid: ImageGridScheme = { steps: ANGLE_STEPS, index: `source·${ANGLE_STEPS} + degrees`, sampleWords: { test: 1, train: 2 } };
+
+  constructor(
+    name: string,
+    group: Group,
+    private readonly digits: MnistDigits,
+    /** Whether the fixed block is painted on both images. */
+    readonly blocked: boolean,
+  ) {
+    super(name, group);
+    if (!group.planeAngle) throw new Error(`${name}: the group ${group.label} does not turn the plane`);
+  }
+
+  private checkAngle(angle: number): void {
+    if (!Number.isFinite(angle)) throw new Error(`${this.name}: angle ${angle} is not a finite number of radians`);
+  }
+
   renderImage(factors: FactorValues, into: Float32Array = new Float32Array(IMAGE_PIXELS), offset = 0): Float32Array {
-    if (this.name === 'contrast') {
-      const { phantom, setting } = factors;
-      if (phantom === undefined || setting === undefined) throw new Error(`contrast: an image needs the factors phantom and setting, got ${JSON.stringify(factors)}`);
-      this.checkSource(phantom);
-      this.checkBase(setting);
-      return contrast.renderAnatomy(contrast.anatomy(phantom, GROUP_IMAGE_SIZE), setting, this.settings, into, offset);
-    }
     const { index, angle } = factors;
     if (index === undefined || angle === undefined) throw new Error(`${this.name}: an image needs the factors index and angle, got ${JSON.stringify(factors)}`);
     this.checkSource(index);
-    this.checkBase(angle);
+    this.checkAngle(angle);
     this.renderDigit(index, angle, into, offset);
     return into;
   }
 
   private renderDigit(index: number, angle: number, into: Float32Array, offset: number): void {
-    const digits = this.digits as MnistDigits;
-    padImage(digits.pixels, MNIST_SIZE, GROUP_IMAGE_SIZE, this.scratch, 0, index * MNIST_PIXELS);
+    padImage(this.digits.pixels, MNIST_SIZE, GROUP_IMAGE_SIZE, this.scratch, 0, index * MNIST_PIXELS);
     rotateImage(this.scratch, GROUP_IMAGE_SIZE, angle, into, offset);
-    if (this.name === 'rotated-blocked-mnist') paintBlock(into, offset);
+    if (this.blocked) paintBlock(into, offset);
   }
 
-  /** The factor values of x and of g·x for one pair. */
   pairFactors(spec: PairSpec): { x: FactorValues; gx: FactorValues } {
     this.checkSource(spec.source);
-    this.checkBase(spec.base);
+    this.checkAngle(spec.base);
     this.checkElement(spec.g);
-    if (this.name === 'contrast') {
-      const n = this.settings;
-      return { x: { phantom: spec.source, setting: spec.base }, gx: { phantom: spec.source, setting: contrast.moveSetting(spec.base, spec.g, n) } };
-    }
-    const digit = (this.digits as MnistDigits).labels[spec.source];
-    const theta = this.group.kind === 'so2' ? spec.g : (TWO_PI * spec.g) / this.group.order;
+    const digit = this.digits.labels[spec.source];
+    const theta = this.group.planeAngle!([spec.g]);
     // Both angles in [0, 2π) and float32, so that the factors render back to the same images.
     return {
       x: { digit, index: spec.source, angle: wrapAngle(spec.base) },
@@ -281,43 +207,71 @@ export class GroupDataset {
     };
   }
 
-  /** Renders pairs into one batch. */
-  renderPairs(specs: readonly PairSpec[]): GroupPairBatch {
-    const size = specs.length;
-    const x = new Float32Array(size * IMAGE_PIXELS);
-    const gx = new Float32Array(size * IMAGE_PIXELS);
-    const g = new Float32Array(size);
-    const names = this.factors.map((f) => f.name);
-    const columns = (): FactorColumns => Object.fromEntries(names.map((name) => [name, new Float64Array(size)]));
-    const factors = { x: columns(), gx: columns() };
-    specs.forEach((spec, i) => {
-      const values = this.pairFactors(spec);
-      g[i] = spec.g;
-      for (const name of names) {
-        factors.x[name]![i] = values.x[name]!;
-        factors.gx[name]![i] = values.gx[name]!;
-      }
-      if (this.name === 'contrast') {
-        // One anatomy for both images: only the setting differs.
-        const body = contrast.anatomy(spec.source, GROUP_IMAGE_SIZE);
-        contrast.renderAnatomy(body, values.x.setting!, this.settings, x, i * IMAGE_PIXELS);
-        contrast.renderAnatomy(body, values.gx.setting!, this.settings, gx, i * IMAGE_PIXELS);
-      } else {
-        this.renderDigit(spec.source, values.x.angle!, x, i * IMAGE_PIXELS);
-        this.renderDigit(spec.source, values.gx.angle!, gx, i * IMAGE_PIXELS);
-      }
-    });
-    return { size, imageShape: GROUP_IMAGE_SHAPE, x, gx, g, factors, pairs: specs.map((s) => ({ ...s })) };
+  protected renderBoth(spec: PairSpec, values: { x: FactorValues; gx: FactorValues }, x: Float32Array, gx: Float32Array, offset: number): void {
+    this.renderDigit(spec.source, values.x.angle!, x, offset);
+    this.renderDigit(spec.source, values.gx.angle!, gx, offset);
   }
 
-  /**
-   * A random pair for `source`, drawn from `stream`: x's base uniform (an angle in [0, 2π), or a
-   * setting in {0, …, n − 1}), then g uniform in the group. Angles are rounded to float32.
-   */
-  drawPair(source: number, stream: UniformStream): PairSpec {
-    const base = this.name === 'contrast' ? stream.integer(this.settings) : wrapAngle(TWO_PI * stream.next());
-    const g = this.group.kind === 'so2' ? wrapAngle(TWO_PI * stream.next()) : stream.integer(this.group.order);
-    return { source, base, g };
+  protected drawBase(stream: Uniforms): number {
+    return wrapAngle(TWO_PI * stream.next());
+  }
+
+  /** Step k: the digit turned by k degrees. */
+  gridFactors(source: number, step: number): FactorValues {
+    return this.pairFactors({ source, base: (TWO_PI * step) / ANGLE_STEPS, g: this.group.identity()[0] }).x;
+  }
+}
+
+/** contrast: a phantom's anatomy under one of C_n's n settings, moved by j. */
+export class PhantomPairs extends GroupDataset {
+  readonly count = contrast.CONTRAST_COUNT;
+  readonly factors: readonly GroupFactorInfo[];
+  readonly grid: ImageGridScheme;
+  /** n, the number of contrast settings: the group's order. */
+  private readonly settings: number;
+
+  constructor(name: string, group: Group) {
+    super(name, group);
+    if (!Number.isFinite(group.order)) throw new Error(`${name}: the group ${group.label} is not finite: the settings are C_n's n`);
+    this.settings = group.order;
+    this.factors = phantomFactors(this.settings);
+    this.grid = { steps: this.settings, index: 'phantom·n + setting', sampleWords: { test: 1, train: 2 } };
+  }
+
+  private checkSetting(setting: number): void {
+    const n = this.settings;
+    if (!Number.isInteger(setting) || setting < 0 || setting >= n) throw new Error(`${this.name}: setting ${setting} is out of range: expected an integer in [0, ${n - 1}]`);
+  }
+
+  renderImage(factors: FactorValues, into: Float32Array = new Float32Array(IMAGE_PIXELS), offset = 0): Float32Array {
+    const { phantom, setting } = factors;
+    if (phantom === undefined || setting === undefined) throw new Error(`${this.name}: an image needs the factors phantom and setting, got ${JSON.stringify(factors)}`);
+    this.checkSource(phantom);
+    this.checkSetting(setting);
+    return contrast.renderAnatomy(contrast.anatomy(phantom, GROUP_IMAGE_SIZE), setting, this.settings, into, offset);
+  }
+
+  pairFactors(spec: PairSpec): { x: FactorValues; gx: FactorValues } {
+    this.checkSource(spec.source);
+    this.checkSetting(spec.base);
+    this.checkElement(spec.g);
+    return { x: { phantom: spec.source, setting: spec.base }, gx: { phantom: spec.source, setting: contrast.moveSetting(spec.base, spec.g, this.settings) } };
+  }
+
+  protected renderBoth(spec: PairSpec, values: { x: FactorValues; gx: FactorValues }, x: Float32Array, gx: Float32Array, offset: number): void {
+    // One anatomy for both images: only the setting differs.
+    const body = contrast.anatomy(spec.source, GROUP_IMAGE_SIZE);
+    contrast.renderAnatomy(body, values.x.setting!, this.settings, x, offset);
+    contrast.renderAnatomy(body, values.gx.setting!, this.settings, gx, offset);
+  }
+
+  protected drawBase(stream: Uniforms): number {
+    return stream.integer(this.settings);
+  }
+
+  /** Step k: the phantom under setting k. */
+  gridFactors(source: number, step: number): FactorValues {
+    return this.pairFactors({ source, base: step, g: this.group.identity()[0] }).x;
   }
 }
 
@@ -328,99 +282,54 @@ function paintBlock(into: Float32Array, offset: number): void {
   }
 }
 
-/** Opens a data set by name with a group ('so2', 'c4', …), checking both. */
-export function openGroupDataset(name: string, group: string | GroupSpec): Promise<GroupDataset> {
-  const spec = typeof group === 'string' ? parseGroup(group) : group;
-  return GroupDataset.open(parseGroupDataset(name), spec);
-}
+// ---- The registry's entries ------------------------------------------------------------------
 
-// ---- Splits ----------------------------------------------------------------------------------
+const DIGITS = {
+  imageShape: GROUP_IMAGE_SHAPE,
+  groups: ['so2', 'cyclic'],
+  defaultGroup: 'so2',
+  sources: 'digits',
+  action: 'turned by g',
+  presets: PAIR_PRESETS,
+  rateKey: null,
+  renderAhead: false,
+  factors: () => DIGIT_FACTORS,
+} as const;
 
-/**
- * The sources of one part: a seeded permutation of 0 … count − 1, whose last 1,000 entries are the
- * test part. Split by source, so a test digit (or phantom) is never seen in training at any angle.
- */
-export function splitPart(count: number, part: SplitPart, splitSeed = 0): Int32Array {
-  return heldOutSplit(count, GROUP_TEST_COUNT, part, splitSeed);
-}
+export const ROTATED_MNIST: DatasetEntry<PairData> = pairEntry({
+  ...DIGITS,
+  name: 'rotated-mnist',
+  description: 'MNIST digits (the mnist package, padded to 32×32) at a random angle, and the same digit rotated by g (bilinear, about the centre)',
+  open: async (group) => new DigitPairs('rotated-mnist', group, await loadMnist(), false),
+});
 
-// ---- Training batches ------------------------------------------------------------------------
+export const ROTATED_BLOCKED_MNIST: DatasetEntry<PairData> = pairEntry({
+  ...DIGITS,
+  name: 'rotated-blocked-mnist',
+  description: `rotated-mnist with a fixed ${BLOCK.size}×${BLOCK.size} grey block (value ${BLOCK.value}) at rows and columns ${BLOCK.top}–${BLOCK.top + BLOCK.size - 1} of both images; the block does not rotate`,
+  open: async (group) => new DigitPairs('rotated-blocked-mnist', group, await loadMnist(), true),
+});
 
+export const CONTRAST: DatasetEntry<PairData> = pairEntry({
+  name: 'contrast',
+  description: 'a synthetic stand-in for brain MRI: procedural head phantoms under n contrast settings (T1-, T2-, PD-, FLAIR-like …); g ∈ C_n moves the setting',
+  imageShape: GROUP_IMAGE_SHAPE,
+  groups: ['cyclic'],
+  defaultGroup: 'c4',
+  sources: 'phantoms',
+  action: 'under the contrast setting moved by g',
+  presets: PAIR_PRESETS,
+  rateKey: null,
+  renderAhead: false,
+  factors: (group) => phantomFactors(group?.order ?? 4),
+  open: async (group) => new PhantomPairs('contrast', group),
+});
+
+// Kept for callers of the sampler and the evaluation set as functions of a data set.
 export type PairSamplerOptions = SourceSamplerOptions;
+export type EvaluationOptions = PairEvaluationOptions;
+export type EvaluationSet = PairEvaluationSet<PairSpec>;
+export { PairSampler } from './pair-set.ts';
 
-// The pair stream's first key word ("pair" in ASCII, xor the seed): the epoch is the second word
-// and 2·position + draw the counter, so each pair's randomness is addressed directly.
-const PAIR_KEY = 0x70616972;
-
-/**
- * Batches of pairs, epoch after epoch: a seeded shuffle of the part's sources, each paired with a
- * fresh base and g drawn from (seed, epoch, position). state()/restore() resume exactly.
- */
-export class PairSampler extends SourceSampler<PairSpec, GroupPairBatch> {
-  constructor(dataset: GroupDataset, options: PairSamplerOptions) {
-    super(dataset, options, { key: PAIR_KEY, drawsPerPair: 2, who: 'pair sampler', sources: 'sources' });
-  }
-}
-
-// ---- Evaluation ------------------------------------------------------------------------------
-
-/** SO(2) evaluation reports per 45° bucket of θ. */
-export const ANGLE_BUCKETS = 8;
-
-/** Which of ANGLE_BUCKETS equal arcs of [0, 2π) the angle θ falls in (θ is wrapped first). */
-export function angleBucket(theta: number, buckets = ANGLE_BUCKETS): number {
-  if (!Number.isFinite(theta)) throw new Error(`angleBucket: the angle ${theta} is not a finite number`);
-  return Math.min(buckets - 1, Math.floor((wrapAngle(theta) / TWO_PI) * buckets));
-}
-
-export interface EvaluationSet {
-  specs: PairSpec[];
-  /** The bucket of each pair's g: an arc of θ (so2) or j itself (cN). */
-  buckets: Int32Array;
-  bucketNames: string[];
-}
-
-export interface EvaluationOptions {
-  /** Pairs in the set (default: one per test source, 1,000). */
-  pairs?: number;
-  /** Default 0: the fixed set every `cli eval` uses. */
-  seed?: number;
-  splitSeed?: number;
-  /** The sources the pairs come from: the test part (default), or the train part (to see overfitting). */
-  part?: SplitPart;
-}
-
-const EVAL_KEY = 0x6576616c; // "eval"
-
-/**
- * A fixed, seeded set of test pairs (or train pairs, with `part`): test sources in a seeded order (cycled if more pairs than
- * sources), x's base drawn at random, and g stratified — pair i has g in bucket i mod B (a 45° arc
- * of θ, uniform inside it, for so2; j = i mod n for cN), so every bucket is equally represented.
- */
-export function evaluationSet(dataset: GroupDataset, options: EvaluationOptions = {}): EvaluationSet {
-  const pairs = options.pairs ?? GROUP_TEST_COUNT;
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`evaluation set: pairs must be a positive integer, got ${pairs}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`evaluation set: seed must be an integer in [0, 2^32), got ${seed}`);
-  const test = dataset.part(checkPart(options.part ?? 'test'), options.splitSeed ?? 0);
-  const order = new Rng(seed).permutation(test.length);
-  const { group } = dataset;
-  const bucketCount = group.kind === 'so2' ? ANGLE_BUCKETS : group.order;
-  const specs: PairSpec[] = [];
-  const buckets = new Int32Array(pairs);
-  for (let i = 0; i < pairs; i++) {
-    const stream = new UniformStream((EVAL_KEY ^ seed) >>> 0, 0, 2 * i);
-    const drawn = dataset.drawPair(test[order[i % test.length]], stream);
-    const bucket = i % bucketCount;
-    // g from bucket i mod B; for so2 the drawn θ/2π (uniform in [0, 1)) places it inside the arc.
-    const g = group.kind === 'so2' ? wrapAngle((TWO_PI * (bucket + drawn.g / TWO_PI)) / bucketCount) : bucket;
-    specs.push({ source: drawn.source, base: drawn.base, g });
-    // Recomputed from g rather than assumed: float32 rounding may put a θ on an arc's far edge.
-    buckets[i] = group.kind === 'so2' ? angleBucket(g) : bucket;
-  }
-  const bucketNames =
-    group.kind === 'so2'
-      ? Array.from({ length: bucketCount }, (_, b) => `${(360 * b) / bucketCount}–${(360 * (b + 1)) / bucketCount}°`)
-      : Array.from({ length: bucketCount }, (_, j) => `j=${j}`);
-  return { specs, buckets, bucketNames };
-}
+/** The fixed evaluation set of a 2-D set (PairDataset.evaluationSet). */
+export const evaluationSet = (dataset: { evaluationSet(options?: EvaluationOptions): EvaluationSet }, options: EvaluationOptions = {}): EvaluationSet => dataset.evaluationSet(options);

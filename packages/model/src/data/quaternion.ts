@@ -127,7 +127,7 @@ export function fromEuler({ yaw, pitch, roll }: EulerAngles): Quaternion {
  * A uniformly random rotation (Haar measure on SO(3)) from three uniforms in [0, 1): Shoemake's
  * subgroup algorithm (Graphics Gems III, 1992).
  */
-export function randomRotation(stream: UniformStream): Quaternion {
+export function randomRotation(stream: Pick<UniformStream, 'next'>): Quaternion {
   const [u1, u2, u3] = [stream.next(), stream.next(), stream.next()];
   const [a, b] = [Math.sqrt(1 - u1), Math.sqrt(u1)];
   const [t2, t3] = [2 * Math.PI * u2, 2 * Math.PI * u3];

@@ -10,7 +10,8 @@ import { FlowDecoder, logitsToPixels } from '../decoder.ts';
 import { Glow, type CouplingKind } from '../flow/glow.ts';
 import { Module } from '../nn/module.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, elements, elementSize, parseGroup, type GroupConfig } from './groups.ts';
+import { ChannelAction } from '../groups/channel-action.ts';
+import { elements, elementSize, groupOf, parseGroup, type GroupConfig } from '../groups/registry.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface FlowActionConfig {
@@ -162,8 +163,9 @@ export function parseFlowAction(c: Fields, { imageSize, channels }: { imageSize:
   const available = channels * 4 ** levels;
   if (varying % 2 !== 0 || varying > available) throw new ConfigError(`config: varying must be an even number of flow-latent channels, at most C·4^levels = ${available}, got ${varying}`);
   const group = parseGroup(field(c, '', 'group'));
-  if (group.kind === 'so3') {
-    throw new ConfigError(`config: flow-action takes the groups so2 and cyclic, not so3: its varying flow channels come in 2-D blocks (docs/latent-action.md says why SO(3) is left to latent-action)`);
+  // The varying flow channels are acted on in pairs: a group whose channel blocks are wider (SO(3)'s 3-vectors) does not fit.
+  if (groupOf(group).channelWidth !== 2) {
+    throw new ConfigError(`config: flow-action takes the groups so2 and cyclic, not ${group.kind}: its varying flow channels come in 2-D blocks (docs/latent-action.md says why SO(3) is left to latent-action)`);
   }
   return {
     model: 'flow-action',

@@ -17,7 +17,9 @@ import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { SelfAttention } from '../nn/attention.ts';
 import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fields } from './config.ts';
-import { ChannelAction, elements, elementSize, parseGroup, varyingSize, vectorAction, type GroupConfig, type VectorAction } from './groups.ts';
+import { ChannelAction } from '../groups/channel-action.ts';
+import type { VectorAction } from '../groups/group.ts';
+import { elements, elementSize, parseGroup, varyingSize, vectorAction, type GroupConfig } from '../groups/registry.ts';
 import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface LatentActionConfig {

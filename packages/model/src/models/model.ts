@@ -39,6 +39,9 @@ export interface ModelTraits {
   batch: 'dsprites' | 'group-pairs';
 }
 
+/** The data a model's batches come from, in words, by ModelTraits.batch (messages). */
+export const BATCH_DATA: Readonly<Record<ModelTraits['batch'], string>> = Object.freeze({ dsprites: 'dsprites', 'group-pairs': 'a pair data set' });
+
 /** A dSprites batch on the device: the varying images, and for pivot models the pivots (1 or N). */
 export interface Batch {
   pivot: T.Tensor | null;

@@ -6,7 +6,7 @@ import * as T from '@maga/tensor';
 import type { PivotMode } from '../data/sampler.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
 import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, type FlowActionConfig } from './flow-action.ts';
-import { elementSize, type GroupConfig } from './groups.ts';
+import { elementSize, type GroupConfig } from '../groups/registry.ts';
 import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
 import type { Model, ModelTraits } from './model.ts';

@@ -7,19 +7,8 @@
 // Everything oneDNN returns is an opaque handle; descriptors are opaque byte buffers that its
 // init functions fill (we never read their fields), so no struct layout is assumed beyond the
 // documented dnnl_exec_arg_t {int arg; void *memory} and int64 dims arrays.
-import type { ConvGeometry } from '../ops/conv.ts';
-/** The geometry of one convolution, as the conv ops describe it (NCHW, weights [Co, Ci, KH, KW]). */
-type ConvShape = ConvGeometry;
-
-export interface Convolutions {
-  readonly description: string;
-  /** y = x ⋆ w (+ bias), then max(y, 0) when `relu`, all plain NCHW float32. */
-  forward(x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvShape, relu?: boolean): void;
-  /** dx = the input gradient of the convolution, given dy. */
-  backwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvShape): void;
-  /** dw = the weight gradient, given x and dy. */
-  backwardWeights(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvShape): void;
-}
+import type { ConvGeometry } from '../ops/conv-geometry.ts';
+import type { Convolutions } from './engine.ts';
 
 // Constants of oneDNN 2.x's C API (dnnl_types.h).
 const F32 = 3;
@@ -237,11 +226,11 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
 
   // Primitives are compiled once per geometry (oneDNN JIT-compiles kernels for each).
   const cache = new Map<string, Compiled & { pd: Handle }>();
-  const keyOf = (kind: string, g: ConvShape, bias: boolean) => `${kind}|${g.n},${g.ci},${g.h},${g.w},${g.co},${g.kh},${g.kw},${g.stride},${g.pad},${bias}`;
-  const shapes = (g: ConvShape) => ({ x: [g.n, g.ci, g.h, g.w], w: [g.co, g.ci, g.kh, g.kw], y: [g.n, g.co, g.ho, g.wo] });
-  const geometry = (g: ConvShape) => ({ strides: dims([g.stride, g.stride]), padL: dims([g.pad, g.pad]), padR: dims([padRight(g.h, g.kh, g.stride, g.pad, g.ho), padRight(g.w, g.kw, g.stride, g.pad, g.wo)]) });
+  const keyOf = (kind: string, g: ConvGeometry, bias: boolean) => `${kind}|${g.n},${g.ci},${g.h},${g.w},${g.co},${g.kh},${g.kw},${g.stride},${g.pad},${bias}`;
+  const shapes = (g: ConvGeometry) => ({ x: [g.n, g.ci, g.h, g.w], w: [g.co, g.ci, g.kh, g.kw], y: [g.n, g.co, g.ho, g.wo] });
+  const geometry = (g: ConvGeometry) => ({ strides: dims([g.stride, g.stride]), padL: dims([g.pad, g.pad]), padR: dims([padRight(g.h, g.kh, g.stride, g.pad, g.ho), padRight(g.w, g.kw, g.stride, g.pad, g.wo)]) });
 
-  function forwardPrimitive(g: ConvShape, bias: boolean, relu = false) {
+  function forwardPrimitive(g: ConvGeometry, bias: boolean, relu = false) {
     const key = `${keyOf('forward', g, bias)}${relu ? '|relu' : ''}`;
     let c = cache.get(key);
     if (!c) {

@@ -6,27 +6,14 @@
 // convTranspose2d's forward is conv2d's input gradient and vice versa. The input gradient splits
 // the input pixels into s² phases so that each only visits the kernel taps that reach it: for
 // stride 2 that is a quarter of the taps, with no wasted multiply-adds.
-import { bindings, uniformDeclaration, uniformWord, type FloatArray, type Kernel, type NativeEngine } from '../backend.ts';
+import { bindings, uniformDeclaration, uniformWord, type FloatArray, type Kernel } from '../backend.ts';
 import { describeShape } from '../shape.ts';
 import { Tensor, apply, record } from '../tensor.ts';
 import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from './gemm.ts';
+import { col2imAdd, convGeometry, im2col, reluInPlace, type ConvGeometry } from './conv-geometry.ts';
 import { reluGradRaw } from './elementwise.ts';
 import { reshape } from './movement.ts';
 import { sum } from './reduce.ts';
-
-export interface ConvGeometry {
-  n: number;
-  ci: number;
-  h: number;
-  w: number;
-  co: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  pad: number;
-  ho: number;
-  wo: number;
-}
 
 export interface ConvOptions {
   stride?: number;
@@ -41,24 +28,6 @@ export interface Conv2dOptions extends ConvOptions {
    * convolution was positive.
    */
   relu?: boolean;
-}
-
-/** max(v, 0) over y, after a kernel that has no fused epilogue. */
-function reluInPlace(y: FloatArray): void {
-  for (let i = 0; i < y.length; i++) if (!(y[i] > 0) && y[i] === y[i]) y[i] = 0;
-}
-
-function geometry(op: string, x: readonly number[], w: readonly number[], stride: number, pad: number): ConvGeometry {
-  if (x.length !== 4 || w.length !== 4) throw new Error(`${op}: expected input [N, C, H, W] and weight [Co, Ci, KH, KW], got ${describeShape(x)} and ${describeShape(w)}`);
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${op}: stride must be a positive integer, got ${stride}`);
-  if (!Number.isInteger(pad) || pad < 0) throw new Error(`${op}: padding must be a non-negative integer, got ${pad}`);
-  const [n, ci, h, wd] = x;
-  const [co, wci, kh, kw] = w;
-  if (wci !== ci) throw new Error(`${op}: input has ${ci} channels but weight ${describeShape(w)} expects ${wci}`);
-  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const wo = Math.floor((wd + 2 * pad - kw) / stride) + 1;
-  if (ho < 1 || wo < 1) throw new Error(`${op}: kernel ${kh}×${kw} does not fit input ${h}×${wd} with padding ${pad}`);
-  return { n, ci, h, w: wd, co, kh, kw, stride, pad, ho, wo };
 }
 
 /**
@@ -91,7 +60,7 @@ function geometryKey(g: ConvGeometry, extra: string, tiling: GemmTiling): string
 
 // ---- forward ----------------------------------------------------------------------------------
 
-interface ForwardParams {
+export interface ConvForwardParams {
   g: ConvGeometry;
   bias: boolean;
   relu: boolean;
@@ -100,7 +69,7 @@ interface ForwardParams {
 
 const forwardSizes = (g: ConvGeometry) => ({ M: g.co, N: g.n * g.ho * g.wo, K: g.ci * g.kh * g.kw });
 
-const forwardKernel: Kernel<ForwardParams> = {
+export const conv2dKernel: Kernel<ConvForwardParams> = {
   name: 'conv2d',
   key: ({ g, bias, relu, tiling }) => geometryKey(g, `${bias}${relu ? '|relu' : ''}`, tiling),
   uniforms: ({ g }) => {
@@ -114,14 +83,6 @@ const forwardKernel: Kernel<ForwardParams> = {
   cpu: (inputs, [y], { g, bias, relu }) => {
     convForwardCpu(inputs[0], inputs[1], bias ? inputs[2] : null, y, g);
     if (relu) reluInPlace(y);
-  },
-  native: (inputs, [y], { g, bias, relu }, engine) => {
-    const dnnl = engine.convolutions;
-    if (dnnl) dnnl.forward(inputs[0] as Float32Array, inputs[1] as Float32Array, bias ? (inputs[2] as Float32Array) : null, y as Float32Array, g, relu);
-    else {
-      convForwardNative(inputs[0], inputs[1], bias ? inputs[2] : null, y, g, engine);
-      if (relu) reluInPlace(y);
-    }
   },
   wgsl: ({ g, bias, relu, tiling }) => {
     const kk = g.kh * g.kw;
@@ -150,7 +111,7 @@ const forwardKernel: Kernel<ForwardParams> = {
 
 // ---- input gradient (also convTranspose2d's forward) ----------------------------------------
 
-interface InputGradParams {
+export interface ConvInputGradParams {
   g: ConvGeometry;
   bias: boolean;
   tiling: GemmTiling;
@@ -165,7 +126,7 @@ function inputGradSizes(g: ConvGeometry) {
   return { M: g.ci, N: g.n * hq * wq, K: g.co * taps, hq, wq };
 }
 
-const inputGradKernel: Kernel<InputGradParams> = {
+export const conv2dInputGradKernel: Kernel<ConvInputGradParams> = {
   name: 'conv2d_input_grad',
   key: ({ g, bias, tiling }) => geometryKey(g, `${bias}`, tiling),
   uniforms: ({ g }) => {
@@ -177,13 +138,6 @@ const inputGradKernel: Kernel<InputGradParams> = {
     return gemmWorkgroups(M, N, g.stride * g.stride, tiling);
   },
   cpu: (inputs, [dx], { g, bias }) => convInputGradCpu(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g),
-  native: (inputs, [dx], { g, bias }, engine) => {
-    const dnnl = engine.convolutions;
-    if (!dnnl) return convInputGradNative(inputs[0], inputs[1], bias ? inputs[2] : null, dx, g, engine);
-    dnnl.backwardData(inputs[0] as Float32Array, inputs[1] as Float32Array, dx as Float32Array, g);
-    // convTranspose2d's bias, per output channel.
-    if (bias) addChannels(dx, g.n, g.ci, g.h * g.w, inputs[2]);
-  },
   wgsl: ({ g, bias, tiling }) => {
     const s = g.stride;
     const th = Math.ceil(g.kh / s);
@@ -215,7 +169,7 @@ const inputGradKernel: Kernel<InputGradParams> = {
 
 // ---- weight gradient ----------------------------------------------------------------------------
 
-interface WeightGradParams {
+export interface ConvWeightGradParams {
   g: ConvGeometry;
   /** The reduction over (batch, pixels) is split in `splits` partial sums (summed afterwards). */
   splits: number;
@@ -225,7 +179,7 @@ interface WeightGradParams {
 
 const weightGradSizes = (g: ConvGeometry) => ({ M: g.co, N: g.ci * g.kh * g.kw, K: g.n * g.ho * g.wo });
 
-const weightGradKernel: Kernel<WeightGradParams> = {
+export const conv2dWeightGradKernel: Kernel<ConvWeightGradParams> = {
   name: 'conv2d_weight_grad',
   key: ({ g, tiling }) => geometryKey(g, '', tiling),
   uniforms: ({ g, splitSize }) => {
@@ -240,10 +194,6 @@ const weightGradKernel: Kernel<WeightGradParams> = {
     // The whole sum goes into the first partial; the others are zero (the GPU splits for parallelism only).
     dw.fill(0);
     convWeightGradCpu(x, dy, dw, g);
-  },
-  native: ([x, dy], [dw], { g }, engine) => {
-    if (engine.convolutions) engine.convolutions.backwardWeights(x as Float32Array, dy as Float32Array, dw as Float32Array, g);
-    else convWeightGradNative(x, dy, dw, g, engine);
   },
   wgsl: ({ g, tiling }) => {
     const kk = g.kh * g.kw;
@@ -275,54 +225,6 @@ const weightGradKernel: Kernel<WeightGradParams> = {
 // Per image, the receptive fields are gathered into columns (im2col, K = Ci·KH·KW rows by P = Ho·Wo
 // columns) and multiplied with row-wise multiply-adds over contiguous rows, the loop shape the
 // JavaScript JIT runs fastest; accumulation in float64.
-
-/** cols[k·P + p] = x[n, ci, oh·s − pad + dh, ow·s − pad + dw] (0 outside), k = (ci, dh, dw), p = (oh, ow). */
-function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: FloatArray, column = 0, ld = g.ho * g.wo): void {
-  const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
-  const P = ho * wo;
-  for (let k = 0; k < cin * kh * kw; k++) cols.fill(0, k * ld + column, k * ld + column + P);
-  for (let ci = 0; ci < cin; ci++) {
-    const xBase = (n * cin + ci) * h * width;
-    for (let dh = 0; dh < kh; dh++) {
-      for (let dw = 0; dw < kw; dw++) {
-        const row = ((ci * kh + dh) * kw + dw) * ld + column;
-        for (let oh = 0; oh < ho; oh++) {
-          const ih = oh * stride - pad + dh;
-          if (ih < 0 || ih >= h) continue;
-          const src = xBase + ih * width;
-          const dst = row + oh * wo;
-          for (let ow = 0; ow < wo; ow++) {
-            const iw = ow * stride - pad + dw;
-            if (iw >= 0 && iw < width) cols[dst + ow] = x[src + iw];
-          }
-        }
-      }
-    }
-  }
-}
-
-/** dx[n, ci, ih, iw] += cols[k·P + p] for every tap that reads that pixel (the adjoint of im2col). */
-function col2imAdd(cols: FloatArray, g: ConvGeometry, plane: FloatArray, column = 0, ld = g.ho * g.wo): void {
-  const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
-  for (let ci = 0; ci < cin; ci++) {
-    const xBase = ci * h * width;
-    for (let dh = 0; dh < kh; dh++) {
-      for (let dw = 0; dw < kw; dw++) {
-        const row = ((ci * kh + dh) * kw + dw) * ld + column;
-        for (let oh = 0; oh < ho; oh++) {
-          const ih = oh * stride - pad + dh;
-          if (ih < 0 || ih >= h) continue;
-          const dst = xBase + ih * width;
-          const src = row + oh * wo;
-          for (let ow = 0; ow < wo; ow++) {
-            const iw = ow * stride - pad + dw;
-            if (iw >= 0 && iw < width) plane[dst + iw] += cols[src + ow];
-          }
-        }
-      }
-    }
-  }
-}
 
 function convForwardCpu(x: FloatArray, w: FloatArray, bias: FloatArray | null, y: FloatArray, g: ConvGeometry): void {
   const K = g.ci * g.kh * g.kw;
@@ -387,130 +289,18 @@ function convWeightGradCpu(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Con
   dw.set(sums);
 }
 
-// ---- native: the same columns, multiplied by the BLAS ------------------------------------------
-// Images go in groups whose columns sit side by side, cols[k, (n − n0)·P + p], so that each layer
-// is a few large GEMMs rather than one small GEMM per image (3× faster for the encoder's layers):
-//   forward       Y'[co, n·P] = W·cols, then scattered to Y[n, co, P]
-//   input grad    cols = Wᵀ·dY' (dY' gathered from dY[n, co, P]), then col2im per image
-//   weight grad   dW += dY'·colsᵀ
-// A 1×1 convolution with stride 1 and no padding needs no im2col: its columns are the channels.
-
-/** Columns of one group stay within this many elements (16 MiB of float32). */
-const GROUP_ELEMENTS = 1 << 22;
-
-const isPointwise = (g: ConvGeometry) => g.kh === 1 && g.kw === 1 && g.stride === 1 && g.pad === 0;
-
-/** Images per group for `rows` rows of columns over `pixels` each. */
-const groupSize = (g: ConvGeometry, rows: number, pixels: number) => Math.max(1, Math.min(g.n, Math.floor(GROUP_ELEMENTS / Math.max(1, rows * pixels))));
-
-/** to[c, (n − n0)·P + p] = from[n, c, p] for count images of C channels (with `ld` = count·P). */
-function gatherChannels(from: FloatArray, n0: number, count: number, C: number, P: number, to: FloatArray): void {
-  const ld = count * P;
-  for (let i = 0; i < count; i++) {
-    for (let c = 0; c < C; c++) {
-      const src = ((n0 + i) * C + c) * P;
-      to.set(from.subarray(src, src + P), c * ld + i * P);
-    }
-  }
-}
-
-/** to[n, c, p] = from[c, (n − n0)·P + p] (+ bias[c]): the inverse of gatherChannels. */
-function scatterChannels(from: FloatArray, n0: number, count: number, C: number, P: number, to: FloatArray, bias: FloatArray | null): void {
-  const ld = count * P;
-  for (let i = 0; i < count; i++) {
-    for (let c = 0; c < C; c++) {
-      const dst = ((n0 + i) * C + c) * P;
-      const src = c * ld + i * P;
-      if (!bias) to.set(from.subarray(src, src + P), dst);
-      else {
-        const b = bias[c];
-        for (let p = 0; p < P; p++) to[dst + p] = from[src + p] + b;
-      }
-    }
-  }
-}
-
-function columnsOf(x: FloatArray, n0: number, count: number, g: ConvGeometry, cols: FloatArray): void {
-  if (isPointwise(g)) gatherChannels(x, n0, count, g.ci, g.h * g.w, cols);
-  else for (let i = 0; i < count; i++) im2col(x, n0 + i, g, cols, i * g.ho * g.wo, count * g.ho * g.wo);
-}
-
-function convForwardNative(x: FloatArray, w: FloatArray, bias: FloatArray | null, y: FloatArray, g: ConvGeometry, e: NativeEngine): void {
-  const K = g.ci * g.kh * g.kw;
-  const P = g.ho * g.wo;
-  const group = groupSize(g, K, P);
-  for (let n0 = 0; n0 < g.n; n0 += group) {
-    const count = Math.min(group, g.n - n0);
-    const cols = e.scratch(K * count * P, 0);
-    const out = e.scratch(g.co * count * P, 1);
-    columnsOf(x, n0, count, g, cols);
-    e.gemm(false, false, g.co, count * P, K, 1, w, 0, K, cols, 0, count * P, 0, out, 0, count * P);
-    scatterChannels(out, n0, count, g.co, P, y, bias);
-  }
-}
-
-function convInputGradNative(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry, e: NativeEngine): void {
-  const K = g.ci * g.kh * g.kw;
-  const P = g.ho * g.wo;
-  const HW = g.h * g.w;
-  const pointwise = isPointwise(g);
-  const group = groupSize(g, K + g.co, P);
-  for (let n0 = 0; n0 < g.n; n0 += group) {
-    const count = Math.min(group, g.n - n0);
-    const grads = e.scratch(g.co * count * P, 0);
-    const cols = e.scratch(K * count * P, 1);
-    gatherChannels(dy, n0, count, g.co, P, grads);
-    e.gemm(true, false, K, count * P, g.co, 1, w, 0, K, grads, 0, count * P, 0, cols, 0, count * P);
-    if (pointwise) {
-      scatterChannels(cols, n0, count, g.ci, P, dx, bias);
-      continue;
-    }
-    for (let i = 0; i < count; i++) {
-      const plane = dx.subarray((n0 + i) * g.ci * HW, (n0 + i + 1) * g.ci * HW);
-      if (bias) fillChannels(plane, g.ci, HW, bias);
-      else plane.fill(0);
-      col2imAdd(cols, g, plane, i * P, count * P);
-    }
-  }
-}
-
-function addChannels(t: FloatArray, n: number, channels: number, pixels: number, bias: FloatArray): void {
-  for (let i = 0; i < n * channels; i++) {
-    const b = bias[i % channels];
-    for (let p = i * pixels; p < (i + 1) * pixels; p++) t[p] += b;
-  }
-}
-
-function fillChannels(plane: FloatArray, channels: number, pixels: number, bias: FloatArray): void {
-  for (let c = 0; c < channels; c++) plane.fill(bias[c], c * pixels, (c + 1) * pixels);
-}
-
-function convWeightGradNative(x: FloatArray, dy: FloatArray, dw: FloatArray, g: ConvGeometry, e: NativeEngine): void {
-  const K = g.ci * g.kh * g.kw;
-  const P = g.ho * g.wo;
-  const group = groupSize(g, K + g.co, P);
-  for (let n0 = 0; n0 < g.n; n0 += group) {
-    const count = Math.min(group, g.n - n0);
-    const grads = e.scratch(g.co * count * P, 0);
-    const cols = e.scratch(K * count * P, 1);
-    gatherChannels(dy, n0, count, g.co, P, grads);
-    columnsOf(x, n0, count, g, cols);
-    e.gemm(false, true, g.co, K, count * P, 1, grads, 0, count * P, cols, 0, count * P, n0 === 0 ? 0 : 1, dw, 0, K);
-  }
-}
-
 // ---- the three primitives, without autodiff -----------------------------------------------------
 
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, relu = false): Tensor {
   const { M, N, K } = forwardSizes(g);
   const tiling = tilingFor(M, N, K, x.backend.traits);
-  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], forwardKernel, { g, bias: bias !== null, relu, tiling });
+  return apply('conv2d', bias ? [x, w, bias] : [x, w], [g.n, g.co, g.ho, g.wo], conv2dKernel, { g, bias: bias !== null, relu, tiling });
 }
 
 function convInputGrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   const { M, N, K } = inputGradSizes(g);
   const tiling = tilingFor(M, N, K, dy.backend.traits);
-  return apply('conv2d_input_grad', bias ? [dy, w, bias] : [dy, w], [g.n, g.ci, g.h, g.w], inputGradKernel, { g, bias: bias !== null, tiling });
+  return apply('conv2d_input_grad', bias ? [dy, w, bias] : [dy, w], [g.n, g.ci, g.h, g.w], conv2dInputGradKernel, { g, bias: bias !== null, tiling });
 }
 
 function convWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
@@ -521,8 +311,8 @@ function convWeightGrad(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
   const target = traits?.cpuLike === false ? 1024 : 4096;
   const splits = traits ? Math.max(1, Math.min(64, Math.ceil(K / target))) : 1;
   const splitSize = Math.ceil(K / splits);
-  const p: WeightGradParams = { g, splits: Math.ceil(K / splitSize), splitSize, tiling: tilingFor(M, N, K, traits) };
-  const partial = apply('conv2d_weight_grad', [x, dy], [p.splits, g.co, g.ci, g.kh, g.kw], weightGradKernel, p);
+  const p: ConvWeightGradParams = { g, splits: Math.ceil(K / splitSize), splitSize, tiling: tilingFor(M, N, K, traits) };
+  const partial = apply('conv2d_weight_grad', [x, dy], [p.splits, g.co, g.ci, g.kh, g.kw], conv2dWeightGradKernel, p);
   if (p.splits === 1) return reshape(partial, [g.co, g.ci, g.kh, g.kw]);
   const total = sum(partial, 0);
   partial.dispose();
@@ -539,7 +329,7 @@ function checkBias(op: string, bias: Tensor | undefined, channels: number): void
 
 /** 2-D cross-correlation as in PyTorch's conv2d: x [N, Ci, H, W], weight [Co, Ci, KH, KW], bias [Co]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, options: Conv2dOptions = {}): Tensor {
-  const g = geometry('conv2d', x.shape, weight.shape, options.stride ?? 1, options.padding ?? 0);
+  const g = convGeometry('conv2d', x.shape, weight.shape, options.stride ?? 1, options.padding ?? 0);
   checkBias('conv2d', bias, g.co);
   const relu = options.relu ?? false;
   const y = convForward(x, weight, bias ?? null, g, relu);
@@ -576,7 +366,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, option
   if (ho < 1 || wo < 1) throw new Error(`convTranspose2d: output would be ${ho}×${wo} for input ${describeShape(x.shape)}, kernel ${kh}×${kw}, padding ${pad}`);
   checkBias('convTranspose2d', bias, co);
   // The convolution whose input gradient this is maps [N, Co, ho, wo] → [N, Ci, H, W].
-  const g = geometry('convTranspose2d', [n, co, ho, wo], [ci, co, kh, kw], stride, pad);
+  const g = convGeometry('convTranspose2d', [n, co, ho, wo], [ci, co, kh, kw], stride, pad);
   if (g.ho !== h || g.wo !== w) throw new Error(`convTranspose2d: inconsistent geometry for ${describeShape(x.shape)} (internal)`);
   const y = convInputGrad(x, weight, bias ?? null, g);
   return record('convTranspose2d', y, bias ? [x, weight, bias] : [x, weight], (dy) => [

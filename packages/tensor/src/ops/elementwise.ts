@@ -3,7 +3,6 @@
 // Binary ops broadcast (NumPy rules); their backward sums the gradient back to each input's shape.
 import { WORKGROUP_1D, bindings, f32Bits, f32Literal, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { collapse, decodeWgsl } from '../indexing.ts';
-import { mapLoop } from '../native/loops.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
 import { Tensor, apply } from '../tensor.ts';
 import { sumToRaw } from './reduce-kernel.ts';
@@ -15,7 +14,7 @@ type CpuTernary = (a: number, b: number, d: number, c: Consts) => number;
 /** Builds a WGSL expression from operand names and constant literals. */
 type WgslExpr = (v: readonly string[], c: readonly string[], raw: Consts) => string;
 
-interface MapParams {
+export interface MapParams {
   /** Output shape after merging dimensions that are contiguous for every operand. */
   dims: number[];
   /** Per operand, its strides over `dims` (0 where broadcast). */
@@ -45,18 +44,28 @@ function offsets(i: number, p: MapParams, into: number[]): void {
   }
 }
 
+/** An elementwise kernel's scalar function: the cpu loop applies it; an engine may compile its own loop around it. */
+export interface ScalarMap {
+  readonly arity: 1 | 2 | 3;
+  readonly scalar: CpuUnary | CpuBinary | CpuTernary;
+}
+
+const scalarMaps = new Map<string, ScalarMap>();
+
+/** The scalar function of the elementwise kernel named `name`, or undefined for any other kernel. */
+export function scalarMap(name: string): ScalarMap | undefined {
+  return scalarMaps.get(name);
+}
+
 /**
  * One kernel per (op, operand layout): sizes, strides and constants travel as uniform words, so a
  * single compiled pipeline serves every shape. `bake` puts the constants into the code instead,
  * for ops whose code depends on their value (pow picks x·x for p = 2).
  */
 function mapKernel(name: string, arity: 1 | 2 | 3, cpu: CpuUnary | CpuBinary | CpuTernary, wgsl: WgslExpr, bake = false): Kernel<MapParams> {
-  let loop: ReturnType<typeof mapLoop> | null = null;
+  if (scalarMaps.has(name)) throw new Error(`elementwise kernel '${name}' is defined twice`);
+  scalarMaps.set(name, { arity, scalar: cpu });
   return {
-    native: (inputs, [out], p) => {
-      loop ??= mapLoop(name, arity, cpu);
-      loop(inputs, out, p.dims, p.strides, p.direct, p.n, p.c);
-    },
     name,
     key: (p) => `${p.direct ? 'direct' : `rank${p.dims.length}`}|${p.c.length}${bake ? `|${p.c.join(',')}` : ''}`,
     uniforms: (p) => [p.n, ...(p.direct ? [] : [...p.dims, ...p.strides.flat()]), ...p.c.map(f32Bits)],

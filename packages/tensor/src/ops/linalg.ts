@@ -4,7 +4,7 @@
 // ~64 a matrix is one GPU invocation running the textbook serial loops (c is baked into the WGSL),
 // and its own slice of an output buffer is its workspace; at these sizes a dispatch costs more than
 // the arithmetic. Gradients are built from matmul: inverse, solve and log|det| are differentiable.
-import { bindings, f32Literal, grid1dCounts, gridIndex, type FloatArray, type Kernel } from '../backend.ts';
+import { bindings, f32Literal, grid1dCounts, gridIndex, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
 import { broadcastShapes, broadcastStrides, describeShape, sizeOf } from '../shape.ts';
 import { Tensor, apply, applyMulti, record } from '../tensor.ts';
@@ -13,7 +13,7 @@ import { gemm } from './matmul.ts';
 import { reshape, transpose } from './movement.ts';
 import { sumTo } from './reduce.ts';
 
-interface MatrixParams {
+export interface MatrixParams {
   /** Number of matrices (the product of the leading dimensions). */
   batches: number;
   c: number;
@@ -48,7 +48,7 @@ function perMatrix(p: MatrixParams, grid: { index: string }): string {
 }
 
 /** Row of the largest |entry| in column k at or below the diagonal (the first one on ties). */
-function pivotRow(m: ArrayLike<number>, o: number, c: number, k: number): number {
+export function pivotRow(m: ArrayLike<number>, o: number, c: number, k: number): number {
   let best = k;
   let bestAbs = Math.abs(m[o + k * c + k]);
   for (let i = k + 1; i < c; i++) {
@@ -70,7 +70,7 @@ function pivotRowWgsl(m: string, c: number): string {
     }`;
 }
 
-function swapRows(m: { [i: number]: number }, o: number, c: number, r1: number, r2: number): void {
+export function swapRows(m: { [i: number]: number }, o: number, c: number, r1: number, r2: number): void {
   for (let j = 0; j < c; j++) {
     const t = m[o + r1 * c + j];
     m[o + r1 * c + j] = m[o + r2 * c + j];
@@ -169,7 +169,7 @@ export function lu(a: Tensor): { P: Tensor; L: Tensor; U: Tensor } {
 // ---- inverse: Gauss–Jordan with partial pivoting ----------------------------------------------
 
 /** Reduces a copy of A (the scratch output `w`) to I while applying the same row operations to `x` = I. */
-const inverseKernel: Kernel<MatrixParams> = {
+export const inverseKernel: Kernel<MatrixParams> = {
   name: 'inverse',
   key: matrixKey,
   workgroups: (p, traits) => grid1dCounts(p.batches, traits),
@@ -203,7 +203,6 @@ const inverseKernel: Kernel<MatrixParams> = {
       }
     }
   },
-  native: ([a], [x, w], { batches, c }) => invertNative(a, x, w, batches, c),
   wgsl: (params, traits) => {
     const { c } = params;
     const g = { index: gridIndex(traits) };
@@ -234,48 +233,6 @@ const inverseKernel: Kernel<MatrixParams> = {
     };
   },
 };
-
-let gaussJordan = new Float64Array(0);
-
-/**
- * The native backend's Gauss–Jordan: the same pivoting as the reference loop, on a float64 copy
- * (no float32 rounding at each store) and without the columns of W left of the pivot, which are
- * already zero: 1.5c³ multiply-adds instead of 2c³. Glow's 64×64 inverse per flow step at level 3
- * is in every decode.
- */
-function invertNative(a: FloatArray, x: FloatArray, reduced: FloatArray, batches: number, c: number): void {
-  const cc = c * c;
-  if (gaussJordan.length < 2 * cc) gaussJordan = new Float64Array(2 * cc);
-  const w = gaussJordan.subarray(0, cc);
-  const v = gaussJordan.subarray(cc, 2 * cc);
-  for (let z = 0; z < batches; z++) {
-    const o = z * cc;
-    for (let i = 0; i < cc; i++) w[i] = a[o + i];
-    v.fill(0);
-    for (let i = 0; i < c; i++) v[i * c + i] = 1;
-    for (let k = 0; k < c; k++) {
-      const best = pivotRow(w, 0, c, k);
-      if (best !== k) {
-        swapRows(w, 0, c, k, best);
-        swapRows(v, 0, c, k, best);
-      }
-      const rk = k * c;
-      const scale = 1 / w[rk + k];
-      for (let j = k; j < c; j++) w[rk + j] *= scale;
-      for (let j = 0; j < c; j++) v[rk + j] *= scale;
-      for (let i = 0; i < c; i++) {
-        const ri = i * c;
-        const f = w[ri + k];
-        if (i === k || f === 0) continue;
-        for (let j = k; j < c; j++) w[ri + j] -= f * w[rk + j];
-        for (let j = 0; j < c; j++) v[ri + j] -= f * v[rk + j];
-      }
-    }
-    for (let i = 0; i < cc; i++) x[o + i] = v[i];
-    // The scratch output holds what the reference leaves there, A reduced to I (checked mode reads it).
-    for (let i = 0; i < cc; i++) reduced[o + i] = i % (c + 1) === 0 ? 1 : 0;
-  }
-}
 
 /** A⁻¹ without autodiff (also used by logAbsDet's backward). */
 function invert(op: string, a: Tensor): Tensor {

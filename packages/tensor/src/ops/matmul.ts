@@ -8,7 +8,7 @@ import { gemmWgsl, gemmWorkgroups, tilingFor, tilingKey, type GemmTiling } from 
 import { add } from './elementwise.ts';
 import { sum, sumTo } from './reduce.ts';
 
-interface GemmParams {
+export interface MatmulParams {
   M: number;
   N: number;
   K: number;
@@ -21,7 +21,7 @@ interface GemmParams {
   tiling: GemmTiling;
 }
 
-const gemmKernel: Kernel<GemmParams> = {
+export const matmulKernel: Kernel<MatmulParams> = {
   name: 'matmul',
   // Shape-generic: sizes and batch strides are uniform words.
   key: (p) => `${p.transA}|${p.transB}|${p.batchShape.length}|${tilingKey(p.tiling)}`,
@@ -48,15 +48,6 @@ const gemmKernel: Kernel<GemmParams> = {
         }
         for (let n = 0; n < N; n++) out[cOff + m * N + n] = row[n];
       }
-    }
-  },
-  native: ([a, b], [out], p, engine) => {
-    const { M, N, K } = p;
-    const batches = sizeOf(p.batchShape);
-    for (let z = 0; z < batches; z++) {
-      const aOff = decode(z, p.batchShape, p.aBatchStrides);
-      const bOff = decode(z, p.batchShape, p.bBatchStrides);
-      engine.gemm(p.transA, p.transB, M, N, K, 1, a, aOff, p.transA ? M : K, b, bOff, p.transB ? K : N, 0, out, z * M * N, N);
     }
   },
   wgsl: (p) => {
@@ -93,7 +84,7 @@ export function gemm(op: string, a: Tensor, b: Tensor, transA = false, transB = 
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes(op, aBatch, bBatch);
-  const params: GemmParams = {
+  const params: MatmulParams = {
     tiling: tilingFor(M, N, Ka, a.backend.traits),
     M,
     N,
@@ -104,7 +95,7 @@ export function gemm(op: string, a: Tensor, b: Tensor, transA = false, transB = 
     aBatchStrides: broadcastStrides(aBatch, batchShape).map((s) => s * ar * ac),
     bBatchStrides: broadcastStrides(bBatch, batchShape).map((s) => s * br * bc),
   };
-  return apply(op, [a, b], [...batchShape, M, N], gemmKernel, params);
+  return apply(op, [a, b], [...batchShape, M, N], matmulKernel, params);
 }
 
 /** Matrix product over the last two dimensions; leading (batch) dimensions broadcast. */

@@ -3,21 +3,20 @@
 // one strided-copy kernel with different strides; each gradient is the opposite movement.
 import { WORKGROUP_1D, bindings, f32Bits, grid1dCounts, gridIndex, uniformDeclaration, uniformFloat, uniformWord, type Kernel } from '../backend.ts';
 import { collapse, decode, decodeWgsl } from '../indexing.ts';
-import { stridedCopy } from '../native/loops.ts';
 import { broadcastShapes, describeShape, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { Tensor, apply, record, tensor, withBackend } from '../tensor.ts';
 import { sumToRaw } from './reduce-kernel.ts';
 
 // ---- strided copy: out[i] = x[offset + Σ coord_d · stride_d] -----------------------------------
 
-interface StridedParams {
+export interface StridedParams {
   n: number;
   dims: number[];
   strides: number[];
   offset: number;
 }
 
-const stridedKernel: Kernel<StridedParams> = {
+export const stridedKernel: Kernel<StridedParams> = {
   name: 'strided_copy',
   key: (p) => `${p.dims.length}`,
   uniforms: (p) => [p.n, p.offset, ...p.dims, ...p.strides],
@@ -29,7 +28,6 @@ const stridedKernel: Kernel<StridedParams> = {
     }
     for (let i = 0; i < p.n; i++) out[i] = x[p.offset + decode(i, p.dims, p.strides)];
   },
-  native: ([x], [out], p) => stridedCopy(x, p.offset, p.strides, out, 0, stridesOf(p.dims), p.dims),
   wgsl: (p, traits) => {
     const r = p.dims.length;
     const dims = Array.from({ length: r }, (_, d) => uniformWord(2 + d));
@@ -132,14 +130,14 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   return record('slice', y, [x], (g) => [pad(g, x.shape.map((_, i) => (i === a ? [s, length - e] : [0, 0])))]);
 }
 
-interface PadParams {
+export interface PadParams {
   outShape: number[];
   xShape: number[];
   before: number[];
   value: number;
 }
 
-const padKernel: Kernel<PadParams> = {
+export const padKernel: Kernel<PadParams> = {
   name: 'pad',
   key: (p) => `${p.outShape.length}`,
   uniforms: (p) => [sizeOf(p.outShape), f32Bits(p.value), ...p.outShape, ...p.xShape, ...p.before, ...stridesOf(p.xShape)],
@@ -160,13 +158,6 @@ const padKernel: Kernel<PadParams> = {
       }
       out[i] = inside ? x[src] : p.value;
     }
-  },
-  native: ([x], [out], p) => {
-    out.fill(p.value);
-    const outStrides = stridesOf(p.outShape);
-    const offset = p.before.reduce((o, b, d) => o + b * outStrides[d], 0);
-    const { dims, strides } = collapse(p.xShape, [stridesOf(p.xShape), outStrides]);
-    stridedCopy(x, 0, strides[0], out, offset, strides[1], dims);
   },
   wgsl: (p, traits) => {
     const r = p.outShape.length;

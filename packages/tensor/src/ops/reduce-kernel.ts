@@ -4,13 +4,12 @@
 // differentiable reductions in reduce.ts, which themselves use elementwise and movement ops.
 import { WORKGROUP_1D, bindings, grid1dCounts, gridIndex, uniformDeclaration, uniformWord, type Kernel } from '../backend.ts';
 import { decode, decodeWgsl } from '../indexing.ts';
-import { reduceInto } from '../native/loops.ts';
 import { describeShape, shapesEqual, stridesOf } from '../shape.ts';
 import { Tensor, apply } from '../tensor.ts';
 
 export type ReduceOp = 'sum' | 'max';
 
-interface ReduceParams {
+export interface ReduceParams {
   op: ReduceOp;
   /** Kept dimensions of the input (merged), with their strides in the input. */
   keptDims: number[];
@@ -56,7 +55,7 @@ function planReduce(op: ReduceOp, shape: readonly number[], axes: readonly numbe
   return { op, keptDims, keptStrides, redDims, redStrides, outputs, reduced, chunks, chunkSize };
 }
 
-const reduceKernel: Kernel<ReduceParams> = {
+export const reduceKernel: Kernel<ReduceParams> = {
   name: 'reduce',
   // Shape-generic: sizes and strides are uniform words (see uniformsOf).
   key: (p) => `${p.op}|${p.keptDims.length}|${p.redDims.length}`,
@@ -75,14 +74,6 @@ const reduceKernel: Kernel<ReduceParams> = {
         out[o * p.chunks + c] = acc;
       }
     }
-  },
-  native: ([x], [out], p) => {
-    // Off the GPU a reduction is never chunked; the merged dimensions in memory order are the
-    // kept and reduced ones sorted by stride.
-    const parts = [...p.keptDims.map((d, i) => ({ d, stride: p.keptStrides[i], reduced: false })), ...p.redDims.map((d, i) => ({ d, stride: p.redStrides[i], reduced: true }))];
-    parts.sort((a, b) => b.stride - a.stride);
-    if (parts.length === 0) parts.push({ d: 1, stride: 1, reduced: true });
-    reduceInto(p.op, x, parts.map((q) => q.d), parts.map((q) => q.reduced), out);
   },
   wgsl: (p, traits) => {
     const k = p.keptDims.length;

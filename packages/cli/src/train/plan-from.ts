@@ -1,0 +1,122 @@
+// `train --from runs/X`: a new run with X's config.json — its model (every architecture field, not
+// only those a flag sets), data, training settings and seed — with each flag given overriding the
+// value it sets, as planRun reads the same flags. The new config.json records where it came from:
+// `from: { run, step, flags }` (X's checkpoint step when it had one, the flags given). A missing or
+// unreadable X is a usage error naming the file.
+import { checkPairGroup, groupFromName, modelSpec, pairImageShape, parseModelConfig, parsePairDataset, ValidationError, type GroupConfig, type ModelConfig, type PairDatasetName } from '@maga/model';
+import { defaultGroup, MODEL_CHOICES, type RunChoices } from './plan.ts';
+import { codeVersion, isPairData, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from '../run/rundir.ts';
+
+const usage = (e: unknown, prefix: string, at = '--from') => new ValidationError(`${prefix}${(e as Error).message}`, at);
+
+/** X's model with the flags' model choices set at the config fields the registry names, checked. */
+function overrideModel(model: ModelConfig, choices: RunChoices, from: string): ModelConfig {
+  const spec = modelSpec(model.model);
+  const changed = structuredClone(model) as unknown as Record<string, unknown>;
+  for (const [key, flag] of Object.entries(MODEL_CHOICES)) {
+    const value = choices[key as keyof RunChoices];
+    if (value === undefined) continue;
+    const path = spec.choices[key];
+    if (!path) throw new ValidationError(`${flag} does not apply to the ${model.model} model of --from ${from}`);
+    let node = changed;
+    for (const field of path.slice(0, -1)) node = node[field] as Record<string, unknown>;
+    node[path.at(-1)!] = value;
+  }
+  try {
+    return parseModelConfig(changed);
+  } catch (e) {
+    throw usage(e, `--from ${from}: `);
+  }
+}
+
+/** X's data, with --split (dSprites) or --dataset/--group (pairs) applied; a pair run's model group and image shape follow its data. */
+function overrideData(base: RunConfig, model: ModelConfig, choices: RunChoices, from: string): { data: RunData; model: ModelConfig } {
+  const data = structuredClone(base.data);
+  if (!isPairData(data)) {
+    if (choices.dataset !== undefined && choices.dataset !== 'dsprites') throw new ValidationError(`--dataset ${choices.dataset}: --from ${from} trains the ${model.model} model on dsprites (a pair data set needs another model: train it without --from)`);
+    if (choices.group !== undefined) throw new ValidationError(`--group: --from ${from} is a dSprites run, which takes no known group`);
+    if (choices.split !== undefined) data.split = choices.split;
+    return { data, model };
+  }
+  if (choices.split !== undefined) throw new ValidationError(`--split applies to dSprites runs; --from ${from} trains on pairs of ${data.dataset}`);
+  if (choices.dataset === 'dsprites') throw new ValidationError(`--dataset dsprites: the ${model.model} model of --from ${from} trains on pairs with a known g`);
+  if (choices.dataset === undefined && choices.group === undefined) return { data, model };
+  let dataset: PairDatasetName;
+  let group: string;
+  try {
+    dataset = parsePairDataset(choices.dataset ?? data.dataset);
+    group = checkPairGroup(dataset, choices.group ?? (dataset !== data.dataset ? defaultGroup(dataset) : data.group));
+  } catch (e) {
+    throw usage(e, choices.group !== undefined ? '--group: ' : '--dataset: ');
+  }
+  // X's frequencies or degrees carry over to the new group where it has them.
+  const old = (model as { group: GroupConfig }).group;
+  let modelGroup: GroupConfig;
+  try {
+    modelGroup = old.kind === 'so3' ? groupFromName(group, [1], old.degrees) : groupFromName(group, old.frequencies);
+  } catch (e) {
+    throw usage(e, `--group ${group}: `);
+  }
+  const [channels, imageSize] = pairImageShape(dataset);
+  let changed: ModelConfig;
+  try {
+    changed = parseModelConfig({ ...model, group: modelGroup, channels, imageSize });
+  } catch (e) {
+    throw usage(e, `--dataset ${dataset} --group ${group} with --from ${from}: `);
+  }
+  return { data: { dataset, group, limit: data.limit }, model: changed };
+}
+
+/**
+ * The config of a new run copied from the run in `from`, with `choices` (the flags given, `flags`
+ * as typed) overriding. --preset and another --model are refused: they would replace, not
+ * override, what X holds.
+ */
+export function planFrom(from: string, choices: RunChoices, flags: string[], now = new Date()): RunConfig {
+  let base: RunConfig;
+  try {
+    base = readRunConfig(from);
+  } catch (e) {
+    if (e instanceof RunError) throw usage(e, '--from: ');
+    throw e;
+  }
+  let step: number | null = null;
+  try {
+    step = readRunState(from)?.step ?? null;
+  } catch {
+    // A damaged state.json does not make X's config unusable; the origin then has no step.
+  }
+  if (choices.preset !== undefined) throw new ValidationError(`--preset cannot be given with --from: the run takes every value from ${from}; give the flags to change instead`);
+  if (choices.model !== undefined && choices.model !== base.model.model) throw new ValidationError(`--model ${choices.model}: --from ${from} is a ${base.model.model} run; train a ${choices.model} without --from`);
+  const overridden = overrideData(base, overrideModel(base.model, choices, from), choices, from);
+  const model = overridden.model;
+  const data = overridden.data;
+  if (!isPairData(data)) data.pairing = modelSpec(model.model).pivots(model as never);
+  const t = base.training;
+  const training = {
+    ...t,
+    steps: choices.steps ?? t.steps,
+    batchSize: choices.batch ?? t.batchSize,
+    lr: choices.lr ?? t.lr,
+    schedule: choices.schedule ?? t.schedule,
+    clipNorm: choices.clipNorm ?? t.clipNorm,
+    logEvery: choices.logEvery ?? t.logEvery,
+    checkpointEvery: choices.checkpointEvery ?? t.checkpointEvery,
+    evalCount: choices.evalCount ?? t.evalCount,
+  };
+  data.limit = choices.limit ?? data.limit;
+  if (data.limit !== null && data.limit < training.batchSize) throw new ValidationError(`--limit ${data.limit} is smaller than a batch of ${training.batchSize}`);
+  return {
+    format: 1,
+    model,
+    data,
+    training,
+    seed: choices.seed ?? base.seed,
+    preset: base.preset,
+    code: codeVersion(),
+    backend: 'unknown',
+    createdAt: now.toISOString(),
+    status: 'training',
+    from: { run: from, step, flags },
+  };
+}
