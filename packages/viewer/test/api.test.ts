@@ -17,7 +17,7 @@ describe('the viewer’s client against the real server', () => {
   const summary = async (id: string): Promise<RunSummary> => (await real.api.run(id)).summary;
   const decoderOf = async (id: string) => {
     const s = await summary(id);
-    return serverDecoder(real.api, id, { model: s.model!, traits: s.traits!, latentDim: s.codeDim!, group: s.group });
+    return serverDecoder(real.api, id, { model: s.model!, traits: s.traits!, latentDim: s.codeDim! });
   };
 
   beforeAll(async () => {
@@ -37,7 +37,12 @@ describe('the viewer’s client against the real server', () => {
     const byId = Object.fromEntries(runs.map((r) => [r.id, r]));
     expect(Object.fromEntries(runs.map((r) => [r.id, r.codeDim]))).toEqual({ m: 10, v: 10, rot: 1, c4: 1, obj: 4 });
     expect([byId.m.traits?.lawsHold, byId.v.traits?.lawsHold, byId.rot.traits?.lawsHold, byId.c4.traits?.lawsHold]).toEqual(['flow', null, 'latent', 'flow']);
-    expect([byId.m.group, byId.rot.group, byId.c4.group, byId.obj.group]).toEqual([null, { kind: 'so2' }, { kind: 'cyclic', n: 4 }, { kind: 'so3' }]);
+    expect([byId.m.group, byId.rot.group, byId.c4.group, byId.obj.group]).toEqual([
+      null,
+      { kind: 'so2', label: 'so2', name: 'SO(2)' },
+      { kind: 'cyclic', n: 4, label: 'c4', name: 'C_4' },
+      { kind: 'so3', label: 'so3', name: 'SO(3)' },
+    ]);
     expect([byId.m.split, byId.rot.split]).toEqual(['to-range', null]);
     const detail = await real.api.run('rot');
     expect(detail.summary.id).toBe('rot');

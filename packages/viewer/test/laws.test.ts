@@ -58,9 +58,9 @@ describe('runs to compare', () => {
     expect(whyNotComparable(maganet, run('v', { model: 'vae', traits: VAE_TRAITS, split: 'to-element' }))).toBeNull();
     expect(whyNotComparable(maganet, maganet)).toBe('it is this run');
     expect(whyNotComparable(maganet, run('e', { status: 'error' }))).toBe('its files cannot be read');
-    const rot = run('r', { model: 'latent-action', traits: LATENT_ACTION_TRAITS, dataset: 'rotated-mnist', split: null, group: { kind: 'so2' } });
+    const rot = run('r', { model: 'latent-action', traits: LATENT_ACTION_TRAITS, dataset: 'rotated-mnist', split: null, group: { kind: 'so2', label: 'so2', name: 'SO(2)' } });
     expect(whyNotComparable(maganet, rot)).toBe('it trained on rotated-mnist, not dsprites');
-    expect(whyNotComparable(rot, run('c', { ...rot, id: 'c', group: { kind: 'cyclic', n: 4 } }))).toBe('its images are pairs under C_4, not SO(2)');
+    expect(whyNotComparable(rot, run('c', { ...rot, id: 'c', group: { kind: 'cyclic', n: 4, label: 'c4', name: 'C_4' } }))).toBe('its images are pairs under C_4, not SO(2)');
     expect(whyNotComparable(rot, run('s', { ...rot, id: 's' }))).toBeNull();
   });
 });

@@ -3,10 +3,9 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelSpec, modelTraits, ValidationError, type ModelTraits, type SplitName } from '@maga/model';
+import { groupOf, modelSpec, modelTraits, ValidationError, type GroupId, type ModelConfig, type ModelTraits, type SplitName } from '@maga/model';
 import { inspectSafetensors } from '../run/checkpoint.ts';
 import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
-import { modelGroup, type ApiGroup } from './pairs.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -24,8 +23,11 @@ export interface RunSummary {
   dataset: string | null;
   /** A dSprites run's split; null for a pair run. */
   split: SplitName | null;
-  /** The known group a pair run's model takes (its elements: an angle, or j ∈ [0, n)); null for a learned z. */
-  group: ApiGroup | null;
+  /**
+   * The known group a pair run's model takes, as the group registry names it: its id (kind, and C_n's
+   * n), its label ('so2', 'c4', 'so3', as --group writes it) and its name ('SO(2)'); null for a learned z.
+   */
+  group: RunGroupJson | null;
   step: number;
   steps: number | null;
   status: RunStatus;
@@ -34,6 +36,16 @@ export interface RunSummary {
   error?: string;
   /** Where a run with status 'diverged' went non-finite. */
   divergence?: Divergence;
+}
+
+export type RunGroupJson = GroupId & { label: string; name: string };
+
+/** A model's known group for the API (asking the group registry, not naming kinds), or null for a learned z. */
+function runGroup(model: ModelConfig): RunGroupJson | null {
+  const config = modelSpec(model.model).group(model);
+  if (!config) return null;
+  const group = groupOf(config);
+  return { ...group.id, label: group.label, name: group.name };
 }
 
 /** The real path of the runs directory (created if missing, so an empty server still starts). */
@@ -93,7 +105,7 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     codeDim: modelSpec(config.model.model).codeDim(config.model),
     dataset: config.data.dataset,
     split: isPairData(config.data) ? null : config.data.split,
-    group: modelGroup(config.model),
+    group: runGroup(config.model),
     step: 0,
     steps: config.training.steps,
     status: config.status,

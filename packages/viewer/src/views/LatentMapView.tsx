@@ -13,7 +13,6 @@ import { useApi } from '../context.tsx';
 import { ColourLegend } from '../components/ColourLegend.tsx';
 import { RunImage } from '../components/pairs.tsx';
 import { whyNotComparable } from '../lib/compare.ts';
-import { groupText } from '../lib/groups.ts';
 import { Scatter, preloadWebgl, type RendererChoice } from '../components/Scatter.tsx';
 import { ErrorNote, LinkProblems, Loading, Pending } from '../components/status.tsx';
 import { formatMs } from '../lib/format.ts';
@@ -81,7 +80,7 @@ export function LatentMapView() {
   function compareExpectation() {
     const other = (runs.error === undefined ? runs.latest : undefined)?.find((r) => r.id === String(search.compare));
     const why = other && whyNotComparable(summary(), other);
-    return why ? `a run to compare with: ${why}` : `a run of this server with the same data set and kind (${summary().dataset}${summary().group ? `, ${groupText(summary().group!)}` : ''})`;
+    return why ? `a run to compare with: ${why}` : `a run of this server with the same data set and kind (${summary().dataset}${summary().group ? `, ${summary().group!.name}` : ''})`;
   }
   const problems = () => problemsOf(colourRead(), partRead(), countRead(), rendererRead(), compareRead());
 

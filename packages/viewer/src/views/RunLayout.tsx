@@ -2,7 +2,7 @@
 // the indicator saying where decoding happens.
 import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
 import { For, Show, createEffect, createMemo, createResource, on, onCleanup, type JSX } from 'solid-js';
-import type { RunDetail, RunGroup, RunSummary } from '../api.ts';
+import type { RunDetail, RunSummary } from '../api.ts';
 import { ApiProvider, useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
 import { divergenceText } from '../lib/format.ts';
@@ -90,7 +90,7 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
                   )}
                 </Show>
                 <span class="muted">
-                  {d().summary.model} · {d().summary.dataset}/{d().summary.split ?? groupLabel(d().summary.group)} · step {d().summary.step.toLocaleString('en-US')} of{' '}
+                  {d().summary.model} · {d().summary.dataset}/{d().summary.split ?? d().summary.group?.name ?? ''} · step {d().summary.step.toLocaleString('en-US')} of{' '}
                   {d().summary.steps?.toLocaleString('en-US') ?? '?'}
                 </span>
               </span>
@@ -159,8 +159,6 @@ function TrainingNote(props: { summary: RunSummary }) {
     </Show>
   );
 }
-
-const groupLabel = (group: RunGroup | null | undefined) => (!group ? '' : group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
 
 /** Where decoding happens, and the choice between the browser and the server. */
 function DecoderIndicator() {

@@ -5,7 +5,6 @@ import { useApi } from '../context.tsx';
 import { divergenceText, headlineMetrics, timeAgo } from '../lib/format.ts';
 import { METRIC_INFO, formatMetricValue } from '../lib/metrics.ts';
 import { ErrorNote, Loading, Progress, StatusBadge } from '../components/status.tsx';
-import { groupText } from '../lib/groups.ts';
 
 const POLL_MS = 3000;
 
@@ -48,7 +47,7 @@ export function RunsPage() {
                           </th>
                           <td>{run.model}</td>
                           <td>
-                            {run.dataset} <span class="muted">/ {run.split ?? (run.group ? groupText(run.group) : '')}</span>
+                            {run.dataset} <span class="muted">/ {run.split ?? (run.group?.name ?? '')}</span>
                           </td>
                           <td class="num">
                             {run.step.toLocaleString('en-US')} / {run.steps?.toLocaleString('en-US') ?? '?'}
