@@ -34,15 +34,9 @@ import type {
 // src/server/contract.ts; nothing here re-declares it).
 export type { ApiGroup as RunGroup, DatasetImage, DatasetInfo, GroupElement, Health, RunDatasetInfo, RunDetail, RunStatus, RunSummary, PairFactorInfo } from '@maga/cli';
 export type { ModelTraits } from '@maga/model';
-/** A pair run's data set (`GET /api/runs/:id/dataset` of a known-group run). */
-export type PairDatasetInfo = Extract<RunDatasetInfo, { kind: 'pairs' }>;
-/** A dSprites run's images: the grid and the split it trained on. */
-export type DspritesRunDatasetInfo = Extract<RunDatasetInfo, { kind: 'dsprites' }>;
 /** An image of a pair run's data set, with its factor values by name. */
 export type PairImage = RunImage;
-export type GroupLaws = GroupLawsResponse;
 export type Embedding = EmbeddingResponse;
-export type EmbeddingOptions = EmbeddingRequest;
 
 export class ApiError extends Error {
   override name = 'ApiError';

@@ -12,6 +12,8 @@ if (!gpu) console.warn(`viewer local decoder tests: SKIPPED — no WebGPU adapte
 
 const PIVOT = dsprites.FIXED_PIVOT.index;
 const OTHER_PIVOT = 123_530;
+/** dSprites rendered here, as the server would send them. */
+const DSPRITES_HERE = { size: 64, fetch: async (index: number) => dsprites.render(index) };
 const images = (indices: number[]) => T.tensor(dsprites.renderBatch(indices), [indices.length, 1, 64, 64]);
 
 /** A tensor's values, clamped to [0, 1] as the decoder's (and the API's) images are. */
@@ -36,7 +38,7 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
     if (model instanceof Maganet) model.initialize(images([1, 5000, 90_000, 300_000, 600_000, 700_000]));
     const checkpoint = await encodeModule(model);
     // As the CLI writes config.json: the model's configuration under "model".
-    const decoder = await localDecoder({ run: 'test-run', config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint });
+    const decoder = await localDecoder({ run: 'test-run', config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] });
     return { model, decoder };
   }
 
@@ -117,14 +119,14 @@ describe.skipIf(!gpu)('in-browser decoder logic', () => {
     const checkpoint = await encodeModule(vae);
     const vaeNames = Object.keys(Object.fromEntries(vae.state()));
     vae.dispose();
-    const error = await localDecoder({ run: 'test-run', config: { model: defaultConfig('maganet') }, checkpoint }).catch((e: Error) => e);
+    const error = await localDecoder({ run: 'test-run', config: { model: defaultConfig('maganet') }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     expect(message).toMatch(/^checkpoint does not match the model \(\d+ problems\)/);
     // MAGANet's flow is missing from a VAE's checkpoint, and the VAE's parameters are not MAGANet's.
     expect(message).toMatch(/missing from checkpoint: decoder\.\S+ \[/);
     expect(message).toContain(`unexpected in checkpoint (not a model parameter): ${vaeNames.sort()[0]}`);
-    const bad = await localDecoder({ run: 'test-run', config: { something: 'else' }, checkpoint }).catch((e: Error) => e);
+    const bad = await localDecoder({ run: 'test-run', config: { something: 'else' }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] }).catch((e: Error) => e);
     expect((bad as Error).message).toBe('config: missing model');
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { DATASET_SIZE, formatList, formatOffsets, isRunId, parseIndexListText, parseOffsetsText } from '../src/lib/params.ts';
 import { indexBelow, indexExpectation, paramText, problemsOf, readParam } from '../src/lib/link.ts';
-import { elementExpectation, parseElement, parseRotation } from '../src/lib/groups.ts';
+import { groupFromLabel } from '@maga/model';
+import { elementParam, formatElementParam, sameElement } from '../src/lib/groups.ts';
 
 describe('view state in the URL', () => {
   test('a parameter is absent, taken, or refused with the value and what it takes', () => {
@@ -38,22 +39,26 @@ describe('view state in the URL', () => {
     expect(parseOffsetsText(formatOffsets(offsets))).toEqual(offsets);
   });
 
-  test('group elements: an angle within ±1000 rad, j of C_n, or a unit quaternion', () => {
-    const so2 = { kind: 'so2' } as const;
-    const c4 = { kind: 'cyclic', n: 4 } as const;
-    expect(parseElement('1.5708', so2)).toBe(1.5708);
-    expect(parseElement('-3', so2)).toBe(-3);
-    for (const bad of ['1e999', 'NaN', '1001', 'abc', '0x10', '']) expect(parseElement(bad, so2)).toBeUndefined();
-    expect(parseElement('3', c4)).toBe(3);
-    for (const bad of ['4', '-1', '1.5']) expect(parseElement(bad, c4)).toBeUndefined();
-    expect(elementExpectation(c4)).toBe('an integer from 0 to 3 (an element of C_4)');
-    expect(parseRotation('1,0,0,0')).toEqual([1, 0, 0, 0]);
-    // A link's rounded digits are normalised; the sign is made canonical (w ≥ 0).
-    const q = parseRotation('-0.707107,0,-0.707107,0')!;
-    expect(q[0]).toBeCloseTo(Math.SQRT1_2, 12);
-    expect(q[2]).toBeCloseTo(Math.SQRT1_2, 12);
-    expect(Math.hypot(...q)).toBeCloseTo(1, 14);
-    for (const bad of ['2,0,0,0', '0.5,0.5,0.5,0.6', '1,0,0', '1,0,0,x', '0,0,0,0']) expect(parseRotation(bad)).toBeUndefined();
+  test('group elements from a link: the group checks them, and a refusal says what it takes', () => {
+    const so2 = groupFromLabel('so2');
+    const c4 = groupFromLabel('c4');
+    const so3 = groupFromLabel('so3');
+    expect(elementParam('g', '1.5708', so2)).toEqual({ value: [1.5708], problem: null });
+    expect(elementParam('g', '-3', so2).value).toEqual([-3]);
+    expect(elementParam('g', undefined, so2)).toEqual({ value: undefined, problem: null });
+    for (const bad of ['1e999', 'NaN', '1001', 'abc', '0x10', '1,2', 'Infinity']) {
+      const read = elementParam('g', bad, so2);
+      expect(read.value).toBeUndefined();
+      expect(read.problem).toEqual({ key: 'g', value: bad, expected: 'a finite angle in radians (an element of SO(2)), written as one number' });
+    }
+    expect(elementParam('g', '3', c4).value).toEqual([3]);
+    for (const bad of ['4', '-1', '1.5']) expect(elementParam('g', bad, c4).problem?.expected).toBe('an integer in [0, 3] (an element of C_4), written as one number');
+    expect(elementParam('g1', '1,0,0,0', so3).value).toEqual([1, 0, 0, 0]);
+    // A link's rounded quaternion passes (within the unit tolerance); a scaled one does not.
+    const written = formatElementParam([Math.SQRT1_2, 0, Math.SQRT1_2, 0]);
+    expect(written).toBe('0.707107,0,0.707107,0');
+    expect(sameElement(elementParam('g', written, so3).value!, [Math.SQRT1_2, 0, Math.SQRT1_2, 0])).toBe(true);
+    for (const bad of ['2,0,0,0', '0.5,0.5,0.5,0.6', '1,0,0', '1,0,0,x']) expect(elementParam('g', bad, so3).problem?.expected).toContain('(an element of SO(3)), written as 4 numbers separated by commas');
   });
 
   test('run ids', () => {

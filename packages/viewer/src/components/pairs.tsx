@@ -1,10 +1,8 @@
 // The pieces of the views for runs of known-group (pair) models: the run's own images (its data
-// set, from the API's per-run routes), a picker over its test and train sources, and the control
-// for a group element g — an angle slider for SO(2), the n elements of C_n as buttons (SO(3)'s
-// rotations have their arcball, components/rotation.tsx).
+// set, from the API's per-run routes) and a picker over its test and train sources (the control
+// for a group element is components/element-controls.tsx).
 import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
-import type { PairDatasetInfo, PairImage } from '../api.ts';
-import { formatElement, type NumberGroup } from '../lib/groups.ts';
+import type { RunDatasetInfo, PairImage } from '../api.ts';
 import { describeImage, mapFactors } from '../lib/map-factors.ts';
 
 import { useApi } from '../context.tsx';
@@ -15,24 +13,18 @@ import { current } from '../lib/resource.ts';
 import { ErrorNote, Loading } from './status.tsx';
 
 /** An image's factor values in words, as the latent map's legend writes them (angles in degrees). */
-export function describePairFactors(info: PairDatasetInfo | undefined, factors: object | undefined): string {
+export function describePairFactors(info: RunDatasetInfo | undefined, factors: object | undefined): string {
   return info ? describeImage(mapFactors(info), factors) : '';
 }
 
-/** What a pair data set's sources are, in words. */
-const sourceNoun = (dataset: string | undefined) => (dataset === 'contrast' ? 'phantoms' : dataset === 'objects3d' ? 'objects' : dataset === 'planes-sky' ? 'scenes' : 'digits');
 
 /**
- * The description of a pair run's data set, from its run page (fetched once per run): undefined
- * while it loads, when it failed (`.error` says why) or when the run's images are not pairs.
+ * The description of the run's images, from its run page (fetched once per run): undefined while
+ * it loads or when it failed (`.error` says why).
  */
-export function usePairDataset() {
+export function useRunDataset() {
   const run = useRun();
-  const info = (): PairDatasetInfo | undefined => {
-    if (run.dataset.error !== undefined) return undefined;
-    const d = run.dataset.latest;
-    return d?.kind === 'pairs' ? d : undefined;
-  };
+  const info = (): RunDatasetInfo | undefined => (run.dataset.error !== undefined ? undefined : run.dataset.latest);
   return Object.assign(info, {
     get error(): unknown {
       return run.dataset.error;
@@ -56,7 +48,7 @@ export function RunImage(props: { run: string; index: number; size?: number; lab
 }
 
 /** A chosen image of the run with its factors, and thumbnails of its test (or train) sources to choose another. */
-export function PairImagePicker(props: { run: string; info: PairDatasetInfo | undefined; label: string; value: number; onChange: (index: number) => void; children?: JSX.Element }) {
+export function PairImagePicker(props: { run: string; info: RunDatasetInfo | undefined; label: string; value: number; onChange: (index: number) => void; children?: JSX.Element }) {
   const api = useApi();
   const [image] = createResource(
     () => ({ run: props.run, index: props.value }),
@@ -92,8 +84,9 @@ export function PairImagePicker(props: { run: string; info: PairDatasetInfo | un
   );
 }
 
-function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
+function PairSamples(props: { run: string; info: RunDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
   const api = useApi();
+  const run = useRun();
   const [part, setPart] = createSignal<'test' | 'train'>('test');
   const [seed, setSeed] = createSignal(0);
   const [samples] = createResource(
@@ -106,7 +99,7 @@ function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; cu
         <label>
           Part{' '}
           <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
-            <option value="test">test (held-out {sourceNoun(props.info?.dataset)})</option>
+            <option value="test">test (held-out {run.entry()?.sources ?? 'sources'})</option>
             <option value="train">train</option>
           </select>
         </label>
@@ -137,50 +130,3 @@ function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; cu
     </div>
   );
 }
-
-/**
- * A group element g: for SO(2) an angle slider in degrees (g in radians), for C_n a button per
- * element j = 0 … n − 1.
- */
-export function ElementControl(props: { group: NumberGroup; value: number; onChange: (g: number) => void; label: string; testId?: string }) {
-  return (
-    <Show
-      when={props.group.kind === 'cyclic' ? (props.group as { kind: 'cyclic'; n: number }) : null}
-      fallback={
-        <label class="element-control">
-          <span>{props.label}</span>{' '}
-          <input
-            type="range"
-            min={0}
-            max={359}
-            step={1}
-            value={Math.round((props.value * 180) / Math.PI)}
-            data-testid={props.testId ?? 'element-angle'}
-            aria-label={`${props.label} (degrees)`}
-            onInput={(e) => props.onChange((Number(e.currentTarget.value) * Math.PI) / 180)}
-          />{' '}
-          <span class="mono">{formatElement(props.group, props.value)}</span>
-        </label>
-      }
-    >
-      {(cyclic) => (
-        <div class="element-control">
-          <span>{props.label}</span>{' '}
-          <div class="segmented" role="group" aria-label={props.label} data-testid={props.testId ?? 'element-buttons'}>
-            <For each={Array.from({ length: cyclic().n }, (_, j) => j)}>
-              {(j) => (
-                <button type="button" aria-pressed={props.value === j} onClick={() => props.onChange(j)}>
-                  {j === 0 ? 'e' : `g${j === 1 ? '' : superscript(j)}`}
-                </button>
-              )}
-            </For>
-          </div>{' '}
-          <span class="mono small">{formatElement(props.group, props.value)}</span>
-        </div>
-      )}
-    </Show>
-  );
-}
-
-const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
-const superscript = (n: number) => String(n).replace(/[0-9]/g, (d) => SUPERSCRIPTS[Number(d)]);

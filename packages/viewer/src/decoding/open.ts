@@ -24,7 +24,7 @@ export async function openDecoder(options: OpenOptions): Promise<Decoder> {
   const { api, run, choice } = options;
   const { traits, codeDim, model } = run.summary;
   if (!traits || codeDim === null || model === null) throw new Error(`run '${run.summary.id}' has a model this server does not know (${model ?? 'unreadable config'}): nothing can decode it`);
-  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: codeDim, group: run.summary.group }, note);
+  const server = (note?: string) => serverDecoder(api, run.summary.id, { model, traits, latentDim: codeDim }, note);
   if (choice === 'server') return server(`chosen by ${options.chosenBy ?? 'you'}`);
   const hasWebGpu = options.hasWebGpu ?? (typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu);
   if (!hasWebGpu) return server('this browser has no WebGPU');
@@ -32,10 +32,9 @@ export async function openDecoder(options: OpenOptions): Promise<Decoder> {
     options.onStage?.('fetching the checkpoint');
     const id = run.summary.id;
     const [checkpoint, { localDecoder }, info] = await Promise.all([api.checkpoint(id), import('./local.ts'), api.runDataset(id)]);
-    const dataset = info.kind === 'pairs' ? info : null;
-    // A pair run's images come from its data set on the server (decoded by decodeImage: float32 pixels).
-    const images = dataset ? { size: dataset.imageSize, fetch: async (index: number) => decodeImage((await api.runImage(id, index)).image).pixels } : undefined;
-    const warmup: [number, number] | undefined = dataset ? [dataset.fixedPivot, dataset.fixedPivot] : undefined;
+    // The run's images come from its data set on the server (decoded by decodeImage: float32 pixels).
+    const images = { size: info.imageSize, fetch: async (index: number) => decodeImage((await api.runImage(id, index)).image).pixels };
+    const warmup: [number, number] = [info.fixedPivot, info.fixedPivot];
     return await localDecoder({ run: id, config: run.config, checkpoint, onStage: options.onStage, images, warmup });
   } catch (e) {
     // The run's page went while the checkpoint loaded: no fallback, nobody is waiting.

@@ -1,43 +1,31 @@
-// A run's known group in words and in links: its name, an element written out, an element read
-// from a link.
-import type { RunGroup } from '../api.ts';
-import { canonical, normalise, type Quaternion } from './arcball.ts';
+// A run's group element in a link: read with the group's own check (packages/model's Group),
+// written as its numbers. The viewer names no kind of group here.
+import type { Group } from '@maga/model';
+import { paramText, type LinkProblem, type Raw } from './link.ts';
 
-/** A group whose elements are one number: SO(2) (an angle) or C_n (j ∈ [0, n)). */
-export type NumberGroup = Exclude<RunGroup, { kind: 'so3' }>;
-/** An element of the run's group in words: degrees for an angle, "j = 2 of C_4". */
-export function formatElement(group: NumberGroup, g: number): string {
-  if (group.kind === 'so2') return `θ = ${Math.round((g * 180) / Math.PI)}°`;
-  return `j = ${g} (${g === 0 ? 'e' : `${((360 * g) / group.n).toFixed(0)}° / step ${g}`} of C_${group.n})`;
-}
+/** The largest |number| a link's element may hold: the API refuses larger codes (an angle of 1000 rad is 159 turns). */
+export const MAX_ELEMENT_NUMBER = 1000;
 
-export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
+/** An element for a link: its numbers, comma-separated, to 6 decimals (a quaternion's rounding stays within the unit tolerance). */
+export const formatElementParam = (g: readonly number[]) => g.map((v) => String(Number(v.toFixed(6)))).join(',');
 
-/** The largest |θ| in radians a link may give (the API refuses larger angles). */
-export const MAX_ANGLE = 1000;
-
-/** An element of a one-number group read from a link: an angle in radians (SO(2)) or j ∈ [0, n) (C_n); undefined when it is neither. */
-export function parseElement(text: string, group: NumberGroup): number | undefined {
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text)) return undefined;
-  const v = Number(text);
-  if (group.kind === 'so2') return Number.isFinite(v) && Math.abs(v) <= MAX_ANGLE ? v : undefined;
-  return Number.isInteger(v) && v >= 0 && v < group.n ? v : undefined;
-}
-
-/** What `parseElement` takes, in words. */
-export const elementExpectation = (group: NumberGroup) =>
-  group.kind === 'so2' ? `an angle in radians within ±${MAX_ANGLE} (an element of SO(2))` : `an integer from 0 to ${group.n - 1} (an element of C_${group.n})`;
+/** Whether two elements are the same to a link's rounding. */
+export const sameElement = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= 1e-6);
 
 /**
- * A rotation read from a link, "w,x,y,z": four numbers of norm 1 within 1e-3 (a link's rounded
- * digits), normalised; undefined for anything else (a scaled quaternion is refused, not rescaled).
+ * An element of `group` from a link's parameter: its numbers, checked by the group (an angle, j of
+ * C_n, a unit quaternion, each within ±MAX_ELEMENT_NUMBER); absent gives no value, refused a
+ * problem naming the value and the group's own words for what it takes.
  */
-export function parseRotation(text: string): Quaternion | undefined {
-  const parts = text.split(',').map((s) => s.trim());
-  if (parts.length !== 4 || parts.some((s) => s === '')) return undefined;
-  const q = parts.map(Number) as unknown as Quaternion;
-  if (!q.every(Number.isFinite) || Math.abs(Math.hypot(...q) - 1) > 1e-3) return undefined;
-  return canonical(normalise(q));
+export function elementParam(key: string, raw: Raw, group: Group): { value: number[] | undefined; problem: LinkProblem | null } {
+  const text = paramText(raw);
+  if (text === undefined) return { value: undefined, problem: null };
+  const numbers = text.split(',').map((t) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(t) ? Number(t) : NaN));
+  try {
+    if (numbers.length !== group.elementSize || numbers.some((v) => !Number.isFinite(v) || Math.abs(v) > MAX_ELEMENT_NUMBER)) throw new Error('not an element');
+    return { value: group.parseElement(group.elementSize === 1 ? numbers[0] : numbers, key, MAX_ELEMENT_NUMBER), problem: null };
+  } catch {
+    const shown = text.length > 60 ? `${text.slice(0, 57)}…` : text;
+    return { value: undefined, problem: { key, value: shown, expected: `${group.elementText} (an element of ${group.name}), written as ${group.elementSize === 1 ? 'one number' : `${group.elementSize} numbers separated by commas`}` } };
+  }
 }
-
-export const ROTATION_EXPECTATION = 'a unit quaternion w,x,y,z (an element of SO(3))';

@@ -93,11 +93,6 @@ export function psnr(a: Img, b: Img): number {
   return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
 }
 
-/** Whether two images differ anywhere by more than `tolerance`. */
-export function imagesDiffer(a: Img, b: Img, tolerance = 0): boolean {
-  return maxAbsDiff(a, b) > tolerance;
-}
-
 /** |a − b| as an image, for showing where two decodes disagree. */
 export function absDiff(a: Img, b: Img): Img {
   if (a.pixels.length !== b.pixels.length || channelsOf(a) !== channelsOf(b)) {

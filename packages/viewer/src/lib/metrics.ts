@@ -12,11 +12,6 @@ export const METRIC_INFO: Record<string, { label: string; description: string; b
   msssim: { label: 'MS-SSIM', description: 'multi-scale SSIM per image, 0 to 1, averaged over the colour channels', better: 'higher' },
 };
 
-export interface MetricValue {
-  key: string;
-  value: number;
-}
-
 export interface BucketRow {
   name: string;
   values: Record<string, number>;

@@ -1,7 +1,8 @@
 // The group laws of a run's decoder, shown and measured: D(0, x) = x (identity),
 // D(z₂, D(z₁, x)) = D(z₁ + z₂, x) (composition), D(−z₁, D(z₁, x)) = x (inverse), with z₁ and z₂
 // the transformations from x to two chosen images; for a known-group run the laws of ρ with two
-// chosen elements g₁, g₂: D(e, x) = x, D(g₂, D(g₁, x)) = D(g₂g₁, x), D(g₁⁻¹, D(g₁, x)) = x. Each
+// chosen elements g₁, g₂ (set with the group's own control, composed by the group): D(e, x) = x,
+// D(g₂, D(g₁, x)) = D(g₂g₁, x), D(g₁⁻¹, D(g₁, x)) = x. Each
 // law comes with its max pixel error, a verdict against the stated tolerance (lib/laws.ts, from
 // what the model does), and a map of where the two sides differ, the three maps on one scale.
 import { useSearchParams } from '@solidjs/router';
@@ -16,10 +17,11 @@ import { lawVerdict, lawsCaption, type LawsHold } from '../lib/laws.ts';
 import { createLatestResource } from '../lib/resource.ts';
 import { ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
-import { ElementControl, PairImagePicker, usePairDataset } from '../components/pairs.tsx';
-import { Arcball, AxesGizmo, formatRotation } from '../components/rotation.tsx';
-import { canonical, formatQuaternion, fromAxisAngle, multiply, normalise, type Quaternion } from '../lib/arcball.ts';
-import { ROTATION_EXPECTATION, elementExpectation, formatElement, parseElement, parseRotation, type NumberGroup } from '../lib/groups.ts';
+import type { Group } from '@maga/model';
+import { PairImagePicker, useRunDataset } from '../components/pairs.tsx';
+import { ElementControl } from '../components/element-controls.tsx';
+import type { Quaternion } from '../lib/arcball.ts';
+import { elementParam, formatElementParam } from '../lib/groups.ts';
 import { ErrorNote, LinkProblems, Loading, NotForThisRun, Pending } from '../components/status.tsx';
 import { runHref } from '../lib/routes.ts';
 import { shown, useRun } from './run-context.tsx';
@@ -40,8 +42,12 @@ export function GroupLawsView() {
           </NotForThisRun>
         }
       >
-        <Show when={summary().group} keyed fallback={<LearnedGroupLaws />}>
-          {(group) => (group.kind === 'so3' ? <RotationGroupLaws /> : <PairGroupLaws group={group} />)}
+        <Show when={summary().group} fallback={<LearnedGroupLaws />}>
+          <Show when={run.registryError() === undefined} fallback={<ErrorNote error={run.registryError()} title="The run's group is not known to this viewer" />}>
+            <Show when={run.group()} keyed fallback={<Loading>Loading the group…</Loading>}>
+              {(group) => <KnownGroupLaws group={group} />}
+            </Show>
+          </Show>
         </Show>
       </Show>
     </main>
@@ -106,85 +112,34 @@ function LearnedGroupLaws() {
   );
 }
 
-/** The laws of ρ for a run whose g is one number (SO(2), C_n): an image x and two elements g₁, g₂. */
-function PairGroupLaws(props: { group: NumberGroup }) {
+/** The laws of ρ for a known-group run: an image x and two elements g₁, g₂, each with the group's control. */
+function KnownGroupLaws(props: { group: Group }) {
   const run = useRun();
-  const info = usePairDataset();
+  const info = useRunDataset();
   const [search, setSearch] = useSearchParams();
-  const so2 = props.group.kind === 'so2';
+  const group = props.group;
   const reads = createMemo(() => ({
     x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
-    g1: readParam('g1', search.g1, (t) => parseElement(t, props.group), elementExpectation(props.group)),
-    g2: readParam('g2', search.g2, (t) => parseElement(t, props.group), elementExpectation(props.group)),
-  }));
-  const pivot = () => reads().x.value ?? info()?.fixedPivot;
-  const g1 = () => reads().g1.value ?? (so2 ? Math.PI / 3 : 1);
-  const g2 = () => reads().g2.value ?? (so2 ? Math.PI / 2 : props.group.kind === 'cyclic' ? Math.min(2, props.group.n - 1) : 1);
-  const set = (key: 'g1' | 'g2') => (value: number) => setSearch({ [key]: so2 ? value.toFixed(4) : value }, { replace: true });
-  const since = performance.now();
-  const { decoder, laws } = useLaws(
-    () => {
-      const x = pivot();
-      return x === undefined ? false : { x, g1: g1(), g2: g2() };
-    },
-    (d, q) => d.groupLaws!(q.x, [q.g1], [q.g2]),
-  );
-  return (
-    <>
-      <LinkProblems problems={problemsOf(reads().x, reads().g1, reads().g2)} />
-      <section class="pickers" aria-label="image and group elements">
-        <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
-          {(data) => (
-            <PairImagePicker run={run.id()} info={data()} label="Image" value={pivot()!} onChange={(i) => setSearch({ x: i })}>
-              <span class="small">x</span>
-            </PairImagePicker>
-          )}
-        </Show>
-        <div class="element-pair">
-          <ElementControl group={props.group} value={g1()} onChange={set('g1')} label="g₁" testId="element-g1" />
-          <ElementControl group={props.group} value={g2()} onChange={set('g2')} label="g₂" testId="element-g2" />
-          <p class="muted small mono">g₂g₁: {formatElement(props.group, props.group.kind === 'so2' ? g1() + g2() : (g1() + g2()) % props.group.n)}</p>
-        </div>
-      </section>
-      <LawsResult decoder={decoder} laws={laws} known />
-    </>
-  );
-}
-
-/** The laws of ρ for an SO(3) run: an image x and two rotations g₁, g₂, each set on its own arcball. */
-function RotationGroupLaws() {
-  const run = useRun();
-  const info = usePairDataset();
-  const [search, setSearch] = useSearchParams();
-  const reads = createMemo(() => ({
-    x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
-    g1: readParam('g1', search.g1, parseRotation, ROTATION_EXPECTATION),
-    g2: readParam('g2', search.g2, parseRotation, ROTATION_EXPECTATION),
+    g1: elementParam('g1', search.g1, group),
+    g2: elementParam('g2', search.g2, group),
   }));
   const pivot = () => reads().x.value ?? info()?.fixedPivot;
   const camera = () => {
     const d = info();
     return d && 'camera' in d ? (d.camera as Quaternion) : undefined;
   };
-  const g1 = () => reads().g1.value ?? canonical(fromAxisAngle([0, 1, 0], Math.PI / 2));
-  const g2 = () => reads().g2.value ?? canonical(fromAxisAngle([1, 0, 0], Math.PI / 3));
-  const set = (key: 'g1' | 'g2') => (q: Quaternion) => setSearch({ [key]: formatQuaternion(q, 6) }, { replace: true });
+  // Two elements the group chooses to show it (a quarter and a half turn, one and two steps of C_n…).
+  const figures = group.figureElements();
+  const g1 = () => reads().g1.value ?? figures[Math.min(1, figures.length - 1)];
+  const g2 = () => reads().g2.value ?? figures[Math.min(2, figures.length - 1)];
+  const set = (key: 'g1' | 'g2') => (g: number[]) => setSearch({ [key]: formatElementParam(g) }, { replace: true });
   const since = performance.now();
   const { decoder, laws } = useLaws(
     () => {
       const x = pivot();
       return x === undefined ? false : { x, g1: g1(), g2: g2() };
     },
-    (d, q) => d.groupLaws!(q.x, [...q.g1], [...q.g2]),
-  );
-  const control = (label: string, value: Quaternion, onChange: (q: Quaternion) => void, testId: string) => (
-    <div class="element-control rotation-control">
-      <span>{label}</span>
-      <Arcball value={value} onChange={onChange} camera={camera()} label={label} testId={testId}>
-        <AxesGizmo value={value} camera={camera()} size={88} />
-      </Arcball>
-      <span class="mono small">{formatRotation(value)}</span>
-    </div>
+    (d, q) => d.groupLaws!(q.x, q.g1, q.g2),
   );
   return (
     <>
@@ -198,16 +153,15 @@ function RotationGroupLaws() {
           )}
         </Show>
         <div class="element-pair">
-          {control('g₁', g1(), set('g1'), 'arcball-g1')}
-          {control('g₂', g2(), set('g2'), 'arcball-g2')}
-          <p class="muted small mono">g₂g₁: {formatRotation(normalise(multiply(g2(), g1())))}</p>
+          <ElementControl group={group} value={g1()} onChange={set('g1')} label="g₁" testId={`element-g1`} camera={camera()} />
+          <ElementControl group={group} value={g2()} onChange={set('g2')} label="g₂" testId={`element-g2`} camera={camera()} />
+          <p class="muted small mono">g₂g₁: {group.formatElement(group.compose(g2(), g1()))}</p>
         </div>
       </section>
       <LawsResult decoder={decoder} laws={laws} known />
     </>
   );
 }
-
 
 type LawsResource = ReturnType<typeof useLaws>['laws'];
 

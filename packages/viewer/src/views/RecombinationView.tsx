@@ -212,8 +212,6 @@ function SwapPanel() {
 }
 
 const SWAP_IMAGES = 4;
-/** The data sets of objects turned in space, whose swap reads as object × pose. */
-const THREE_D = new Set(['objects3d', 'planes-sky']);
 
 function SwapGrid() {
   const run = useRun();
@@ -245,8 +243,12 @@ function SwapGrid() {
       <LinkProblems problems={problemsOf(seedRead())} />
       <div class="section-head">
         <h2 id="swap-title">Invariant part of the row, varying part of the column</h2>
-        <Show when={THREE_D.has(run.detail()?.summary.dataset ?? '')}>
-          <p class="muted small">For rendered objects the invariant part should hold what the object is and the varying part its pose: each row one object, turned as its column's is.</p>
+        <Show when={run.entry()}>
+          {(entry) => (
+            <p class="muted small">
+              Along a row the invariant part should keep which of the {entry().sources} it is, and the varying part follow its column: what g changes (x {entry().action}).
+            </p>
+          )}
         </Show>
         <div class="controls">
           <button type="button" onClick={() => setSearch({ seed: seed() + 1 })}>

@@ -4,7 +4,9 @@
 // run: RunLayout makes a new state for each run id it shows and disposes the old one (its decoder,
 // its requests) before the new run's views read anything, so a view never sees another run's model.
 import { createContext, createMemo, createResource, createSignal, onCleanup, untrack, useContext, type Accessor, type Resource } from 'solid-js';
+import type { DatasetEntry, Group } from '@maga/model';
 import { isAbort, scopedApi, type Api, type RunDatasetInfo, type RunDetail } from '../api.ts';
+import { useRegistries } from '../context.tsx';
 import type { Decoder } from '../decoding/decoder.ts';
 import { openDecoder, type DecoderChoice } from '../decoding/open.ts';
 
@@ -16,6 +18,14 @@ export interface RunState {
   api: Api;
   /** `GET /api/runs/:id/dataset`: the images this run's routes address by index. */
   dataset: Resource<RunDatasetInfo>;
+  /**
+   * The run's known group, from the group registry (null: the model infers a learned z; undefined
+   * while the registry loads, or when it failed: `registryError`).
+   */
+  group(): Group | null | undefined;
+  /** The run's data set entry from the DATASETS registry (undefined while it loads, or unknown: `registryError`). */
+  entry(): DatasetEntry | undefined;
+  registryError(): unknown;
   /** The decoder, loading it the first time a view asks. */
   useDecoder(): Resource<Decoder>;
   decoderWanted: Accessor<boolean>;
@@ -71,6 +81,19 @@ export function createRunState(api: Api, id: string, detail: Accessor<RunDetail 
     () => (detail() ? id : false),
     (runId) => runApi.runDataset(runId),
   );
+  // The run's group and data set, asked of the model package's registries (loaded on first use).
+  const registries = useRegistries();
+  const facts = createMemo(() => {
+    registries.want();
+    const r = registries.resource.error === undefined ? registries.resource.latest : undefined;
+    const summary = detail()?.summary;
+    if (!r || !summary) return { group: undefined, entry: undefined, error: registries.resource.error };
+    try {
+      return { group: summary.group ? r.groupOfRun(summary.group.label) : null, entry: summary.dataset ? r.datasetOfRun(summary.dataset) : undefined, error: undefined };
+    } catch (e) {
+      return { group: undefined, entry: undefined, error: e };
+    }
+  });
   // Keyed on choice and explicit reloads only: polling brings new detail objects that must not
   // reload the checkpoint.
   const key = createMemo(() => (wanted() ? `${choice()}\u0000${generation()}` : false));
@@ -108,6 +131,9 @@ export function createRunState(api: Api, id: string, detail: Accessor<RunDetail 
     detail: () => detail()!,
     api: runApi,
     dataset,
+    group: () => facts().group,
+    entry: () => facts().entry,
+    registryError: () => facts().error,
     useDecoder() {
       setWanted(true);
       return decoder;
