@@ -1,19 +1,12 @@
 // Benchmark: how fast dSprites renders, single-threaded, one image at a time and in batches.
 // Run: bun run bench:dsprites   (prints images/s; nothing here is asserted anywhere)
 import { dsprites, splitIndices } from '@maga/model';
+import { randomIntegers } from '../test/support/random.ts';
 
 const { DSPRITES, render, renderBatch } = dsprites;
 
 // A fixed pseudo-random sample of indices, so every run renders the same images.
-function sampleIndices(count: number, seed: number): Int32Array {
-  const indices = new Int32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    indices[i] = state % DSPRITES.count;
-  }
-  return indices;
-}
+const sampleIndices = (count: number, seed: number) => Int32Array.from(randomIntegers(count, DSPRITES.count, seed));
 
 function imagesPerSecond(images: number, run: () => void): number {
   run(); // warm-up: let the JIT compile the rendering loops first

@@ -7,7 +7,7 @@
 // sits (their logits, σ′ there).
 import { dsprites, Maganet, pixelsToLogits, type FlowStep } from '@maga/model';
 import * as T from '@maga/tensor';
-import { initBackend, loadTrainedModel, readRunConfig } from '@maga/cli';
+import { initBackend, isPairData, loadTrainedModel, readRunConfig } from '@maga/cli';
 import { lawErrors, lawSample } from '../packages/cli/src/evaluate/laws.ts';
 
 const dir = process.argv[2];
@@ -20,7 +20,7 @@ console.log(`backend: ${info.description}`);
 const config = readRunConfig(dir);
 const { model } = await loadTrainedModel(dir, undefined, config);
 if (!(model instanceof Maganet)) throw new Error(`${dir}: a ${model.traits.label} run; this study is of MAGANet's flow decoder`);
-if (config.data.dataset !== 'dsprites') throw new Error(`${dir}: a run on ${config.data.dataset}; this study is of MAGANet on dSprites`);
+if (isPairData(config.data)) throw new Error(`${dir}: a run on ${config.data.dataset}; this study is of MAGANet on dSprites`);
 const sample = lawSample(model, config.data.split);
 const f32 = await lawErrors(model, sample);
 const f64 = await T.withBackend(new T.CpuBackend({ float64: true }), async () => {

@@ -2,7 +2,7 @@
 // the rasteriser alone on meshes built beforehand, building the meshes, the sky, and whole training
 // batches through the public sampler of a 3-D set (PairDataset.sampler) (mesh, sky and both images of every pair).
 // Run: bun run bench:render3d   (prints images/s; nothing here is asserted anywhere)
-import { OBJECTS3D_NAMES, Objects3dPairs, objectMesh, quaternion, render3d, skyImage } from '@maga/model';
+import { OBJECTS3D_NAMES, Objects3dDataset, objectMesh, quaternion, render3d, skyImage } from '@maga/model';
 
 const BATCH = 64;
 const BATCHES = 8;
@@ -32,7 +32,7 @@ k = 0;
 show('paint a planes-sky sky', rate(200, () => skyImage(k++ % 1000)), 'skies/s');
 for (const name of OBJECTS3D_NAMES) {
   for (const group of ['so3', 'so2']) {
-    const sampler = Objects3dPairs.open(name, group).sampler({ part: 'train', batchSize: BATCH, seed: 1 });
+    const sampler = Objects3dDataset.open(name, group).sampler({ part: 'train', batchSize: BATCH, seed: 1 });
     const [wall, cpu] = rate(BATCHES, () => sampler.next());
     show(`${name} / ${group} batches of ${BATCH} pairs (x and g·x)`, [2 * BATCH * wall, 2 * BATCH * cpu], 'images/s');
   }

@@ -4,40 +4,26 @@
 // latent-action run on objects3d so3 trains, evaluates per 30° bucket of the rotation angle and
 // renders colour figures whose true g·x tiles are the renders themselves, and resumes exactly; bad
 // rotations are refused naming the value. Each CLI case runs the real entry point in a child
-// process (MAGA_BACKEND, default native; webgpu without an adapter is reported as skipped, never
+// process (MAGA_BACKEND, else auto: testDevice; a backend that cannot start is reported as skipped, never
 // as passed).
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readLog, readRunConfig, RunError } from '@maga/cli';
-import { checkQuaternions, openPairDataset, quaternion } from '@maga/model';
-import * as T from '@maga/tensor';
+import { parseRunConfig, planRun, readRunConfig } from '@maga/cli';
+import { checkQuaternions, openDataset, quaternion } from '@maga/model';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { expectResumedLikeUninterrupted } from './pair-runs.ts';
+import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'native';
-const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli objects3d tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli objects3d tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-objects3d-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND, ...env }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli-objects3d', BACKEND);
 
 describe('3-D usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--dataset', 'objects3d', '--group', 'c4'], /--group: data set 'objects3d' does not take the group 'c4': it takes 'so3' or 'so2'/],
-    [['train', '--dataset', 'planes-sky', '--group', 'so4'], /--group: data set 'planes-sky' does not take the group 'so4': it takes 'so3' or 'so2'/],
+    // An unknown label is refused as unknown, for every data set alike (the groups' registry knows no 'so4'), listing what the set takes.
+    [['train', '--dataset', 'planes-sky', '--group', 'so4'], /--group: unknown group 'so4': expected 'so3' or 'so2'/],
     [['train', '--dataset', 'contrast', '--group', 'so3'], /--group: data set 'contrast' does not take the group 'so3' \(rotations in space\): it takes 'c<n>'/],
     [['train', '--model', 'flow-action', '--dataset', 'objects3d'], /flow-action takes the groups so2 and cyclic, not so3/],
     [['train', '--model', 'maganet', '--dataset', 'objects3d'], /--dataset objects3d holds pairs with a known g, for --model latent-action or flow-action/],
@@ -77,12 +63,7 @@ test('planRun: objects3d defaults to so3, 3×64×64 images, the so3 group in the
 test("config.json: a 3-D run's data must agree with its model (group, image size), or the file is refused naming the field", () => {
   const config = JSON.parse(JSON.stringify(planRun({ preset: 'tiny', dataset: 'objects3d' })));
   expect(parseRunConfig(config).data).toEqual({ dataset: 'objects3d', group: 'so3', limit: 256 });
-  const refused = (change: (c: typeof config) => void, message: RegExp) => {
-    const bad = JSON.parse(JSON.stringify(config));
-    change(bad);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
-  };
+  const refused = configRefusals(config);
   refused((c) => (c.data.group = 'so2'), /data.group must be the model's group so3, got "so2"/);
   refused((c) => (c.data.group = 'c4'), /config.json: data: data set 'objects3d' does not take the group 'c4'/);
   refused((c) => (c.model.imageSize = 32), /model.imageSize and model.channels must be 64 and 3 for objects3d's 3×64×64 images/);
@@ -92,11 +73,11 @@ test("config.json: a 3-D run's data must agree with its model (group, image size
 test('bad rotations are refused naming the value: non-unit or non-finite quaternions, a non-finite angle under so2', async () => {
   expect(() => checkQuaternions([1, 0, 0, 0, 1, 1, 0, 0], 'rotation')).toThrow(/rotation: quaternion 1 = \(1, 1, 0, 0\) has norm 1\.414\d*, not 1/);
   expect(() => checkQuaternions([NaN, 0, 0, 1], 'rotation')).toThrow(/rotation: quaternion 0 = \(NaN, 0, 0, 1\) is not finite/);
-  const so3 = await openPairDataset('objects3d', 'so3');
+  const so3 = await openDataset('objects3d', 'so3');
   const spec = so3.evaluationSet({ pairs: 1 }).specs[0];
   expect(() => so3.withElement(spec, [0.5, 0.5, 0.5, 0])).toThrow(/objects3d so3: element: quaternion 0 = \(0\.5, 0\.5, 0\.5, 0\) has norm 0\.866\d*, not 1/);
   expect(() => so3.withElement(spec, [1, 0, 0])).toThrow(/a rotation is a unit quaternion of 4 numbers/);
-  const so2 = await openPairDataset('objects3d', 'so2');
+  const so2 = await openDataset('objects3d', 'so2');
   expect(() => so2.withElement(so2.evaluationSet({ pairs: 1 }).specs[0], [NaN])).toThrow(/objects3d so2: an element is one finite angle about the vertical axis, got \[null\]/);
 });
 
@@ -109,10 +90,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
     expect(result.stdout).toMatch(/latent-action on objects3d so3, 4 steps of 8/);
     const config = readRunConfig(A);
     expect(config).toMatchObject({ status: 'done', data: { dataset: 'objects3d', group: 'so3', limit: 256 }, model: { imageSize: 64, channels: 3, group: { kind: 'so3' } } });
-    const log = readLog(A);
-    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
-    const metrics = JSON.parse(fs.readFileSync(path.join(A, 'metrics.json'), 'utf8'));
+    const metrics = latentActionRunMetrics(A);
     for (const part of ['test', 'train']) {
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–30°', '30–60°', '60–90°', '90–120°', '120–150°', '150–180°']);
@@ -162,7 +140,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
     }
     // The second row's third tile is the true g·x for the third column's rotation (180° about the
     // vertical axis), in colour: the renderer's own image, pixel for pixel (±1 of 255).
-    const dataset = await openPairDataset('objects3d', 'so3');
+    const dataset = await openDataset('objects3d', 'so3');
     const spec = dataset.evaluationSet({ pairs: 2 }).specs[0];
     const g = summary.elements[2];
     expect(Math.abs(quaternion.rotationAngle(g as quaternion.Quaternion) - Math.PI)).toBeLessThan(1e-6);

@@ -1,35 +1,20 @@
 // End-to-end tests of `bun run cli` for the known-group models (latent-action, flow-action) on
 // pairs (x, g·x): usage errors, a tiny run's directory, its metrics per bucket of g, eval side by
 // side, render's figures, and an exact resume. Each case runs the real entry point in a child
-// process on the tiny preset over a temporary directory, on MAGA_BACKEND (default native, the
-// machine's CPU engine; webgpu without an adapter is reported as skipped, never as passed).
-import { afterAll, describe, expect, test } from 'bun:test';
+// process on the tiny preset over a temporary directory, on MAGA_BACKEND (else auto: testDevice;
+// a backend that cannot start is reported as skipped, never as passed).
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRunConfig, planRun, readLog, readRunConfig, RunError, UsageError } from '@maga/cli';
+import { parseRunConfig, planRun, readLog, readRunConfig, UsageError } from '@maga/cli';
 import { evaluationSet, openGroupDataset } from '@maga/model';
-import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { expectResumedLikeUninterrupted } from './pair-runs.ts';
+import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics, ROOT } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'native';
-const hasDevice = BACKEND !== 'webgpu' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli pair tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli pair tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-pairs-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli-pairs', BACKEND);
 
 describe('pair-run usage errors exit 2 and name the value and what is accepted', () => {
   const cases: [string[], RegExp][] = [
@@ -37,9 +22,9 @@ describe('pair-run usage errors exit 2 and name the value and what is accepted',
     [['train', '--model', 'latent-action', '--group', 'so3'], /--group: data set 'rotated-mnist' does not take the group 'so3' \(rotations in space\): it takes 'so2' or 'c<n>'; so3 is for objects3d and planes-sky/],
     [['train', '--model', 'latent-action', '--group', 'so5'], /--group: unknown group 'so5': expected 'so2' or 'c<n>'/],
     [['train', '--dataset', 'contrast', '--group', 'so2'], /--group: data set 'contrast' does not take the group 'so2': it takes 'c<n>'/],
-    [['train', '--model', 'maganet', '--dataset', 'rotated-mnist'], /--dataset rotated-mnist holds pairs with a known g, for --model latent-action or flow-action; --model maganet trains on dsprites/],
+    [['train', '--model', 'maganet', '--dataset', 'rotated-mnist'], /--dataset rotated-mnist holds pairs with a known g, for --model latent-action or flow-action or winter or rotate-x; --model maganet trains on dsprites/],
     [['train', '--model', 'latent-action', '--split', 'to-range'], /--split applies to dSprites runs \(--model maganet or vae\), not --model latent-action/],
-    [['train', '--model', 'vae', '--group', 'c4'], /--group applies to --model latent-action or flow-action only, not --model vae/],
+    [['train', '--model', 'vae', '--group', 'c4'], /--group applies to --model latent-action or flow-action or winter or rotate-x only, not --model vae/],
     [['train', '--model', 'flow-action', '--dataset', 'dsprites'], /--model flow-action trains on pairs .* not dsprites/],
     [['train', '--model', 'latent-action', '--pairing', 'random'], /--pairing applies to --model maganet only, not --model latent-action/],
     [['train', '--model', 'latent-action', '--group', 'c1'], /--group c1: .*n must be at least 2/],
@@ -72,12 +57,7 @@ test('planRun: --dataset alone implies latent-action; contrast defaults to C_4; 
 test("config.json: a pair run's data must agree with its model, or the file is refused naming the field", () => {
   const config = JSON.parse(JSON.stringify(planRun({ preset: 'tiny', model: 'latent-action', group: 'c4' })));
   expect(parseRunConfig(config).data).toEqual({ dataset: 'rotated-mnist', group: 'c4', limit: 256 });
-  const refused = (change: (c: typeof config) => void, message: RegExp) => {
-    const bad = JSON.parse(JSON.stringify(config));
-    change(bad);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
-    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
-  };
+  const refused = configRefusals(config);
   refused((c) => (c.data.group = 'so2'), /data.group must be the model's group c4, got "so2"/);
   refused((c) => (c.data.group = 'c0'), /config.json: data: unknown group 'c0'/);
   refused((c) => (c.data.dataset = 'cifar'), /config.json: data: unknown data set 'cifar'/);
@@ -98,10 +78,7 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
     expect(result.stdout).toMatch(/loss \S+ reconstruction \S+ identity \S+ equivariance \S+/);
     const config = readRunConfig(A);
     expect(config).toMatchObject({ status: 'done', data: { dataset: 'rotated-mnist', group: 'so2', limit: 256 } });
-    const log = readLog(A);
-    expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
-    for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
-    const metrics = JSON.parse(fs.readFileSync(path.join(A, 'metrics.json'), 'utf8'));
+    const metrics = latentActionRunMetrics(A);
     for (const part of ['test', 'train']) {
       expect(metrics[part].images).toBe(16);
       expect(metrics[part].buckets.map((b: { name: string }) => b.name)).toEqual(['0–45°', '45–90°', '90–135°', '135–180°', '180–225°', '225–270°', '270–315°', '315–360°']);
@@ -128,7 +105,10 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
     expect(result.code).toBe(0);
     const run = JSON.parse(result.stdout).runs[0];
     expect(run).toMatchObject({ model: 'latent-action', data: 'rotated-mnist so2', split: null, count: 8 });
-    expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'psnr', 'ssim']);
+    expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'notIdentity', 'psnr', 'psnrSet', 'ssim']);
+    // The headline PSNR is the set's, from its mean MSE; under SO(2) every pair has g ≠ e.
+    expect(run.test.psnrSet).toBeCloseTo(10 * Math.log10(1 / run.test.mse), 9);
+    expect(run.test.notIdentity).toMatchObject({ images: 8, mse: run.test.mse, psnrSet: run.test.psnrSet });
 
     const render = await cli(['render', A, '--count', '3', '--scale', '1']);
     expect(render.stderr).not.toMatch(/error/);
@@ -184,8 +164,40 @@ withDevice(`a tiny flow-action run on rotated-blocked-mnist under C_4 (backend $
 });
 
 test("latent-action's own flags set its config; other models refuse them", () => {
-  const config = planRun({ preset: 'tiny', model: 'latent-action', skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
-  expect(config.model).toMatchObject({ skips: false, betaIdentity: 0.5, betaEquivariance: 10 });
-  expect(() => planRun({ model: 'flow-action', skips: false })).toThrow(/--skips applies to --model latent-action only, not --model flow-action/);
+  const config = planRun({ preset: 'tiny', model: 'latent-action', skips: 'spatial', betaIdentity: 0.5, betaEquivariance: 10, equivarianceScale: 'relative', betaSkip: 2, frequencies: 3 });
+  expect(config.model).toMatchObject({ skips: 'spatial', betaIdentity: 0.5, betaEquivariance: 10, equivarianceScale: 'relative', betaSkip: 2, group: { kind: 'so2', frequencies: [1, 2, 3] } });
+  // Tables written before issue 24 said skips: true/false.
+  expect(planRun({ preset: 'tiny', model: 'latent-action', skips: false }).model).toMatchObject({ skips: 'none' });
+  expect(() => planRun({ model: 'flow-action', skips: 'none' })).toThrow(/--skips applies to --model latent-action only, not --model flow-action/);
   expect(() => planRun({ model: 'maganet', betaEquivariance: 1 })).toThrow(/--beta-equivariance applies to --model latent-action only/);
+  expect(() => planRun({ model: 'winter', frequencies: 2 })).toThrow(/--frequencies applies to --model latent-action or --model flow-action only, not --model winter/);
+  expect(() => planRun({ model: 'latent-action', dataset: 'objects3d', frequencies: 2 })).toThrow(/--frequencies applies to so2 and c<n>, not so3/);
+  expect(() => planRun({ model: 'latent-action', dataset: 'objects3d', skips: 'spatial' })).toThrow(/skips 'spatial' .* SO\(3\)/);
+  expect(() => planRun({ model: 'rotate-x', steps: 10 })).toThrow(/--model rotate-x has no parameters to train: leave out --steps/);
+  expect(planRun({ model: 'rotate-x', dataset: 'rotated-blocked-mnist' }).training.steps).toBe(0);
+});
+
+withDevice(`the data-space baselines through the CLI (backend ${BACKEND})`, () => {
+  test('rotate-x is written and evaluated at once (0 steps); a tiny winter run trains; eval shows both', async () => {
+    const R = runDir('rx');
+    const rx = await cli(['train', '--model', 'rotate-x', '--dataset', 'rotated-blocked-mnist', '--group', 'c4', '--eval-count', '8', '--out', R]);
+    expect(rx.stderr).not.toMatch(/error/);
+    expect(rx.code).toBe(0);
+    expect(rx.stdout).toMatch(/rotate-x on rotated-blocked-mnist c4, 0 steps of/);
+    const metrics = JSON.parse(fs.readFileSync(path.join(R, 'metrics.json'), 'utf8'));
+    expect(metrics.step).toBe(0);
+    // j = 0 pairs are x itself, exactly: 2 of the 8 stratified pairs; g ≠ e holds the other 6.
+    expect(metrics.test.buckets[0]).toMatchObject({ name: 'j=0', images: 2, mse: 0, psnrSet: 100 });
+    expect(metrics.test.notIdentity.images).toBe(6);
+    expect(metrics.test.notIdentity.psnrSet).toBeLessThan(metrics.test.buckets[0].psnrSet);
+    const W = runDir('winter');
+    const winter = await cli(['train', '--model', 'winter', '--dataset', 'rotated-blocked-mnist', '--group', 'c4', '--preset', 'tiny', '--out', W]);
+    expect(winter.stderr).not.toMatch(/error/);
+    expect(winter.code).toBe(0);
+    expect(readLog(W).map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    const table = await cli(['eval', R, W, '--count', '8']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/\brx\s+rotate-x\s+rotated-blocked-mnist c4\s+0\s+test\s+8\s/);
+    expect(table.stdout).toMatch(/\bwinter\s+winter\s+rotated-blocked-mnist c4\s+4\s+test\s+8\s/);
+  }, 180_000);
 });

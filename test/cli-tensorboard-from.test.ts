@@ -1,18 +1,15 @@
 // `cli export tensorboard`, `cli train --tensorboard` and `cli train --from`, end to end through the
 // real entry point on tiny runs. Event files are read with the spec decoder (tfevents-spec.ts).
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readMetrics, readRunConfig } from '@maga/cli';
-import { cliOk, runCli } from './cli-process.ts';
 import { decodeFile, f32, type Decoded } from './tfevents-spec.ts';
+import { cliOk, cliSuite } from './support/index.ts';
 
 const BACKEND = process.env.MAGA_BACKEND ?? 'cpu';
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-tbfrom-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const cli = (args: string[]) => runCli(args, { backend: BACKEND });
-const ok = (args: string[]) => cliOk(args, { backend: BACKEND });
+const { tmp, cli } = cliSuite('tbfrom', BACKEND);
+const ok = (args: string[]) => cliOk(args, { MAGA_BACKEND: BACKEND });
 
 const scalarsOf = (events: Decoded[]) => events.flatMap((e) => e.values.filter((v) => v.scalar !== undefined).map((v) => ({ step: e.step, tag: v.tag, value: v.scalar! })));
 const eventFiles = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.includes('tfevents')).sort().map((f) => path.join(dir, f)) : []);

@@ -1,52 +1,21 @@
 // End-to-end tests of `bun run cli`: each case runs the real entry point in a child process (exit
 // codes, signals and crashes are part of what is tested) on the tiny preset, over a temporary
-// directory. The backend is MAGA_BACKEND (default webgpu); without a WebGPU adapter the
-// GPU-using cases are reported as skipped, never as passed.
-import { afterAll, describe, expect, test } from 'bun:test';
+// directory. The backend is MAGA_BACKEND, else auto (testDevice); where it cannot start, the
+// training cases are reported as skipped, never as passed.
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { learningRate, openCheckpoint, planRun, readLog, readRunConfig, readRunState, type LogLine } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, evalIndices, loadModule, modelSpec } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
+import { cliSuite, finished, spawnCli, type CliResult, type Env } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'webgpu';
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[cli tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('cli tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-cli-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-interface Result {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return finish(start(args, env));
-}
-
-function start(args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, MAGA_BACKEND: BACKEND, ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-}
-
-async function finish(child: ReturnType<typeof start>): Promise<Result> {
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, signal: child.signalCode === null ? null : String(child.signalCode), stdout, stderr };
-}
-
-const runDir = (name: string) => path.join(tmp, 'runs', name);
+const { cli, runDir } = cliSuite('cli', BACKEND);
+const start = (args: string[], env: Env = {}) => spawnCli(args, { MAGA_BACKEND: BACKEND, ...env });
 const near = (a: number, b: number, rtol = 1e-3) => Math.abs(a - b) <= rtol * Math.max(1, Math.abs(a), Math.abs(b));
 const stepsOf = (log: LogLine[]) => log.map((line) => line.step);
 const safetensorsStep = (file: string) => decodeSafetensors(new Uint8Array(fs.readFileSync(file))).metadata.step;
@@ -84,7 +53,7 @@ describe('usage errors exit with code 2 and name the flag and what it accepts', 
 
 withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
   // Run "a": the tiny preset as is (4 steps, batch 8, log every step, checkpoint every 2).
-  let a: Result;
+  let a: CliResult;
   const A = runDir('a');
   const aLog = () => readLog(A);
 
@@ -216,7 +185,7 @@ withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
     const deadline = Date.now() + 60_000;
     while (readLog(E).length < 2 && Date.now() < deadline) await Bun.sleep(100);
     child.kill('SIGINT');
-    const result = await finish(child);
+    const result = await finished(child);
     expect(result.code).toBe(130);
     expect(result.stdout).toMatch(/stopped at step \d+\/1000/);
     const state = readRunState(E)!;

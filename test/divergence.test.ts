@@ -3,30 +3,18 @@
 // the term named), leaves the checkpoint byte for byte as it was, and resumes from it with a
 // sane rate; --check-numerics names the op; `cli eval` refuses NaN weights naming the tensor.
 // Child processes on the tiny preset, like test/cli.test.ts; MAGA_BACKEND as there.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkedModeFailure, nonFiniteInCheckpoint, nonFiniteTerm, readLog, readRunConfig, readRunState } from '@maga/cli';
 import { decodeSafetensors, encodeSafetensors } from '@maga/model';
 import * as T from '@maga/tensor';
-import { cpu } from '../packages/tensor/test/backends.ts';
+import { cpu, testDevice } from '@maga/tensor/testing';
+import { cliSuite } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'webgpu';
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[divergence tests] training cases skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('divergence tests');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-diverge-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[]) {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
+const { tmp, cli } = cliSuite('diverge', BACKEND);
 
 const CHECKPOINT = ['model.safetensors', 'optimizer.safetensors', 'state.json'];
 const snapshot = (dir: string) => Object.fromEntries(CHECKPOINT.map((f) => [f, fs.readFileSync(path.join(dir, f))]));

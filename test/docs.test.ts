@@ -3,15 +3,13 @@
 // docs/cli.md and every flag in those tables is accepted; every route the server's app serves is
 // written in docs/api.md as `METHOD /api/...` and every such route in docs/api.md is served.
 // The failure messages name the flag or route and the line to add or remove.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createApp, createContext } from '@maga/cli';
-import { ROOT, runCli } from './cli-process.ts';
+import { cli, ROOT, tempDir } from './support/index.ts';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-docs-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('docs');
 
 /** `--name` tokens at the start of --help's flag lines (--help itself is documented once, for every command). */
 function helpFlags(help: string): string[] {
@@ -46,7 +44,7 @@ function tableFlags(section: string): string[] {
 }
 
 describe('docs/cli.md lists every flag of every command, and no other', async () => {
-  const top = await runCli(['--help']);
+  const top = await cli(['--help']);
   const commands = helpCommands(top.stdout);
   const sections = docSections(fs.readFileSync(path.join(ROOT, 'docs/cli.md'), 'utf8'));
 
@@ -63,7 +61,7 @@ describe('docs/cli.md lists every flag of every command, and no other', async ()
 
   for (const command of commands) {
     test(command, async () => {
-      const help = await runCli([command, '--help']);
+      const help = await cli([command, '--help']);
       expect(help.code).toBe(0);
       const accepted = helpFlags(help.stdout);
       expect(accepted.length).toBeGreaterThan(0);

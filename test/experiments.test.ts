@@ -2,22 +2,21 @@
 // the real entry point into a temporary directory (run directories, the table with intervals, the
 // results file, its figure); --resume after an interruption trains only what is missing;
 // --dry-run trains nothing; unknown names and malformed tables exit with code 2 naming the problem.
-// The backend is MAGA_BACKEND (default cpu: these runs are small).
-import { afterAll, describe, expect, test } from 'bun:test';
+// The backend is MAGA_BACKEND, else auto (testDevice).
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLog, readMetrics, readRunConfig, readRunState, type Reporter } from '@maga/cli';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { checkExperiment, planExperiment, runExperiment, type Experiment } from '../packages/cli/src/experiments/experiments.ts';
 import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
 import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
+import { cliSuite } from './support/index.ts';
 
-const ROOT = path.resolve(import.meta.dir, '..');
-const BACKEND = process.env.MAGA_BACKEND || 'cpu';
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-experiments-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const { choice: BACKEND } = await testDevice('experiments tests');
+const { tmp, cli } = cliSuite('experiments', BACKEND);
 
 /** The blog table at test size: both models, both splits, 2 seeds of the tiny preset. */
 const TINY: Experiment = {
@@ -32,13 +31,6 @@ const TINY: Experiment = {
   sizing: 'seconds',
   table: 'blog',
 };
-
-async function cli(args: string[]) {
-  const child = Bun.spawn([process.execPath, 'packages/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, MAGA_BACKEND: BACKEND }, stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  await child.exited;
-  return { code: child.exitCode, stdout, stderr };
-}
 
 function writeTable(name: string, table: unknown): string {
   const file = path.join(tmp, `${name}.json`);

@@ -5,34 +5,24 @@
 // with a RunError/CheckpointError that names the file: never another exception, never a hang,
 // and never a model or optimizer changed by a load that failed. Runs on the cpu backend: this is
 // about parsing, not arithmetic.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReporter, createRunDir, isPairData, openCheckpoint, planRun, readRunConfig, restoreCheckpoint, RunError, train } from '@maga/cli';
 import { CHECKSUM_KEY, CheckpointError, createModel, decodeSafetensors, encodeSafetensors, loadModule, loadOptimizer, Sampler, tensorsChecksum } from '@maga/model';
 import * as T from '@maga/tensor';
-import { randomValues } from '../packages/tensor/test/check.ts';
+import { randomInt, seededRandom, tempDir } from './support/index.ts';
 
 const sink = { write: () => true };
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-fuzz-'));
+const tmp = tempDir('fuzz');
 const original = path.join(tmp, 'original');
 const FILES = ['model.safetensors', 'optimizer.safetensors', 'state.json', 'config.json'] as const;
 type FileName = (typeof FILES)[number];
 
-/** A seeded stream of numbers in [0, 1) (the tests' shared generator, drawn in blocks). */
+/** A seeded stream of numbers in [0, 1) (the tests' shared generator), integers and picks from it. */
 function random(seed: number) {
-  let block = randomValues(64, seed);
-  let i = 0;
-  let next = seed;
-  const uniform = () => {
-    if (i === block.length) {
-      block = randomValues(64, (next = (next * 69069 + 1) >>> 0));
-      i = 0;
-    }
-    return (block[i++] + 1) / 2;
-  };
-  const int = (n: number) => Math.min(n - 1, Math.floor(uniform() * n));
+  const uniform = seededRandom(seed);
+  const int = (n: number) => randomInt(uniform, n);
   return { uniform, int, pick: <V>(items: readonly V[]): V => items[int(items.length)] };
 }
 type Random = ReturnType<typeof random>;
@@ -149,7 +139,6 @@ describe('fuzzed run files load whole or are refused clearly', () => {
     originalModel = loaded.model;
     originalOptimizer = loaded.optimizer;
   }, 120_000);
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   /** What `cli train --resume` loads: config, checkpoint, model, optimizer, sampler, noise. */
   async function loadRun(dir: string) {

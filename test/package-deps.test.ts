@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from './cli-process.ts';
+import { ROOT } from './support/cli.ts';
 
 function sources(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

@@ -3,7 +3,7 @@
 // counts only the batches handed out; a failing worker is an error naming the data set.
 import { describe, expect, test } from 'bun:test';
 import { RenderAhead } from '@maga/cli';
-import { openPairDataset, type GroupPairBatch } from '@maga/model';
+import { openDataset, type GroupPairBatch } from '@maga/model';
 
 // 13 objects in batches of 5: an epoch holds two batches, so the third starts a new shuffle.
 const options = { part: 'train' as const, batchSize: 5, seed: 4099, limit: 13 };
@@ -24,7 +24,7 @@ function expectSameBatch(a: Batch, b: Batch) {
 describe('RenderAhead', () => {
   for (const [name, group] of [['objects3d', 'so3'], ['planes-sky', 'so2']] as const) {
     test(`${name} ${group}: the serial sampler's batches, states and resumes`, async () => {
-      const dataset = await openPairDataset(name, group);
+      const dataset = await openDataset(name, group);
       const serial = dataset.sampler(options);
       const ahead = new RenderAhead(dataset.sampler(options), { name, group });
       try {
@@ -49,7 +49,7 @@ describe('RenderAhead', () => {
   }
 
   test('a worker that cannot render is an error naming the data set; next() after close() is refused', async () => {
-    const dataset = await openPairDataset('objects3d', 'so3');
+    const dataset = await openDataset('objects3d', 'so3');
     const ahead = new RenderAhead(dataset.sampler(options), { name: 'objects4d', group: 'so3' });
     try {
       await expect(ahead.next()).rejects.toThrow(/rendering a batch of objects4d in the render-ahead worker: .*objects4d/);

@@ -3,69 +3,25 @@
 // the data set rendered here (index = object·360 + view, colour planes, PNG bytes); decodes with
 // quaternions, the swap and the group laws against the model run in-process on the same weights;
 // bad quaternions against the 400s they must get. Beside it, an untrained planes-sky run under SO(2)
-// (test/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+// (test/support/pair-runs.ts): views are degrees about the vertical axis and its elements are angles.
+import { beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startServer, type RunningServer } from '@maga/cli';
-import { Objects3dDataset, createModel, loadModule, parseModelConfig, quaternion, type Model } from '@maga/model';
+import { Objects3dDataset, VIEWS, quaternion, viewPose } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { VIEWS, viewPose } from '../packages/cli/src/server/objects3d.ts';
-import { train } from '../packages/viewer/test/harness.ts';
-import { writePairRun } from './pair-runs.ts';
+import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server objects3d tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('server objects3d tests');
 
-interface ApiImage {
-  width: number;
-  height: number;
-  channels?: number;
-  data: string;
-}
-const pixels = (image: ApiImage) => {
-  const bytes = Buffer.from(image.data, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  return Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-};
-const clamp = (a: Float32Array) => a.map((v) => Math.min(1, Math.max(0, v)));
 const VALUES = 3 * 64 * 64;
 
 withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACKEND}]`, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-objects3d-'));
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
-  let base: string;
+  const { runs, get, post, postRaw, start } = serverSuite('objects3d', BACKEND);
   const dataset = Objects3dDataset.open('objects3d', 'so3');
-  const get = (p: string) => fetch(`${base}${p}`);
-  const post = (p: string, body: unknown) => postRaw(p, JSON.stringify(body));
-  const postRaw = (p: string, body: string) => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  async function ok<J = any>(response: Response | Promise<Response>): Promise<J> {
-    const r = await response;
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`${r.status}: ${text}`);
-    return JSON.parse(text);
-  }
-  async function failure(response: Response | Promise<Response>): Promise<{ status: number; error: string }> {
-    const r = await response;
-    const body = (await r.json()) as { error: unknown };
-    expect(typeof body.error).toBe('string');
-    return { status: r.status, error: body.error as string };
-  }
   /** The run's model in this process, from its own files (not through the server). */
-  async function localModel(): Promise<Model> {
-    const config = JSON.parse(fs.readFileSync(path.join(runs, 'obj', 'config.json'), 'utf8'));
-    const model = await createModel(parseModelConfig(config.model), 0);
-    loadModule(model, new Uint8Array(fs.readFileSync(path.join(runs, 'obj', 'model.safetensors'))));
-    return model;
-  }
+  const localModel = () => loadRunModel(path.join(runs, 'obj'));
   /** Image `index` as this file renders it: object ⌊index/360⌋ in the pose of view index mod 360. */
   const rendered = (index: number) => dataset.renderImage(Math.floor(index / VIEWS), viewPose('so3', index % VIEWS));
   const imageTensor = (...indices: number[]) => {
@@ -77,16 +33,10 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
   beforeAll(async () => {
     await T.init({ backend: BACKEND, quiet: true });
     await train(path.join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3');
-    // The vertical-axis variant on planes-sky, untrained (test/pair-runs.ts): its elements are angles.
+    // The vertical-axis variant on planes-sky, untrained (test/support/pair-runs.ts): its elements are angles.
     await writePairRun(runs, 'sky-so2', { dataset: 'planes-sky', group: 'so2' });
-    server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
-    base = server.url;
+    await start();
   }, 300_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   test('the run says SO(3); its data set is 3×64×64 colour, index = object·360 + view', async () => {
     const { summary } = await ok(get('/api/runs/obj'));
@@ -143,9 +93,7 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
       expect(maxDiff(pixels(s.image), rendered(s.index))).toBe(0);
     }
     for (const s of (await ok(get('/api/runs/obj/dataset/samples?part=train&count=4&seed=3'))).samples) expect(test.has(s.factors.object)).toBe(false);
-    const bad = await failure(get(`/api/runs/obj/dataset/images/${10_000 * 360}`));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain(`got ${10_000 * 360}`);
+    await expectBadRequest(get(`/api/runs/obj/dataset/images/${10_000 * 360}`), `got ${10_000 * 360}`);
   });
 
   test('decode takes unit quaternions: D(g, x) as the model computes it here, colour, different for different g', async () => {
@@ -189,15 +137,10 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     e = await decode('{"g": [0.5]}');
     expect(e.error).toContain('g[0] must be a unit quaternion');
     expect(e.error).toContain('got 0.5');
-    e = await failure(post('/api/runs/obj/group-laws', { g1: [1, 0, 0, 0], g2: [0, 0, 0, 0] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g2 must be a unit quaternion');
-    expect(e.error).toContain('(norm 0)');
+    await expectBadRequest(post('/api/runs/obj/group-laws', { g1: [1, 0, 0, 0], g2: [0, 0, 0, 0] }), 'g2 must be a unit quaternion', '(norm 0)');
     e = await failure(post('/api/runs/obj/decode', { z: [[1, 0, 0, 0]] }));
     expect(e.error).toContain('takes a known group element g, a unit quaternion');
-    e = await failure(post('/api/runs/obj/traverse', { index: 0 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('unit quaternions (SO(3))');
+    await expectBadRequest(post('/api/runs/obj/traverse', { index: 0 }), 'unit quaternions (SO(3))');
   });
 
   test("group laws with rotations: D(g₂g₁, x) is the decode of the Hamilton product", async () => {
@@ -252,8 +195,6 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     for (const corner of [0, 63, 64 * 63, 64 * 64 - 1]) for (let c = 0; c < 3; c++) expect(a[c * 4096 + corner]).toBe(b[c * 4096 + corner]);
     const { images } = await ok(post('/api/runs/sky-so2/decode', { pivot: 77 * 360, g: [0, Math.PI / 2] }));
     expect(images.map((im: ApiImage) => im.channels)).toEqual([3, 3]);
-    const e = await failure(post('/api/runs/sky-so2/decode', { g: [[1, 0, 0, 0]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[0] must be a finite angle in radians');
+    await expectBadRequest(post('/api/runs/sky-so2/decode', { g: [[1, 0, 0, 0]] }), 'g[0] must be a finite angle in radians');
   });
 });

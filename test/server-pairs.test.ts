@@ -1,61 +1,22 @@
 // The server's routes on runs of known-group (pair) models: a latent-action run on rotated-mnist
-// with SO(2) and one on contrast with C_4, made by hand (test/pair-runs.ts), beside a MAGANet run
+// with SO(2) and one on contrast with C_4, made by hand (test/support/pair-runs.ts), beside a MAGANet run
 // on dSprites. Decodes are checked against the model run in-process on the same weights; the
 // images against the data set rendered here; bad group elements against the 400s they must get.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startServer, type RunningServer } from '@maga/cli';
-import { configure, createModel, encodeModule, loadModule, openGroupDataset, parseModelConfig, type Model } from '@maga/model';
+import { configure, createModel, encodeModule, openGroupDataset } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { writePairRun } from './pair-runs.ts';
+import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server pair-run tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
-
-interface ApiImage {
-  width: number;
-  height: number;
-  data: string;
-}
-const pixels = (image: ApiImage) => {
-  const bytes = Buffer.from(image.data, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-const clamp = (a: Float32Array) => a.map((v) => Math.min(1, Math.max(0, v)));
+const { choice: BACKEND, describe: withDevice } = await testDevice('server pair-run tests');
 
 withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-pairs-'));
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
-  let base: string;
-  const get = (p: string) => fetch(`${base}${p}`);
-  const post = (p: string, body: unknown) => postRaw(p, JSON.stringify(body));
-  const postRaw = (p: string, body: string) => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  async function ok<J = any>(response: Response | Promise<Response>): Promise<J> {
-    const r = await response;
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`${r.status}: ${text}`);
-    return JSON.parse(text);
-  }
-  async function failure(response: Response | Promise<Response>): Promise<{ status: number; error: string }> {
-    const r = await response;
-    const body = (await r.json()) as { error: unknown };
-    expect(typeof body.error).toBe('string');
-    return { status: r.status, error: body.error as string };
-  }
+  const { runs, get, post, postRaw, start } = serverSuite('pairs', BACKEND);
   /** The run's model in this process, from its own files (not through the server). */
-  async function localModel(name: string): Promise<Model> {
-    const config = JSON.parse(fs.readFileSync(path.join(runs, name, 'config.json'), 'utf8'));
-    const model = await createModel(parseModelConfig(config.model), 0);
-    loadModule(model, new Uint8Array(fs.readFileSync(path.join(runs, name, 'model.safetensors'))));
-    return model;
-  }
+  const localModel = (name: string) => loadRunModel(path.join(runs, name));
 
   beforeAll(async () => {
     await T.init({ backend: BACKEND, quiet: true });
@@ -71,14 +32,8 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     const m = await createModel(config.model, 0);
     fs.writeFileSync(path.join(maganet, 'model.safetensors'), await encodeModule(m, { step: '0' }));
     m.dispose();
-    server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
-    base = server.url;
+    await start();
   }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   test('a pair run says which group it takes, its data set and its factors', async () => {
     const { summary } = await ok(get('/api/runs/la-so2'));
@@ -119,9 +74,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     expect(one.factors).toEqual({ phantom: 7, setting: 2 });
     const png = PNG.sync.read(Buffer.from(await (await get(`/api/runs/la-c4/dataset/images/${7 * 4 + 2}/png`)).arrayBuffer()));
     expect([png.width, png.height]).toEqual([32, 32]);
-    const bad = await failure(get(`/api/runs/la-c4/dataset/images/${10_000 * 4}`));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain(`got ${10_000 * 4}`);
+    await expectBadRequest(get(`/api/runs/la-c4/dataset/images/${10_000 * 4}`), `got ${10_000 * 4}`);
   });
 
   test('decode takes g: D(g, x) as the model computes it here, different for different angles', async () => {
@@ -150,33 +103,15 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
   });
 
   test('bad group elements get a 400 naming the value and what is accepted', async () => {
-    let e = await failure(postRaw('/api/runs/la-so2/decode', '{"g": [1e999]}'));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[0] must be a finite angle in radians');
-    expect(e.error).toContain('got Infinity');
-    e = await failure(post('/api/runs/la-so2/decode', { g: [0, 'NaN'] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g[1]');
-    expect(e.error).toContain('"NaN"');
-    e = await failure(post('/api/runs/la-c4/decode', { g: [4] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('an integer in [0, 3] (an element of C_4), got 4');
-    e = await failure(post('/api/runs/la-c4/decode', { g: [1.5] }));
-    expect(e.error).toContain('got 1.5');
-    e = await failure(post('/api/runs/la-c4/group-laws', { g1: 1, g2: -1 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g2 must be an integer in [0, 3]');
+    await expectBadRequest(postRaw('/api/runs/la-so2/decode', '{"g": [1e999]}'), 'g[0] must be a finite angle in radians', 'got Infinity');
+    await expectBadRequest(post('/api/runs/la-so2/decode', { g: [0, 'NaN'] }), 'g[1]', '"NaN"');
+    await expectBadRequest(post('/api/runs/la-c4/decode', { g: [4] }), 'an integer in [0, 3] (an element of C_4), got 4');
+    expect((await failure(post('/api/runs/la-c4/decode', { g: [1.5] }))).error).toContain('got 1.5');
+    await expectBadRequest(post('/api/runs/la-c4/group-laws', { g1: 1, g2: -1 }), 'g2 must be an integer in [0, 3]');
     // A code z for a known-g run, and a g for a learned-z run, are refused saying what the run takes.
-    e = await failure(post('/api/runs/la-so2/decode', { z: [[0.5]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('takes a known group element g');
-    e = await failure(post('/api/runs/maganet/decode', { g: [0.5] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('g ([0.5]) is not accepted here');
-    expect(e.error).toContain('learned code z');
-    e = await failure(post('/api/runs/la-c4/traverse', { index: 0 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('C_4');
+    await expectBadRequest(post('/api/runs/la-so2/decode', { z: [[0.5]] }), 'takes a known group element g');
+    await expectBadRequest(post('/api/runs/maganet/decode', { g: [0.5] }), 'g ([0.5]) is not accepted here', 'learned code z');
+    await expectBadRequest(post('/api/runs/la-c4/traverse', { index: 0 }), 'C_4');
   });
 
   test('group laws of ρ on C_4: composition against D(g₂g₁, x), identity and inverse measured', async () => {
@@ -190,9 +125,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     const input = (await ok(get(`/api/runs/la-c4/dataset/images/${x}`))).image;
     expect(maxDiff(pixels(laws.identity.input), pixels(input))).toBe(0);
     // A learned-z run's laws take z₁, z₂, not g's.
-    const e = await failure(post('/api/runs/maganet/group-laws', { g1: 1, g2: 2 }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('learned code z');
+    await expectBadRequest(post('/api/runs/maganet/group-laws', { g1: 1, g2: 2 }), 'learned code z');
   });
 
   test('swap exchanges invariant and varying parts as the model does, pairwise', async () => {
@@ -210,9 +143,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     } finally {
       model.dispose();
     }
-    const e = await failure(post('/api/runs/maganet/swap', { pairs: [[0, 1]] }));
-    expect(e.status).toBe(400);
-    expect(e.error).toContain('swap needs a latent-action');
+    await expectBadRequest(post('/api/runs/maganet/swap', { pairs: [[0, 1]] }), 'swap needs a latent-action');
   });
 
   test('the latent map of a pair run: E(x) of test and train images, coloured by digit and angle', async () => {
@@ -227,8 +158,6 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     expect(fs.readdirSync(path.join(runs, 'la-so2')).some((f) => f.startsWith('embedding-rotated-mnist-so2-n16'))).toBe(true);
     const c4 = await ok(post('/api/runs/la-c4/embedding', { count: 12, nNeighbors: 4 }));
     expect(new Set(c4.factors.map((f: { setting: number }) => f.setting)).size).toBeGreaterThan(1);
-    const bad = await failure(post('/api/runs/la-so2/embedding', { split: 'to-range' }));
-    expect(bad.status).toBe(400);
-    expect(bad.error).toContain('split is not accepted here');
+    await expectBadRequest(post('/api/runs/la-so2/embedding', { split: 'to-range' }), 'split is not accepted here');
   });
 });

@@ -1,57 +1,24 @@
 // The HTTP server of `cli serve`, over real HTTP on 127.0.0.1: every route of docs/api.md, the
 // bad-input answers, a corrupt checkpoint isolated to its run, the GPU queue under concurrent
 // requests, and checkpoint bytes that load back into an identical model. Runs are trained
-// in-process on the tiny preset. The backend is MAGA_BACKEND (default webgpu); without an adapter
+// in-process on the tiny preset. The backend is MAGA_BACKEND, else auto (testDevice); where it cannot start
 // the suite is reported as skipped.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { beforeAll, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { createReporter, createRunDir, loadTrainedModel, planRun, startServer, train, type RunChoices, type RunningServer } from '@maga/cli';
+import { createReporter, createRunDir, loadTrainedModel, planRun, train, type RunChoices } from '@maga/cli';
 import { createModel, decodeSafetensors, dsprites, encodeSafetensors, isTest, loadModule, Maganet } from '@maga/model';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
+import { apiClient, failure, maxDiff, ok, pixels, serveInProcess, serverSuite } from './support/index.ts';
 
-const BACKEND = (process.env.MAGA_BACKEND || 'webgpu') as T.BackendChoice;
-const hasDevice = BACKEND === 'cpu' || BACKEND === 'auto' || (await T.webgpuBackend()) !== null;
-if (!hasDevice) console.warn(`[server tests] skipped: MAGA_BACKEND=${BACKEND} but no WebGPU adapter (${T.WEBGPU_HELP})`);
-const withDevice = hasDevice ? describe : describe.skip;
+const { choice: BACKEND, describe: withDevice } = await testDevice('server tests');
 
-interface ApiImage {
-  width: number;
-  height: number;
-  data: string;
-}
-
-const pixels = (image: ApiImage) => {
-  const bytes = Buffer.from(image.data, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 const sink = { write: () => true };
 
 withDevice(`cli serve [${BACKEND}]`, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-server-'));
-  const runs = path.join(tmp, 'runs');
-  let server: RunningServer;
-  let base: string;
-  const get = (p: string) => fetch(`${base}${p}`);
-  const post = (p: string, body: unknown) => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const postRaw = (p: string, body: string, type = 'application/json') => fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': type }, body });
-  async function ok<J = any>(response: Response | Promise<Response>): Promise<J> {
-    const r = await response;
-    const text = await r.text();
-    if (r.status !== 200) throw new Error(`${r.status}: ${text}`);
-    return JSON.parse(text);
-  }
-  /** A 4xx/5xx answer: its status and its JSON error message. */
-  async function failure(response: Response | Promise<Response>): Promise<{ status: number; error: string }> {
-    const r = await response;
-    expect(r.headers.get('content-type')).toMatch(/application\/json/);
-    const body = (await r.json()) as { error: unknown };
-    expect(typeof body.error).toBe('string');
-    return { status: r.status, error: body.error as string };
-  }
+  const { tmp, runs, get, post, postRaw, start } = serverSuite('server', BACKEND);
 
   async function trainRun(name: string, choices: RunChoices) {
     const dir = path.join(runs, name);
@@ -83,14 +50,8 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     fs.writeFileSync(divergedConfig, JSON.stringify(config));
     fs.mkdirSync(path.join(runs, 'not-a-run'));
     fs.writeFileSync(path.join(tmp, 'secret.json'), '{"secret": true}');
-    server = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null });
-    base = server.url;
+    await start();
   }, 180_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   test('GET /api/health', async () => {
     const health = await ok(get('/api/health'));
@@ -338,9 +299,9 @@ withDevice(`cli serve [${BACKEND}]`, () => {
   });
 
   test('a server started with allowNonFinite loads NaN weights, to inspect them', async () => {
-    const inspecting = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: null, allowNonFinite: true });
+    const inspecting = await serveInProcess(runs, BACKEND, { allowNonFinite: true });
     try {
-      const r = await fetch(`${inspecting.url}/api/runs/poisoned/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ indices: [1] }) });
+      const r = await apiClient(() => inspecting.url).post('/api/runs/poisoned/encode', { indices: [1] });
       expect(r.status).toBe(200);
     } finally {
       await inspecting.stop();
@@ -355,7 +316,7 @@ withDevice(`cli serve [${BACKEND}]`, () => {
 
   test('a viewer built after the server started is served without a restart', async () => {
     const dist = path.join(tmp, 'dist-later');
-    const viewer = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: dist });
+    const viewer = await serveInProcess(runs, BACKEND, { viewerDir: dist });
     try {
       expect(await (await fetch(`${viewer.url}/`)).text()).toContain('bun run build:viewer');
       fs.mkdirSync(dist, { recursive: true });
@@ -371,7 +332,7 @@ withDevice(`cli serve [${BACKEND}]`, () => {
     fs.mkdirSync(path.join(dist, 'assets'), { recursive: true });
     fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>viewer</title>');
     fs.writeFileSync(path.join(dist, 'assets', 'app.js'), 'console.log("app")');
-    const viewer = await startServer({ runsDir: runs, port: 0, host: '127.0.0.1', backend: BACKEND, viewerDir: dist });
+    const viewer = await serveInProcess(runs, BACKEND, { viewerDir: dist });
     try {
       const at = (p: string) => fetch(`${viewer.url}${p}`);
       expect(await (await at('/')).text()).toContain('<title>viewer</title>');

@@ -2,17 +2,19 @@
 // format's specification (tfevents-spec.ts), not from the writer's code. Then, where a Python with
 // the `tensorboard` package exists (MAGA_PYTHON, else the first python3 that imports it), TensorBoard's own EventAccumulator
 // reads the same file; Debian packages no tensorboard, so there the check is skipped, saying so.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32c, encodePng, EventWriter, exportRun, FILE_VERSION, LiveTensorBoard, readLog, readMetrics, readRunConfig, scanEventFile, type LogLine } from '@maga/cli';
 import { findPython, runPython } from '../bench/torch/python.ts';
-import { cliOk } from './cli-process.ts';
-import { crc32cBitwise, decodeFile, f32, readRecords } from './tfevents-spec.ts';
+import { testDevice } from '@maga/tensor/testing';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-tb-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+// The runs train on MAGA_BACKEND, else auto (testDevice).
+const { choice: BACKEND } = await testDevice('tensorboard tests');
+import { crc32cBitwise, decodeFile, f32, readRecords } from './tfevents-spec.ts';
+import { cliOk, tempDir } from './support/index.ts';
+
+const tmp = tempDir('tb');
 
 const PNG_GREY = encodePng({ width: 3, height: 2, pixels: Float32Array.from([0, 0.2, 0.4, 0.6, 0.8, 1]) });
 const PNG_RGB = encodePng({ width: 2, height: 2, channels: 3, pixels: Float32Array.from({ length: 12 }, (_, i) => i / 11) });
@@ -97,8 +99,8 @@ describe('event files (spec decoder)', () => {
 describe('a trained run exported to TensorBoard', () => {
   test('every log line\'s terms, the metrics, the figures and the config read back with their steps', async () => {
     const run = path.join(tmp, 'runs', 'la');
-    await cliOk(['train', '--preset', 'tiny', '--model', 'latent-action', '--steps', '6', '--log-every', '2', '--out', run, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
-    await cliOk(['render', run], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+    await cliOk(['train', '--preset', 'tiny', '--model', 'latent-action', '--steps', '6', '--log-every', '2', '--out', run, '--quiet'], { MAGA_BACKEND: BACKEND });
+    await cliOk(['render', run], { MAGA_BACKEND: BACKEND });
     const result = exportRun(run, path.join(tmp, 'tb', 'la'));
     const { events, error } = decodeFile(result.file);
     expect(error).toBeNull();

@@ -1,13 +1,12 @@
-// python/maga_torch against @maga/model: for each of the four models a tiny run is trained with
+// python/maga_torch against @maga/model: for each of the models a tiny run is trained with
 // `cli train --preset tiny`, loaded on our cpu backend and, in Python, with maga_torch.load_run;
 // `python -m maga_torch reconstruct` must give our reconstructions within 1e-4 per pixel, and
 // (test/torch_twin.py) the same D(e, x), group laws (D(e, x), D(g₂, D(g₁, x)), D(g₂g₁, x),
 // D(g₁⁻¹, D(g₁, x))) and loss terms; the ONNX export is checked where the onnx module imports.
 // Pair models run under SO(2), C_4 and SO(3). Python is MAGA_PYTHON or the first python3 that
 // imports torch (bench/torch/python.ts); without one every case is skipped with the reason.
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isPairData, loadTrainedModel, modelGroup, openRunDataset, readRunConfig } from '@maga/cli';
 import {
@@ -34,7 +33,11 @@ import {
 } from '@maga/model';
 import * as T from '@maga/tensor';
 import { probeTorch, runMagaTorch, runPython } from '../bench/torch/python.ts';
-import { cliOk } from './cli-process.ts';
+import { testDevice } from '@maga/tensor/testing';
+import { cliOk, tempDir } from './support/index.ts';
+
+// The runs train on MAGA_BACKEND, else auto (testDevice).
+const { choice: BACKEND } = await testDevice('torch twin tests');
 
 const torch = probeTorch();
 if (!torch.ok) console.warn(`[torch twin] skipped: ${torch.reason}`);
@@ -42,8 +45,7 @@ else console.log(`[torch twin] ${torch.python} (torch ${torch.version}; ${torch.
 
 const TOLERANCE = 1e-4;
 const COUNT = 6;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-twin-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('twin');
 
 type Tensors = Record<string, { shape: number[]; data: Float32Array }>;
 const readTensors = (file: string) => decodeSafetensors(new Uint8Array(fs.readFileSync(file))).tensors;
@@ -170,7 +172,16 @@ async function affineRun(template: string): Promise<string> {
   return dir;
 }
 
-const CASES: { label: string; args?: string[]; affine?: true }[] = [
+/**
+ * Winter et al.'s ψ = atan2(v) is ill-conditioned in a 4-step run: the orbit average cancels the
+ * head's biases, |v| ≈ 1e-3 (less for a decoded, smooth image), so float rounding of the
+ * convolutions (ours against torch's) moves ψ and every turned pixel with it. Measured: D(g, x)
+ * and D(e, x) agree to ~1e-4, the laws that re-encode a decoded image to ~3e-3. Its images are
+ * compared at this tolerance (a wrong turn or sign differs by ~0.5); its loss at the common one.
+ */
+const WINTER_PIXEL_TOLERANCE = 2e-2;
+
+const CASES: { label: string; args?: string[]; affine?: true; pixelTolerance?: number }[] = [
   { label: 'MAGANet', args: ['--model', 'maganet'] },
   { label: 'MAGANet (affine coupling)', affine: true },
   { label: 'β-VAE', args: ['--model', 'vae'] },
@@ -179,18 +190,26 @@ const CASES: { label: string; args?: string[]; affine?: true }[] = [
   { label: 'latent-action, SO(3) (objects3d)', args: ['--model', 'latent-action', '--dataset', 'objects3d'] },
   { label: 'flow-action, C_4 (rotated-mnist)', args: ['--model', 'flow-action', '--group', 'c4'] },
   { label: 'flow-action, SO(2) (rotated-blocked-mnist)', args: ['--model', 'flow-action', '--dataset', 'rotated-blocked-mnist'] },
+  // Issue 24: the skip modes and loss terms of latent-action, Winter et al., and the models without parameters.
+  { label: 'latent-action, spatial skips, SO(2) (rotated-blocked-mnist)', args: ['--model', 'latent-action', '--dataset', 'rotated-blocked-mnist', '--skips', 'spatial', '--beta-skip', '1', '--equivariance', 'relative', '--frequencies', '3'] },
+  { label: 'latent-action, spatial skips, C_4 (rotated-mnist)', args: ['--model', 'latent-action', '--group', 'c4', '--skips', 'spatial', '--beta-skip', '1'] },
+  { label: 'latent-action, invariant skips, C_4 (contrast)', args: ['--model', 'latent-action', '--dataset', 'contrast', '--skips', 'invariant', '--beta-skip', '1', '--equivariance', 'relative'] },
+  { label: 'winter, SO(2) (rotated-blocked-mnist)', args: ['--model', 'winter', '--dataset', 'rotated-blocked-mnist'], pixelTolerance: WINTER_PIXEL_TOLERANCE },
+  { label: 'winter, C_4 (rotated-mnist)', args: ['--model', 'winter', '--group', 'c4'], pixelTolerance: WINTER_PIXEL_TOLERANCE },
+  { label: 'rotate-x, SO(2) (rotated-blocked-mnist)', args: ['--model', 'rotate-x', '--dataset', 'rotated-blocked-mnist'] },
+  { label: 'copy-x, SO(3) (objects3d)', args: ['--model', 'copy-x', '--dataset', 'objects3d'] },
 ];
 
 describe('maga_torch.load_run reproduces our reconstructions, group laws and losses', () => {
   let template = '';
-  for (const { label, args, affine } of CASES) {
+  for (const { label, args, affine, pixelTolerance = TOLERANCE } of CASES) {
     test.skipIf(!torch.ok)(label, async () => {
       let dir: string;
       if (affine) {
         dir = await affineRun(template);
       } else {
         dir = path.join(tmp, label.replace(/[^A-Za-z0-9]+/g, '-'));
-        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+        await cliOk(['train', '--preset', 'tiny', ...args!, '--out', dir, '--quiet'], { MAGA_BACKEND: BACKEND });
         if (!template) template = dir;
       }
       T.setBackend(new T.CpuBackend());
@@ -206,7 +225,7 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
       // It must depend on the weights: more than a blank or a copy of one value.
       expect(Math.max(...mine.reconstruction) - Math.min(...mine.reconstruction)).toBeGreaterThan(1e-3);
       const report: string[] = [`reconstruction ${reconstruction.toExponential(2)}`];
-      expect(reconstruction).toBeLessThanOrEqual(TOLERANCE);
+      expect(reconstruction).toBeLessThanOrEqual(pixelTolerance);
 
       const json = JSON.parse(runPython([path.join(import.meta.dir, 'torch_twin.py'), dir, file('inputs.safetensors'), file('torch-out.safetensors'), file('onnx')]).trim().split('\n').at(-1)!) as {
         step: number;
@@ -214,18 +233,19 @@ describe('maga_torch.load_run reproduces our reconstructions, group laws and los
         onnx: { skipped: string } | Record<string, { inputs: string[]; outputs: string[]; batch: string[] }>;
         onnxruntime?: { skipped: string } | { maxDelta: number; batch: number };
       };
-      expect(json.step).toBe(4);
+      // The tiny preset's 4 steps; 0 for a model with nothing to train (rotate-x, copy-x).
+      expect(json.step).toBe(readRunConfig(dir).training.steps);
       const theirs = readTensors(file('torch-out.safetensors'));
       if (mine.identity) {
         const d = maxDelta(mine.identity, theirs.identity, 'D(e, x)');
         report.push(`D(e, x) ${d.toExponential(2)}`);
-        expect(d).toBeLessThanOrEqual(TOLERANCE);
+        expect(d).toBeLessThanOrEqual(pixelTolerance);
       }
       expect(Object.keys(theirs).filter((k) => k.startsWith('law_')).sort()).toEqual(Object.keys(mine.laws).map((k) => `law_${k}`).sort());
       for (const [name, values] of Object.entries(mine.laws)) {
         const d = maxDelta(values, theirs[`law_${name}`], `law ${name}`);
         report.push(`${name} ${d.toExponential(2)}`);
-        expect(d).toBeLessThanOrEqual(TOLERANCE);
+        expect(d).toBeLessThanOrEqual(pixelTolerance);
       }
       expect(Object.keys(json.losses).sort()).toEqual(Object.keys(mine.losses).sort());
       for (const [name, value] of Object.entries(mine.losses)) {
@@ -271,7 +291,7 @@ describe('maga_torch reads every configuration field of every model', () => {
 describe('python -m maga_torch names the file when a run cannot be used', () => {
   test.skipIf(!torch.ok)('a missing run, a corrupt checkpoint, a config of another model: exit 1 naming the file', async () => {
     const dir = path.join(tmp, 'broken');
-    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { backend: process.env.MAGA_BACKEND ?? 'cpu' });
+    await cliOk(['train', '--preset', 'tiny', '--model', 'vae', '--steps', '1', '--out', dir, '--quiet'], { MAGA_BACKEND: BACKEND });
     const fail = (args: string[]) => {
       try {
         runMagaTorch(args);

@@ -1,14 +1,13 @@
 // `cli serve` builds the viewer on first use (packages/cli/src/server/viewer-build.ts): a real Vite build
 // into a temporary dist, which appears whole (index.html and its assets) with no staging
 // directory left behind, and replaces an older build in place.
-import { afterAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildViewer, viewerBuilt } from '../packages/cli/src/server/viewer-build.ts';
+import { tempDir } from './support/index.ts';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maga-viewer-build-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('viewer-build');
 
 test('builds the viewer into a missing dist, atomically, replacing an old one', async () => {
   const dist = path.join(tmp, 'dist');

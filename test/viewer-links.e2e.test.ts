@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
-import { writePairRun } from './pair-runs.ts';
+import { writePairRun } from './support/index.ts';
 
 const SHOTS = join(ROOT, 'test-output/viewer');
 const chromiumThere = hasChromium();

@@ -5,26 +5,19 @@
 // and matches the server's /decode of the same g; dragging back returns g to where it began. The
 // images are colour; the group laws take two rotations; the swap grid shows one object's invariant
 // part with another's pose; the latent map colours by the objects' factors. No console errors are allowed.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import type { Page } from 'playwright-core';
+import { buildViewer } from '../packages/viewer/test/harness.ts';
+import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, numberAttr, serveRuns, swapGridDrawn, train, type Server } from './support/index.ts';
 
-const SHOTS = join(ROOT, 'test-output/viewer');
 const chromiumThere = hasChromium();
 if (!chromiumThere) console.warn(`viewer objects3d e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
 
 describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', () => {
-  let tmp = '';
+  const { consoleErrors, open, shot, start } = browserSession('viewer-objects3d-e2e', { width: 1280, height: 1000 });
   let server: Server;
-  let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
-
-  const open = (route: string) => page.goto(`${server.url}/#${route}`);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   /** RGBA bytes of a canvas. */
   const canvasRgba = (selector: string) => page.locator(selector).evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
   const live = () => page.getByTestId('element-live');
@@ -50,24 +43,12 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'viewer-objects3d-e2e-'));
-    const runs = join(tmp, 'runs');
-    await Promise.all([buildViewer(), train(join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3')]);
-    server = await serveRuns(runs);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: uncaught ${e.message}`));
+    ({ server, page } = await start(async (tmp) => {
+      const runs = join(tmp, 'runs');
+      await Promise.all([buildViewer(), train(join(runs, 'obj'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'objects3d', '--group', 'so3')]);
+      return serveRuns(runs);
+    }));
   }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
 
   test('group element: dragging the arcball turns g and changes the decode, as the server decodes it; dragging back returns g', async () => {
     await open('/runs/obj/element?g=1,0,0,0');
@@ -147,20 +128,18 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
 
   test('group laws with two rotations, the swap grid of objects and poses, the latent map', async () => {
     await open('/runs/obj/group-laws');
-    for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
-    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(await numberAttr(page.getByTestId(`law-${law}`), 'data-error'))).toBe(true);
+    await expectLawsMeasured(page);
     expect(await page.getByTestId('arcball-g1').count()).toBe(1);
     expect(await page.getByTestId('arcball-g2').count()).toBe(1);
     await shot('objects3d-group-laws');
 
     await open('/runs/obj/recombination');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="swap-grid"] td canvas').length === 16, null, { timeout: 120_000 });
+    await swapGridDrawn(page);
     await shot('objects3d-swap');
 
     await open('/runs/obj/map?count=60');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="colour-by"] option').length > 0, null, { timeout: 60_000 });
-    expect(await page.getByTestId('colour-by').locator('option').allTextContents()).toEqual(['class', 'object', 'qw', 'qx', 'qy', 'qz', 'yaw', 'pitch', 'roll', 'view']);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="map-panel"]')?.getAttribute('data-points')) === 60, null, { timeout: 120_000 });
+    expect(await mapColourings(page)).toEqual(['class', 'object', 'qw', 'qx', 'qy', 'qz', 'yaw', 'pitch', 'roll', 'view']);
+    await mapDrawn(page, 60);
     await page.getByTestId('colour-by').selectOption('yaw');
     await shot('objects3d-map');
     expect(consoleErrors).toEqual([]);

@@ -1,55 +1,35 @@
 // The viewer end to end on known-group (pair) runs, in real headless Chromium: a tiny
 // latent-action run trained by `bun run cli train --model latent-action --preset tiny --dataset
-// rotated-mnist --group so2`, and an untrained one on contrast with C_4 (test/pair-runs.ts), served
+// rotated-mnist --group so2`, and an untrained one on contrast with C_4 (test/support/pair-runs.ts), served
 // by `bun run cli serve`. The group element view decodes in the browser on WebGPU: moving the angle
 // changes the decoded image, which matches the server's /decode of the same g; C_4's buttons choose
 // elements; the group laws, the swap grid and the latent map (coloured by the run's factors) show.
 // Bad group elements get a 400 naming the value. No console errors are allowed.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, buildViewer, hasChromium, launchChromium, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
-import { writePairRun } from './pair-runs.ts';
+import type { Page } from 'playwright-core';
+import { buildViewer } from '../packages/viewer/test/harness.ts';
+import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, numberAttr, serveRuns, swapGridDrawn, train, writePairRun, type Server } from './support/index.ts';
 
-const SHOTS = join(ROOT, 'test-output/viewer');
 const chromiumThere = hasChromium();
 if (!chromiumThere) console.warn(`viewer pair-run e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
 
 describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () => {
-  let tmp = '';
+  const { consoleErrors, open, shot, start } = browserSession('viewer-pairs-e2e', { width: 1280, height: 900 });
   let server: Server;
-  let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
-
-  const open = (route: string) => page.goto(`${server.url}/#${route}`);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   /** The red channel of a canvas's pixels (the images are grey). */
   const canvasPixels = (selector: string) =>
     page.locator(selector).evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 === 0)));
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'viewer-pairs-e2e-'));
-    const runs = join(tmp, 'runs');
-    await Promise.all([buildViewer(), train(join(runs, 'rot'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'rotated-mnist', '--group', 'so2')]);
-    await writePairRun(runs, 'contrast-c4', { dataset: 'contrast', group: 'c4' });
-    server = await serveRuns(runs);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: uncaught ${e.message}`));
+    ({ server, page } = await start(async (tmp) => {
+      const runs = join(tmp, 'runs');
+      await Promise.all([buildViewer(), train(join(runs, 'rot'), '--model', 'latent-action', '--preset', 'tiny', '--dataset', 'rotated-mnist', '--group', 'so2')]);
+      await writePairRun(runs, 'contrast-c4', { dataset: 'contrast', group: 'c4' });
+      return serveRuns(runs);
+    }));
   }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
 
   test('group element: an angle change changes the image decoded in the browser, as the server decodes it', async () => {
     await open('/runs/rot/element?g=0');
@@ -117,20 +97,18 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
 
   test("group laws of ρ, the swap grid and the latent map coloured by the run's factors", async () => {
     await open('/runs/rot/group-laws');
-    for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
-    for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(await numberAttr(page.getByTestId(`law-${law}`), 'data-error'))).toBe(true);
+    await expectLawsMeasured(page);
     expect(await page.getByTestId('law-composition').textContent()).toContain('D(g₂g₁, x)');
     await shot('pairs-group-laws');
 
     await open('/runs/rot/recombination');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="swap-grid"] td canvas').length === 16, null, { timeout: 120_000 });
+    await swapGridDrawn(page);
     await shot('pairs-swap');
 
     await open('/runs/rot/map?count=500');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="colour-by"] option').length > 0, null, { timeout: 60_000 });
-    const options = await page.getByTestId('colour-by').locator('option').allTextContents();
+    const options = await mapColourings(page);
     expect(options).toEqual(['digit', 'angle', 'index']);
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="map-panel"]')?.getAttribute('data-points')) === 500, null, { timeout: 120_000 });
+    await mapDrawn(page, 500);
     await page.getByTestId('colour-by').selectOption('angle');
     await page.getByTestId('legend').getByText('angle').first().waitFor();
     await shot('pairs-map');

@@ -7,13 +7,12 @@
 // are allowed anywhere. Screenshots go to test-output/viewer/. Timings are printed, not asserted.
 // Without Chromium at /usr/bin/chromium the tests are skipped, saying so.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { CHROMIUM, DIST, ROOT, buildViewer, colouredPixels, hasChromium, launchChromium, median, numberAttr, serveRuns, train, type Server } from '../packages/viewer/test/harness.ts';
+import type { Page } from 'playwright-core';
+import { DIST, buildViewer, colouredPixels, median } from '../packages/viewer/test/harness.ts';
+import { browserSession, CHROMIUM, hasChromium, numberAttr, serveRuns, train, type Server } from './support/index.ts';
 
-const SHOTS = join(ROOT, 'test-output/viewer');
 const RUNS = { maganet: 'tiny', vae: 'tiny-vae' };
 
 const chromiumThere = hasChromium();
@@ -28,38 +27,25 @@ async function startCli(tmp: string): Promise<Server> {
 }
 
 describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
-  let tmp = '';
-  let server: Server;
-  let browser: Browser;
+  const { consoleErrors, open, shot, start } = browserSession('viewer-e2e', { width: 1280, height: 800 });
   let page: Page;
-  const consoleErrors: string[] = [];
+  let server: Server;
   const figures: Record<string, string> = {};
-
-  const watch = (p: Page) => {
-    p.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error') consoleErrors.push(`${p.url()}: ${m.text()}`);
-    });
-    p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: uncaught ${e.message}`));
+  /** Presses `keys` on the focused slider, each waiting for its image; the slider-to-image times measured so far (ms). */
+  const sliderTimings = async (keys: string[]) => {
+    for (const key of keys) {
+      const n = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').length);
+      await page.keyboard.press(key);
+      await page.waitForFunction((k) => performance.getEntriesByName('maga:slider-to-image').length > k, n, { timeout: 30_000 });
+    }
+    return page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
   };
-  const open = async (route: string) => {
-    await page.goto(`${server.url}/#${route}`);
-  };
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'viewer-e2e-'));
-    const [, started] = await Promise.all([buildViewer(), startCli(tmp)]);
-    server = started;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    watch(page);
+    ({ page, server } = await start(async (tmp) => (await Promise.all([buildViewer(), startCli(tmp)]))[1]));
   }, 150_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
     if (Object.keys(figures).length) console.log(`viewer figures (headless Chromium, SwiftShader):\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
   });
 
@@ -100,12 +86,7 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
     expect(changed).toBeGreaterThan(0);
 
     // Timings: a few more moves, each waiting for its image.
-    for (const key of ['Home', 'End', 'Home', 'End', 'PageDown']) {
-      const n = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').length);
-      await page.keyboard.press(key);
-      await page.waitForFunction((k) => performance.getEntriesByName('maga:slider-to-image').length > k, n, { timeout: 30_000 });
-    }
-    const local = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
+    const local = await sliderTimings(['Home', 'End', 'Home', 'End', 'PageDown']);
     figures['slider → image, in-browser WebGPU (SwiftShader)'] = `median ${median(local).toFixed(0)} ms over ${local.length} moves`;
 
     // Agreement with the server's /reconstruct and /decode of the same code.
@@ -143,12 +124,7 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
     await slider.waitFor({ timeout: 30_000 });
     await page.evaluate(() => performance.clearMeasures('maga:slider-to-image'));
     await slider.focus();
-    for (const key of ['End', 'Home', 'End', 'Home', 'End']) {
-      const n = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').length);
-      await page.keyboard.press(key);
-      await page.waitForFunction((k) => performance.getEntriesByName('maga:slider-to-image').length > k, n, { timeout: 30_000 });
-    }
-    const remote = await page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
+    const remote = await sliderTimings(['End', 'Home', 'End', 'Home', 'End']);
     figures['slider → image, via the server API'] = `median ${median(remote).toFixed(0)} ms over ${remote.length} moves`;
     await shot('traversal-server');
   }, 60_000);

@@ -2,9 +2,11 @@
 picks, MAGA_PYTHON or the first python3 that imports torch), on python/maga_torch's models:
 
   main.py bench --config config.json --checkpoint init.safetensors --images in.safetensors
-                --batch B --steps S --warmup W [--kernels]
+                --batch B --steps S --warmup W [--kernels] [--threads N] [--device cuda]
       training images/s (Adam, global-norm clip 1, the first batch initialising ActNorm), inference
-      images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv.
+      images/s and peak RSS as JSON on stdout; --kernels adds matmul 1024^3 and the k4 s2 p1 conv;
+      --threads sets torch's intra-op threads (default: every core); --device cuda runs it on the
+      GPU (bench:gpu), timed with torch.cuda.synchronize().
       The images file holds pivot [1, C, S, S] and varying [M, C, S, S] (MAGANet, the VAE), or x,
       gx [M, C, S, S] and g [M] / [M, 4] (latent-action, flow-action); batches cycle through it.
 
@@ -50,25 +52,29 @@ def peak_rss_bytes():
     return None
 
 
+SYNC = [lambda: None]
+
+
 def median_ms(f, reps):
     times = []
     for _ in range(reps):
         started = time.perf_counter()
         f()
+        SYNC[0]()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return times[len(times) // 2]
 
 
-def kernels():
+def kernels(device="cpu"):
     """matmul 1024^3 and the conv 64x32x32x32 -> 32, k4 s2 p1, forward+backward (as bench:tensor)."""
     n = 1024
-    a, b = torch.full((n, n), 0.5), torch.full((n, n), 0.25)
+    a, b = torch.full((n, n), 0.5, device=device), torch.full((n, n), 0.25, device=device)
     torch.matmul(a, b)
     matmul_ms = median_ms(lambda: torch.matmul(a, b), 5)
-    x = torch.full((64, 32, 32, 32), 0.1, requires_grad=True)
-    w = torch.full((32, 32, 4, 4), 0.01, requires_grad=True)
-    bias = torch.zeros(32, requires_grad=True)
+    x = torch.full((64, 32, 32, 32), 0.1, requires_grad=True, device=device)
+    w = torch.full((32, 32, 4, 4), 0.01, requires_grad=True, device=device)
+    bias = torch.zeros(32, requires_grad=True, device=device)
 
     def conv_both():
         y = torch.nn.functional.conv2d(x, w, bias, stride=2, padding=1)
@@ -103,7 +109,13 @@ def batches(model, images, path, b):
 
 def cmd_bench(args):
     config, model = build(args)
-    images = {name: torch.from_numpy(a) for name, a in safetensors_io.load(args.images)[0].items()}
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("bench --device cuda: torch has no CUDA device here")
+        SYNC[0] = torch.cuda.synchronize
+    model.to(device)
+    images = {name: torch.from_numpy(a).to(device) for name, a in safetensors_io.load(args.images)[0].items()}
     next_batch = batches(model, images, args.images, args.batch)
     first = next_batch()
     if hasattr(model, "initialize"):
@@ -114,7 +126,7 @@ def cmd_bench(args):
     def train_step():
         batch = next_batch()
         n = batch["x" if model.KNOWN_GROUP else "varying"].shape[0]
-        noise = torch.randn(n, latent) if latent else None
+        noise = torch.randn(n, latent, device=device) if latent else None
         terms = model.loss_terms(batch, noise)
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
@@ -138,17 +150,20 @@ def cmd_bench(args):
     infer_ms = median_ms(inference, args.steps)
     b = args.batch
     result = {
-        "backend": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "backend": f"torch {torch.__version__}, " + (torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"),
         "model": config["model"],
         "batch": b,
         "steps": args.steps,
         "trainStepMs": train_ms,
+        "inferMs": infer_ms,
         "trainImagesPerSecond": b / train_ms * 1000,
         "inferImagesPerSecond": b / infer_ms * 1000,
         "peakRssBytes": peak_rss_bytes(),
     }
+    if device.type == "cuda":
+        result["peakDeviceBytes"] = torch.cuda.max_memory_allocated(device)
     if args.kernels:
-        result.update(kernels())
+        result.update(kernels(device))
     print(json.dumps(result))
 
 
@@ -163,9 +178,11 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--kernels", action="store_true")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    # As many threads as cores, the like-for-like setting for a CPU comparison.
-    torch.set_num_threads(os.cpu_count() or 1)
+    # As many threads as cores, the like-for-like setting for a CPU comparison (--threads N: N).
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     cmd_bench(args)
 
 

@@ -15,13 +15,16 @@ export {
   datasetEntry,
   datasetNames,
   openDataset,
+  openGroupDataset,
   parseRunData,
   registerDataset,
 } from './src/data/registry.ts';
 export type {
   DataImages,
+  DataInfo,
   DatasetEntry,
   DspritesData,
+  DspritesInfo,
   EvaluationOptions as DataEvaluationOptions,
   PairData,
   PresetChanges,
@@ -38,6 +41,8 @@ export {
   heldOutSplit,
   type FactorInfo,
   type ImageGridScheme,
+  type PairGridExtras,
+  type PairSetInfo,
   type PairBatch as HostPairBatch,
   type PairBatchSampler,
   type PairEvaluationOptions,
@@ -55,7 +60,7 @@ export {
   GROUP_IMAGE_SHAPE,
   GROUP_IMAGE_SIZE,
   GROUP_TEST_COUNT,
-  GroupDataset as GroupPairs,
+  GroupDataset,
   PhantomPairs,
   ROTATED_BLOCKED_MNIST,
   ROTATED_MNIST,
@@ -87,7 +92,7 @@ export {
   OBJECTS3D_NAMES,
   OBJECTS3D_TEST_COUNT,
   OBJECT_CLASSES,
-  Objects3dDataset as Objects3dPairs,
+  Objects3dDataset,
   PLANES_SKY,
   VIEWS,
   objectClass,
@@ -107,27 +112,6 @@ export {
   type RotationPairSpec,
 } from './src/data/objects3d.ts';
 export { DEGREE2_BASIS, SO3Action, type SO3Layout } from './src/so3-action.ts';
-// Phase 1 of issue 20: the names the CLI and the server used before the registries, kept working
-// over them until they ask DATASETS and the groups (then these go, and the names above marked
-// `as …Pairs` take their own names back).
-export {
-  LegacyObjects3dDataset as Objects3dDataset,
-  PAIR_DATASET_NAMES,
-  checkPairGroup,
-  defaultPairGroup,
-  groupFactors,
-  isObjects3d,
-  openLegacyGroupDataset as openGroupDataset,
-  openPairDataset,
-  pairImageShape,
-  parseDataGroup,
-  parseGroupDataset,
-  parsePairDataset,
-  type GroupDatasetName,
-  type GroupSpec,
-  type LegacyGroupDataset as GroupDataset,
-  type PairDatasetName,
-} from './src/legacy.ts';
 // The known groups: one Group interface (src/groups/group.ts), one file per kind, one registry.
 export type { Group, GroupConfigBase, GroupId, GroupKind, Uniforms, VectorAction } from './src/groups/group.ts';
 export { ANGLE_BUCKETS, SO2, SO2_KIND, angleBucket, type SO2Config } from './src/groups/so2.ts';
@@ -189,11 +173,19 @@ export {
   LATENT_ACTION_DEFAULTS,
   LATENT_ACTION_TRAITS,
   LatentAction,
+  SKIP_MODES,
+  SkipAction,
   SkipDecoder,
+  planeAngles,
+  squaredError,
   type LatentActionConfig,
   type LatentCode,
+  type SkipMode,
 } from './src/models/latent-action.ts';
 export { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, flowChannels, type FlowActionConfig } from './src/models/flow-action.ts';
+export { arctan, atan2, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterCode, type WinterConfig } from './src/models/winter.ts';
+export { ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
+export { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
 export {
   MODELS,
   MODEL_KINDS,
@@ -217,6 +209,9 @@ export {
   lossTerms,
   pivotMode,
   reconstructLogits,
+  isIdentityElement,
+  predictPixels,
+  psnrOfMse,
   reconstructionDifference,
   reconstructions,
   trainStep,
@@ -229,3 +224,5 @@ export {
   type PairEvalMetrics,
   type PairEvalOptions,
 } from './src/training.ts';
+// Data parallelism on the native CPU engine: a batch's shards on threads of their own (issue 25).
+export { DataParallel, ShardThreads, shardRanges, type DataParallelOptions } from './src/parallel.ts';

@@ -18,6 +18,7 @@ export { broadcastTo, concat, copyInto, flatten, indexSelect, pad, permute, resh
 export { linear, matmul } from './src/ops/matmul.ts';
 export { describeShape, sizeOf } from './src/shape.ts';
 export { conv2d, convTranspose2d, type Conv2dOptions, type ConvOptions, type ConvTransposeOptions } from './src/ops/conv.ts';
+export { QUARTER_TURN_TOLERANCE, rotate2d } from './src/ops/rotate.ts';
 export { bceWithLogits, gaussianKl, l1, mse, type Reduction } from './src/ops/loss.ts';
 export { Optimizer, adam, adamw, clipScale, globalNorm, sgd, type OptimizerKind, type OptimizerOptions, type OptimizerState } from './src/optim.ts';
 export { Rng, threefry2x32, type RngState } from './src/ops/random.ts';

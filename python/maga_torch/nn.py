@@ -286,6 +286,52 @@ class SelfAttention(nn.Module):
         return x + self.output(self.weights(x) @ self.value(x))
 
 
+# ---- turning maps in the image plane (ours: packages/tensor/src/ops/rotate.ts) ------------------------
+
+QUARTER_TURN_TOLERANCE = 1e-5
+
+
+def rotate2d(x, theta):
+    """Each sample's maps x [N, C, H, W] turned counter-clockwise on screen by its angle theta [N]
+    (radians) about the centre (W/2, H/2) in pixel-edge coordinates, bilinear, zero outside: output
+    (row, col) reads the input at u = W/2 + cos dx - sin dy - 1/2, v = H/2 + sin dx + cos dy - 1/2
+    with dx = col + 1/2 - W/2, dy = row + 1/2 - H/2. Angles within 1e-5 of a quarter turn use exact
+    cos, sin in {0, +-1}, so quarter turns permute pixels exactly, as ours do."""
+    n, c, h, w = x.shape
+    theta = theta.to(x.dtype).reshape(-1).expand(n)
+    quarter = math.pi / 2
+    turns = torch.round(theta / quarter)
+    snap = (theta - turns * quarter).abs() <= QUARTER_TURN_TOLERANCE
+    k = torch.remainder(turns, 4).long()
+    cos = torch.where(snap, torch.tensor([1.0, 0.0, -1.0, 0.0], dtype=x.dtype)[k], torch.cos(theta))[:, None, None]
+    sin = torch.where(snap, torch.tensor([0.0, 1.0, 0.0, -1.0], dtype=x.dtype)[k], torch.sin(theta))[:, None, None]
+    dx = (torch.arange(w, dtype=x.dtype) + 0.5 - w / 2)[None, None, :]
+    dy = (torch.arange(h, dtype=x.dtype) + 0.5 - h / 2)[None, :, None]
+    u = w / 2 + cos * dx - sin * dy - 0.5  # [N, H, W]
+    v = h / 2 + sin * dx + cos * dy - 0.5
+    c0, r0 = torch.floor(u), torch.floor(v)
+    fu, fv = (u - c0)[:, None], (v - r0)[:, None]
+    flat = x.reshape(n, c, h * w)
+
+    def tap(r, q):
+        inside = ((r >= 0) & (r < h) & (q >= 0) & (q < w)).to(x.dtype)[:, None]
+        index = (r.clamp(0, h - 1) * w + q.clamp(0, w - 1)).long().reshape(n, 1, h * w).expand(n, c, h * w)
+        return flat.gather(2, index).reshape(n, c, h, w) * inside
+
+    top = (1 - fu) * tap(r0, c0) + fu * tap(r0, c0 + 1)
+    bottom = (1 - fu) * tap(r0 + 1, c0) + fu * tap(r0 + 1, c0 + 1)
+    return (1 - fv) * top + fv * bottom
+
+
+def plane_angles(group, g):
+    """g's angle in the image plane: theta for SO(2), 2 pi j / n for C_n (ours: planeAngles)."""
+    if group["kind"] == "so2":
+        return g
+    if group["kind"] == "cyclic":
+        return g * (2 * math.pi / group["n"])
+    raise ValueError("SO(3) does not turn the image plane")
+
+
 # ---- losses (summed over elements, as ours) --------------------------------------------------------
 
 def bce_with_logits_sum(logits, target):

@@ -6,9 +6,10 @@ import { FIXED_PIVOT, renderBatch } from './data/dsprites.ts';
 import type { PairDataset } from './data/pair-set.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
-import { bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
+import { bceSum, bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
 import { checkElements, elementSize, groupName, type GroupConfig } from './groups/registry.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
+import type { DataParallel } from './parallel.ts';
 
 const IMAGE = 64;
 
@@ -51,9 +52,15 @@ export function lossTerms(model: Model, batch: TrainingBatch, rng: T.Rng): LossT
 
 /**
  * One optimisation step: loss, backward, clipped update. Returns the loss terms as device scalars
- * that outlive the step's scope (the caller disposes them).
+ * that outlive the step's scope (the caller disposes them). With `parallel` (DataParallel for this
+ * model) the batch's shards are computed on its threads, to the same losses within float32
+ * reduction order.
  */
-export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng): Record<string, T.Tensor> {
+export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optimizer, rng: T.Rng, parallel: DataParallel | null = null): Record<string, T.Tensor> {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('trainStep: the DataParallel given was made for another model');
+    return T.tidy(() => parallel.trainStep(batch, optimizer, rng));
+  }
   return T.tidy(() => {
     const terms = lossTerms(model, batch, rng);
     T.backward(terms.loss);
@@ -64,7 +71,11 @@ export function trainStep(model: Model, batch: TrainingBatch, optimizer: T.Optim
 }
 
 /** Deterministic logits of what the model is trained to output (z = μ): the varying images, or g·x. */
-export function reconstructLogits(model: Model, batch: TrainingBatch): T.Tensor {
+export function reconstructLogits(model: Model, batch: TrainingBatch, parallel: DataParallel | null = null): T.Tensor {
+  if (parallel) {
+    if (parallel.model !== model) throw new Error('reconstructLogits: the DataParallel given was made for another model');
+    return T.noGrad(() => T.tidy(() => parallel.predictLogits(batch)));
+  }
   return T.noGrad(() => T.tidy(() => model.predictLogits(batch)));
 }
 
@@ -81,6 +92,8 @@ export interface EvalOptions {
   seed?: number;
   /** Called after each batch with the number of images done. */
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
 export interface EvalMetrics {
@@ -134,7 +147,7 @@ export async function evaluate(model: Model, options: EvalOptions): Promise<Eval
   for (let start = 0; start < varying.length; start += batchSize) {
     const v = varying.subarray(start, start + batchSize);
     const p = pivot.length <= 1 ? pivot : pivot.subarray(start, start + batchSize);
-    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v)));
+    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadBatch(p, v), options.parallel));
     const logits = await logitsTensor.data();
     logitsTensor.dispose();
     const targets = renderBatch(v);
@@ -160,13 +173,21 @@ export interface PairEvalOptions {
   batchSize?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
 }
 
-/** Metrics of the pairs whose g falls in one bucket: an arc of θ (SO(2)) or one element j (C_n). */
+/**
+ * Metrics of a subset of the pairs (one bucket of g, or the pairs with g ≠ e): per-image means of
+ * MSE, PSNR (dB, each capped at 100) and SSIM, and `psnrSet`, the PSNR of the subset as a whole,
+ * 10·log10(1/MSE) with MSE the mean over all its pixels — which, unlike the mean of per-image dB,
+ * no bucket of near-exact images (a flow at g = e, 62.8 dB) can dominate.
+ */
 export interface BucketMetrics {
   name: string;
   images: number;
   mse: number;
+  psnrSet: number;
   psnr: number;
   ssim: number;
   /** Colour pair runs only. */
@@ -174,54 +195,100 @@ export interface BucketMetrics {
 }
 
 export interface PairEvalMetrics extends EvalMetrics {
+  /** The headline: PSNR of the whole set from its mean MSE (every image has the same pixels, so the mean of per-image MSEs). */
+  psnrSet: number;
+  /** The pairs whose g is not the identity (under SO(2) all of them: g = e has probability 0). */
+  notIdentity: BucketMetrics;
   buckets: BucketMetrics[];
+}
+
+/** PSNR (dB) of a mean squared error of pixels in [0, 1]: 10·log10(1/MSE), capped at 100 like the per-image one. */
+export const psnrOfMse = (mse: number) => (mse > 0 ? Math.min(100, 10 * Math.log10(1 / mse)) : 100);
+
+/** Whether a group element (elementSize numbers) is the identity: θ ≡ 0 (mod 2π, to 1e-6), j ≡ 0 (mod n), q = ±(1, 0, 0, 0). */
+export function isIdentityElement(group: GroupConfig, g: ArrayLike<number>): boolean {
+  if (group.kind === 'so3') return Math.abs(Math.abs(g[0]) - 1) < 1e-7 && Math.abs(g[1]) < 1e-7 && Math.abs(g[2]) < 1e-7 && Math.abs(g[3]) < 1e-7;
+  if (group.kind === 'cyclic') return ((g[0] % group.n) + group.n) % group.n === 0;
+  const turns = g[0] / (2 * Math.PI);
+  return Math.abs(turns - Math.round(turns)) * 2 * Math.PI < 1e-6;
 }
 
 /**
  * Metrics of D(g, x) against g·x on a fixed, seeded set of pairs of `dataset` (the model sees only x
- * and g, never g·x), overall and per bucket of g.
+ * and g, never g·x): overall, for the pairs with g ≠ e, and per bucket of g.
  */
 export async function evaluatePairs(model: Model, dataset: PairDataset, group: GroupConfig, options: PairEvalOptions): Promise<PairEvalMetrics> {
   if (model.traits.batch !== 'group-pairs') throw new Error(`evaluatePairs: a ${model.traits.label} model trains on dSprites images, not on pairs (x, g·x)`);
   const set = dataset.evaluationSet({ pairs: options.count, seed: options.seed ?? 0, part: options.part });
   const [c, h, w] = dataset.imageShape;
   const pixels = c * h * w;
+  const k = elementSize(group);
   const batchSize = options.batchSize ?? 64;
   // MS-SSIM for colour images (the 3-D sets, the perceptual stand-in docs/objects3d.md describes).
   const colour = c === 3;
-  const totals = { bce: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 };
-  const buckets = set.bucketNames.map((name) => ({ name, images: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 }));
+  const sums = (name: string) => ({ name, images: 0, bce: 0, mse: 0, psnr: 0, ssim: 0, msssim: 0 });
+  const all = sums('all');
+  const moved = sums('g ≠ e');
+  const buckets = set.bucketNames.map(sums);
   for (let start = 0; start < set.specs.length; start += batchSize) {
     const host = dataset.renderPairs(set.specs.slice(start, start + batchSize));
-    const logitsTensor = T.tidy(() => reconstructLogits(model, uploadPairs(host, dataset.imageShape, group)));
-    const logits = await logitsTensor.data();
-    logitsTensor.dispose();
+    const batch = uploadPairs(host, dataset.imageShape, group);
+    const probs = await predictPixels(model, batch, options.parallel ?? null);
+    for (const t of [batch.x, batch.gx, batch.g]) t.dispose();
     for (let i = 0; i < host.size; i++) {
-      const l = logits.subarray(i * pixels, (i + 1) * pixels);
+      const p = probs.pixels.subarray(i * pixels, (i + 1) * pixels);
       const t = host.gx.subarray(i * pixels, (i + 1) * pixels);
-      const probs = l.map((x) => 1 / (1 + Math.exp(-x)));
-      const m = { mse: mse(probs, t), psnr: Math.min(100, psnr(probs, t)), ssim: perChannel(ssim, probs, t, c, h, w), msssim: colour ? perChannel(msSsim, probs, t, c, h, w) : 0 };
-      totals.bce += bceWithLogitsSum(l, t);
-      totals.mse += m.mse;
-      totals.psnr += m.psnr;
-      totals.ssim += m.ssim;
-      totals.msssim += m.msssim;
-      const b = buckets[set.buckets[start + i]];
-      b.images++;
-      b.mse += m.mse;
-      b.psnr += m.psnr;
-      b.ssim += m.ssim;
-      b.msssim += m.msssim;
+      const bce = probs.logits ? bceWithLogitsSum(probs.logits.subarray(i * pixels, (i + 1) * pixels), t) : bceSum(p, t);
+      const m = { bce, mse: mse(p, t), psnr: Math.min(100, psnr(p, t)), ssim: perChannel(ssim, p, t, c, h, w), msssim: colour ? perChannel(msSsim, p, t, c, h, w) : 0 };
+      const into = [all, buckets[set.buckets[start + i]]];
+      if (!isIdentityElement(group, host.g.subarray(i * k, (i + 1) * k))) into.push(moved);
+      for (const b of into) {
+        b.images++;
+        b.bce += m.bce;
+        b.mse += m.mse;
+        b.psnr += m.psnr;
+        b.ssim += m.ssim;
+        b.msssim += m.msssim;
+      }
     }
     options.onProgress?.(Math.min(start + batchSize, set.specs.length), set.specs.length);
   }
-  const n = set.specs.length;
-  const mean = ({ msssim, ...b }: BucketMetrics & { msssim: number }): BucketMetrics => {
-    const out = b.images ? { ...b, mse: b.mse / b.images, psnr: b.psnr / b.images, ssim: b.ssim / b.images } : b;
-    return colour ? { ...out, msssim: b.images ? msssim / b.images : msssim } : out;
+  const mean = ({ bce: _bce, msssim, ...b }: ReturnType<typeof sums>): BucketMetrics => {
+    const n = b.images;
+    const out = n ? { ...b, mse: b.mse / n, psnrSet: psnrOfMse(b.mse / n), psnr: b.psnr / n, ssim: b.ssim / n } : { ...b, psnrSet: 0 };
+    return colour ? { ...out, msssim: n ? msssim / n : 0 } : out;
   };
-  const overall: EvalMetrics = { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n, ...(colour ? { msssim: totals.msssim / n } : {}) };
-  return { ...overall, buckets: buckets.map(mean) };
+  const overall = mean(all);
+  const n = all.images;
+  return {
+    images: n,
+    bce: all.bce / n,
+    mse: overall.mse,
+    psnr: overall.psnr,
+    ssim: overall.ssim,
+    ...(colour ? { msssim: overall.msssim } : {}),
+    psnrSet: overall.psnrSet,
+    notIdentity: mean(moved),
+    buckets: buckets.map(mean),
+  };
+}
+
+/**
+ * What a pair model predicts for a batch, on the host: pixels in [0, 1], and the logits where the
+ * model has them (Bernoulli decoders; models that output pixels directly — rotate-x, winter — have
+ * none, and their BCE is taken from the pixels, clamped to [1e-7, 1 − 1e-7]).
+ */
+export async function predictPixels(model: Model, batch: PairBatch, parallel: DataParallel | null = null): Promise<{ pixels: Float32Array; logits: Float32Array | null }> {
+  if (model.predictPixels) {
+    const out = T.noGrad(() => T.tidy(() => model.predictPixels!(batch)));
+    const pixels = (await out.data()) as Float32Array;
+    out.dispose();
+    return { pixels: Float32Array.from(pixels), logits: null };
+  }
+  const logitsTensor = T.tidy(() => reconstructLogits(model, batch, parallel));
+  const logits = Float32Array.from(await logitsTensor.data());
+  logitsTensor.dispose();
+  return { pixels: logits.map((x) => 1 / (1 + Math.exp(-x))), logits };
 }
 
 type ImageMetric = (a: Float32Array, b: Float32Array, width: number, height: number) => number;

@@ -3,16 +3,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { CyclicAction, FlowDecoder, Glow, RotationAction, TranslationAction, type RotationLayout } from '../index.ts';
-import { describeEachBackend } from '../../tensor/test/backends.ts';
-import { expectClose, randomValues } from '../../tensor/test/check.ts';
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  expect(x.length).toBe(y.length);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
-}
+import { describeEachBackend, expectClose, maxDifference, randomValues } from '@maga/tensor/testing';
 
 const layout: RotationLayout = { invariant: 3, frequencies: [1, 2, -3] };
 

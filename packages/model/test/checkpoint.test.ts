@@ -8,18 +8,7 @@ import {
   encodeSafetensors,
   type CheckpointTensor,
 } from '../src/checkpoint.ts';
-
-function randomGenerator(seed: number): () => number {
-  // mulberry32: a tiny seeded generator so that failures reproduce.
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../test/support/random.ts';
 
 function randomTensor(shape: number[], random: () => number): CheckpointTensor {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -57,7 +46,7 @@ function expectCheckpointError(run: () => unknown, message: RegExp): void {
 
 describe('encodeSafetensors / decodeSafetensors', () => {
   test('round trips random tensors of odd shapes bit for bit', () => {
-    const random = randomGenerator(1);
+    const random = seededRandom(1);
     const tensors: Record<string, CheckpointTensor> = {
       scalar: randomTensor([], random),
       one: randomTensor([1], random),

@@ -4,17 +4,12 @@
 import { describe, expect, test } from 'bun:test';
 import { DSPRITES, FIXED_PIVOT, factorsOf, indexOf, render, renderBatch, type FactorClasses } from '../src/data/dsprites.ts';
 import { SPLITS, isTest, parseSplit, splitIndices, splitSize, type SplitName } from '../src/data/splits.ts';
+import { randomIntegers } from '../../../test/support/random.ts';
 
 const SIZE = DSPRITES.imageSize;
 
-// A seeded linear congruential generator, so that "random" indices are the same on every run.
-function randomIndices(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % DSPRITES.count;
-  });
-}
+// Seeded "random" indices, the same on every run.
+const randomIndices = (count: number, seed: number) => randomIntegers(count, DSPRITES.count, seed);
 
 const image = (classes: FactorClasses) => render(indexOf(classes));
 const area = (pixels: Float32Array) => pixels.reduce((sum, p) => sum + p, 0);

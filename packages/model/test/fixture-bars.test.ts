@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { DATASETS, checkGroupLabel, configure, createModel, datasetEntry, datasetNames, groupFromName, openDataset, parseRunData, registerDataset, trainStep, type PairEvalMetrics } from '../index.ts';
-import { cpu } from '../../tensor/test/backends.ts';
+import { cpu } from '@maga/tensor/testing';
 import { BARS, BARS_SIZE, barColumns } from './fixtures/bars.ts';
 
 let unregister = () => {};

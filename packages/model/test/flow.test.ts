@@ -2,8 +2,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { ActNorm, Coupling, FlowStep, Glow, InvConv1x1, type CouplingKind } from '../index.ts';
-import { describeEachBackend, reference } from '../../tensor/test/backends.ts';
-import { gradCheck, input, randomValues } from '../../tensor/test/check.ts';
+import { describeEachBackend, gradCheck, input, maxDifference, randomValues, reference } from '@maga/tensor/testing';
 
 /** Moves every parameter away from its (identity-like) initialisation, so inverses are really tested. */
 function perturb(module: { parameters(): Map<string, T.Tensor> }, seed: number, scale = 0.2): void {
@@ -11,13 +10,6 @@ function perturb(module: { parameters(): Map<string, T.Tensor> }, seed: number, 
   for (const p of module.parameters().values()) {
     T.assign(p, randomValues(p.size, k++, -scale, scale));
   }
-}
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
 }
 
 describeEachBackend('Glow', () => {

@@ -9,6 +9,7 @@ import { openDataset } from '../src/data/registry.ts';
 import { ANGLE_BUCKETS, angleBucket } from '../src/groups/so2.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { padImage, quarterTurns, rotateImage } from '../src/data/rotation.ts';
+import { seededRandom } from '../../../test/support/random.ts';
 
 const S = GROUP_IMAGE_SIZE;
 /** A 2-D set opened through the registry, as the CLI opens it. */
@@ -25,14 +26,8 @@ const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 const interior = (radius: number) =>
   Array.from({ length: PIXELS }, (_, i) => i).filter((i) => Math.hypot((i % S) + 0.5 - S / 2, Math.floor(i / S) + 0.5 - S / 2) <= radius);
 
-// A seeded generator for test images, independent of the code under test.
-function noise(seed: number, n = PIXELS): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  });
-}
+// Seeded test images from the tests' generator, independent of the code under test.
+const noise = (seed: number, n = PIXELS): Float32Array => Float32Array.from({ length: n }, seededRandom(seed));
 
 describe('rotation', () => {
   const picture = noise(1);

@@ -7,8 +7,7 @@ import { CheckpointError, decodeSafetensors, encodeSafetensors } from '../src/ch
 import { CHECKSUM_KEY, crc32, findNonFinite, NonFiniteError, tensorsChecksum } from '../src/integrity.ts';
 import { Linear } from '../src/nn/layers.ts';
 import { encodeModule, encodeOptimizer, loadModule, loadOptimizer } from '../src/state.ts';
-import { cpu } from '../../tensor/test/backends.ts';
-import { randomValues } from '../../tensor/test/check.ts';
+import { cpu, randomValues } from '@maga/tensor/testing';
 
 test('crc32 is the zlib CRC-32: the check value of "123456789", and Bun.hash.crc32 on random bytes', () => {
   expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);

@@ -28,19 +28,10 @@ import {
   type LatentActionConfig,
   type Model,
 } from '../index.ts';
-import { cpu, describeEachBackend, reference } from '../../tensor/test/backends.ts';
-import { expectClose, gradCheck, input, randomValues } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend, expectClose, gradCheck, input, maxDifference, randomValues, reference } from '@maga/tensor/testing';
 
 const SO2: PlanarGroup = { kind: 'so2', frequencies: [1, 2, 3] };
 const C4: PlanarGroup = { kind: 'cyclic', n: 4, frequencies: [1, 2, 3] };
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  if (x.length !== y.length) throw new Error(`sizes differ: ${x.length} vs ${y.length}`);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
-}
 
 /** Group elements of `group`: angles in (−π, π) for SO(2), integers in [0, n) for C_n. */
 /** The groups of this file: SO(2) and C_n (SO(3) has its own tests, so3-latent.test.ts). */
@@ -121,7 +112,7 @@ test('layers: attention and the skip decoder match finite differences (float64)'
     expectClose(w, naive, 1e-12);
     await gradCheck((s) => softmax(s), [input([3, 4], 3, -3, 3)]);
     // The skip decoder, with respect to its latent and both (acted) skip maps.
-    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 4], skips: true, latentSize: 3 }, rng);
+    const decoder = new SkipDecoder({ imageSize: 8, channels: 1, widths: [2, 2, 4], skipChannels: [2, 2], latentSize: 3 }, rng);
     await gradCheck((z, s1, s2) => decoder.forward(z, [s1, s2]), [input([2, 3], 4), input([2, 2, 4, 4], 5), input([2, 2, 2, 2], 6)], { tol: 1e-5 });
     // And through ρ on the skips, with respect to the map (the angle is data).
     const maps = new ChannelAction(SO2, 4, 2);

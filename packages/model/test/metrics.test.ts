@@ -7,20 +7,9 @@ import * as path from 'node:path';
 import { ssim as ssimJs, type Options as SsimJsOptions } from 'ssim.js';
 import { Objects3dDataset } from '../src/data/objects3d.ts';
 import { bceSum, bceWithLogitsSum, MS_SSIM_WEIGHTS, msSsim, msSsimScales, mse, psnr, ssim, ssimBatch } from '../src/metrics.ts';
+import { seededRandom } from '../../../test/support/random.ts';
 
-function randomGenerator(seed: number): () => number {
-  // mulberry32: a tiny seeded generator so that failures reproduce.
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const noise = (size: number, seed: number) => Float64Array.from({ length: size }, randomGenerator(seed));
+const noise = (size: number, seed: number) => Float64Array.from({ length: size }, seededRandom(seed));
 
 describe('mse and psnr', () => {
   const zeros = new Float64Array([0, 0, 0, 0]);
@@ -52,7 +41,7 @@ describe('binary cross-entropy', () => {
   const logit = (p: number) => Math.log(p / (1 - p));
 
   test('bceWithLogitsSum matches a naive float64 loop on moderate logits', () => {
-    const random = randomGenerator(3);
+    const random = seededRandom(3);
     const logits = Float64Array.from({ length: 500 }, () => (random() - 0.5) * 16);
     // Binary and soft targets both occur in practice (soft ones from blurred or resized data).
     const target = Float64Array.from({ length: 500 }, (_, i) => (i % 3 === 0 ? random() : Math.round(random())));
@@ -83,7 +72,7 @@ describe('binary cross-entropy', () => {
   });
 
   test('bceWithLogitsSum(logit(p)) equals bceSum(p)', () => {
-    const random = randomGenerator(4);
+    const random = seededRandom(4);
     const prob = Float64Array.from({ length: 300 }, () => 0.001 + 0.998 * random());
     const target = Float64Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? random() : Math.round(random())));
     const fromLogits = bceWithLogitsSum(prob.map(logit), target);
@@ -334,11 +323,16 @@ function ssimTermsFromDefinition(a: Float64Array, b: Float64Array, width: number
 function msSsimFromDefinition(a: Float64Array, b: Float64Array, width: number, height: number, scales: number): number {
   const published = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
   const total = scales === 5 ? 1 : published.slice(0, scales).reduce((s, w) => s + w, 0);
+  return msSsimTerms(a, b, width, height, scales).reduce((value, term, j) => value * Math.max(0, term) ** (published[j] / total), 1);
+}
+
+/** The term of each scale before clamping: cs_j below the last scale, ssim at the last. */
+function msSsimTerms(a: Float64Array, b: Float64Array, width: number, height: number, scales: number): number[] {
   let [x, y, w, h] = [a, b, width, height];
-  let value = 1;
+  const terms: number[] = [];
   for (let j = 0; j < scales; j++) {
     const t = ssimTermsFromDefinition(x, y, w, h);
-    value *= Math.max(0, j === scales - 1 ? t.ssim : t.cs) ** (published[j] / total);
+    terms.push(j === scales - 1 ? t.ssim : t.cs);
     const [w2, h2] = [Math.floor(w / 2), Math.floor(h / 2)];
     const down = (im: Float64Array) => {
       const out = new Float64Array(w2 * h2);
@@ -351,7 +345,7 @@ function msSsimFromDefinition(a: Float64Array, b: Float64Array, width: number, h
     };
     [x, y, w, h] = [down(x), down(y), w2, h2];
   }
-  return value;
+  return terms;
 }
 
 /** One colour channel of an objects3d render pair (x, g·x): the images the metric is reported on. */
@@ -383,7 +377,7 @@ function msCases(): MsCase[] {
   const [x, gx] = renderedPair(3, 0);
   cases.push({ name: '64×64: an objects3d render x vs g·x (red channel)', a: x, b: gx, width: 64, height: 64 });
   const [x2] = renderedPair(3, 2);
-  const [, gx2] = renderedPair(4, 2);
+  const [, gx2] = renderedPair(7, 2);
   cases.push({ name: '64×64: two objects3d renders (blue channel)', a: x2, b: gx2, width: 64, height: 64 });
   return cases;
 }
@@ -406,9 +400,21 @@ describe('msSsim', () => {
       const scales = msSsimScales(c.width, c.height);
       const ours = msSsim(Float32Array.from(c.a), Float32Array.from(c.b), c.width, c.height);
       const reference = msSsimFromDefinition(Float64Array.from(Float32Array.from(c.a)), Float64Array.from(Float32Array.from(c.b)), c.width, c.height, scales);
+      // A case whose value is 0 (a clamped term) would compare 0 with 0: each must be away from it.
+      expect(reference).toBeGreaterThan(0.01);
       expect(Math.abs(ours - reference)).toBeLessThan(1e-10);
     });
   }
+
+  test('a negative term is clamped to 0, as in the published code: two objects3d renders whose coarse contrast term is below 0', () => {
+    const [x] = renderedPair(3, 2);
+    const [, other] = renderedPair(4, 2);
+    const [a, b] = [Float64Array.from(Float32Array.from(x)), Float64Array.from(Float32Array.from(other))];
+    const terms = msSsimTerms(a, b, 64, 64, 3);
+    expect(Math.min(...terms)).toBeLessThan(0);
+    expect(terms.filter((t) => t > 0).length).toBeGreaterThan(0);
+    expect(msSsim(Float32Array.from(x), Float32Array.from(other), 64, 64)).toBe(0);
+  });
 
   test('is 1 for identical images, symmetric, below 1 and below SSIM-like bounds for different images; one scale is SSIM', () => {
     const a = shape(64, 64);

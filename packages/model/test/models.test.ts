@@ -24,8 +24,7 @@ import {
   type Model,
   type ModelConfig,
 } from '../index.ts';
-import { describeEachBackend, cpu } from '../../tensor/test/backends.ts';
-import { expectClose } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend, expectClose } from '@maga/tensor/testing';
 
 /** A MAGANet small enough to train a few hundred steps in a test. */
 const SMALL_MAGANET: MaganetConfig = {

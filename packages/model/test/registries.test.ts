@@ -28,7 +28,7 @@ import {
   SO2_KIND,
   type Group,
 } from '../index.ts';
-import { cpu } from '../../tensor/test/backends.ts';
+import { cpu } from '@maga/tensor/testing';
 
 const GROUPS = ['so2', 'c4', 'c7', 'so3'];
 

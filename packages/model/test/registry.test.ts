@@ -3,7 +3,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { MODEL_KINDS, configure, createModel, encodeModule, loadModule, modelSpec, modelTraits, parseModelConfig } from '../index.ts';
-import { cpu } from '../../tensor/test/backends.ts';
+import { cpu } from '@maga/tensor/testing';
 
 test('every model: defaults and each preset size validate; traits, codeDim and pivots match the built model', async () => {
   await T.withBackend(cpu, async () => {

@@ -5,8 +5,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { DEGREE2_BASIS, SO3Action, quaternion } from '../index.ts';
-import { describeEachBackend, reference } from '../../tensor/test/backends.ts';
-import { gradCheck, input, randomValues } from '../../tensor/test/check.ts';
+import { describeEachBackend, gradCheck, input, maxDifference, randomValues, reference } from '@maga/tensor/testing';
 import { UniformStream } from '../src/data/random.ts';
 
 /** N random unit quaternions (normalised Gaussian-ish 4-vectors), as host numbers. */
@@ -19,15 +18,6 @@ function randomQuaternions(n: number, seed: number): number[] {
     out.push(...q.map((v) => v / norm));
   }
   return out;
-}
-
-async function maxDifference(a: T.Tensor, b: T.Tensor | ArrayLike<number>): Promise<number> {
-  const x = await a.data();
-  const y = b instanceof T.Tensor ? await b.data() : b;
-  expect(x.length).toBe(y.length);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
 }
 
 const layout = { invariant: 2, vectors: 2, tensors: 2 };

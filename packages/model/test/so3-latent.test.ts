@@ -25,8 +25,7 @@ import {
   type GroupPairBatch,
   type LatentActionConfig,
 } from '../index.ts';
-import { cpu, describeEachBackend } from '../../tensor/test/backends.ts';
-import { randomValues } from '../../tensor/test/check.ts';
+import { cpu, describeEachBackend, maxDifference, randomValues } from '@maga/tensor/testing';
 
 const SO3: GroupConfig = { kind: 'so3', degrees: [1, 1, 2] };
 
@@ -39,15 +38,6 @@ function randomQuaternions(n: number, seed: number): number[] {
     out.push(...q.map((v) => Math.fround(v / norm)));
   }
   return out;
-}
-
-async function maxDifference(a: T.Tensor, b: T.Tensor | ArrayLike<number>): Promise<number> {
-  const x = await a.data();
-  const y = b instanceof T.Tensor ? await b.data() : b;
-  expect(x.length).toBe(y.length);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
 }
 
 test('the so3 group configuration: degrees per block, element size 4, varying sizes 2ℓ + 1', () => {

@@ -179,7 +179,8 @@ export class Tensor {
   private memory: Memory | null;
 
   constructor(shape: readonly number[], memory: Memory) {
-    this.shape = Object.freeze([...shape]);
+    // A copy, readonly by type (Object.freeze made every op's tensor ~25% slower to create in JSC).
+    this.shape = [...shape];
     this.size = sizeOf(shape);
     this.backend = memory.backend;
     this.memory = memory;
@@ -299,7 +300,11 @@ function checkOutput(op: string, output: Tensor, inputs: readonly Tensor[]): voi
 export function apply<P>(op: string, inputs: readonly Tensor[], shape: readonly number[], kernel: Kernel<P>, params: P, backward?: Backward): Tensor {
   const b = commonBackend(op, inputs);
   const output = Tensor.empty(shape, b);
-  if (output.size > 0) b.run(kernel, inputs.map((t) => t.storage(op)), [output.storage(op)], params);
+  if (output.size > 0) {
+    const storages: Storage[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) storages[i] = inputs[i].storage(op);
+    b.run(kernel, storages, [output.storage(op)], params);
+  }
   checkOutput(op, output, inputs);
   return backward ? record(op, output, inputs, backward) : output;
 }

@@ -3,6 +3,7 @@
 // in batches; nothing is read back unless asked; buffers come from a size-class pool and go back to
 // it when a tensor is freed; pipelines are cached by (kernel, params).
 import type { Backend, BackendStats, FloatArray, GpuTraits, Kernel, KernelTime, Storage } from './backend.ts';
+import { kernelCost } from './cost.ts';
 
 /** Kept at module level on purpose: if Dawn's GPU object is collected while a device lives, the process crashes. */
 let dawnGpu: GPU | null = null;
@@ -93,6 +94,9 @@ export class WebGpuBackend implements Backend {
   private counters = { live: 0, liveBytes: 0, pooled: 0, pooledBytes: 0, dispatches: 0, submits: 0 };
   private deviceError: string | null = null;
   private destroyed = false;
+  /** Roofline counters (cost.ts), while countCosts is on. */
+  private costCounters: { flops: number; bytes: number } | null = null;
+  private readonly costTotals = { flops: 0, bytes: 0 };
 
   // Profiling: each dispatch in its own pass, with timestamps written around it.
   private profiling: { querySet: GPUQuerySet; resolve: GPUBuffer; names: string[]; totals: Map<string, { ms: number; count: number }> } | null = null;
@@ -356,7 +360,22 @@ export class WebGpuBackend implements Backend {
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     if (this.profiling) this.endPass();
     this.counters.dispatches++;
+    if (this.costCounters) {
+      const cost = kernelCost(kernel.name, params, inputs.map((x) => x.length), outputs.map((x) => x.length), 4);
+      this.costTotals.flops += cost.flops;
+      this.costTotals.bytes += cost.bytes;
+    }
     if (++this.pendingDispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  /** Counts FLOPs and bytes of every dispatch from now on (cost.ts; as the native backend's). */
+  countCosts(on = true): void {
+    this.costCounters = on ? this.costTotals : null;
+  }
+
+  /** The roofline counters since creation (while counting was on). */
+  costs(): { flops: number; bytes: number } {
+    return { ...this.costTotals };
   }
 
   // ---- profiling ----------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 // The tape's semantics, scopes and memory, optimizers, end-to-end learning, and bad input.
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend } from './backends.ts';
-import { expectClose, randomValues } from './check.ts';
+import { describeEachBackend, expectClose, randomValues } from '../testing.ts';
 
 describeEachBackend('autodiff', () => {
   test('a tensor used twice accumulates both gradients', async () => {

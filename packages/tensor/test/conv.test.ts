@@ -1,31 +1,9 @@
+// conv2d, its fused relu and convTranspose2d on every backend against direct sums over the taps
+// (testing/reference.ts: the forward sum, and its adjoints in x and w for the gradients), then
+// against the float64 cpu backend; autodiff against finite differences in float64.
 import { expect, test } from 'bun:test';
 import * as T from '../index.ts';
-import { describeEachBackend } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input } from './check.ts';
-
-/** conv2d written as the textbook loop, independently of the kernels. */
-function naiveConv(x: Float64Array, xs: number[], w: Float64Array, ws: number[], b: Float64Array | null, stride: number, pad: number): { y: Float64Array; shape: number[] } {
-  const [n, ci, h, wd] = xs;
-  const [co, , kh, kw] = ws;
-  const ho = Math.floor((h + 2 * pad - kh) / stride) + 1;
-  const wo = Math.floor((wd + 2 * pad - kw) / stride) + 1;
-  const y = new Float64Array(n * co * ho * wo);
-  for (let a = 0; a < n; a++)
-    for (let o = 0; o < co; o++)
-      for (let i = 0; i < ho; i++)
-        for (let j = 0; j < wo; j++) {
-          let s = b ? b[o] : 0;
-          for (let c = 0; c < ci; c++)
-            for (let p = 0; p < kh; p++)
-              for (let q = 0; q < kw; q++) {
-                const r = i * stride - pad + p;
-                const t = j * stride - pad + q;
-                if (r >= 0 && r < h && t >= 0 && t < wd) s += w[((o * ci + c) * kh + p) * kw + q] * x[((a * ci + c) * h + r) * wd + t];
-              }
-          y[((a * co + o) * ho + i) * wo + j] = s;
-        }
-  return { y, shape: [n, co, ho, wo] };
-}
+import { describeEachBackend, expectClose, expectConforms, expectGradientsConform, gradCheck, input, ref, type Input } from '../testing.ts';
 
 const cases = [
   { x: [2, 3, 7, 7], w: [4, 3, 3, 3], stride: 1, pad: 1 },
@@ -35,40 +13,63 @@ const cases = [
   { x: [1, 2, 6, 5], w: [3, 2, 3, 2], stride: 3, pad: 2 },
   { x: [2, 17, 5, 5], w: [3, 17, 5, 5], stride: 1, pad: 2 },
 ];
+type Case = (typeof cases)[number];
+
+/**
+ * The gradients of Σ conv2d(x, w, b)·weights (through max(·, 0) when `relu`) from the adjoint sums:
+ * dy = weights (masked where the convolution is not positive), dx and dw the adjoints of the
+ * direct sum, db the sum of dy over batch and pixels.
+ */
+function convGradients(c: Case, [x, w, b]: Input[], weights: Float64Array, relu: boolean): ref.Dense[] {
+  const y = ref.conv2d(x, w, b, c.stride, c.pad);
+  const dy = { shape: y.shape, values: weights.map((v, i) => (!relu || y.values[i] > 0 ? v : 0)) };
+  return [ref.conv2dInputGrad(dy, w, x.shape, c.stride, c.pad), ref.conv2dWeightGrad(x, dy, w.shape, c.stride, c.pad), ref.reduce('sum', dy, [0, 2, 3])];
+}
+
+test('the reference adjoint sums equal finite differences of the reference convolution', () => {
+  for (const c of [cases[2], cases[4]]) {
+    const inputs = [input(c.x, 31), input(c.w, 32), input([c.w[0]], 33)];
+    const y = ref.conv2d(inputs[0], inputs[1], inputs[2], c.stride, c.pad);
+    const weights = input([...y.shape], 34).values;
+    const adjoint = convGradients(c, inputs, weights, false);
+    const numeric = ref.numericGradient((x, w, b) => ref.conv2d(x, w, b, c.stride, c.pad), inputs, weights);
+    for (let k = 0; k < 3; k++) expectClose(adjoint[k].values, numeric[k].values, 1e-7);
+  }
+});
+
+const transposeCases = [
+  { x: [2, 4, 4, 4], w: [4, 3, 4, 4], stride: 2, pad: 1, out: 0 },
+  { x: [1, 3, 5, 3], w: [3, 2, 3, 3], stride: 2, pad: 1, out: 1 },
+  { x: [2, 2, 3, 3], w: [2, 5, 3, 3], stride: 1, pad: 0, out: 0 },
+];
 
 describeEachBackend('conv2d', (backend) => {
   for (const c of cases) {
     const label = `x${JSON.stringify(c.x)} w${JSON.stringify(c.w)} s${c.stride} p${c.pad}`;
-    test(`${label} matches the naive loop`, async () => {
-      const x = input(c.x, 1);
-      const w = input(c.w, 2);
-      const b = input([c.w[0]], 3);
-      const expected = naiveConv(x.values, c.x, w.values, c.w, b.values, c.stride, c.pad);
-      const y = T.conv2d(T.tensor(x.values, c.x), T.tensor(w.values, c.w), T.tensor(b.values, [c.w[0]]), { stride: c.stride, padding: c.pad });
-      expect([...y.shape]).toEqual(expected.shape);
-      expectClose(await y.data(), expected.y, 1e-4);
+    test(`${label} matches the direct sum`, async () => {
+      const inputs = [input(c.x, 1), input(c.w, 2), input([c.w[0]], 3)];
+      const expected = ref.conv2d(inputs[0], inputs[1], inputs[2], c.stride, c.pad);
+      await expectConforms(backend, (x, w, b) => T.conv2d(x, w, b, { stride: c.stride, padding: c.pad }), inputs, expected);
     });
-    test(`${label} gradients match the float64 reference`, async () => {
-      const f = (x: T.Tensor, w: T.Tensor, b: T.Tensor, gy: T.Tensor) => {
-        const [gx, gw, gb] = T.grad(T.sum(T.mul(T.conv2d(x, w, b, { stride: c.stride, padding: c.pad }), gy)), [x, w, b]);
-        return T.concat([T.reshape(gx, [-1]), T.reshape(gw, [-1]), gb]);
-      };
-      const ho = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
-      const wo = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
-      const inputs = [input(c.x, 4), input(c.w, 5), input([c.w[0]], 6), input([c.x[0], c.w[0], ho, wo], 7)];
-      await expectMatchesReference(backend, (...ts) => f(...ts.map((t, i) => (i < 3 ? t.requireGrad() : t)) as [T.Tensor, T.Tensor, T.Tensor, T.Tensor]), inputs, 2e-4);
+    test(`${label} gradients match the adjoint sums`, async () => {
+      const inputs = [input(c.x, 4), input(c.w, 5), input([c.w[0]], 6)];
+      await expectGradientsConform(backend, (x, w, b) => T.conv2d(x, w, b, { stride: c.stride, padding: c.pad }), inputs, (weights) => convGradients(c, inputs, weights, false), 2e-4);
     });
   }
-  test('convTranspose2d output size and values match the float64 reference', async () => {
-    for (const c of [
-      { x: [2, 4, 4, 4], w: [4, 3, 4, 4], stride: 2, pad: 1, out: 0 },
-      { x: [1, 3, 5, 3], w: [3, 2, 3, 3], stride: 2, pad: 1, out: 1 },
-      { x: [2, 2, 3, 3], w: [2, 5, 3, 3], stride: 1, pad: 0, out: 0 },
-    ]) {
+  test('convTranspose2d output size and values match the scatter sum', async () => {
+    for (const c of transposeCases) {
       const f = (x: T.Tensor, w: T.Tensor, b: T.Tensor) => T.convTranspose2d(x, w, b, { stride: c.stride, padding: c.pad, outputPadding: c.out });
-      await expectMatchesReference(backend, f, [input(c.x, 8), input(c.w, 9), input([c.w[1]], 10)], 1e-4);
+      const inputs = [input(c.x, 8), input(c.w, 9), input([c.w[1]], 10)];
+      await expectConforms(backend, f, inputs, ref.convTranspose2d(inputs[0], inputs[1], inputs[2], c.stride, c.pad, c.out));
       const y = T.tidy(() => f(T.zeros(c.x), T.zeros(c.w), T.zeros([c.w[1]])));
       expect(y.shape[2]).toBe((c.x[2] - 1) * c.stride - 2 * c.pad + c.w[2] + c.out);
+    }
+  });
+  test('convTranspose2d gradients match finite differences of the scatter sum', async () => {
+    for (const c of transposeCases) {
+      const inputs = [input(c.x, 11), input(c.w, 12), input([c.w[1]], 13)];
+      const loops = (x: ref.Dense, w: ref.Dense, b: ref.Dense) => ref.convTranspose2d(x, w, b, c.stride, c.pad, c.out);
+      await expectGradientsConform(backend, (x, w, b) => T.convTranspose2d(x, w, b, { stride: c.stride, padding: c.pad, outputPadding: c.out }), inputs, (weights) => ref.numericGradient(loops, inputs, weights), 2e-4);
     }
   });
   test('bad shapes throw errors naming the op and the shapes', () => {
@@ -92,31 +93,22 @@ test('conv2d and convTranspose2d gradients match finite differences', async () =
 });
 
 // conv2d with `relu`: the convolution and the relu fused in one op (a oneDNN post-op on the
-// native backend), against the naive loop followed by max(·, 0), and its gradients (masked by
-// the output) against the float64 reference.
+// native backend), against the direct sum followed by max(·, 0), and its gradients (masked by
+// the output) against the adjoint sums.
 describeEachBackend('conv2d with relu', (backend) => {
   for (const c of cases) {
     const label = `x${JSON.stringify(c.x)} w${JSON.stringify(c.w)} s${c.stride} p${c.pad}`;
-    test(`${label} equals relu of the naive loop`, async () => {
-      const x = input(c.x, 11);
-      const w = input(c.w, 12);
-      const b = input([c.w[0]], 13);
-      const expected = naiveConv(x.values, c.x, w.values, c.w, b.values, c.stride, c.pad);
-      const y = T.conv2d(T.tensor(x.values, c.x), T.tensor(w.values, c.w), T.tensor(b.values, [c.w[0]]), { stride: c.stride, padding: c.pad, relu: true });
-      const values = await y.data();
+    test(`${label} equals relu of the direct sum`, async () => {
+      const inputs = [input(c.x, 11), input(c.w, 12), input([c.w[0]], 13)];
+      const sums = ref.conv2d(inputs[0], inputs[1], inputs[2], c.stride, c.pad);
       // Both signs occur, so the relu is really exercised.
-      expect(expected.y.some((v) => v < -1e-3) && expected.y.some((v) => v > 1e-3)).toBe(true);
-      expectClose(values, expected.y.map((v) => Math.max(v, 0)), 1e-4);
+      expect(sums.values.some((v) => v < -1e-3) && sums.values.some((v) => v > 1e-3)).toBe(true);
+      const expected = ref.map((v) => Math.max(v, 0), sums);
+      await expectConforms(backend, (x, w, b) => T.conv2d(x, w, b, { stride: c.stride, padding: c.pad, relu: true }), inputs, expected);
     });
-    test(`${label} gradients match the float64 reference`, async () => {
-      const f = (x: T.Tensor, w: T.Tensor, b: T.Tensor, gy: T.Tensor) => {
-        const [gx, gw, gb] = T.grad(T.sum(T.mul(T.conv2d(x, w, b, { stride: c.stride, padding: c.pad, relu: true }), gy)), [x, w, b]);
-        return T.concat([T.reshape(gx, [-1]), T.reshape(gw, [-1]), gb]);
-      };
-      const ho = Math.floor((c.x[2] + 2 * c.pad - c.w[2]) / c.stride) + 1;
-      const wo = Math.floor((c.x[3] + 2 * c.pad - c.w[3]) / c.stride) + 1;
-      const inputs = [input(c.x, 14), input(c.w, 15), input([c.w[0]], 16), input([c.x[0], c.w[0], ho, wo], 17)];
-      await expectMatchesReference(backend, (...ts) => f(...ts.map((t, i) => (i < 3 ? t.requireGrad() : t)) as [T.Tensor, T.Tensor, T.Tensor, T.Tensor]), inputs, 2e-4);
+    test(`${label} gradients match the adjoint sums, masked where the convolution is not positive`, async () => {
+      const inputs = [input(c.x, 14), input(c.w, 15), input([c.w[0]], 16)];
+      await expectGradientsConform(backend, (x, w, b) => T.conv2d(x, w, b, { stride: c.stride, padding: c.pad, relu: true }), inputs, (weights) => convGradients(c, inputs, weights, true), 2e-4);
     });
   }
 });

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { inverse, logAbsDet, lu, triangularSolve, type TriangularSolveOptions } from '../src/ops/linalg.ts';
-import { cpu, describeEachBackend, reference } from './backends.ts';
-import { expectClose, expectMatchesReference, gradCheck, input, randomValues, type Input } from './check.ts';
+import { cpu, describeEachBackend, expectClose, expectConforms, expectGradientsConform, gradCheck, type Input, input, ref, reference } from '../testing.ts';
 
 // ---- test matrices and float64 references written independently of the ops -------------------
 
@@ -77,17 +76,6 @@ function triangleOf(values: Float64Array, c: number, lower: boolean, unit: boole
   return out;
 }
 
-/** A function of the same inputs returning autodiff's gradients of Σ f·w, flattened and joined. */
-function gradientsOf(f: (...xs: T.Tensor[]) => T.Tensor): (...xs: T.Tensor[]) => T.Tensor {
-  return (...xs) => {
-    for (const x of xs) x.requireGrad();
-    const y = f(...xs);
-    const w = T.tensor(randomValues(y.size, 99, 0.5, 1.5), y.shape);
-    const grads = T.grad(T.sum(T.mul(y, w)), xs);
-    return T.concat(grads.map((g) => T.reshape(g, [g.size])));
-  };
-}
-
 const sizes = [1, 3, 5, 17];
 const solveCases: TriangularSolveOptions[] = [];
 for (const lower of [true, false]) for (const unitDiagonal of [false, true]) for (const transpose of [false, true]) solveCases.push({ lower, unitDiagonal, transpose });
@@ -128,17 +116,19 @@ describeEachBackend('linalg', (backend) => {
         }
       }
       if (name.includes('pivoting')) expect(p[0]).toBe(0);
-      await expectMatchesReference(backend, (x) => lu(x).U, [m], 1e-4);
-      await expectMatchesReference(backend, (x) => lu(x).L, [m], 1e-4);
+      const expected = ref.lu(m);
+      await expectConforms(backend, (x) => lu(x).U, [m], expected.U, 1e-4);
+      await expectConforms(backend, (x) => lu(x).L, [m], expected.L, 1e-4);
+      await expectConforms(backend, (x) => lu(x).P, [m], expected.P, 0);
     });
 
-    test(`inverse ${name}: A⁻¹·A = I and matches the float64 reference`, async () => {
+    test(`inverse ${name}: A⁻¹·A = I and matches Gauss–Jordan`, async () => {
       const c = m.shape[m.shape.length - 1];
       const a = T.tensor(m.values, m.shape);
       const product = await T.matmul(inverse(a), a).data();
       const identity = new Float64Array(product.length).map((_, i) => (Math.floor(i / c) % c === i % c ? 1 : 0));
       expectClose(product, identity, 1e-5 * c);
-      await expectMatchesReference(backend, inverse, [m], 1e-4);
+      await expectConforms(backend, inverse, [m], ref.inverse(m), 1e-4);
     });
 
     test(`logAbsDet ${name} matches a naive float64 determinant`, async () => {
@@ -147,46 +137,51 @@ describeEachBackend('linalg', (backend) => {
       expect(y.shape).toEqual(m.shape.slice(0, -2));
       const expected = matrices(m.values, c).map((mat) => Math.log(Math.abs(c <= 6 ? laplaceDet(mat) : eliminationDet(mat))));
       expectClose(await y.data(), expected, 1e-5);
-      await expectMatchesReference(backend, logAbsDet, [m], 1e-5);
+      await expectConforms(backend, logAbsDet, [m], ref.logAbsDet(m), 1e-5);
     });
   }
 
   for (const o of solveCases) {
     for (const c of sizes) {
-      test(`triangularSolve ${describeSolve(o)} ${c}×${c} agrees with inverse·B and the float64 reference`, async () => {
+      test(`triangularSolve ${describeSolve(o)} ${c}×${c} agrees with inverse·B and with substitution`, async () => {
         const m = wellConditioned([c, c], 20 + c);
         const b = input([c, 3], 30 + c);
         const x = await triangularSolve(T.tensor(m.values, m.shape), T.tensor(b.values, b.shape), o).data();
         const tri = T.tensor(triangleOf(m.values, c, o.lower, o.unitDiagonal), [c, c]);
         const viaInverse = T.matmul(inverse(o.transpose ? T.transpose(tri) : tri), T.tensor(b.values, b.shape));
         expectClose(x, await viaInverse.data(), 1e-5);
-        await expectMatchesReference(backend, (a, rhs) => triangularSolve(a, rhs, o), [m, b], 1e-5);
+        await expectConforms(backend, (a, rhs) => triangularSolve(a, rhs, o), [m, b], ref.triangularSolve(m, b, o), 1e-5);
       });
     }
   }
 
   test('triangularSolve broadcasts batch dimensions like matmul', async () => {
     const o = { lower: true, unitDiagonal: false };
-    await expectMatchesReference(backend, (a, b) => triangularSolve(a, b, o), [wellConditioned([2, 1, 4, 4], 3), input([3, 4, 2], 4)], 1e-5);
-    await expectMatchesReference(backend, (a, b) => triangularSolve(a, b, o), [wellConditioned([4, 4], 3), input([2, 4, 5], 4)], 1e-5);
+    for (const [m, b] of [[wellConditioned([2, 1, 4, 4], 3), input([3, 4, 2], 4)], [wellConditioned([4, 4], 3), input([2, 4, 5], 4)]]) {
+      await expectConforms(backend, (a, rhs) => triangularSolve(a, rhs, o), [m, b], ref.triangularSolve(m, b, o), 1e-5);
+    }
     const a = T.tensor(wellConditioned([2, 1, 4, 4], 3).values, [2, 1, 4, 4]);
     expect(triangularSolve(a, T.zeros([3, 4, 2]), o).shape).toEqual([2, 3, 4, 2]);
   });
 
   for (const c of [3, 17]) {
-    test(`gradients of inverse and logAbsDet ${c}×${c} match the float64 reference`, async () => {
-      await expectMatchesReference(backend, gradientsOf(inverse), [wellConditioned([c, c], 40 + c)], 1e-4);
-      await expectMatchesReference(backend, gradientsOf(logAbsDet), [wellConditioned([2, c, c], 50 + c)], 1e-4);
+    test(`gradients of inverse and logAbsDet ${c}×${c} match finite differences of the reference loops`, async () => {
+      const m = wellConditioned([c, c], 40 + c);
+      await expectGradientsConform(backend, inverse, [m], (w) => ref.numericGradient(ref.inverse, [m], w));
+      const batch = wellConditioned([2, c, c], 50 + c);
+      await expectGradientsConform(backend, logAbsDet, [batch], (w) => ref.numericGradient(ref.logAbsDet, [batch], w));
     });
     for (const o of solveCases) {
-      test(`gradients of triangularSolve ${describeSolve(o)} ${c}×${c} match the float64 reference`, async () => {
-        await expectMatchesReference(backend, gradientsOf((a, b) => triangularSolve(a, b, o)), [wellConditioned([c, c], 60 + c), input([2, c, 2], 70 + c)], 1e-4);
+      test(`gradients of triangularSolve ${describeSolve(o)} ${c}×${c} match finite differences of substitution`, async () => {
+        const inputs = [wellConditioned([c, c], 60 + c), input([2, c, 2], 70 + c)];
+        await expectGradientsConform(backend, (a, b) => triangularSolve(a, b, o), inputs, (w) => ref.numericGradient((a, b) => ref.triangularSolve(a, b, o), inputs, w));
       });
     }
   }
 
-  test('gradient of inverse of a matrix that needs pivoting matches the float64 reference', async () => {
-    await expectMatchesReference(backend, gradientsOf(inverse), [needsPivoting(5, 8)], 1e-4);
+  test('gradient of inverse of a matrix that needs pivoting matches finite differences of Gauss–Jordan', async () => {
+    const m = needsPivoting(5, 8);
+    await expectGradientsConform(backend, inverse, [m], (w) => ref.numericGradient(ref.inverse, [m], w));
   });
 
   test('a singular matrix has log|det| = -Infinity', async () => {

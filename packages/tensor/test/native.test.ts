@@ -6,14 +6,7 @@ import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { nativeKernel } from '../src/native/kernels.ts';
 import { stridedKernel, type StridedParams } from '../src/ops/movement.ts';
-import { native, reference } from './backends.ts';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff, native, reference } from '../testing.ts';
 
 const root = new URL('../../..', import.meta.url).pathname;
 
@@ -31,13 +24,14 @@ async function fresh(code: string, env: Record<string, string | undefined>): Pro
 
 const chooseAndPrint = `import * as T from './packages/tensor/index.ts'; const b = await T.init(); console.log(b.kind);`;
 
+// With a real GPU adapter auto rightly picks webgpu, and the case below is skipped, saying so.
+const adapter = await T.WebGpuBackend.probe();
+const realGpu = adapter !== null && !adapter.software;
+if (native && realGpu) console.warn(`[tests] skipped: 'auto picks the native backend …': this machine has a real GPU adapter (${adapter.description}), which auto rightly picks`);
+
 describe.skipIf(!native)('choosing the native backend', () => {
-  test('auto picks it when there is no GPU adapter or only a software one, and says why', async () => {
-    const gpu = await T.WebGpuBackend.probe();
-    if (gpu && !gpu.software) {
-      console.warn('[tests] this machine has a real GPU adapter: auto rightly picks webgpu; the lavapipe case is not exercised');
-      return;
-    }
+  test.skipIf(realGpu)('auto picks it when there is no GPU adapter or only a software one, and says why', async () => {
+    const gpu = adapter;
     const run = await fresh(chooseAndPrint, {});
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe('native');

@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { Rng, threefry2x32 } from '../src/ops/random.ts';
-import { cpu, describeEachBackend, webgpu } from './backends.ts';
-import { expectClose } from './check.ts';
+import { cpu, describeEachBackend, expectClose, webgpu } from '../testing.ts';
 
 const hex = (words: readonly number[]) => words.map((w) => w.toString(16).padStart(8, '0'));
 

@@ -63,7 +63,7 @@ describe('the viewer’s client against the real server', () => {
     const pairs = await real.api.runDataset('rot');
     expect(pairs.kind === 'pairs' && pairs.factors.map((f) => f.name)).toEqual(['digit', 'angle', 'index']);
     const objects = await real.api.runDataset('obj');
-    expect(objects.kind === 'pairs' && 'camera' in objects && objects.camera.length).toBe(4);
+    expect(objects.kind === 'pairs' && objects.camera?.length).toBe(4);
     const [colour] = await real.api.runSamples('obj', { part: 'test', count: 1 });
     const image = decodeImage(colour.image);
     expect([image.channels, image.pixels.length]).toEqual([3, 3 * 64 * 64]);

@@ -18,18 +18,10 @@ import {
   type Quaternion,
   type Vec3,
 } from '../src/lib/arcball.ts';
+import { seededRandom } from '../../../test/support/random.ts';
 
-/** A seeded generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator, so a failure reproduces. */
+const random = seededRandom;
 
 /** A pointer anywhere in [−1.5, 1.5]²: inside the disc and outside it. */
 const pointer = (r: () => number): [number, number] => [3 * r() - 1.5, 3 * r() - 1.5];

@@ -24,6 +24,12 @@ describe('formatting', () => {
       { key: 'bce', value: 2709.8 },
     ]);
     expect(headlineMetrics({ psnr: 20 })).toEqual([{ key: 'psnr', value: 20 }]);
+    // Pair runs: the set's PSNR (from its mean MSE) first, the mean of per-image dB beside it.
+    expect(headlineMetrics({ test: { psnr: 16.6, psnrSet: 15.5, notIdentity: { psnrSet: 15.1, psnr: 16.2 } } })).toEqual([
+      { key: 'psnrSet', value: 15.5 },
+      { key: 'psnr', value: 16.6 },
+    ]);
+    expect(formatMetricValue('psnrSet', 15.504)).toBe('15.50 dB');
     expect(headlineMetrics(null)).toEqual([]);
   });
 

@@ -1,29 +1,17 @@
 // What the end-to-end tests and the benchmarks share: building the viewer, training tiny runs and
-// serving them with `bun run cli serve`, launching Debian's headless Chromium with WebGPU, reading
-// points off a screenshot and numbers off attributes.
+// serving them with `bun run cli serve` (test/support/cli.ts, the repository's test support),
+// launching Debian's headless Chromium with WebGPU (test/support/browser.ts), reading points off a
+// screenshot and numbers off attributes.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { ROOT, run } from '../../../test/support/cli.ts';
 
-export const ROOT = join(import.meta.dir, '../../..');
+export { ROOT, run, serveRuns, train, type Server } from '../../../test/support/cli.ts';
+export { CHROMIUM, CHROMIUM_ARGS, hasChromium, launchChromium, numberAttr } from '../../../test/support/browser.ts';
+
 export const VIEWER = join(ROOT, 'packages/viewer');
 export const DIST = join(VIEWER, 'dist');
-export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const BUN = process.execPath;
-const CLI = [BUN, join(ROOT, 'packages/cli/main.ts')];
-
-export interface Server {
-  url: string;
-  stop(): Promise<void>;
-}
-
-export const hasChromium = () => existsSync(CHROMIUM);
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
 
 /** Newest modification time of the files under a directory. */
 function newest(dir: string): number {
@@ -35,61 +23,12 @@ function newest(dir: string): number {
   return t;
 }
 
-export async function run(cmd: string[], cwd = ROOT): Promise<string> {
-  const proc = Bun.spawn(cmd, { cwd, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`${cmd.join(' ')} exited with ${code}:\n${out}\n${err}`);
-  return out + err;
-}
-
 /** Builds packages/viewer/dist unless it is newer than every source. */
 export async function buildViewer(): Promise<void> {
   const sources = Math.max(newest(join(VIEWER, 'src')), ...['index.html', 'vite.config.ts'].map((f) => statSync(join(VIEWER, f)).mtimeMs));
   const built = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
   if (built > sources) return;
   await run([join(ROOT, 'node_modules/.bin/vite'), 'build', '--logLevel', 'warn'], VIEWER);
-}
-
-/** `bun run cli train …` into `out`. */
-export function train(out: string, ...flags: string[]): Promise<string> {
-  return run([...CLI, 'train', '--quiet', ...flags, '--out', out]);
-}
-
-/** `bun run cli serve --runs DIR --port 0` on 127.0.0.1; resolves once it listens. */
-export async function serveRuns(runsDir: string): Promise<Server> {
-  // --no-build: the tests build the viewer themselves (buildViewer), alongside the server's start.
-  const proc = Bun.spawn([...CLI, 'serve', '--runs', runsDir, '--port', '0', '--host', '127.0.0.1', '--no-build'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
-  // Read both pipes to their end so that the server never blocks on a full one.
-  const stderr = new Response(proc.stderr).text();
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    let found = false;
-    const timer = setTimeout(() => reject(new Error(`cli serve did not start within 60 s:\n${seen}`)), 60_000);
-    void (async () => {
-      const reader = proc.stdout.getReader();
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-        if (found) continue;
-        seen += new TextDecoder().decode(chunk.value);
-        const match = /serving .* at (http:\/\/\S+)/.exec(seen);
-        if (match) {
-          found = true;
-          clearTimeout(timer);
-          resolve(match[1].replace(/\/$/, ''));
-        }
-      }
-      if (!found) {
-        clearTimeout(timer);
-        reject(new Error(`cli serve exited: ${seen}${await stderr}`));
-      }
-    })();
-  });
-  return {
-    url,
-    async stop() {
-      proc.kill('SIGTERM');
-      await proc.exited;
-    },
-  };
 }
 
 /**
@@ -115,18 +54,6 @@ export function colouredPixels(png: Buffer): { count: number; inner: [number, nu
     }
   }
   return { count, inner };
-}
-
-/**
- * A number an element carries in an attribute: fails when the attribute is absent or not a
- * number, so that a check on it cannot pass by reading a missing value as 0 (Number(null) is 0).
- */
-export async function numberAttr(locator: { getAttribute(name: string): Promise<string | null> }, name: string): Promise<number> {
-  const text = await locator.getAttribute(name);
-  if (text === null || text.trim() === '') throw new Error(`the element has no ${name} attribute`);
-  const value = Number(text);
-  if (Number.isNaN(value) && text.trim() !== 'NaN') throw new Error(`${name}="${text}" is not a number`);
-  return value;
 }
 
 export function median(values: number[]): number {

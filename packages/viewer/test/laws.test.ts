@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FLOAT32_ROUNDING, LAW_TOLERANCE, lawVerdict, lawsCaption } from '../src/lib/laws.ts';
 import { whyNotComparable } from '../src/lib/compare.ts';
-import { MAGANET_TRAITS, LATENT_ACTION_TRAITS, VAE_TRAITS } from '@maga/model';
+import { COPY_X_TRAITS, MAGANET_TRAITS, LATENT_ACTION_TRAITS, ROTATE_X_TRAITS, VAE_TRAITS, WINTER_TRAITS } from '@maga/model';
 import type { RunSummary } from '../src/api.ts';
 
 describe('group-law verdicts and captions, from what the model does', () => {
@@ -34,6 +34,21 @@ describe('group-law verdicts and captions, from what the model does', () => {
     // The registry says which is which.
     expect(MAGANET_TRAITS.lawsHold).toBe('flow');
     expect(LATENT_ACTION_TRAITS.lawsHold).toBe('latent');
+  });
+
+  test('a model with no latent (rotate-x, copy-x): exact at float32 rounding, else measured with no tolerance claimed', () => {
+    const exact = lawVerdict(0, 'pixels');
+    expect([exact.level, exact.sign, exact.ok]).toEqual(['rounding', '=', true]);
+    // A bilinear turn composed with another is off by far more than the flow's tolerance: no claim, not a failure.
+    for (const e of [2e-4, 0.3]) {
+      const v = lawVerdict(e, 'pixels');
+      expect([v.level, v.sign, v.ok]).toEqual(['measured', 'vs', true]);
+      expect(v.text).toContain('no tolerance claimed');
+    }
+    expect(lawVerdict(NaN, 'pixels').ok).toBe(false);
+    expect(lawsCaption('pixels', true)).toContain('no latent');
+    expect(lawsCaption('pixels', true)).not.toContain('ℓ-space');
+    expect([ROTATE_X_TRAITS.lawsHold, COPY_X_TRAITS.lawsHold, WINTER_TRAITS.lawsHold]).toEqual(['pixels', 'pixels', 'latent']);
   });
 });
 

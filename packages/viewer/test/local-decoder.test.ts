@@ -1,14 +1,15 @@
 // The in-browser decoder's logic, run under Bun on the same WebGPU backend (Dawn) as the server:
 // it must give what the model gives directly, whatever pivot its cache holds.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
+import { testDevice } from '@maga/tensor/testing';
 import { Maganet, Vae, createModel, defaultConfig, dsprites, encodeModule, type ModelConfig } from '@maga/model';
 import { localDecoder } from '../src/decoding/local.ts';
 import type { Decoder } from '../src/decoding/decoder.ts';
 import { maxAbsDiff } from '../src/lib/images.ts';
 
-const gpu = await T.webgpuBackend();
-if (!gpu) console.warn(`viewer local decoder tests: SKIPPED — no WebGPU adapter in this process (${T.WEBGPU_HELP})`);
+// The in-browser decoder is WebGPU's: without an adapter these tests are skipped, saying why.
+const { describe: withGpu } = await testDevice('viewer local decoder tests', 'webgpu');
 
 const PIVOT = dsprites.FIXED_PIVOT.index;
 const OTHER_PIVOT = 123_530;
@@ -23,7 +24,7 @@ async function pixels(t: T.Tensor): Promise<Float32Array> {
   return data.map((v) => Math.min(1, Math.max(0, v)));
 }
 
-describe.skipIf(!gpu)('in-browser decoder logic', () => {
+withGpu('in-browser decoder logic', () => {
   let previous: T.Backend | null = null;
   beforeAll(() => {
     previous = T.hasBackend() ? T.backend() : null;

@@ -21,6 +21,7 @@ const mnistInfo: RunDatasetInfo = {
   dataset: 'rotated-mnist',
   group: { kind: 'so2' },
   imageSize: 32,
+  channels: 1,
   count: 3_600_000,
   sources: 10_000,
   testSources: 1_000,

@@ -5,9 +5,9 @@ create(config, seed). Adding a model is its own module here plus one line below.
 import warnings
 
 from .. import config as cfg
-from . import flow_action, latent_action, maganet, vae
+from . import copy_x, flow_action, latent_action, maganet, rotate_x, vae, winter
 
-MODELS = {m.KIND: m for m in (maganet, vae, latent_action, flow_action)}
+MODELS = {m.KIND: m for m in (maganet, vae, latent_action, flow_action, winter, rotate_x, copy_x)}
 COMMON = ("model", "imageSize", "channels")
 
 

@@ -3,6 +3,7 @@
 // message names the flag and what it accepts, so a typo never silently trains the wrong model for
 // ten minutes.
 import { ValidationError } from '@maga/model';
+import type { BackendInfo } from '../run/backend.ts';
 
 /** One flag: how to read its value, and what to say about it in --help and in errors. */
 export interface Flag<T> {
@@ -119,4 +120,25 @@ export function flagHelp(flags: Flags): string {
   const width = Math.min(34, Math.max(...rows.map(([left]) => left.length)) + 2);
   // A flag too long for the column gets its description on the next line.
   return rows.map(([left, right]) => (left.length < width ? `  ${left.padEnd(width)}${right}` : `  ${left}\n  ${''.padEnd(width)}${right}`)).join('\n');
+}
+
+/**
+ * A command from its flags, its help and what it does: `--help` prints the help (exit code 0);
+ * otherwise `run` gets the parsed flags, the positional arguments and the arguments as given.
+ */
+export function command<S extends Flags>(flags: S, help: () => string, run: (flags: Parsed<S>, positionals: string[], argv: string[]) => Promise<number>): (argv: string[]) => Promise<number> {
+  return async (argv) => {
+    const parsed = parseArgs(argv, flags);
+    if ((parsed.flags as { help?: boolean }).help) {
+      console.log(help());
+      return 0;
+    }
+    return run(parsed.flags, parsed.positionals, argv);
+  };
+}
+
+/** Says which backend a command computes on: a fallback loudly (stderr), then the backend through `say`. */
+export function announceBackend(backend: BackendInfo, say: (text: string) => void = (text) => console.log(text)): void {
+  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
+  say(`backend: ${backend.description}`);
 }

@@ -1,7 +1,7 @@
 // `cli eval runs/A [runs/B …] [--json] [--count N]`: metrics as a table or JSON, runs side by side;
 // with two dSprites runs, the to-diff of their reconstructions as well.
 import { ValidationError } from '@maga/model';
-import { flagHelp, int, parseArgs, toggle, choice } from './args.ts';
+import { announceBackend, choice, command, flagHelp, int, toggle } from './args.ts';
 import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
 import { evaluateRuns, formatReport } from '../evaluate/evaluate.ts';
 
@@ -27,18 +27,12 @@ flags:
 ${flagHelp(EVAL_FLAGS)}`;
 }
 
-export async function evalCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, EVAL_FLAGS);
-  if (flags.help) {
-    console.log(evalHelp());
-    return 0;
-  }
+export const evalCommand = command(EVAL_FLAGS, evalHelp, async (flags, positionals) => {
   if (positionals.length < 1) throw new ValidationError('eval takes one or more run directories, got none');
   const backend = await initBackend(flags.backend);
   const note = flags.json ? () => {} : (text: string) => console.error(text);
-  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
-  note(`backend: ${backend.description}`);
+  announceBackend(backend, note);
   const report = await evaluateRuns(positionals, flags.count, note, flags['allow-non-finite']);
   console.log(flags.json ? JSON.stringify({ backend: backend.description, ...report }, null, 2) : formatReport(report));
   return 0;
-}
+});

@@ -1,6 +1,6 @@
 // `cli render runs/NAME`: PNG figures and a GIF into runs/NAME/figures/.
 import { ValidationError } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, toggle } from './args.ts';
+import { announceBackend, choice, command, flagHelp, int, number, toggle } from './args.ts';
 import { BACKEND_CHOICES, initBackend } from '../run/backend.ts';
 import { RENDER_DEFAULTS, renderRun } from '../figures/render.ts';
 
@@ -29,16 +29,10 @@ flags:
 ${flagHelp(RENDER_FLAGS)}`;
 }
 
-export async function renderCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, RENDER_FLAGS);
-  if (flags.help) {
-    console.log(renderHelp());
-    return 0;
-  }
+export const renderCommand = command(RENDER_FLAGS, renderHelp, async (flags, positionals) => {
   if (positionals.length !== 1) throw new ValidationError(`render takes one run directory, got ${positionals.length}`);
   const backend = await initBackend(flags.backend);
-  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
-  console.log(`backend: ${backend.description}`);
+  announceBackend(backend);
   const result = await renderRun(positionals[0], {
     count: flags.count ?? RENDER_DEFAULTS.count,
     index: flags.index,
@@ -53,4 +47,4 @@ export async function renderCommand(argv: string[]): Promise<number> {
   } else if (result.identityMaxError !== null) console.log(`identity: max |D(0, x) - x| = ${result.identityMaxError.toExponential(2)}`);
   for (const note of result.skipped) console.log(`skipped ${note}`);
   return 0;
-}
+});

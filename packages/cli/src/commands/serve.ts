@@ -1,6 +1,6 @@
 // `cli serve [--runs DIR] [--port N] [--host ADDR]`: the viewer and the JSON API until Ctrl-C.
 import { ValidationError } from '@maga/model';
-import { choice, flagHelp, int, parseArgs, text, toggle } from './args.ts';
+import { announceBackend, choice, command, flagHelp, int, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import * as path from 'node:path';
 import { startServer, VIEWER_DIST } from '../server/serve.ts';
@@ -27,12 +27,7 @@ flags:
 ${flagHelp(SERVE_FLAGS)}`;
 }
 
-export async function serveCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, SERVE_FLAGS);
-  if (flags.help) {
-    console.log(serveHelp());
-    return 0;
-  }
+export const serveCommand = command(SERVE_FLAGS, serveHelp, async (flags, positionals) => {
   if (positionals.length > 0) throw new ValidationError(`serve takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --runs ${positionals[0]}?)`);
   if (!viewerBuilt(VIEWER_DIST)) {
     if (flags['no-build']) {
@@ -46,8 +41,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const server = await startServer({ runsDir: flags.runs ?? 'runs', port: flags.port, host: flags.host, backend: flags.backend, allowNonFinite: flags['allow-non-finite'] });
   const { backend, root, viewerDir } = server.context;
-  if (backend.fallback) console.error(`maga: ${backend.fallback}`);
-  console.log(`backend: ${backend.description}`);
+  announceBackend(backend);
   const viewer = viewerDir && viewerBuilt(viewerDir) ? `the viewer from ${path.relative(process.cwd(), viewerDir) || viewerDir}` : 'no viewer (not built: bun run build:viewer)';
   console.log(`serving ${root} at ${server.url} with ${viewer}`);
   await new Promise<void>((resolve) => {
@@ -56,4 +50,4 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   await server.stop();
   return 0;
-}
+});

@@ -3,15 +3,15 @@
 // --dataset rotated-mnist|rotated-blocked-mnist|contrast|objects3d|planes-sky) trains on pairs
 // (x, g·x) with a known g.
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, type SplitName } from '@maga/model';
-import { choice, flagHelp, int, number, parseArgs, text, toggle } from './args.ts';
+import { datasetEntry, datasetNames, MODEL_KINDS, SKIP_MODES, SPLITS, ValidationError, type SplitName } from '@maga/model';
+import { choice, command, flagHelp, int, number, text, toggle } from './args.ts';
 import { BACKEND_CHOICES } from '../run/backend.ts';
 import { renderAheadChoice } from '../train/data.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import { planFrom } from '../train/plan-from.ts';
-import { presetFor, PRESET_NAMES, PRESETS } from '../train/presets.ts';
+import { presetFor, PRESET_NAMES, PRESETS, type Preset } from '../train/presets.ts';
 import { createReporter } from '../train/progress.ts';
-import { defaultRunName, isPairData, LR_SCHEDULES } from '../run/rundir.ts';
+import { dataTag, defaultRunName, LR_SCHEDULES } from '../run/rundir.ts';
 import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 const hidden = {
@@ -26,7 +26,7 @@ const hidden = {
 export const TRAIN_FLAGS = {
   model: choice(MODEL_KINDS, 'model to train (latent-action and flow-action train on pairs with a known g)'),
   split: choice(Object.keys(SPLITS) as SplitName[], 'dSprites split (default to-range; maganet, vae)'),
-  dataset: choice(['dsprites', ...PAIR_DATASET_NAMES] as const, 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
+  dataset: choice(datasetNames(), 'data set (default dsprites; rotated-mnist for latent-action, flow-action)'),
   group: text('known group of a pair data set: so2, c<n> (e.g. c4) or so3 (default so2; c4 for contrast; so3 for objects3d, planes-sky)', 'G'),
   preset: choice(PRESET_NAMES, 'starting values for everything below (default quick)'),
   steps: int('optimisation steps in total', { min: 1 }),
@@ -39,9 +39,12 @@ export const TRAIN_FLAGS = {
   beta: number('weight of the KL term (vae)', { min: 0 }),
   pairing: choice(['fixed', 'random'] as const, "pivots: the blog's fixed pivot or random images (maganet)"),
   hidden,
-  skips: choice(['on', 'off'] as const, 'skip connections through the action (latent-action; off: the paper\'s ablation)'),
+  skips: choice(SKIP_MODES, 'how g reaches the skip connections (latent-action): spatial (turned in the image plane), invariant (only the invariant channels), channels (channel pairs, positions unmoved), none (the paper\'s ablation)'),
   'beta-identity': number('weight of the reconstruction at g = e (latent-action)', { min: 0 }),
   'beta-equivariance': number('weight of the latent equivariance term (latent-action)', { min: 0 }),
+  equivariance: choice(['relative', 'absolute'] as const, 'the equivariance term relative to ‖z(g·x)‖² (rescaling z cannot lower it) or absolute (latent-action)'),
+  'beta-skip': number('weight of the skip maps\' consistency ‖ρ(g)s(x) − s(g·x)‖² / ‖s(g·x)‖² (latent-action)', { min: 0 }),
+  frequencies: int('K: the group acts on the latent\'s blocks at frequencies 1…K, cycled (latent-action, flow-action; so2, c<n>)', { min: 1, max: 64 }),
   'latent-dim': int('latent dimension', { min: 1, max: 1024 }),
   seed: int('seed of initialisation, data order and noise', { min: 0, max: 2 ** 31 - 1 }),
   limit: int('train on a fixed subset of this many images', { min: 1 }),
@@ -77,12 +80,19 @@ function originFlags(argv: string[]): string[] {
 }
 
 export function trainHelp(): string {
-  const line = (name: string, p: ReturnType<typeof presetFor>, what: string) => `  ${name.padEnd(7)}${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
-  const presets = Object.entries(PRESETS)
-    .map(([name, p]) =>
-      [line(name, presetFor(p, false), 'images'), line('', presetFor(p, true), 'digits').replace(/^ {9}/, '    pairs: '), line('', presetFor(p, true, true), 'objects').replace(/^ {9}/, '    3-D:   ')].join('\n'),
-    )
-    .join('\n');
+  const line = (p: Preset, what: string) => `${p.description}: ${p.steps} steps, batch ${p.batchSize}, lr ${p.lr}${p.limit ? `, ${p.limit} ${what}` : ''}`;
+  // Each preset as it is, then as the data sets that change it (their entries' presets) have it, sets that change it alike on one line.
+  const presets = PRESET_NAMES.map((name) => {
+    const p = PRESETS[name];
+    const changed = new Map<string, string[]>();
+    for (const dataset of datasetNames()) {
+      const entry = datasetEntry(dataset);
+      if (!entry.presets[name]) continue;
+      const text = line(presetFor(p, name, entry), entry.sources);
+      changed.set(text, [...(changed.get(text) ?? []), dataset]);
+    }
+    return [`  ${name.padEnd(7)}${line(p, 'images')}`, ...[...changed].map(([text, sets]) => `    ${sets.join(', ')}: ${text}`)].join('\n');
+  }).join('\n');
   return `usage: bun run cli train [flags]
 
 Trains a model and writes a run directory (config.json, log.jsonl, checkpoints, metrics.json).
@@ -107,12 +117,7 @@ A loss or weight that turns NaN/Inf stops the run (exit 1, status diverged) befo
 is overwritten; continue from the last good one with --resume DIR and a lower --lr or a --clip.`;
 }
 
-export async function trainCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, TRAIN_FLAGS);
-  if (flags.help) {
-    console.log(trainHelp());
-    return 0;
-  }
+export const trainCommand = command(TRAIN_FLAGS, trainHelp, async (flags, positionals, argv) => {
   if (positionals.length > 0) throw new ValidationError(`train takes no positional arguments, got ${JSON.stringify(positionals[0])} (did you mean --out ${positionals[0]}?)`);
   renderAheadChoice(); // a bad MAGA_RENDER_AHEAD is a usage error before anything is written
   const reporter = createReporter({ quiet: flags.quiet });
@@ -148,9 +153,12 @@ export async function trainCommand(argv: string[]): Promise<number> {
       pairing: flags.pairing,
       hidden: flags.hidden,
       latentDim: flags['latent-dim'],
-      skips: flags.skips === undefined ? undefined : flags.skips === 'on',
+      skips: flags.skips,
       betaIdentity: flags['beta-identity'],
       betaEquivariance: flags['beta-equivariance'],
+      equivarianceScale: flags.equivariance,
+      betaSkip: flags['beta-skip'],
+      frequencies: flags.frequencies,
       seed: flags.seed,
       limit: flags.limit,
       checkpointEvery: flags['checkpoint-every'],
@@ -158,7 +166,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evalCount: flags['eval-count'],
     };
     const config = flags.from !== undefined ? planFrom(flags.from, choices, originFlags(argv)) : planRun(choices);
-    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, isPairData(config.data) ? `${config.data.dataset}-${config.data.group}` : config.data.split));
+    dir = flags.out ?? path.join('runs', defaultRunName(config.model.model, dataTag(config.data)));
     createRunDir(dir, config);
   }
 
@@ -178,4 +186,4 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
+});

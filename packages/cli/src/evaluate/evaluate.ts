@@ -3,9 +3,9 @@
 // their reconstructions of the same test images are (BCE per image, the first run's as the target).
 // Known-group runs are evaluated on a fixed set of pairs (x, g·x), also per bucket of g.
 import * as path from 'node:path';
-import { evalIndices, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
+import { DataParallel, datasetEntry, evalIndices, psnrOfMse, reconstructionDifference, reconstructions, type BucketMetrics, type EvalMetrics, type PairEvalMetrics, type SplitName } from '@maga/model';
 import { loadTrainedModel, type TrainedModel } from '../inference/load.ts';
-import { dataLabel, isPairData, writeMetrics } from '../run/rundir.ts';
+import { dataLabel, splitOf, writeMetrics } from '../run/rundir.ts';
 import { evaluateRun } from '../train/train.ts';
 
 export interface RunEvaluation {
@@ -48,15 +48,23 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
   const runs: RunEvaluation[] = [];
   for (const { dir, config, model, step } of loaded) {
     const n = count ?? config.training.evalCount;
-    onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train ${isPairData(config.data) ? 'pairs' : 'images'}`);
-    const metrics = await evaluateRun(model, config, step, n, allowNonFinite);
+    onNote(`evaluating ${dir} (step ${step}) on ${n} test and ${n} train ${datasetEntry(config.data.dataset).unit}`);
+    // Each batch's shards on the native engine's threads (none elsewhere).
+    const parallel = await DataParallel.create(model, { schedule: 'threads' });
+    let metrics;
+    try {
+      metrics = await evaluateRun(model, config, step, n, allowNonFinite, parallel);
+    } finally {
+      parallel?.dispose();
+    }
     writeMetrics(dir, metrics);
-    runs.push({ run: dir, model: config.model.model, data: dataLabel(config.data), split: isPairData(config.data) ? null : config.data.split, step, count: n, test: metrics.test, train: metrics.train });
+    runs.push({ run: dir, model: config.model.model, data: dataLabel(config.data), split: splitOf(config.data), step, count: n, test: metrics.test, train: metrics.train });
   }
   let toDiff: ToDiff | null = null;
   const [a, b] = loaded;
-  if (loaded.length === 2 && !isPairData(a.config.data) && !isPairData(b.config.data)) {
-    const options = { split: a.config.data.split, part: 'test' as const, count: count ?? a.config.training.evalCount, seed: 0 };
+  const split = loaded.length === 2 ? splitOf(a.config.data) : null;
+  if (split !== null && splitOf(b.config.data) !== null) {
+    const options = { split, part: 'test' as const, count: count ?? a.config.training.evalCount, seed: 0 };
     const ia = evalIndices(a.model, options);
     const ib = evalIndices(b.model, options); // the same varying images; each model's own pivots
     onNote(`to-diff: reconstructing ${ia.varying.length} ${options.split} test images with both runs`);
@@ -69,17 +77,38 @@ export async function evaluateRuns(dirs: string[], count: number | undefined, on
   return { runs, toDiff };
 }
 
-/** The report as an aligned text table. */
+/**
+ * The report as an aligned text table. PSNR is the set's, 10·log10(1/MSE) of the mean MSE (the
+ * headline); PSNR/img the mean of per-image dB beside it; for pair runs the same for the pairs
+ * with g ≠ e.
+ */
 export function formatReport(report: EvalReport): string {
   // MS-SSIM is measured on colour runs only: its column appears when one of them is in the table.
   const ms = report.runs.some((r) => r.test.msssim !== undefined);
-  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'SSIM', ...(ms ? ['MS-SSIM'] : [])];
+  const pairs = report.runs.some((r) => hasBuckets(r.test));
+  const header = ['run', 'model', 'data', 'step', 'part', 'images', 'BCE', 'MSE', 'PSNR', 'PSNR/img', 'SSIM', ...(ms ? ['MS-SSIM'] : []), ...(pairs ? ['g ≠ e', 'PSNR', 'SSIM'] : [])];
   const rows: string[][] = [];
   for (const r of report.runs) {
     for (const part of ['test', 'train'] as const) {
       const m = r[part];
       const msCell = ms ? [m.msssim !== undefined ? m.msssim.toFixed(4) : '–'] : [];
-      rows.push([part === 'test' ? path.basename(r.run) : '', part === 'test' ? r.model : '', part === 'test' ? r.data : '', part === 'test' ? String(r.step) : '', part, String(m.images), m.bce.toFixed(2), m.mse.toFixed(5), m.psnr.toFixed(2), m.ssim.toFixed(4), ...msCell]);
+      const moved = hasBuckets(m) && m.notIdentity ? m.notIdentity : null;
+      const movedCells = pairs ? (moved ? [String(moved.images), moved.psnrSet.toFixed(2), moved.ssim.toFixed(4)] : ['–', '–', '–']) : [];
+      rows.push([
+        part === 'test' ? path.basename(r.run) : '',
+        part === 'test' ? r.model : '',
+        part === 'test' ? r.data : '',
+        part === 'test' ? String(r.step) : '',
+        part,
+        String(m.images),
+        m.bce.toFixed(2),
+        m.mse.toFixed(5),
+        psnrOfMse(m.mse).toFixed(2),
+        m.psnr.toFixed(2),
+        m.ssim.toFixed(4),
+        ...msCell,
+        ...movedCells,
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -97,7 +126,7 @@ export function formatReport(report: EvalReport): string {
 
 const hasBuckets = (m: EvalMetrics | PairEvalMetrics): m is PairEvalMetrics => 'buckets' in m;
 
-/** Test PSNR and SSIM (and MS-SSIM for colour runs) per bucket of g, the pair runs side by side (those with the same buckets as the first). */
+/** Test PSNR (the bucket's, from its mean MSE) and SSIM (and MS-SSIM for colour runs) per bucket of g, the pair runs side by side (those with the same buckets as the first). */
 function bucketTable(runs: RunEvaluation[]): string | null {
   const pairRuns = runs.filter((r) => hasBuckets(r.test));
   if (pairRuns.length === 0) return null;
@@ -107,7 +136,7 @@ function bucketTable(runs: RunEvaluation[]): string | null {
   const header = ['g (test)', ...same.flatMap((r) => [`${path.basename(r.run)} PSNR`, 'SSIM', ...(hasMs(r) ? ['MS-SSIM'] : [])])];
   const rows = names.map((name, i) => [name, ...same.flatMap((r) => {
     const b: BucketMetrics = (r.test as PairEvalMetrics).buckets[i];
-    return [b.psnr.toFixed(2), b.ssim.toFixed(4), ...(hasMs(r) ? [(b.msssim ?? NaN).toFixed(4)] : [])];
+    return [psnrOfMse(b.mse).toFixed(2), b.ssim.toFixed(4), ...(hasMs(r) ? [(b.msssim ?? NaN).toFixed(4)] : [])];
   })]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();

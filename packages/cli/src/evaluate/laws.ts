@@ -7,7 +7,7 @@ import * as T from '@maga/tensor';
 import { openRunDataset } from '../train/data.ts';
 import { IMAGE } from '../inference/adapters.ts';
 import { loadTrainedModel } from '../inference/load.ts';
-import { isPairData, readRunConfig } from '../run/rundir.ts';
+import { readRunConfig, splitOf, type RunConfig } from '../run/rundir.ts';
 
 export interface LawErrors {
   identity: number;
@@ -102,6 +102,13 @@ async function lawErrorsOf(model: Model, build: () => { pivot: T.Tensor; z1: T.T
   return result;
 }
 
+/** The split of a run whose model infers its code from dSprites images. */
+function dsSplit(config: RunConfig) {
+  const split = splitOf(config.data);
+  if (split === null) throw new Error(`group laws: a ${config.model.model} run on ${config.data.dataset} has no dSprites split to draw its codes from`);
+  return split;
+}
+
 /** The laws of the run in `dir`, in float32 on the current backend and in float64 on the reference backend. */
 export async function runLaws(dir: string): Promise<RunLaws | null> {
   const config = readRunConfig(dir);
@@ -113,7 +120,9 @@ export async function runLaws(dir: string): Promise<RunLaws | null> {
   let measure: (model: Model) => Promise<LawErrors>;
   let described: string;
   let triples: number;
-  if (isPairData(config.data)) {
+  // A known g comes with the data: the laws are measured on its evaluation set's elements; a learned
+  // z is inferred from images: on codes between the split's test images (ModelTraits.element).
+  if (trained.model.traits.element === 'known') {
     const dataset = await openRunDataset(config);
     const specs = dataset.evaluationSet({ pairs: PAIR_LAW_IMAGES, seed: 0 }).specs;
     const elements = specs.map((s) => dataset.element(s));
@@ -124,7 +133,7 @@ export async function runLaws(dir: string): Promise<RunLaws | null> {
     described = `the first ${PAIR_LAW_IMAGES} test images x of the evaluation set, g₁ each pair's element and g₂ the next pair's`;
     triples = PAIR_LAW_IMAGES;
   } else {
-    const sample = lawSample(trained.model, config.data.split);
+    const sample = lawSample(trained.model, dsSplit(config));
     measure = (model) => lawErrors(model, sample);
     described = `the fixed pivot and ${LAW_PIVOTS - 1} test images as pivots × ${LAW_PAIRS} pairs of test images' codes (z₁, z₂) from the fixed pivot`;
     triples = sample.pivots.length;

@@ -4,12 +4,12 @@
 // viewer work on it; results.ts turns the finished runs into docs/results.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_KINDS, PAIR_DATASET_NAMES, SPLITS, ValidationError, check, checkPairGroup, isObjects3d, modelSpec, type ModelKind, type PairDatasetName, type SplitName } from '@maga/model';
+import { MODEL_KINDS, SPLITS, ValidationError, check, checkGroupLabel, datasetEntry, datasetNames, modelSpec, type ModelKind, type SplitName } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
 import { formatDuration, type Reporter } from '../train/progress.ts';
-import { FILES, RUN_ID_PATTERN, isPairData, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from '../run/rundir.ts';
+import { FILES, RUN_ID_PATTERN, readLog, readMetrics, readRunConfig, readRunState, type RunConfig } from '../run/rundir.ts';
 import { createRunDir, train, type StopSignal } from '../train/train.ts';
 
 /** dSprites data: a split. */
@@ -19,7 +19,7 @@ export interface SplitData {
 
 /** Pairs (x, g·x) with a known group element: a data set and its group label (`so2`, `c4`). */
 export interface PairData {
-  dataset: PairDatasetName;
+  dataset: string;
   group: string;
 }
 
@@ -245,11 +245,11 @@ export function checkExperiment(e: Experiment): void {
   for (const [i, data] of e.data.entries()) {
     if (typeof data !== 'object' || data === null) fail(`data[${i}]`, `data[${i}] must be { split } or { dataset, group }`);
     if (isPairEntry(data)) {
-      if (!PAIR_DATASET_NAMES.includes(data.dataset)) fail(`data[${i}].dataset`, `data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${PAIR_DATASET_NAMES.join(', ')}`);
+      const pairSets = datasetNames('group-pairs');
+      if (!pairSets.includes(data.dataset)) fail(`data[${i}].dataset`, `data[${i}].dataset ${JSON.stringify(data.dataset)} is not one of ${pairSets.join(', ')}`);
       try {
-        if (checkPairGroup(data.dataset, String(data.group)) !== data.group) fail(`data[${i}].group`, `data[${i}].group ${JSON.stringify(data.group)} must be written ${JSON.stringify(checkPairGroup(data.dataset, String(data.group)))}`);
+        checkGroupLabel(datasetEntry(data.dataset), String(data.group));
       } catch (err) {
-        if (err instanceof ValidationError) throw err;
         fail(`data[${i}]`, `data[${i}]: ${(err as Error).message}`);
       }
     } else if (!Object.hasOwn(SPLITS, (data as SplitData).split)) {
@@ -334,8 +334,9 @@ export function estimateSeconds(config: RunConfig, preset: PresetName, dir?: str
     if (rates.length > 2) rate = rates.slice(1).sort((a, b) => a - b)[Math.floor((rates.length - 1) / 2)];
     done = log.at(-1)?.step ?? 0;
   }
-  const rendered = isPairData(config.data) && isObjects3d(config.data.dataset);
-  rate ??= (rendered ? MEASURED_RATES[`${config.model.model}/${preset}/rendered`] : undefined) ?? MEASURED_RATES[`${config.model.model}/${preset}`] ?? 100;
+  // A data set's own rates (its entry's rateKey: the 3-D renders'), else the model's on any data.
+  const key = datasetEntry(config.data.dataset).rateKey;
+  rate ??= (key ? MEASURED_RATES[`${config.model.model}/${preset}/${key}`] : undefined) ?? MEASURED_RATES[`${config.model.model}/${preset}`] ?? 100;
   return Math.max(0, steps - done) * (batchSize / rate) + OVERHEAD_SECONDS[preset];
 }
 

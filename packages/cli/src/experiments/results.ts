@@ -14,13 +14,14 @@ import { latentMaps } from '../figures/latent-maps.ts';
 import { PIXELS } from '../inference/adapters.ts';
 import { loadTrainedModel } from '../inference/load.ts';
 import { formatDuration } from '../train/progress.ts';
-import { isPairData, type RunConfig } from '../run/rundir.ts';
+import { dataLabel as runDataLabel, splitOf as dataSplit, type RunConfig } from '../run/rundir.ts';
 import { formatInterval, meanInterval } from './stats.ts';
 
 /** The dSprites split of a blog-table run (its table has no pair runs: checkExperiment sees to that). */
 function splitOf(config: RunConfig) {
-  if (isPairData(config.data)) throw new Error(`the blog table compares dSprites runs, not ${config.data.dataset} ${config.data.group}`);
-  return config.data.split;
+  const split = dataSplit(config.data);
+  if (split === null) throw new Error(`the blog table compares dSprites runs, not ${runDataLabel(config.data)}`);
+  return split;
 }
 
 /** The blog's table (../shared/papers/maganet-dsprites-blog.md, "Recombination losses of reimplementation"). */

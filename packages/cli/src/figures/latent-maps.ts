@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { dsprites, evalIndices, type SplitName } from '@maga/model';
+import { dsprites, evalIndices, UniformStream, type SplitName } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { codes, DEFAULT_PIVOT } from '../inference/adapters.ts';
 import { loadTrainedModel } from '../inference/load.ts';
@@ -58,6 +58,7 @@ export interface ScatterPanel {
 
 const PANEL = 360;
 const GAP = 8;
+const SCATTER_KEY = 0x73636174; // "scat": the drawing order's stream
 const MARGIN = 0.04;
 
 /**
@@ -70,8 +71,7 @@ export function scatter(panels: readonly ScatterPanel[], key: readonly Rgb[], se
   const width = panels.length * PANEL + (panels.length + 1) * GAP;
   const height = PANEL + keyHeight + 3 * GAP;
   const rgb = new Uint8Array(width * height * 3).fill(255);
-  let state = (seed * 2654435761 + 1) >>> 0;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = new UniformStream(seed, SCATTER_KEY);
   panels.forEach((panel, p) => {
     if (panel.points.length !== panel.colours.length) throw new Error(`scatter: panel ${p} has ${panel.points.length} points but ${panel.colours.length} colours`);
     const left = GAP + p * (PANEL + GAP);
@@ -87,7 +87,7 @@ export function scatter(panels: readonly ScatterPanel[], key: readonly Rgb[], se
     const inner = PANEL * (1 - 2 * MARGIN);
     const order = panel.points.map((_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
+      const j = random.integer(i + 1);
       [order[i], order[j]] = [order[j], order[i]];
     }
     for (const i of order) {

@@ -3,7 +3,7 @@
 // SO(3)); the invariant/varying swap grid; and the group laws of the decoder on images. The model
 // sees only x and g: the true g·x is rendered from the data set's factors, for comparison. Colour
 // data sets (the 3-D sets, 3×64×64) give colour PNGs and GIFs.
-import { elementSize, Inference, quaternion, type GroupConfig, type ImageSource, type Model, type PairDataset } from '@maga/model';
+import { elementSize, groupOf, Inference, type GroupConfig, type ImageSource, type Model, type PairDataset } from '@maga/model';
 import * as T from '@maga/tensor';
 import { modelGroup, openRunDataset } from '../train/data.ts';
 import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './images.ts';
@@ -28,28 +28,18 @@ export interface PairFigures {
   skipped: string[];
 }
 
-const float32Quaternion = (q: quaternion.Quaternion) => [...quaternion.roundToFloat32(q)];
+/** An element as figures.json lists it: one number as a number, a quaternion as its four. */
+const listed = (g: number[]): FigureElement => (g.length === 1 ? g[0] : g);
 
 /**
- * The columns' elements: 8 angles a turn for SO(2), every element of C_n (up to 12); for SO(3) a
- * turn about the vertical axis in 4 steps (0°, 90°, 180°, 270°), then 90° and 180° about x and
- * 90° and 180° about z (quaternions, w ≥ 0, float32).
+ * The columns' elements, as the group gives them (Group.figureElements): 8 angles a turn for SO(2),
+ * every element of C_n (up to 12); for SO(3) a turn about the vertical axis in 4 steps (0°, 90°,
+ * 180°, 270°), then 90° and 180° about x and about z (quaternions, w ≥ 0, float32).
  */
-export function figureElements(group: GroupConfig): FigureElement[] {
-  if (group.kind === 'so2') return Array.from({ length: 8 }, (_, k) => Math.fround((2 * Math.PI * k) / 8));
-  if (group.kind === 'so3') {
-    const about = (axis: [number, number, number], degrees: number) => float32Quaternion(quaternion.fromAxisAngle(axis, (degrees * Math.PI) / 180));
-    return [...[0, 90, 180, 270].map((d) => about([0, 1, 0], d)), about([1, 0, 0], 90), about([1, 0, 0], 180), about([0, 0, 1], 90), about([0, 0, 1], 180)];
-  }
-  return Array.from({ length: Math.min(group.n, 12) }, (_, j) => j);
-}
+export const figureElements = (group: GroupConfig): FigureElement[] => groupOf(group).figureElements().map(listed);
 
 /** The frames of the GIF: a full turn in 24 steps (SO(2); SO(3) about the tilted axis (1, 1, 0)), or a cycle through C_n. */
-function turnElements(group: GroupConfig): FigureElement[] {
-  if (group.kind === 'so2') return Array.from({ length: 24 }, (_, k) => Math.fround((2 * Math.PI * k) / 24));
-  if (group.kind === 'so3') return Array.from({ length: 24 }, (_, k) => float32Quaternion(quaternion.fromAxisAngle([1, 1, 0], (2 * Math.PI * k) / 24)));
-  return Array.from({ length: group.n }, (_, j) => j);
-}
+const turnElements = (group: GroupConfig): FigureElement[] => groupOf(group).turnElements().map(listed);
 
 const values = (g: FigureElement) => (typeof g === 'number' ? [g] : g);
 
@@ -85,7 +75,7 @@ export async function renderPairFigures(model: Model, config: RunConfig, options
   const size = shape[1];
   const channels = shape[0] === 3 ? 3 : 1;
   if (shape[0] !== channels) throw new Error(`render: images of ${shape[0]} channels cannot be drawn (1 or 3)`);
-  if (elementSize(group) !== dataset.elementSize) throw new Error(`render: the model's ${elementSize(group)}-number elements do not fit ${dataset.name} ${dataset.group}'s ${dataset.elementSize}`);
+  if (elementSize(group) !== dataset.elementSize) throw new Error(`render: the model's ${elementSize(group)}-number elements do not fit ${dataset.name} ${dataset.label}'s ${dataset.elementSize}`);
   const pixels = shape[0] * shape[1] * shape[2];
   const files: Record<string, Uint8Array> = {};
   const skipped: string[] = [];

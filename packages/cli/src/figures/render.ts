@@ -10,7 +10,7 @@ import { encodeGif, encodePng, grid, split, type Raster, type Tiles } from './im
 import { actOn, codes, DEFAULT_PIVOT, decode, PIXELS, recombine, traverse } from '../inference/adapters.ts';
 import { loadTrainedModel } from '../inference/load.ts';
 import { renderPairFigures } from './render-pairs.ts';
-import { FILES, isPairData, type RunConfig } from '../run/rundir.ts';
+import { FILES, splitOf, type RunConfig } from '../run/rundir.ts';
 
 export interface RenderOptions {
   /** Images per row of the reconstruction, recombination and identity figures. */
@@ -38,16 +38,17 @@ export interface RenderResult {
 }
 
 /** The dSprites split of a run, for the dSprites figures. */
-const splitOf = (config: RunConfig) => {
-  if (isPairData(config.data)) throw new Error(`${config.data.dataset} runs are drawn by render-pairs.ts`);
-  return config.data.split;
+const splitFor = (config: RunConfig) => {
+  const split = splitOf(config.data);
+  if (split === null) throw new Error(`${config.data.dataset} runs are drawn by render-pairs.ts`);
+  return split;
 };
 
 const render1 = (indices: ArrayLike<number>) => split(dsprites.renderBatch(indices), PIXELS);
 
 /** A seeded sample of a split part (the same images `eval` uses first). */
 function sample(model: Model, config: RunConfig, part: 'train' | 'test', count: number): { pivot: number; varying: number[] } {
-  const { pivot, varying } = evalIndices(model, { split: splitOf(config), part, count, seed: 0 });
+  const { pivot, varying } = evalIndices(model, { split: splitFor(config), part, count, seed: 0 });
   return { pivot: pivot.length > 0 ? pivot[0] : DEFAULT_PIVOT, varying: Array.from(varying) };
 }
 
@@ -62,7 +63,8 @@ export async function renderRun(dir: string, options: RenderOptions = RENDER_DEF
     files.push(name);
   };
   const png = (name: string, tiles: Tiles) => write(name, encodePng(grid(tiles, options.scale)));
-  if (isPairData(config.data)) {
+  // A known g's model is drawn acting with the group's elements on its data set's test images (render-pairs.ts).
+  if (model.traits.element === 'known') {
     try {
       const figures = await renderPairFigures(model, config, { count: options.count, scale: Math.max(options.scale, 3) });
       for (const [name, bytes] of Object.entries(figures.files)) write(name, bytes);

@@ -11,7 +11,7 @@
 //   runs/NAME/embedding-*.json      UMAP embeddings cached by `cli serve`
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { check, checkPairGroup, groupLabelOf, pairImageShape, parseModelConfig, parsePairDataset, parseSplit, ValidationError, type EvalMetrics, type ModelConfig, type PairDatasetName, type PairEvalMetrics, type PivotMode, type SamplerState, type SplitName } from '@maga/model';
+import { check, datasetEntry, modelSpec, parseModelConfig, parseRunData, ValidationError, type EvalMetrics, type ModelConfig, type PairData, type PairEvalMetrics, type RunData, type SamplerState, type SplitName } from '@maga/model';
 import type { RngState } from '@maga/tensor';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -65,31 +65,21 @@ export interface TrainingSettings {
   evalCount: number;
 }
 
-/** A dSprites run's data: a split of the grid, how pivots are drawn, and an optional subset size. */
-export interface DspritesData {
-  dataset: 'dsprites';
-  split: SplitName;
-  pairing: PivotMode;
-  limit: number | null;
-}
+// A run's data (config.json's `data`): dSprites under a split, or pairs of a pair set under a
+// group. Read by @maga/model's parseRunData, once; each data set's registry entry says the rest.
+export type { DspritesData, PairData, RunData } from '@maga/model';
 
-/**
- * A known-group run's data: pairs (x, g·x) of a pair data set under a group, written as the data
- * set names it ('so2', 'c4', 'so3', …); `limit` keeps that many training sources (digits,
- * phantoms or 3-D objects).
- */
-export interface PairData {
-  dataset: PairDatasetName;
-  group: string;
-  limit: number | null;
-}
+/** Whether a run trains on pairs (x, g·x) of a known group (its data names a group). */
+export const isPairData = (data: RunData): data is PairData => datasetEntry(data.dataset).batch === 'group-pairs';
 
-export type RunData = DspritesData | PairData;
+/** The dSprites split of a run's data, or null for data that has none (a pair set's): dSprites' own analyses (to-diff, the blog table, its figures) need one. */
+export const splitOf = (data: RunData): SplitName | null => ('split' in data ? data.split : null);
 
-export const isPairData = (data: RunData): data is PairData => data.dataset !== 'dsprites';
+/** What a run trains on, in a few words: `dsprites to-range`, `rotated-mnist so2` (its data set's entry says). */
+export const dataLabel = (data: RunData) => datasetEntry(data.dataset).label(data);
 
-/** What a run trains on, in a few words: `dsprites to-range`, `rotated-mnist so2`. */
-export const dataLabel = (data: RunData) => (isPairData(data) ? `${data.dataset} ${data.group}` : `dsprites ${data.split}`);
+/** The same as one path component (run names): `to-range`, `rotated-mnist-so2`. */
+export const dataTag = (data: RunData) => datasetEntry(data.dataset).tag(data);
 
 export interface RunConfig {
   format: 1;
@@ -200,7 +190,6 @@ function inFile<T>(file: string, read: () => T): T {
   }
 }
 
-const nullOrPositiveInt = check.satisfying<number | null>((v) => v === null || check.isPositiveInt(v), 'null or a positive integer');
 const nullOrNonNegativeInt = check.satisfying<number | null>((v) => v === null || check.isNonNegativeInt(v), 'null or a non-negative integer');
 const exactly = <T>(expected: T, words = JSON.stringify(expected)) => check.satisfying<T>((v) => v === expected, words);
 /** Refuses `value` at `at` unless `ok`, saying what it must be. */
@@ -236,36 +225,13 @@ function parseDivergence(value: unknown): Divergence {
   };
 }
 
-/** Reads what `read` reads, its error (of any kind: the data sets' parsers throw plain Errors) a ValidationError at `at`. */
+/** Reads what `read` reads, its error (of any kind) a ValidationError at `at`. */
 function rewording<T>(at: string, words: (message: string) => string, read: () => T): T {
   try {
     return read();
   } catch (e) {
     throw new ValidationError(words((e as Error).message), at);
   }
-}
-
-/** The data of a config.json, checked against its model: dSprites models train on dSprites, known-group models on pairs of their group. */
-function parseRunData(value: unknown, model: ModelConfig): RunData {
-  const data = check.record(value, 'data');
-  const limit = nullOrPositiveInt(data.limit, 'data.limit');
-  const modelGroup = 'group' in model ? model.group : null;
-  if (data.dataset === 'dsprites') {
-    ensure(modelGroup === null, 'data.dataset', `a pair data set for model ${model.model}, not dsprites`, data.dataset);
-    const split = rewording('data.split', (m) => `data.split: ${m}`, () => parseSplit(String(data.split)));
-    const pairing = check.satisfying<PivotMode>((v) => ['fixed', 'random', 'none'].includes(v as string), 'fixed, random or none')(data.pairing, 'data.pairing');
-    return { dataset: 'dsprites', split, pairing, limit };
-  }
-  const [dataset, group] = rewording('data', (m) => `data: ${m} (data.dataset is dsprites or a pair data set)`, () => {
-    const name = parsePairDataset(String(data.dataset));
-    return [name, checkPairGroup(name, String(data.group))] as const;
-  });
-  ensure(modelGroup !== null, 'data.dataset', `dsprites for model ${model.model}`, data.dataset);
-  const modelLabel = groupLabelOf(modelGroup!);
-  ensure(modelLabel === group, 'data.group', `the model's group ${modelLabel}`, data.group);
-  const [channels, size] = pairImageShape(dataset);
-  ensure(model.imageSize === size && model.channels === channels, 'model.imageSize and model.channels', `${size} and ${channels} for ${dataset}'s ${channels}×${size}×${size} images`, { imageSize: model.imageSize, channels: model.channels });
-  return { dataset, group, limit };
 }
 
 const STATUS = check.oneOf(STATUSES);
@@ -278,9 +244,13 @@ export function parseRunConfig(value: unknown, file: string = FILES.config): Run
     // Any error of the model's parser is the file's: it names the field.
     const model = rewording('model', (m) => m, () => parseModelConfig(value.model));
     checkModelSizes(model);
+    // The data set's registry entry checks it against the model (model, group, image size).
     const data = parseRunData(value.data, model);
     const t = check.record(value.training, 'training');
-    for (const key of ['steps', 'batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    for (const key of ['batchSize', 'logEvery', 'checkpointEvery', 'evalCount'] as const) check.positiveInt(t[key], `training.${key}`);
+    // A model with nothing to learn (rotate-x) trains 0 steps; every other at least 1.
+    if (modelSpec(model.model).trainable) check.positiveInt(t.steps, 'training.steps');
+    else exactly(0)(t.steps, 'training.steps');
     ensure((t.batchSize as number) <= MAX_BATCH, 'training.batchSize', `at most ${MAX_BATCH}`, t.batchSize);
     ensure((t.evalCount as number) <= MAX_EVAL_COUNT, 'training.evalCount', `at most ${MAX_EVAL_COUNT}`, t.evalCount);
     exactly('adam')(t.optimizer, 'training.optimizer');

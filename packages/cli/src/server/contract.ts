@@ -2,11 +2,9 @@
 // types are derived from the server's own validators (schemas.ts) and handlers, so they change
 // when the server does; the viewer imports them type-only (`import type … from '@maga/cli'`), so
 // none of the server's code reaches its bundle.
-import type { Checked } from '@maga/model';
+import type { Checked, DataInfo, DspritesFactorsJson, DspritesInfo } from '@maga/model';
 import type { ImageJson } from '../figures/images.ts';
-import type { FactorsJson, RunDatasetInfo as DatasetOfRun, datasetInfo } from './dataset.ts';
 import type * as handlers from './handlers.ts';
-import type { PairFactorsJson } from './pairs.ts';
 import type { RunSummary as Summary, runDetail } from './runs.ts';
 import type * as schemas from './schemas.ts';
 import type { ApiImage as WireImage } from './wire.ts';
@@ -47,13 +45,13 @@ export interface Health {
 // ---- dSprites ------------------------------------------------------------------------------------
 
 /** `GET /api/dataset`: the dSprites grid, its splits and the fixed pivot. */
-export type DatasetInfo = ReturnType<typeof datasetInfo>;
+export type DatasetInfo = DspritesInfo;
 /** A dSprites image's factors: values and their class indices. */
-export type DspritesFactors = FactorsJson;
+export type DspritesFactors = DspritesFactorsJson;
 /** `GET /api/dataset/images/:index`, and each of `GET /api/dataset/samples`'s `samples`. */
 export interface DatasetImage {
   index: number;
-  factors: FactorsJson;
+  factors: DspritesFactorsJson;
   image: ImageJson;
 }
 export type SamplesQuery = Body<Checked<typeof schemas.samplesQuery>, 'split' | 'part' | 'count' | 'seed'>;
@@ -62,13 +60,14 @@ export type IndexQuery = Checked<typeof schemas.indexQuery>;
 // ---- a run's own images ---------------------------------------------------------------------------
 
 /** `GET /api/runs/:id/dataset`: the images a run's routes address by index (dSprites, or its pair set). */
-export type RunDatasetInfo = DatasetOfRun;
+export type RunDatasetInfo = DataInfo;
 /** A pair set's factor, as the latent map colours by it. */
 export type PairFactorInfo = Extract<RunDatasetInfo, { kind: 'pairs' }>['factors'][number];
 /** `GET /api/runs/:id/dataset/images/:index`, and each of `…/dataset/samples`'s `samples`. */
 export interface RunImage {
   index: number;
-  factors: FactorsJson | PairFactorsJson;
+  /** dSprites' latent values and classes, or a pair set's factor values by name. */
+  factors: DspritesFactorsJson | Record<string, number>;
   image: ApiImage;
 }
 export type RunSamplesQuery = Body<Checked<typeof schemas.runSamplesQuery>, 'part' | 'count' | 'seed'>;

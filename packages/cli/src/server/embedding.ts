@@ -10,13 +10,19 @@ import { writeFileAtomic } from '../run/atomic.ts';
 import { inspectSafetensors } from '../run/checkpoint.ts';
 import { codes, encode } from '../inference/adapters.ts';
 import { filePath } from '../run/rundir.ts';
-import type { FactorsJson, RunImages } from './dataset.ts';
-import type { PairFactorsJson } from './pairs.ts';
+import type { RunImages } from './dataset.ts';
 import type { ModelCache } from './models.ts';
 import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
 import type { UmapRequest } from './umap-worker.ts';
 import { HttpError } from './validate.ts';
+
+/**
+ * The cached files' version, in their names: 2 since UMAP draws from @maga/model's UniformStream and
+ * the SO(3) views' poses do too (server/objects3d.ts), so that a file of an older computation is
+ * computed afresh, not served beside images it no longer matches.
+ */
+const CACHE_VERSION = 2;
 
 export interface EmbeddingOptions {
   /** dSprites runs: the split whose parts are sampled (pair runs sample their data set's parts). */
@@ -32,7 +38,8 @@ export interface Embedding {
   points: number[][];
   indices: number[];
   part: ('train' | 'test')[];
-  factors: (FactorsJson | PairFactorsJson)[];
+  /** Each point's image's factors (dSprites' latent values and classes; a pair set's by name). */
+  factors: object[];
 }
 
 function runUmap(request: UmapRequest): Promise<number[][]> {
@@ -63,7 +70,7 @@ export class EmbeddingCache {
     } catch (e) {
       throw new HttpError(500, `run '${run.id}': ${(e as Error).message}`);
     }
-    const name = `embedding-${options.split ?? images.embeddingTag}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}.json`;
+    const name = `embedding-${options.split ?? images.embeddingTag}-n${options.count}-k${options.nNeighbors}-s${options.seed}-step${step}-v${CACHE_VERSION}.json`;
     const key = `${run.id}/${name}`;
     let embedding = this.memory.get(key);
     if (!embedding) {

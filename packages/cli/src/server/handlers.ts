@@ -11,7 +11,7 @@ import type { GpuQueue } from './queue.ts';
 import type { RunRef } from './runs.ts';
 import type * as schemas from './schemas.ts';
 import type { Element } from './schemas.ts';
-import { modelGroup } from './pairs.ts';
+import { modelGroup } from './dataset.ts';
 import { apiImage, apiImages } from './wire.ts';
 
 export interface ServerContext {
@@ -75,13 +75,9 @@ export const decode = (ctx: ServerContext, run: RunRef, data: RunImages, body: {
 
 export const traverse = (ctx: ServerContext, run: RunRef, data: RunImages, body: Body<typeof schemas.runTraverseBody>) =>
   withModel(ctx, run, async ({ model, config }) => {
-    const group = modelGroup(config.model);
-    if (group?.kind === 'cyclic') {
-      throw new ValidationError(`traverse sweeps a continuous code, but this run's group C_${group.n} has the elements 0–${group.n - 1} only: decode each with POST /api/runs/${run.id}/decode { g: [0, …, ${group.n - 1}] }`, 'body');
-    }
-    if (group?.kind === 'so3') {
-      throw new ValidationError(`traverse sweeps one number of a code at a time, but this run's elements are unit quaternions (SO(3)), which a sweep of one component would leave: decode rotations with POST /api/runs/${run.id}/decode { g: [[w, x, y, z], …] }`, 'body');
-    }
+    // A group whose elements a sweep of one number cannot walk (C_n's integers, SO(3)'s quaternions) says why, and what to do instead.
+    const refusal = modelGroup(config.model)?.sweepRefusal(`POST /api/runs/${run.id}/decode`);
+    if (refusal) throw new ValidationError(refusal, 'body');
     const d = model.codeDim;
     const components = body.components ?? Array.from({ length: d }, (_, c) => c);
     if (components.length * body.steps > 1024) throw new ValidationError(`components × steps must be at most 1024 images, got ${components.length} × ${body.steps}`, 'components');

@@ -3,9 +3,10 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { groupOf, modelSpec, modelTraits, ValidationError, type GroupId, type ModelConfig, type ModelTraits, type SplitName } from '@maga/model';
+import { modelSpec, modelTraits, ValidationError, type GroupId, type ModelConfig, type ModelTraits, type SplitName } from '@maga/model';
 import { inspectSafetensors } from '../run/checkpoint.ts';
-import { filePath, isPairData, readLog, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
+import { filePath, readLog, splitOf, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
+import { modelGroup } from './dataset.ts';
 import { HttpError } from './validate.ts';
 
 export interface RunRef {
@@ -42,9 +43,8 @@ export type RunGroupJson = GroupId & { label: string; name: string };
 
 /** A model's known group for the API (asking the group registry, not naming kinds), or null for a learned z. */
 function runGroup(model: ModelConfig): RunGroupJson | null {
-  const config = modelSpec(model.model).group(model);
-  if (!config) return null;
-  const group = groupOf(config);
+  const group = modelGroup(model);
+  if (!group) return null;
   return { ...group.id, label: group.label, name: group.name };
 }
 
@@ -104,7 +104,7 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     traits: modelTraits(config.model.model),
     codeDim: modelSpec(config.model.model).codeDim(config.model),
     dataset: config.data.dataset,
-    split: isPairData(config.data) ? null : config.data.split,
+    split: splitOf(config.data),
     group: runGroup(config.model),
     step: 0,
     steps: config.training.steps,

@@ -1,9 +1,8 @@
 // The shapes of the API's inputs (docs/api.md), as validators. Those that involve latent codes
 // take the run's latent dimension, so a wrong length is refused before any computation.
-import { check, dsprites, quaternion, SPLITS, ValidationError, type Check, type SplitName } from '@maga/model';
-import type { ApiGroup } from './pairs.ts';
+import { check, dsprites, SPLITS, ValidationError, type Check, type Group, type SplitName } from '@maga/model';
 
-const { finite, integer, integerText, invalid, list, object, oneOf, optional, show } = check;
+const { finite, integer, integerText, list, object, oneOf, optional, show } = check;
 
 export const MAX_INDICES = 256;
 export const MAX_TRAVERSAL_IMAGES = 1024;
@@ -90,40 +89,19 @@ export const pairEmbeddingBody = object({
 // ---- known group elements g: an angle in radians (SO(2)), an integer j ∈ [0, n) (C_n), or a unit
 // quaternion [w, x, y, z] (SO(3)) ----------------------------------------------------------------
 
-export type ElementGroup = ApiGroup;
+export type ElementGroup = Group;
 /** One element as it arrives: a number (SO(2), C_n) or four (SO(3)). */
 export type Element = number | number[];
 
-/** What a group's elements must be, in words. */
-export const elementText = (group: ElementGroup) => {
-  if (group.kind === 'so2') return `a finite angle in radians in [${-MAX_CODE}, ${MAX_CODE}] (an element of SO(2))`;
-  if (group.kind === 'cyclic') return `an integer in [0, ${group.n - 1}] (an element of C_${group.n})`;
-  return `a unit quaternion [w, x, y, z] of 4 finite numbers, norm 1 within ${quaternion.UNIT_TOLERANCE} (an element of SO(3))`;
-};
+/** What a group's elements must be, in words (angles bounded by MAX_CODE). */
+export const elementText = (group: ElementGroup) => group.describeElement(MAX_CODE);
 
-/**
- * A rotation in space: 4 finite numbers of norm 1, within the tolerance packages/model's
- * quaternion checks use (a float32 quaternion is unit to ~1e-7; a scaled one is refused, never
- * normalised here, so that what is decoded is what was sent).
- */
-const unitQuaternion: Check<number[]> = (v, at) => {
-  const refuse = (why: string) => new ValidationError(`${at} must be ${elementText({ kind: 'so3' })}, got ${show(v)}${why}`, at);
-  if (!Array.isArray(v) || v.length !== 4) throw refuse(Array.isArray(v) ? ` (${v.length} numbers)` : '');
-  const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
-  if (bad >= 0) throw refuse(` (${at}[${bad}] = ${show(v[bad])} is not a finite number)`);
-  const norm = Math.hypot(...(v as number[]));
-  if (Math.abs(norm - 1) > quaternion.UNIT_TOLERANCE) throw refuse(` (norm ${norm})`);
-  return v as number[];
-};
-
-/** One group element, checked for the run's group. */
+/** One group element, checked for the run's group (Group.parseElement), in the shape it came: one number, or four. */
 export const element =
   (group: ElementGroup): Check<Element> =>
   (v, at) => {
-    if (group.kind === 'so3') return unitQuaternion(v, at);
-    const ok = typeof v === 'number' && (group.kind === 'so2' ? Number.isFinite(v) && Math.abs(v) <= MAX_CODE : Number.isInteger(v) && v >= 0 && v < group.n);
-    if (!ok) throw invalid(at, elementText(group), v);
-    return v as number;
+    const g = group.parseElement(v, at, MAX_CODE);
+    return group.elementSize === 1 ? g[0] : g;
   };
 
 export const elementsDecodeBody = (group: ElementGroup, count: number) => object({ pivot: pivotIn(count), g: list(element(group), 1, MAX_INDICES) });

@@ -3,9 +3,9 @@
 // value it sets, as planRun reads the same flags. The new config.json records where it came from:
 // `from: { run, step, flags }` (X's checkpoint step when it had one, the flags given). A missing or
 // unreadable X is a usage error naming the file.
-import { checkPairGroup, groupFromName, modelSpec, pairImageShape, parseModelConfig, parsePairDataset, ValidationError, type GroupConfig, type ModelConfig, type PairDatasetName } from '@maga/model';
-import { defaultGroup, MODEL_CHOICES, type RunChoices } from './plan.ts';
-import { codeVersion, isPairData, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from '../run/rundir.ts';
+import { datasetEntry, modelSpec, parseModelConfig, ValidationError, type GroupConfig, type ModelConfig } from '@maga/model';
+import { checkGroupFlag, datasetFlag, MODEL_CHOICES, modelGroupFlag, type RunChoices } from './plan.ts';
+import { codeVersion, dataLabel, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from '../run/rundir.ts';
 
 const usage = (e: unknown, prefix: string, at = '--from') => new ValidationError(`${prefix}${(e as Error).message}`, at);
 
@@ -32,39 +32,30 @@ function overrideModel(model: ModelConfig, choices: RunChoices, from: string): M
 /** X's data, with --split (dSprites) or --dataset/--group (pairs) applied; a pair run's model group and image shape follow its data. */
 function overrideData(base: RunConfig, model: ModelConfig, choices: RunChoices, from: string): { data: RunData; model: ModelConfig } {
   const data = structuredClone(base.data);
-  if (!isPairData(data)) {
-    if (choices.dataset !== undefined && choices.dataset !== 'dsprites') throw new ValidationError(`--dataset ${choices.dataset}: --from ${from} trains the ${model.model} model on dsprites (a pair data set needs another model: train it without --from)`);
-    if (choices.group !== undefined) throw new ValidationError(`--group: --from ${from} is a dSprites run, which takes no known group`);
-    if (choices.split !== undefined) data.split = choices.split;
-    return { data, model };
+  const named = choices.dataset === undefined ? null : datasetFlag(choices.dataset);
+  // Another data set must hold the batches X's model trains on (ModelTraits.batch), as X's does.
+  if (named && named.batch !== datasetEntry(data.dataset).batch) {
+    throw new ValidationError(`--dataset ${named.name}: --from ${from} trains the ${model.model} model on ${dataLabel(data)}, and ${named.name} holds other data (a model for it needs training without --from)`, '--dataset');
   }
-  if (choices.split !== undefined) throw new ValidationError(`--split applies to dSprites runs; --from ${from} trains on pairs of ${data.dataset}`);
-  if (choices.dataset === 'dsprites') throw new ValidationError(`--dataset dsprites: the ${model.model} model of --from ${from} trains on pairs with a known g`);
-  if (choices.dataset === undefined && choices.group === undefined) return { data, model };
-  let dataset: PairDatasetName;
-  let group: string;
-  try {
-    dataset = parsePairDataset(choices.dataset ?? data.dataset);
-    group = checkPairGroup(dataset, choices.group ?? (dataset !== data.dataset ? defaultGroup(dataset) : data.group));
-  } catch (e) {
-    throw usage(e, choices.group !== undefined ? '--group: ' : '--dataset: ');
+  // --split and --group apply where X's data has them: a split (dSprites), a group (a pair set).
+  if (choices.split !== undefined) {
+    if (!('split' in data)) throw new ValidationError(`--split applies to dSprites runs; --from ${from} trains on pairs of ${data.dataset}`);
+    data.split = choices.split;
   }
+  if (choices.group !== undefined && datasetEntry(data.dataset).groups.length === 0) throw new ValidationError(`--group: --from ${from} trains on ${dataLabel(data)}, which takes no known group`);
+  if (!('group' in data) || (choices.dataset === undefined && choices.group === undefined)) return { data, model };
+  const entry = named ?? datasetEntry(data.dataset);
+  const group = checkGroupFlag(entry, choices.group ?? (entry.name !== data.dataset ? entry.defaultGroup! : data.group));
   // X's frequencies or degrees carry over to the new group where it has them.
-  const old = (model as { group: GroupConfig }).group;
-  let modelGroup: GroupConfig;
-  try {
-    modelGroup = old.kind === 'so3' ? groupFromName(group, [1], old.degrees) : groupFromName(group, old.frequencies);
-  } catch (e) {
-    throw usage(e, `--group ${group}: `);
-  }
-  const [channels, imageSize] = pairImageShape(dataset);
+  const modelGroup: GroupConfig = modelGroupFlag(group, (model as { group: GroupConfig }).group);
+  const [channels, imageSize] = entry.imageShape;
   let changed: ModelConfig;
   try {
     changed = parseModelConfig({ ...model, group: modelGroup, channels, imageSize });
   } catch (e) {
-    throw usage(e, `--dataset ${dataset} --group ${group} with --from ${from}: `);
+    throw usage(e, `--dataset ${entry.name} --group ${group} with --from ${from}: `);
   }
-  return { data: { dataset, group, limit: data.limit }, model: changed };
+  return { data: { dataset: entry.name, group, limit: data.limit }, model: changed };
 }
 
 /**
@@ -91,7 +82,8 @@ export function planFrom(from: string, choices: RunChoices, flags: string[], now
   const overridden = overrideData(base, overrideModel(base.model, choices, from), choices, from);
   const model = overridden.model;
   const data = overridden.data;
-  if (!isPairData(data)) data.pairing = modelSpec(model.model).pivots(model as never);
+  // A dSprites run's pivots follow its model (ModelSpec.pivots), which a flag may have changed.
+  if ('pairing' in data) data.pairing = modelSpec(model.model).pivots(model as never);
   const t = base.training;
   const training = {
     ...t,

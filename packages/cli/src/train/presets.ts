@@ -1,7 +1,7 @@
 // Training presets: named starting points for `cli train`, kept in one small table so their
 // numbers are easy to find, compare and tune. Explicit flags override any value here.
 // docs/cli.md lists them; change both together.
-import type { ModelKind } from '@maga/model';
+import type { DatasetEntry, ModelKind, SizeName } from '@maga/model';
 import type { LrSchedule } from '../run/rundir.ts';
 
 export interface Preset {
@@ -22,20 +22,9 @@ export interface Preset {
   /** Images evaluated on each of the test and train parts after training. */
   evalCount: number;
   // Each model's architecture at this preset's size is its registry entry's (packages/model
-  // MODELS[kind].sizes[preset name]).
-  /**
-   * What changes for the known-group models (latent-action, flow-action), which train on pairs
-   * (x, g·x) of 32×32 images: their own lengths and rates. `limit` counts source digits or phantoms.
-   */
-  pairs: PresetChanges;
-  /**
-   * What changes again, after `pairs`, for the rendered 3-D sets (objects3d, planes-sky: 3×64×64
-   * colour images, twelve times the values of a 32×32 digit): `limit` counts objects.
-   */
-  rendered: PresetChanges;
+  // MODELS[kind].sizes[preset name]); what a data set changes of the training (the pair models'
+  // lengths and rates, the rendered 3-D sets' own) is its entry's (DATASETS[name].presets).
 }
-
-type PresetChanges = Partial<Pick<Preset, 'steps' | 'batchSize' | 'lr' | 'schedule' | 'clipNorm' | 'limit' | 'logEvery' | 'checkpointEvery' | 'evalCount'>> & { description: string };
 
 export const PRESETS = {
   // For tests and smoke checks: seconds, not a useful model.
@@ -51,8 +40,6 @@ export const PRESETS = {
     logEvery: 1,
     checkpointEvery: 2,
     evalCount: 16,
-    pairs: { description: 'a few steps of a small model on 256 training digits (tests, smoke checks)' },
-    rendered: { description: 'a few steps of a small model on 256 training objects (tests, smoke checks)' },
   },
   // The README's main job: the blog's architecture and loss weights, sized to finish within 10
   // minutes on a 2-core CPU with the native backend (OpenBLAS + oneDNN). Measured on an AMD EPYC
@@ -70,10 +57,6 @@ export const PRESETS = {
     logEvery: 10,
     checkpointEvery: 100,
     evalCount: 256,
-    pairs: { description: 'the quick-size model, 2000 steps of batch 32 with a cosine learning rate (minutes on 2 CPU cores with the native backend)', steps: 2000, batchSize: 32, lr: 1e-3, evalCount: 256 },
-    // Measured 2026-12-02 on a quiet machine: ≈ 190–205 pairs/s at batch 32 with one BLAS thread
-    // (rendering included), so 3200 steps ≈ 9 minutes; docs/objects3d.md has the figures.
-    rendered: { description: 'the quick-size model on 3×64×64 renders, 3200 steps of batch 32 with a cosine learning rate (≈ 10 minutes on a quiet 2-core machine with the native backend)', steps: 3200, batchSize: 32, lr: 1e-3, evalCount: 240 },
   },
   // The blog's settings at full length: meant for a real GPU (hours on lavapipe per thousand steps).
   paper: {
@@ -88,20 +71,13 @@ export const PRESETS = {
     logEvery: 100,
     checkpointEvery: 1000,
     evalCount: 2048,
-    pairs: { description: 'the full-size model, 50,000 steps of batch 64 (a real GPU)', steps: 50_000, batchSize: 64, lr: 1e-3, schedule: 'cosine', evalCount: 1000 },
-    rendered: { description: 'the full-size model on 3×64×64 renders, 50,000 steps of batch 64 (a real GPU)' },
   },
-} satisfies Record<string, Preset>;
+} satisfies Record<SizeName, Preset>;
 
 export type PresetName = keyof typeof PRESETS;
 
-/**
- * The preset's values for a model that trains on pairs (`pairs` applied; for the rendered 3-D sets
- * `rendered` too), or on dSprites (as it is).
- */
-export function presetFor(preset: Preset, pairs: boolean, rendered = false): Omit<Preset, 'pairs' | 'rendered'> {
-  const { pairs: changes, rendered: renderedChanges, ...base } = preset;
-  if (!pairs) return base;
-  return rendered ? { ...base, ...changes, ...renderedChanges } : { ...base, ...changes };
+/** The preset's values for a run on data set `entry`: the preset's own, with what the set's entry changes at this size. */
+export function presetFor(preset: Preset, size: PresetName, entry: DatasetEntry): Preset {
+  return { ...preset, ...entry.presets[size as SizeName] };
 }
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

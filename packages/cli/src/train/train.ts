@@ -4,16 +4,16 @@
 // (epoch, position) and the noise generator's counter are part of every checkpoint.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createModel, encodeModule, encodeOptimizer, evaluate, evaluatePairs, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
+import { createModel, DataParallel, datasetEntry, encodeModule, encodeOptimizer, psnrOfMse, trainStep, type EvalMetrics, type Model, type PairEvalMetrics } from '@maga/model';
 import * as T from '@maga/tensor';
 import { initBackend, type BackendInfo } from '../run/backend.ts';
 import { openCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFiles } from '../run/checkpoint.ts';
 import { LiveTensorBoard } from '../export/tensorboard-run.ts';
 import { renderRun } from '../figures/render.ts';
-import { modelGroup, openRunDataset, openTrainingData } from './data.ts';
+import { openTrainingData } from './data.ts';
 import { checkedModeFailure, divergenceError, DivergenceError, nonFiniteInCheckpoint, nonFiniteTerm } from './divergence.ts';
 import { formatDuration, formatTerms, type Reporter } from './progress.ts';
-import { appendLog, dataLabel, filePath, isPairData, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
+import { appendLog, dataLabel, filePath, readRunConfig, RunError, setRunStatus, truncateLog, writeMetrics, writeRunConfig, type LogLine, type RunConfig, type RunMetrics, type RunState } from '../run/rundir.ts';
 
 /** Set `requested` to stop at the next step boundary (after which a checkpoint is saved). */
 export interface StopSignal {
@@ -118,7 +118,8 @@ async function trainLoop(
   const model = await createModel(config.model, config.seed);
   const sampler = await openTrainingData(config, model);
   if (sampler.note) reporter.note(sampler.note);
-  // The render-ahead worker of the 3-D sets stops with the loop, however it ends.
+  let parallel: DataParallel | null = null;
+  // The render-ahead worker of the 3-D sets and the shards' workers stop with the loop, however it ends.
   try {
     const noise = new T.Rng(noiseSeed(config.seed));
     const optimizer = T.adam(model.parameters(), { lr: training.lr, clipNorm: training.clipNorm });
@@ -140,6 +141,10 @@ async function trainLoop(
       T.tidy(() => model.initializeFromData(sampler.upload(first)));
       sampler.restore(start);
     }
+    // The batch's shards on threads of their own (the native engine's plan); checked mode names the
+    // failing op from the main thread's tape, so it keeps to one thread.
+    if (T.isChecked()) reporter.note('checked mode: training on one thread (the shards of other threads are not checked)');
+    else parallel = await DataParallel.create(model, { announce: (line) => reporter.note(line) });
 
     if (tensorboard) {
       const file = tensorboard.start(dir, config, step, checkpoint !== null);
@@ -193,7 +198,7 @@ async function trainLoop(
       optimizer.lr = learningRate(training, step);
       let terms: Record<string, T.Tensor>;
       try {
-        terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise));
+        terms = T.tidy(() => trainStep(model, sampler.upload(batch), optimizer, noise, parallel));
       } catch (e) {
         throw numericsFailure(e, step + 1);
       }
@@ -259,7 +264,7 @@ async function trainLoop(
     let metrics: RunMetrics | null = null;
     if (status === 'done') {
       reporter.note(`evaluating ${training.evalCount} test and ${training.evalCount} train images`);
-      metrics = await evaluateRun(model, config, step, training.evalCount);
+      metrics = await evaluateRun(model, config, step, training.evalCount, false, parallel);
       writeMetrics(dir, metrics);
       if (tensorboard) {
         tensorboard.metrics(metrics);
@@ -276,6 +281,7 @@ async function trainLoop(
     reporter.finish(summary);
     return { dir, status, step, seconds: sessionSeconds, imagesPerSecond, metrics };
   } finally {
+    parallel?.dispose();
     tensorboard?.close();
     sampler.close();
   }
@@ -286,18 +292,10 @@ async function trainLoop(
  * split, or a fixed set of pairs (x, g·x) with g stratified over its buckets. Metrics that are not
  * finite are refused (finite weights can still overflow) unless `allowNonFinite`.
  */
-export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false): Promise<RunMetrics> {
-  let test: EvalMetrics | PairEvalMetrics;
-  let train: EvalMetrics | PairEvalMetrics;
-  if (isPairData(config.data)) {
-    const dataset = await openRunDataset(config);
-    const group = modelGroup(model);
-    test = await evaluatePairs(model, dataset, group, { part: 'test', count, seed: 0 });
-    train = await evaluatePairs(model, dataset, group, { part: 'train', count, seed: 0 });
-  } else {
-    test = await evaluate(model, { split: config.data.split, part: 'test', count, seed: 0 });
-    train = await evaluate(model, { split: config.data.split, part: 'train', count, seed: 0 });
-  }
+export async function evaluateRun(model: Model, config: RunConfig, step: number, count: number, allowNonFinite = false, parallel: DataParallel | null = null): Promise<RunMetrics> {
+  const entry = datasetEntry(config.data.dataset);
+  const test: EvalMetrics | PairEvalMetrics = await entry.evaluate(model, config.data as never, { part: 'test', count, seed: 0, parallel });
+  const train: EvalMetrics | PairEvalMetrics = await entry.evaluate(model, config.data as never, { part: 'train', count, seed: 0, parallel });
   if (!allowNonFinite) {
     for (const [part, m] of [['test', test], ['train', train]] as const) {
       const bad = nonFiniteTerm({ bce: m.bce, mse: m.mse, psnr: m.psnr, ssim: m.ssim, ...(m.msssim !== undefined ? { msssim: m.msssim } : {}) });
@@ -314,7 +312,7 @@ export async function evaluateRun(model: Model, config: RunConfig, step: number,
 
 export function formatMetrics(m: EvalMetrics): string {
   const ms = m.msssim !== undefined ? `  MS-SSIM ${m.msssim.toFixed(4)}` : '';
-  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${m.psnr.toFixed(2)} dB  SSIM ${m.ssim.toFixed(4)}${ms}  (${m.images} images)`;
+  return `BCE ${m.bce.toFixed(2)}  MSE ${m.mse.toFixed(5)}  PSNR ${psnrOfMse(m.mse).toFixed(2)} dB (of the set; per image ${m.psnr.toFixed(2)})  SSIM ${m.ssim.toFixed(4)}${ms}  (${m.images} images)`;
 }
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));

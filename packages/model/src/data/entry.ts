@@ -11,8 +11,10 @@ import type { Group } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
 import type { Model, ModelTraits, TrainingBatch } from '../models/model.ts';
 import type { ModelConfig, SizeName } from '../models/registry.ts';
+import type { DataParallel } from '../parallel.ts';
 import type { EvalMetrics, PairEvalMetrics } from '../training.ts';
-import type { FactorInfo } from './pair-set.ts';
+import type * as dsprites from './dsprites.ts';
+import type { FactorInfo, PairSetInfo } from './pair-set.ts';
 import type { PivotMode, SamplerState } from './sampler.ts';
 import type { SplitName, SplitPart } from './splits.ts';
 
@@ -65,6 +67,28 @@ export interface TrainingStream {
 }
 
 /** A run's images as the API addresses them: by one integer index each. */
+/** A dSprites image's factors as the API sends them: latent values, and their class indices. */
+export interface DspritesFactorsJson {
+  shape: string;
+  scale: number;
+  orientation: number;
+  posX: number;
+  posY: number;
+  classes: { shape: number; scale: number; orientation: number; posX: number; posY: number };
+}
+
+/** GET /api/dataset: the dSprites grid, its factors' values, its splits and the fixed pivot. */
+export interface DspritesInfo {
+  count: number;
+  imageSize: number;
+  factors: (typeof dsprites.DSPRITES)['values'];
+  splits: Readonly<Record<SplitName, string>>;
+  fixedPivot: number;
+}
+
+/** GET /api/runs/:id/dataset: a dSprites run's grid and split, or a pair run's set (the API's contract, docs/api.md). */
+export type DataInfo = ({ kind: 'dsprites'; dataset: 'dsprites'; split: SplitName; group: null } & DspritesInfo) | PairSetInfo;
+
 export interface DataImages {
   /** 'dsprites' or 'pairs': what GET /api/runs/:id/dataset says. */
   kind: 'dsprites' | 'pairs';
@@ -75,11 +99,12 @@ export interface DataImages {
   channels: number;
   count: number;
   defaultPivot: number;
-  factorsOf(index: number): unknown;
+  /** One image's factors as the API sends them (a pair set's by name; dSprites' latent values and classes). */
+  factorsOf(index: number): DspritesFactorsJson | Record<string, number>;
   /** `count` seeded images of a part (dSprites: of the run's split). */
   samples(part: SplitPart, count: number, seed: number): number[];
   /** What GET /api/runs/:id/dataset answers. */
-  info(): Record<string, unknown>;
+  info(): DataInfo;
   /** What names the run's cached embeddings: the split, or the data set and group. */
   embeddingTag: string;
 }
@@ -91,6 +116,8 @@ export interface EvaluationOptions {
   seed?: number;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Each batch's shards on the native engine's threads (DataParallel for this model), else none. */
+  parallel?: DataParallel | null;
 }
 
 export interface DatasetEntry<D extends RunData = RunData> {
@@ -106,6 +133,8 @@ export interface DatasetEntry<D extends RunData = RunData> {
   readonly defaultGroup: string | null;
   /** What its sources are, plural, for messages and the viewer: 'digits', 'phantoms', 'objects'. */
   readonly sources: string;
+  /** What one item of a batch or an evaluation is, plural: 'images' (dSprites), 'pairs'. */
+  readonly unit: string;
   /** What g does to an image, for captions: 'turned by g'. */
   readonly action: string;
   /** Per preset size, what its runs change of the preset's training (the CLI's presets). */

@@ -75,6 +75,7 @@ export function pairEntry(spec: PairEntrySpec): PairDatasetEntry {
     groups: spec.groups,
     defaultGroup: spec.defaultGroup,
     sources: spec.sources,
+    unit: 'pairs',
     action: spec.action,
     presets: spec.presets,
     rateKey: spec.rateKey,
@@ -107,7 +108,7 @@ export function pairEntry(spec: PairEntrySpec): PairDatasetEntry {
 
     async evaluate(model, data, options) {
       const dataset = await open(groupFromLabel(data.group));
-      return evaluatePairs(model, dataset, modelGroupConfig(model), { part: options.part, count: options.count, seed: options.seed ?? 0, batchSize: options.batchSize, onProgress: options.onProgress });
+      return evaluatePairs(model, dataset, modelGroupConfig(model), { part: options.part, count: options.count, seed: options.seed ?? 0, batchSize: options.batchSize, onProgress: options.onProgress, parallel: options.parallel });
     },
 
     images(data) {

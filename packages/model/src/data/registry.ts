@@ -11,7 +11,7 @@ import { BATCH_DATA, type ModelTraits } from '../models/model.ts';
 import { modelSpec, type ModelConfig } from '../models/registry.ts';
 import { DSPRITES_SET } from './dsprites-set.ts';
 import type { DatasetEntry, RunData } from './entry.ts';
-import { CONTRAST, ROTATED_BLOCKED_MNIST, ROTATED_MNIST } from './groupdata.ts';
+import { CONTRAST, ROTATED_BLOCKED_MNIST, ROTATED_MNIST, type GroupDataset } from './groupdata.ts';
 import { OBJECTS3D, PLANES_SKY } from './objects3d.ts';
 import type { PairDatasetEntry } from './pair-entry.ts';
 import type { PairDataset } from './pair-set.ts';
@@ -89,6 +89,9 @@ export async function openDataset(name: string, group: string | Group): Promise<
   const checked = checkGroupLabel(entry, typeof group === 'string' ? group : group.label);
   return (entry as PairDatasetEntry).open(typeof group === 'string' ? checked : group);
 }
+
+/** A 2-D pair set (rotated-mnist, rotated-blocked-mnist, contrast) opened with a group, with its own renderers (renderImage, pairFactors). */
+export const openGroupDataset = async (name: string, group: string | Group): Promise<GroupDataset> => (await openDataset(name, group)) as GroupDataset;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -68,9 +68,13 @@ export class Cyclic implements Group {
     }
   }
 
+  describeElement(): string {
+    return `${this.elementText} (an element of ${this.name})`;
+  }
+
   parseElement(value: unknown, at: string): number[] {
     const g = numbersOf(value, 1);
-    if (!g || !this.isStep(g[0])) throw new ValidationError(`${at} must be ${this.elementText} (an element of ${this.name}), got ${show(value)}`, at);
+    if (!g || !this.isStep(g[0])) throw new ValidationError(`${at} must be ${this.describeElement()}, got ${show(value)}`, at);
     return g;
   }
 

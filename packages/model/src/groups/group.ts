@@ -77,6 +77,11 @@ export interface Group {
   readonly elementSize: number;
   /** What an element is, in words (errors, the API's 400s): 'a finite angle in radians', … */
   readonly elementText: string;
+  /**
+   * The same with the group named, as a refusal says it: 'an integer in [0, 3] (an element of C_4)';
+   * `bound` as parseElement takes it ('a finite angle in radians in [−1000, 1000] (an element of SO(2))').
+   */
+  describeElement(bound?: number): string;
 
   // ---- elements on the host -----------------------------------------------------------------
 

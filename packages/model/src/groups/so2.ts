@@ -79,13 +79,14 @@ export class SO2 implements Group {
     }
   }
 
+  describeElement(bound = Infinity): string {
+    return `${this.elementText}${Number.isFinite(bound) ? ` in [${-bound}, ${bound}]` : ''} (an element of SO(2))`;
+  }
+
   /** `bound` limits |θ| (the server's: angles far outside a turn would only overflow a flow). */
   parseElement(value: unknown, at: string, bound = Infinity): number[] {
     const g = numbersOf(value, 1);
-    if (!g || !Number.isFinite(g[0]) || Math.abs(g[0]) > bound) {
-      const range = Number.isFinite(bound) ? ` in [${-bound}, ${bound}]` : '';
-      throw new ValidationError(`${at} must be ${this.elementText}${range} (an element of SO(2)), got ${show(value)}`, at);
-    }
+    if (!g || !Number.isFinite(g[0]) || Math.abs(g[0]) > bound) throw new ValidationError(`${at} must be ${this.describeElement(bound)}, got ${show(value)}`, at);
     return g;
   }
 

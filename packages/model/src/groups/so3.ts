@@ -58,8 +58,12 @@ export class SO3 implements Group {
    * unit to ~1e-7; a scaled one is refused, never normalised here, so that what is decoded is what
    * was sent).
    */
+  describeElement(): string {
+    return `${this.elementText} (an element of SO(3))`;
+  }
+
   parseElement(value: unknown, at: string): number[] {
-    const refuse = (why: string) => new ValidationError(`${at} must be ${this.elementText} (an element of SO(3)), got ${show(value)}${why}`, at);
+    const refuse = (why: string) => new ValidationError(`${at} must be ${this.describeElement()}, got ${show(value)}${why}`, at);
     if (!Array.isArray(value) || value.length !== 4) throw refuse(Array.isArray(value) ? ` (${value.length} numbers)` : '');
     const bad = value.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
     if (bad >= 0) throw refuse(` (${at}[${bad}] = ${show(value[bad])} is not a finite number)`);

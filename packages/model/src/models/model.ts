@@ -30,9 +30,12 @@ export interface ModelTraits {
    * through an invertible flow, exact but for the flow's float32 round trip f(f⁻¹(v)) (to ≈ 1e-3
    * in pixels, 1e-12 in float64: docs/group-laws.md); 'latent', exact on the latent, where ρ is a
    * representation, while the images compared pass through the decoder and, for a chained action,
-   * the encoder again (they measure reconstruction, not ρ); null without group laws.
+   * the encoder again (they measure reconstruction, not ρ); 'pixels', the action is an operation on
+   * the images themselves with no latent (rotate-x's turn of the pixels, copy-x's copy): the laws
+   * are that operation's, exact where it is (copying, quarter turns) and otherwise off by its
+   * resampling; null without group laws.
    */
-  lawsHold: 'flow' | 'latent' | null;
+  lawsHold: 'flow' | 'latent' | 'pixels' | null;
   /** Whether the latent has an invariant and a varying part (the recombination's swap). */
   latentParts: boolean;
   /** The batches it trains on: dSprites images (with pivots or not), or pairs (x, g·x) with g known. */
@@ -110,6 +113,12 @@ export interface Model extends Module {
   lossTerms(batch: TrainingBatch, rng: T.Rng): LossTerms;
   /** Deterministic logits of what the model is trained to output for the batch (the varying images, or g·x). */
   predictLogits(batch: TrainingBatch): T.Tensor;
+  /**
+   * Models whose output is pixels rather than Bernoulli logits (rotate-x, winter: an image turned in
+   * pixel space, zero outside): the pixels in [0, 1]. Where present, evaluation uses this, not
+   * σ(predictLogits), which would lose exact 0s and 1s.
+   */
+  predictPixels?(batch: TrainingBatch): T.Tensor;
   /** The encoder's output for images x [N, C, H, W]. */
   encode(x: T.Tensor): Encoding;
   /**

@@ -9,10 +9,13 @@ import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, 
 import { elementSize, type GroupConfig } from '../groups/registry.ts';
 import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
+import { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, parseCopyX, type CopyXConfig } from './copy-x.ts';
 import type { Model, ModelTraits } from './model.ts';
+import { parseRotateX, ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './rotate-x.ts';
 import { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig } from './vae.ts';
+import { parseWinter, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterConfig } from './winter.ts';
 
-export type ModelConfig = MaganetConfig | VaeConfig | LatentActionConfig | FlowActionConfig;
+export type ModelConfig = MaganetConfig | VaeConfig | LatentActionConfig | FlowActionConfig | WinterConfig | RotateXConfig | CopyXConfig;
 export type ModelKind = ModelConfig['model'];
 export type { Model };
 
@@ -37,6 +40,11 @@ export interface ModelSpec<C extends ModelConfig = ModelConfig> {
   pivots(config: C): PivotMode;
   /** The known group whose elements the model takes (models with `traits.element` 'known'), else null. */
   group(config: C): GroupConfig | null;
+  /**
+   * False for a model with nothing to learn (rotate-x): `cli train` writes its run directory and
+   * evaluates it without a training step.
+   */
+  trainable: boolean;
   create(config: C, rng: T.Rng): Promise<Model>;
 }
 
@@ -91,6 +99,7 @@ const MAGANET: ModelSpec<MaganetConfig> = {
   codeDim: (config) => config.latentDim,
   pivots: (config) => config.pairing,
   group: () => null,
+  trainable: true,
   create: (config, rng) => Maganet.create(config, rng),
 };
 
@@ -104,6 +113,7 @@ const VAE: ModelSpec<VaeConfig> = {
   codeDim: (config) => config.latentDim,
   pivots: () => 'none',
   group: () => null,
+  trainable: true,
   create: async (config, rng) => new Vae(config, rng),
 };
 
@@ -119,11 +129,12 @@ const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
     quick: { widths: [16, 32, 32], headDim: 16, invariant: 16, blocks: 8 },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'] },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'], equivarianceScale: ['equivarianceScale'], betaSkip: ['betaSkip'], frequencies: ['group', 'frequencies'] },
   parse: parseLatentAction,
   codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
   group: (config) => config.group,
+  trainable: true,
   create: async (config, rng) => new LatentAction(config, rng),
 };
 
@@ -136,12 +147,61 @@ const FLOW_ACTION: ModelSpec<FlowActionConfig> = {
     quick: { glow: { levels: 3, steps: 2, hidden: 'half' } },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'] },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'], frequencies: ['group', 'frequencies'] },
   parse: parseFlowAction,
   codeDim: (config) => elementSize(config.group),
   pivots: () => 'none',
   group: (config) => config.group,
+  trainable: true,
   create: (config, rng) => FlowAction.create(config, rng),
+};
+
+// The data-space baselines on the digit sets (SO(2), C_n): Winter et al.'s invariant embedding and
+// rotation (sizes mirror latent-action's encoder widths), and rotate-x, no model at all.
+const WINTER: ModelSpec<WinterConfig> = {
+  kind: 'winter',
+  traits: WINTER_TRAITS,
+  defaults: WINTER_DEFAULTS,
+  sizes: {
+    tiny: { widths: [8, 8, 16], embedding: 8 },
+    quick: { widths: [16, 32, 32] },
+    paper: {},
+  },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  parse: parseWinter,
+  codeDim: (config) => elementSize(config.group),
+  pivots: () => 'none',
+  group: (config) => config.group,
+  trainable: true,
+  create: async (config, rng) => new Winter(config, rng),
+};
+
+const ROTATE_X: ModelSpec<RotateXConfig> = {
+  kind: 'rotate-x',
+  traits: ROTATE_X_TRAITS,
+  defaults: ROTATE_X_DEFAULTS,
+  sizes: { tiny: {}, quick: {}, paper: {} },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  parse: parseRotateX,
+  codeDim: (config) => elementSize(config.group),
+  pivots: () => 'none',
+  group: (config) => config.group,
+  trainable: false,
+  create: async (config) => new RotateX(config),
+};
+
+const COPY_X: ModelSpec<CopyXConfig> = {
+  kind: 'copy-x',
+  traits: COPY_X_TRAITS,
+  defaults: COPY_X_DEFAULTS,
+  sizes: { tiny: {}, quick: {}, paper: {} },
+  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  parse: parseCopyX,
+  codeDim: (config) => elementSize(config.group),
+  pivots: () => 'none',
+  group: (config) => config.group,
+  trainable: false,
+  create: async (config) => new CopyX(config),
 };
 
 /** Every model, by kind. */
@@ -150,6 +210,9 @@ export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model:
   vae: VAE,
   'latent-action': LATENT_ACTION,
   'flow-action': FLOW_ACTION,
+  winter: WINTER,
+  'rotate-x': ROTATE_X,
+  'copy-x': COPY_X,
 };
 
 export const MODEL_KINDS = Object.keys(MODELS) as ModelKind[];

@@ -16,6 +16,11 @@ export interface Blas {
    * must be of one type: Float32Array calls sgemm, Float64Array dgemm.
    */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, aOff: number, lda: number, b: FloatArray, bOff: number, ldb: number, beta: number, c: FloatArray, cOff: number, ldc: number): void;
+  /**
+   * x = a⁻¹ for a row-major c×c float64 matrix, by LAPACK's dgesv (LU with partial pivoting; `a`
+   * is overwritten); false where the matrix is singular. Null where the library has no LAPACK.
+   */
+  readonly inverse64: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null;
 }
 
 const ROW_MAJOR = 101;
@@ -63,12 +68,35 @@ export async function loadBlas(): Promise<{ blas: Blas } | { error: string }> {
     } catch {
       // Not OpenBLAS: any CBLAS will do; it just cannot tell us its version or threads.
     }
+    // LAPACK's Fortran dgesv (OpenBLAS bundles LAPACK): every argument by reference, column-major.
+    let inverse64: Blas['inverse64'] = null;
+    try {
+      const lapack = dlopen(path, { dgesv_: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.void } });
+      const ints = new Int32Array(4); // n, lda = ldb, nrhs, info
+      let pivots = new Int32Array(0);
+      inverse64 = (c, a, x) => {
+        if (pivots.length < c) pivots = new Int32Array(c);
+        x.fill(0, 0, c * c);
+        for (let i = 0; i < c; i++) x[i * c + i] = 1;
+        ints[0] = c;
+        ints[1] = c;
+        ints[2] = c;
+        ints[3] = 0;
+        // Read column-major, the row-major A is Aᵀ: this solves Aᵀ·X = I, and X = A⁻ᵀ read
+        // row-major is A⁻¹.
+        lapack.symbols.dgesv_(ptr(ints, 0), ptr(ints, 8), a, ptr(ints, 4), pivots, x, ptr(ints, 4), ptr(ints, 12));
+        return ints[3] === 0;
+      };
+    } catch {
+      // Another CBLAS without LAPACK: the engine inverts with its own loop.
+    }
     // A pointer at element `off`: typed arrays are passed without a copy.
     const at = (x: FloatArray, off: number) => (off === 0 ? x : ptr(x, off * x.BYTES_PER_ELEMENT));
     const blas: Blas = {
       description: threads === null ? name : `${name}, ${threads} thread${threads === 1 ? '' : 's'}`,
       path,
       threads,
+      inverse64,
       gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) {
         if (m === 0 || n === 0) return;
         if (k === 0) {

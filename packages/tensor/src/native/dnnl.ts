@@ -4,6 +4,13 @@
 // the im2col copies themselves cost as much as the GEMM. As in PyTorch, each primitive picks its
 // own blocked memory layouts (format "any"), and our plain NCHW arrays are reordered in and out.
 //
+// Activations stay NCHW in our arrays. For layers with few channels the blocked layouts pad each
+// pixel to a block of 16, so that Glow's 2- to 8-channel couplings and 1×1 convolutions spent more
+// on padding and reorders than on arithmetic; `layoutFor` keeps those on plain NCHW descriptors
+// (the rule and its measurements: docs/performance.md, bench:conv-layouts). Weights reordered
+// into a primitive's layout are kept while their array's content version stands, so inference
+// reorders each weight once, not at every call.
+//
 // Everything oneDNN returns is an opaque handle; descriptors are opaque byte buffers that its
 // init functions fill (we never read their fields), so no struct layout is assumed beyond the
 // documented dnnl_exec_arg_t {int arg; void *memory} and int64 dims arrays.
@@ -30,6 +37,34 @@ const OP_DESC_BYTES = 16384;
 /** An opaque oneDNN handle (engine, stream, primitive, memory) as bun:ffi passes pointers. */
 type Handle = import('bun:ffi').Pointer;
 
+/** How activations are laid out for a primitive: oneDNN's choice ('blocked', with reorders) or plain NCHW. */
+export type Layout = 'blocked' | 'plain';
+export type ConvPass = 'forward' | 'data' | 'weights';
+
+/**
+ * The layout of a layer's activations, by a rule measured on MAGANet's layers (one thread,
+ * AVX-512; bench:conv-layouts, table in docs/performance.md): plain NCHW for 1×1 convolutions
+ * (forward and data gradient at every width MAGANet has, 2 to 64 channels; the weight gradient
+ * below 16) and for the data gradient of layers with fewer than 8 input or output channels;
+ * oneDNN's blocked layouts everywhere else.
+ */
+export function layoutFor(pass: ConvPass, g: ConvGeometry): Layout {
+  const pointwise = g.kh === 1 && g.kw === 1 && g.stride === 1 && g.pad === 0;
+  const channels = Math.min(g.ci, g.co);
+  if (pass === 'forward') return pointwise ? 'plain' : 'blocked';
+  if (pass === 'weights') return pointwise && channels < 16 ? 'plain' : 'blocked';
+  return pointwise || channels < 8 ? 'plain' : 'blocked';
+}
+
+export interface DnnlOptions {
+  /** The content version of an array (bumped at every write): a weight reordered into a primitive's layout is reused while it stands. */
+  version?: (a: Float32Array) => number;
+  /** The OpenMP threads the next call runs with; primitives are compiled per count (0: not steered). */
+  threads?: () => number;
+  /** 'rule' (layoutFor, the default), or one layout for every layer (bench:conv-layouts compares them). */
+  layouts?: 'rule' | Layout;
+}
+
 export const DNNL_HELP = 'install oneDNN (Debian/Ubuntu: apt-get install libdnnl2), or set MAGA_DNNL=/path/to/libdnnl.so';
 
 export function dnnlCandidates(): string[] {
@@ -39,7 +74,10 @@ export function dnnlCandidates(): string[] {
 }
 
 /** Loads oneDNN and returns the convolution engine, or why it could not. */
-export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { error: string }> {
+export async function loadDnnl(options: DnnlOptions = {}): Promise<{ convolutions: Convolutions; path: string } | { error: string }> {
+  const versionOf = options.version ?? null;
+  const threadCount = options.threads ?? (() => 0);
+  const layoutOf = (pass: ConvPass, g: ConvGeometry): Layout => (options.layouts === undefined || options.layouts === 'rule' ? layoutFor(pass, g) : options.layouts);
   if (typeof Bun === 'undefined') return { error: 'oneDNN needs Bun (bun:ffi)' };
   const specifier = 'bun:ffi';
   const ffi = (await import(/* @vite-ignore */ specifier)) as typeof import('bun:ffi');
@@ -136,6 +174,8 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     elements: number;
     slot: number;
     output: boolean;
+    /** Weights: their own blocked buffer, and which array at which version it holds. */
+    kept: { buffer: Float32Array; from: Float32Array | null; version: number } | null;
   }
 
   // The blocked-layout copies live only while one primitive runs, and primitives run one at a
@@ -170,6 +210,8 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     index?: number;
     shape: readonly number[];
     output: boolean;
+    /** Weights, whose reordered copy is kept between calls. */
+    weights?: boolean;
   }
 
   /** Primitive attributes with a relu applied to the output as it is written. */
@@ -189,12 +231,12 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
     const info = new BigUint64Array(1);
     S.dnnl_primitive_desc_query(pd, QUERY_IMPL_INFO, 0, info);
     const impl = info[0] ? String(new CString(Number(info[0]))) : 'unknown';
-    const bindings = args.map(({ arg, query, index, shape, output }, slot): Binding => {
+    const bindings = args.map(({ arg, query, index, shape, output, weights }, slot): Binding => {
       const chosen = S.dnnl_primitive_desc_query_md(pd, query, index ?? 0);
       if (!chosen) throw new Error(`oneDNN: no memory descriptor for argument ${arg}`);
       const plain = plainDesc(shape);
       const user = create('memory_create', (out) => S.dnnl_memory_create(out, plain, engine, null));
-      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, elements: 0, slot, output };
+      if (S.dnnl_memory_desc_equal(plain, chosen)) return { arg, user, inner: user, reorder: null, elements: 0, slot, output, kept: null };
       const elements = Math.ceil(Number(S.dnnl_memory_desc_get_size(chosen)) / 4);
       // Created without a buffer: execute lends it the shared one.
       const inner = create('memory_create', (out) => S.dnnl_memory_create(out, chosen, engine, null));
@@ -202,7 +244,9 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
         ? create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, chosen, engine, plain, engine, null))
         : create('reorder_primitive_desc_create', (out) => S.dnnl_reorder_primitive_desc_create(out, plain, engine, chosen, engine, null));
       const reorder = create('primitive_create', (out) => S.dnnl_primitive_create(out, reorderPd));
-      return { arg, user, inner, reorder, elements, slot, output };
+      const kept = weights && versionOf ? { buffer: new Float32Array(elements), from: null, version: -1 } : null;
+      if (kept) call(S.dnnl_memory_set_data_handle(inner, kept.buffer), 'memory_set_data_handle');
+      return { arg, user, inner, reorder, elements, slot, output, kept };
     });
     const execArgs = new BigUint64Array(2 * bindings.length);
     bindings.forEach((b, i) => {
@@ -213,12 +257,25 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
   }
 
   function execute(c: Compiled, arrays: readonly Float32Array[]): void {
-    c.bindings.forEach((b, i) => {
-      call(S.dnnl_memory_set_data_handle(b.user, arrays[i]), 'memory_set_data_handle');
-      if (b.reorder === null) return;
+    for (let i = 0; i < c.bindings.length; i++) {
+      const b = c.bindings[i];
+      const array = arrays[i];
+      const kept = b.kept;
+      if (kept) {
+        // Weights already in this primitive's layout: reordered again only when they changed.
+        const version = versionOf!(array);
+        if (kept.from === array && kept.version === version) continue;
+        call(S.dnnl_memory_set_data_handle(b.user, array), 'memory_set_data_handle');
+        runReorder(b.reorder!, b.user, b.inner);
+        kept.from = array;
+        kept.version = version;
+        continue;
+      }
+      call(S.dnnl_memory_set_data_handle(b.user, array), 'memory_set_data_handle');
+      if (b.reorder === null) continue;
       call(S.dnnl_memory_set_data_handle(b.inner, blockedBuffer(b.slot, b.elements)), 'memory_set_data_handle');
       if (!b.output) runReorder(b.reorder, b.user, b.inner);
-    });
+    }
     call(S.dnnl_primitive_execute(c.primitive, stream, c.bindings.length, c.args), 'convolution');
     for (const b of c.bindings) if (b.reorder !== null && b.output) runReorder(b.reorder, b.inner, b.user);
     call(S.dnnl_stream_wait(stream), 'stream_wait');
@@ -226,21 +283,23 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
 
   // Primitives are compiled once per geometry (oneDNN JIT-compiles kernels for each).
   const cache = new Map<string, Compiled & { pd: Handle }>();
-  const keyOf = (kind: string, g: ConvGeometry, bias: boolean) => `${kind}|${g.n},${g.ci},${g.h},${g.w},${g.co},${g.kh},${g.kw},${g.stride},${g.pad},${bias}`;
+  const keyOf = (kind: string, g: ConvGeometry, bias: boolean) => `${kind}|${g.n},${g.ci},${g.h},${g.w},${g.co},${g.kh},${g.kw},${g.stride},${g.pad},${bias}|${threadCount()}`;
+  /** An activation's descriptor for `pass`: plain NCHW, or 'any' for the primitive to choose. */
+  const activation = (pass: ConvPass, g: ConvGeometry, shape: readonly number[]) => (layoutOf(pass, g) === 'plain' ? plainDesc(shape) : anyDesc(shape));
   const shapes = (g: ConvGeometry) => ({ x: [g.n, g.ci, g.h, g.w], w: [g.co, g.ci, g.kh, g.kw], y: [g.n, g.co, g.ho, g.wo] });
   const geometry = (g: ConvGeometry) => ({ strides: dims([g.stride, g.stride]), padL: dims([g.pad, g.pad]), padR: dims([padRight(g.h, g.kh, g.stride, g.pad, g.ho), padRight(g.w, g.kw, g.stride, g.pad, g.wo)]) });
 
-  function forwardPrimitive(g: ConvGeometry, bias: boolean, relu = false) {
-    const key = `${keyOf('forward', g, bias)}${relu ? '|relu' : ''}`;
+  function forwardPrimitive(g: ConvGeometry, bias: boolean, relu = false, pass: ConvPass = 'forward') {
+    const key = `${keyOf('forward', g, bias)}${relu ? '|relu' : ''}|${pass}`;
     let c = cache.get(key);
     if (!c) {
       const s = shapes(g);
       const { strides, padL, padR } = geometry(g);
       const desc = new Uint8Array(OP_DESC_BYTES);
-      call(S.dnnl_convolution_forward_desc_init(desc, FORWARD_TRAINING, CONVOLUTION_DIRECT, anyDesc(s.x), anyDesc(s.w), bias ? plainDesc([g.co]) : null, anyDesc(s.y), strides, padL, padR), 'convolution_forward_desc_init');
+      call(S.dnnl_convolution_forward_desc_init(desc, FORWARD_TRAINING, CONVOLUTION_DIRECT, activation(pass, g, s.x), anyDesc(s.w), bias ? plainDesc([g.co]) : null, activation(pass, g, s.y), strides, padL, padR), 'convolution_forward_desc_init');
       const args = [
         { arg: ARG.src, query: QUERY.src, shape: s.x, output: false },
-        { arg: ARG.weights, query: QUERY.weights, shape: s.w, output: false },
+        { arg: ARG.weights, query: QUERY.weights, shape: s.w, output: false, weights: true },
         ...(bias ? [{ arg: ARG.bias, query: QUERY.weights, index: 1, shape: [g.co], output: false }] : []),
         { arg: ARG.dst, query: QUERY.dst, shape: s.y, output: true },
       ];
@@ -263,10 +322,10 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
         const s = shapes(g);
         const { strides, padL, padR } = geometry(g);
         const desc = new Uint8Array(OP_DESC_BYTES);
-        call(S.dnnl_convolution_backward_data_desc_init(desc, CONVOLUTION_DIRECT, anyDesc(s.x), anyDesc(s.w), anyDesc(s.y), strides, padL, padR), 'convolution_backward_data_desc_init');
-        c = compile(desc, forwardPrimitive(g, false).pd, [
+        call(S.dnnl_convolution_backward_data_desc_init(desc, CONVOLUTION_DIRECT, activation('data', g, s.x), anyDesc(s.w), activation('data', g, s.y), strides, padL, padR), 'convolution_backward_data_desc_init');
+        c = compile(desc, forwardPrimitive(g, false, false, 'data').pd, [
           { arg: ARG.diffDst, query: QUERY.diffDst, shape: s.y, output: false },
-          { arg: ARG.weights, query: QUERY.weights, shape: s.w, output: false },
+          { arg: ARG.weights, query: QUERY.weights, shape: s.w, output: false, weights: true },
           { arg: ARG.diffSrc, query: QUERY.diffSrc, shape: s.x, output: true },
         ]);
         cache.set(key, c);
@@ -280,8 +339,8 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
         const s = shapes(g);
         const { strides, padL, padR } = geometry(g);
         const desc = new Uint8Array(OP_DESC_BYTES);
-        call(S.dnnl_convolution_backward_weights_desc_init(desc, CONVOLUTION_DIRECT, anyDesc(s.x), anyDesc(s.w), null, anyDesc(s.y), strides, padL, padR), 'convolution_backward_weights_desc_init');
-        c = compile(desc, forwardPrimitive(g, false).pd, [
+        call(S.dnnl_convolution_backward_weights_desc_init(desc, CONVOLUTION_DIRECT, activation('weights', g, s.x), anyDesc(s.w), null, activation('weights', g, s.y), strides, padL, padR), 'convolution_backward_weights_desc_init');
+        c = compile(desc, forwardPrimitive(g, false, false, 'weights').pd, [
           { arg: ARG.src, query: QUERY.src, shape: s.x, output: false },
           { arg: ARG.diffDst, query: QUERY.diffDst, shape: s.y, output: false },
           { arg: ARG.diffWeights, query: QUERY.diffWeights, shape: s.w, output: true },
@@ -291,7 +350,7 @@ export async function loadDnnl(): Promise<{ convolutions: Convolutions } | { err
       execute(c, [x, dy, dw]);
     },
   };
-  return { convolutions };
+  return { convolutions, path };
 }
 
 /** Padding on the bottom/right that oneDNN wants: what the output size uses of the input, minus the input. */

@@ -25,6 +25,15 @@ export interface NativeEngine {
    * kernel returns; `slot` tells apart the scratch arrays that one kernel uses at once.
    */
   scratch(length: number, slot?: number): FloatArray;
+  /**
+   * Called before a BLAS or oneDNN call of `flops` operations: sets how many threads the libraries
+   * run it with (the plan's threads for a large call outside a data-parallel step, else 1).
+   */
+  parallel(flops: number): void;
+  /** The content version of an array: it changes whenever the backend writes the array. */
+  version(array: FloatArray): number;
+  /** a⁻¹ of a row-major c×c float64 matrix by LAPACK (a overwritten), false if singular; null without LAPACK. */
+  readonly inverse64: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null;
 }
 
 /**

@@ -27,7 +27,8 @@ export interface MapParams {
 
 function mapParams(outShape: readonly number[], inputs: readonly Tensor[], c: number[]): MapParams {
   const n = outShape.reduce((a, b) => a * b, 1);
-  const direct = inputs.every((t) => shapesEqual(t.shape, outShape));
+  let direct = true;
+  for (const t of inputs) direct &&= shapesEqual(t.shape, outShape);
   if (direct) return { dims: [n], strides: inputs.map(() => [1]), direct, n, c };
   const { dims, strides } = collapse(outShape, inputs.map((t) => broadcastStrides(t.shape, outShape)));
   return { dims, strides, direct, n, c };

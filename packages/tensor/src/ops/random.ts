@@ -170,6 +170,8 @@ export class Rng {
   private k0: number;
   private k1: number;
   private counter = 0;
+  /** Set on a view made by `rows`: the rows it draws of each draw of `total` rows, and whose counter it advances. */
+  private window: { start: number; total: number; parent: Rng } | null = null;
 
   /** `seed` is an integer in [0, 2^53); its low and high 32 bits are the key, as in JAX. */
   constructor(seed: number) {
@@ -189,7 +191,15 @@ export class Rng {
   private fill(op: string, distribution: Distribution, shape: readonly number[], shift: number, scale: number): Tensor {
     assertShape(`Rng.${op}`, shape);
     const n = sizeOf(shape);
-    const first = this.take(op, n);
+    let first: number;
+    const w = this.window;
+    if (w) {
+      // Rows [start, start + rows) of a draw of `total` rows: the parent moves on by the whole draw.
+      const rows = shape[0] ?? 1;
+      if (shape.length === 0 || w.start + rows > w.total) throw new Error(`Rng.${op}: a view from row ${w.start} of ${w.total} (Rng.rows) draws [rows, …] with 1 ≤ rows ≤ ${w.total - w.start}, got ${describeShape(shape)}`);
+      const perRow = rows === 0 ? 0 : n / rows;
+      first = w.parent.take(op, w.total * perRow) + w.start * perRow;
+    } else first = this.take(op, n);
     const params: RandomParams = { n, distribution, k0: this.k0, k1: this.k1, c0: first >>> 0, c1: Math.floor(first / TWO_POW_32) >>> 0, shift, scale };
     return apply(op, [], shape, randomKernel, params);
   }
@@ -210,6 +220,19 @@ export class Rng {
   }
 
   /**
+   * A view of this stream for one shard of a batch: each draw of shape [rows, …] gives rows
+   * [start, start + rows) of what a draw of [total, …] would have given here, and this stream moves
+   * on by the whole draw. Shards of one batch drawing through views of the same state get the
+   * noise the whole batch would have (data parallelism with the same losses as one thread).
+   */
+  rows(start: number, total: number): Rng {
+    if (!Number.isInteger(start) || !Number.isInteger(total) || start < 0 || start >= total) throw new Error(`Rng.rows: needs 0 ≤ start < total (integers), got start ${start}, total ${total}`);
+    const view = new Rng(0).restore(this.state());
+    view.window = { start, total, parent: this };
+    return view;
+  }
+
+  /**
    * A uniformly random permutation of 0 … n-1, by Fisher–Yates on the host. Each swap draws a
    * 53-bit fraction from both words of one counter (the bias of flooring it is below n·2^-53).
    */
@@ -217,6 +240,7 @@ export class Rng {
     if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new Error(`Rng.permutation: n must be an integer in [0, 2^31), got ${n}`);
     const perm = new Int32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;
+    if (this.window) throw new Error('Rng.permutation: not available on a view of rows (Rng.rows)');
     const first = this.take('permutation', Math.max(n - 1, 0));
     for (let i = n - 1, c = first; i > 0; i--, c++) {
       const [w0, w1] = threefry2x32(this.k0, this.k1, c >>> 0, Math.floor(c / TWO_POW_32) >>> 0);
@@ -234,6 +258,7 @@ export class Rng {
    * parent moves on by one, and the child starts at counter 0).
    */
   split(): Rng {
+    if (this.window) throw new Error('Rng.split: not available on a view of rows (Rng.rows)');
     const c = this.take('split', 1);
     const [w0, w1] = threefry2x32(this.k0, this.k1, c >>> 0, Math.floor(c / TWO_POW_32) >>> 0);
     return new Rng(0).restore({ key: [w0, w1], counter: 0 });

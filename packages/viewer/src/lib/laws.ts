@@ -38,6 +38,9 @@ export function lawVerdict(error: number, hold: LawsHold): Verdict {
     return { level: 'measured', sign: 'vs', text: 'a measure of reconstruction: ρ’s laws hold exactly on the latent, not tested on images', ok: true };
   }
   if (error <= FLOAT32_ROUNDING) return { level: 'rounding', sign: '=', text: `holds at float32 rounding (≤ ${sci(FLOAT32_ROUNDING)})`, ok: true };
+  if (hold === 'pixels') {
+    return { level: 'measured', sign: 'vs', text: `the image operation's own error (resampling between pixels, corners turned out of the frame), above float32 rounding (${sci(FLOAT32_ROUNDING)}): measured, no tolerance claimed`, ok: true };
+  }
   if (error <= LAW_TOLERANCE) return { level: 'tolerance', sign: '≈', text: `holds within ${sci(LAW_TOLERANCE)}: the flow’s float32 round trip, above float32 rounding (${sci(FLOAT32_ROUNDING)})`, ok: true };
   return { level: 'fails', sign: '≠', text: `does not hold within ${sci(LAW_TOLERANCE)}`, ok: false };
 }
@@ -56,6 +59,13 @@ export function lawsCaption(hold: LawsHold, known: boolean): string {
     return (
       `ρ(g) acts on the latent, where it is a representation: there the laws hold exactly, by construction. These images are decodes, and ${chained} ` +
       `re-encodes the first decode before acting again, so their differences measure how well the model reconstructs, not ρ: no verdict is given on them.`
+    );
+  }
+  if (hold === 'pixels') {
+    return (
+      `This model has no latent: D(g, x) is an operation on the images themselves (x turned by g's angle in pixel space, or x copied). ` +
+      `The laws are that operation's: exact where it is exact (the identity, a copy, quarter turns, which move whole pixels), otherwise off by ` +
+      `the resampling between pixels and by the corners a turn moves out of the frame. Verdicts: at float32 rounding up to ${sci(FLOAT32_ROUNDING)}; above it the error is measured, with no tolerance claimed.`
     );
   }
   return 'This model has no group laws.';

@@ -7,6 +7,7 @@ export const METRIC_INFO: Record<string, { label: string; description: string; b
   images: { label: 'images', description: 'images evaluated in this part' },
   bce: { label: 'BCE', description: "binary cross-entropy per image: the decoder's Bernoulli log-loss summed over an image's pixels, in nats", better: 'lower' },
   mse: { label: 'MSE', description: 'mean squared error per pixel, pixels in [0, 1]', better: 'lower' },
+  psnrSet: { label: 'PSNR (set)', description: "the set's PSNR in dB of pixels in [0, 1]: 10·log10(1 / MSE) of the mean MSE over the images (pair runs)", better: 'higher' },
   psnr: { label: 'PSNR', description: 'peak signal-to-noise ratio in dB of pixels in [0, 1]: 10·log10(1 / MSE) per image, averaged (capped at 100)', better: 'higher' },
   ssim: { label: 'SSIM', description: 'structural similarity per image, −1 to 1 (1: identical), averaged', better: 'higher' },
   msssim: { label: 'MS-SSIM', description: 'multi-scale SSIM per image, 0 to 1, averaged over the colour channels', better: 'higher' },
@@ -74,7 +75,7 @@ export function readMetrics(metrics: unknown): RunMetricsView | null {
 /** A metric's value with its unit: "23.91 dB", "0.9123", "61.2 nats", "1,000". */
 export function formatMetricValue(key: string, value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (key === 'psnr') return `${value.toFixed(2)} dB`;
+  if (key === 'psnr' || key === 'psnrSet') return `${value.toFixed(2)} dB`;
   if (key === 'ssim' || key === 'msssim') return value.toFixed(4);
   if (key === 'bce') return `${value.toFixed(1)} nats`;
   if (Number.isInteger(value)) return value.toLocaleString('en-US');

@@ -1,13 +1,14 @@
 // Run directories of known-group (pair) models made by hand for the server and viewer tests: a
 // config.json as `cli train` writes it for a pair run (data: { dataset, group, limit }) and the
-// weights of a freshly created model, seeded, so that a test needs no training; and the check that
-// a run resumed at step 2 logged the losses of one that never stopped.
+// weights of a freshly created model, seeded, so that a test needs no training; and the checks the
+// pair-run tests share: a config.json refused naming the field, a finished run's log, and a run
+// resumed at step 2 that logged the losses of one that never stopped.
 import { expect } from 'bun:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configure, createModel, DEFAULT_SO3_DEGREES, encodeModule, isObjects3d, pairImageShape, type GroupConfig } from '@maga/model';
+import { configure, createModel, datasetEntry, encodeModule, groupConfigFromLabel, loadModule, parseModelConfig, type GroupConfig, type Model } from '@maga/model';
 import * as T from '@maga/tensor';
-import { readLog } from '@maga/cli';
+import { parseRunConfig, readLog, RunError } from '@maga/cli';
 
 export interface PairRunOptions {
   model?: 'latent-action' | 'flow-action';
@@ -17,19 +18,13 @@ export interface PairRunOptions {
   seed?: number;
 }
 
-/** The model's group for a data set's group label (so2 ↔ so2, c<n> ↔ cyclic n, so3 ↔ so3). */
-function modelGroup(label: string, frequencies: number[]): GroupConfig {
-  if (label === 'so2') return { kind: 'so2', frequencies };
-  if (label === 'so3') return { kind: 'so3', degrees: [...DEFAULT_SO3_DEGREES] };
-  return { kind: 'cyclic', n: Number(label.slice(1)), frequencies };
-}
-
 /** Writes runs/NAME with a tiny, untrained pair model; returns its directory. */
 export async function writePairRun(runs: string, name: string, options: PairRunOptions = {}): Promise<string> {
   const { model: kind = 'latent-action', dataset = 'rotated-mnist', group = 'so2', seed = 0 } = options;
-  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: Extract<GroupConfig, { frequencies: number[] }> | GroupConfig };
-  model.group = modelGroup(group, 'frequencies' in model.group ? model.group.frequencies : [1]);
-  if (isObjects3d(dataset)) [model.channels, model.imageSize] = pairImageShape(dataset);
+  const model = configure(kind, 'tiny') as unknown as Record<string, unknown> & { group: GroupConfig };
+  // The model's group for the data set's label, with the tiny model's frequencies; its images the data set's.
+  model.group = groupConfigFromLabel(group, model.group);
+  [model.channels, model.imageSize] = datasetEntry(dataset).imageShape;
   const dir = path.join(runs, name);
   fs.mkdirSync(dir, { recursive: true });
   const config = {
@@ -56,6 +51,14 @@ export async function writePairRun(runs: string, name: string, options: PairRunO
   return dir;
 }
 
+/** A run's model in this process, from its own files (config.json's model, model.safetensors), not through the server. */
+export async function loadRunModel(dir: string): Promise<Model> {
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const model = await createModel(parseModelConfig(config.model), 0);
+  loadModule(model, new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))));
+  return model;
+}
+
 /** `resumed` (a `cli train --resume` of run B at step 2, to 4 steps) succeeded, and B's log has the losses of run A, which never stopped. */
 export function expectResumedLikeUninterrupted(resumed: { code: number | null; stdout: string }, uninterrupted: string, resumedRun: string): void {
   expect(resumed.code).toBe(0);
@@ -63,4 +66,22 @@ export function expectResumedLikeUninterrupted(resumed: { code: number | null; s
   const [a, b] = [readLog(uninterrupted), readLog(resumedRun)];
   expect(b.map((l) => l.step)).toEqual([1, 2, 3, 4]);
   for (let i = 0; i < 4; i++) expect(b[i].loss).toBe(a[i].loss);
+}
+
+/** `refused(change, message)`: `change` on a copy of `config` makes parseRunConfig refuse it with a RunError matching `message`. */
+export const configRefusals =
+  (config: unknown) =>
+  (change: (c: any) => void, message: RegExp): void => {
+    const bad = JSON.parse(JSON.stringify(config));
+    change(bad);
+    expect(() => parseRunConfig(bad, 'config.json')).toThrow(RunError);
+    expect(() => parseRunConfig(bad, 'config.json')).toThrow(message);
+  };
+
+/** A finished 4-step latent-action run in `dir`: a log line per step with its loss terms finite; returns its metrics.json. */
+export function latentActionRunMetrics(dir: string) {
+  const log = readLog(dir);
+  expect(log.map((l) => l.step)).toEqual([1, 2, 3, 4]);
+  for (const line of log) for (const key of ['loss', 'reconstruction', 'identity', 'equivariance']) expect(Number.isFinite(line[key])).toBe(true);
+  return JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
 }
