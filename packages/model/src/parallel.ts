@@ -18,7 +18,7 @@
 // them run on threads of their own adapts (`ShardThreads`): every so often a few steps run with the
 // main thread computing every shard itself, and the faster way is kept — the arithmetic is the same
 // either way, so a run's losses do not depend on the choice.
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import * as T from '@maga/tensor';
 import type { LossTerms, Model, TrainingBatch } from './models/model.ts';
 import type { ModelConfig } from './models/registry.ts';
@@ -235,7 +235,8 @@ export class DataParallel {
     // Not a literal `new Worker(new URL('…', import.meta.url))`: bundlers (the viewer's Vite build)
     // would bundle the worker, and it is for Bun only.
     const workerUrl = new URL(['.', 'parallel-worker.ts'].join('/'), import.meta.url).href;
-    const { MessageChannel } = await import('node:worker_threads');
+    const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
+    receive = receiveMessageOnPort;
     const workers: Shard[] = [];
     try {
       for (let k = 1; k < shards; k++) {
@@ -435,7 +436,7 @@ export class DataParallel {
   /** Blocks until the worker has answered its last job (futex wait), then reads the answer. */
   private wait(w: Shard): ShardReply {
     for (let done = Atomics.load(w.control, DONE); done !== w.jobs; done = Atomics.load(w.control, DONE)) Atomics.wait(w.control, DONE, done, 1000);
-    const message = receiveMessageOnPort(w.port);
+    const message = receive(w.port);
     if (!message) throw new Error('DataParallel: a worker finished a job without answering it');
     w.pending--;
     const reply = message.message as ShardReply;
@@ -444,11 +445,19 @@ export class DataParallel {
   }
 }
 
+/**
+ * node:worker_threads' receiveMessageOnPort, loaded by DataParallel.create with MessageChannel: a
+ * static import would break the viewer's browser bundle, which imports @maga/model but never trains.
+ */
+let receive: typeof import('node:worker_threads').receiveMessageOnPort = () => {
+  throw new Error('DataParallel: receiveMessageOnPort used before DataParallel.create loaded node:worker_threads');
+};
+
 /** Waits (up to 60 s) for a worker to say it has its replica. */
 async function ready(w: Shard): Promise<void> {
   const started = performance.now();
   while (Atomics.load(w.control, READY) === 0) {
-    const message = receiveMessageOnPort(w.port);
+    const message = receive(w.port);
     if (message && 'error' in (message.message as ShardReply)) throw new Error(`DataParallel: a worker could not start: ${(message.message as { error: string }).error}`);
     if (performance.now() - started > 60_000) throw new Error('DataParallel: a worker did not start within 60 s');
     await new Promise((r) => setTimeout(r, 5));
