@@ -129,8 +129,9 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   test('group laws with two rotations, the swap grid of objects and poses, the latent map', async () => {
     await open('/runs/obj/group-laws');
     await expectLawsMeasured(page);
-    expect(await page.getByTestId('arcball-g1').count()).toBe(1);
-    expect(await page.getByTestId('arcball-g2').count()).toBe(1);
+    // g₁ and g₂ each set with SO(3)'s control: an arcball.
+    expect(await page.locator('.arcball[data-testid="element-g1"]').count()).toBe(1);
+    expect(await page.locator('.arcball[data-testid="element-g2"]').count()).toBe(1);
     await shot('objects3d-group-laws');
 
     await open('/runs/obj/recombination');

@@ -65,6 +65,7 @@ export function RunOverview() {
                 {m().step !== null ? `, at step ${m().step!.toLocaleString('en-US')}` : ''}
                 {m().evaluatedAt ? ` (${new Date(m().evaluatedAt!).toLocaleString('en-GB')})` : ''}.
               </p>
+              <div class="table-scroll">
               <table class="metrics-table" data-testid="metrics-table">
                 <thead>
                   <tr>
@@ -88,6 +89,7 @@ export function RunOverview() {
                   </For>
                 </tbody>
               </table>
+              </div>
               <div class="bucket-tables">
               <For each={m().parts.filter((p) => p.buckets.length > 0)}>
                 {(p) => (
