@@ -1,16 +1,19 @@
 // The pieces of the views for runs of known-group (pair) models: the run's own images (its data
 // set, from the API's per-run routes) and a picker over its test and train sources (the control
 // for a group element is components/element-controls.tsx).
-import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
-import type { RunDatasetInfo, PairImage } from '../api.ts';
+import { useSearchParams } from '@solidjs/router';
+import { Show, createResource, createSignal, type JSX } from 'solid-js';
+import type { RunDatasetInfo } from '../api.ts';
 import { describeImage, mapFactors } from '../lib/map-factors.ts';
 
 import { useApi } from '../context.tsx';
 import { useRun } from '../views/run-context.tsx';
-import { decodeImage } from '../lib/images.ts';
-import { ImageCanvas } from './images.tsx';
 import { current } from '../lib/resource.ts';
+import { PickerFrame, SampleThumbs } from './samples.tsx';
 import { ErrorNote, Loading } from './status.tsx';
+import type { Group } from '@maga/model';
+import type { Quaternion } from '../lib/arcball.ts';
+import { indexBelow, indexExpectation, readParam } from '../lib/link.ts';
 
 /** An image's factor values in words, as the latent map's legend writes them (angles in degrees). */
 export function describePairFactors(info: RunDatasetInfo | undefined, factors: object | undefined): string {
@@ -57,14 +60,12 @@ export function PairImagePicker(props: { run: string; info: RunDatasetInfo | und
   const [open, setOpen] = createSignal(false);
   const description = () => describePairFactors(props.info, current(image)?.factors);
   return (
-    <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
-      <RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />
-      <div class="picker-body">
-        <div class="picker-title">
-          <strong>{props.label}</strong> <span class="muted">#{props.value}</span>
-        </div>
-        <div class="muted small">{description()}</div>
-        {props.children}
+    <PickerFrame
+      label={props.label}
+      value={props.value}
+      description={description()}
+      image={<RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />}
+      chooser={
         <details class="chooser" open={open()} onToggle={(e) => setOpen(e.currentTarget.open)}>
           <summary>Choose {props.label.toLowerCase()}…</summary>
           <Show when={open()}>
@@ -79,54 +80,65 @@ export function PairImagePicker(props: { run: string; info: RunDatasetInfo | und
             />
           </Show>
         </details>
-      </div>
-    </div>
+      }
+    >
+      {props.children}
+    </PickerFrame>
   );
 }
 
 function PairSamples(props: { run: string; info: RunDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
   const api = useApi();
   const run = useRun();
-  const [part, setPart] = createSignal<'test' | 'train'>('test');
-  const [seed, setSeed] = createSignal(0);
-  const [samples] = createResource(
-    () => ({ run: props.run, part: part(), seed: seed() }),
-    (q) => api.runSamples(q.run, { part: q.part, seed: q.seed, count: 24 }).then((list: PairImage[]) => list.map((s) => ({ ...s, decoded: decodeImage(s.image) }))),
-  );
   return (
-    <div class="chooser-panel samples">
-      <div class="row gap">
-        <label>
-          Part{' '}
-          <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
-            <option value="test">test (held-out {run.entry()?.sources ?? 'sources'})</option>
-            <option value="train">train</option>
-          </select>
-        </label>
-        <button type="button" onClick={() => setSeed((s) => s + 1)}>
-          Shuffle
-        </button>
-      </div>
-      <Show when={!samples.error} fallback={<ErrorNote error={samples.error} title="Could not load samples" />}>
-        <Show when={samples.latest} fallback={<Loading>Loading samples…</Loading>}>
-          <div class="thumbs" classList={{ stale: samples.loading }}>
-            <For each={samples.latest}>
-              {(s) => (
-                <button
-                  type="button"
-                  class="thumb"
-                  classList={{ selected: s.index === props.current }}
-                  aria-label={`image ${s.index}: ${describePairFactors(props.info, s.factors)}`}
-                  title={`#${s.index}: ${describePairFactors(props.info, s.factors)}`}
-                  onClick={() => props.onChoose(s.index)}
-                >
-                  <ImageCanvas image={s.decoded} label="" size={48} />
-                </button>
-              )}
-            </For>
-          </div>
-        </Show>
+    <SampleThumbs
+      class="chooser-panel samples"
+      key={props.run}
+      load={(part, seed) => api.runSamples(props.run, { part, seed, count: 24 })}
+      describe={(s) => describePairFactors(props.info, s.factors)}
+      heldOut={`held-out ${run.entry()?.sources ?? 'sources'}`}
+      current={props.current}
+      onChoose={props.onChoose}
+    />
+  );
+}
+
+/**
+ * The image x a known-group view acts on: `x` from the link (an index of the run's images; the
+ * set's fixed pivot when absent), the 3-D sets' camera (images show camera·g·object), and its
+ * picker, shown once the run's data set has loaded.
+ */
+export function useImageX() {
+  const run = useRun();
+  const info = useRunDataset();
+  const [search, setSearch] = useSearchParams();
+  const read = () => (info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null });
+  const value = () => read().value ?? info()?.fixedPivot;
+  const camera = () => {
+    const d = info();
+    return d && 'camera' in d ? (d.camera as unknown as Quaternion) : undefined;
+  };
+  const since = performance.now();
+  const Picker = () => (
+    <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
+      {(data) => (
+        <PairImagePicker run={run.id()} info={data()} label="Image" value={value()!} onChange={(i) => setSearch({ x: i })}>
+          <span class="small">x</span>
+        </PairImagePicker>
+      )}
+    </Show>
+  );
+  return { info, read, value, camera, Picker };
+}
+
+/** The run's known group from the group registry, once it has loaded, for `children`; a note where the registry does not know it. */
+export function WithRunGroup(props: { children: (group: Group) => JSX.Element }) {
+  const run = useRun();
+  return (
+    <Show when={run.registryError() === undefined} fallback={<ErrorNote error={run.registryError()} title="The run's group is not known to this viewer" />}>
+      <Show when={run.group()} keyed fallback={<Loading>Loading the group…</Loading>}>
+        {(group) => props.children(group)}
       </Show>
-    </div>
+    </Show>
   );
 }

@@ -7,15 +7,13 @@
 import { useSearchParams } from '@solidjs/router';
 import { For, Show, createEffect, createResource, createSignal, on, onCleanup, untrack } from 'solid-js';
 import type { Group } from '@maga/model';
-import type { RunDatasetInfo } from '../api.ts';
-import { PairImagePicker, useRunDataset } from '../components/pairs.tsx';
+import { WithRunGroup, useImageX } from '../components/pairs.tsx';
 import { ElementControl, shortElement } from '../components/element-controls.tsx';
 import { ImageCanvas } from '../components/images.tsx';
 import { ErrorNote, LinkProblems, Loading, NotForThisRun, Pending } from '../components/status.tsx';
-import type { Quaternion } from '../lib/arcball.ts';
 import { formatMs } from '../lib/format.ts';
 import { elementParam, formatElementParam, sameElement } from '../lib/groups.ts';
-import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
+import { problemsOf } from '../lib/link.ts';
 import { current } from '../lib/resource.ts';
 import { runHref } from '../lib/routes.ts';
 import { shown, useRun } from './run-context.tsx';
@@ -35,47 +33,20 @@ export function GroupElementView() {
           </NotForThisRun>
         }
       >
-        <Show when={run.registryError() === undefined} fallback={<ErrorNote error={run.registryError()} title="The run's group is not known to this viewer" />}>
-          <Show when={run.group()} keyed fallback={<Loading>Loading the group…</Loading>}>
-            {(group) => <ElementPanel group={group} />}
-          </Show>
-        </Show>
+        <WithRunGroup>{(group) => <ElementPanel group={group} />}</WithRunGroup>
       </Show>
     </main>
   );
 }
 
-/** The image picker of a pair run, once its data set has loaded. */
-function ImageChoice(props: { info: RunDatasetInfo | undefined; error: unknown; value: number | undefined; onChange: (index: number) => void; since: number }) {
-  const run = useRun();
-  return (
-    <Show when={props.info} fallback={props.error ? <ErrorNote error={props.error} title="Could not load the run's data set" /> : <Loading since={props.since}>Loading the data set…</Loading>}>
-      {(data) => (
-        <section class="pickers" aria-label="image">
-          <PairImagePicker run={run.id()} info={data()} label="Image" value={props.value!} onChange={props.onChange}>
-            <span class="small">x</span>
-          </PairImagePicker>
-        </section>
-      )}
-    </Show>
-  );
-}
-
 function ElementPanel(props: { group: Group }) {
   const run = useRun();
-  const info = useRunDataset();
+  const image = useImageX();
+  const { info, value: pivot, camera } = image;
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   const group = props.group;
-  const reads = () => ({
-    x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
-    g: elementParam('g', search.g, group),
-  });
-  const pivot = () => reads().x.value ?? info()?.fixedPivot;
-  const camera = () => {
-    const d = info();
-    return d && 'camera' in d ? (d.camera as Quaternion) : undefined;
-  };
+  const reads = () => ({ x: image.read(), g: elementParam('g', search.g, group) });
   // A first g that visibly acts: the group's second figure element (a quarter turn, one step of C_n).
   const figures = group.figureElements();
   // g moves at every input (a drag's every pointer move) and the link follows at a walk; a g the
@@ -126,7 +97,9 @@ function ElementPanel(props: { group: Group }) {
         an image and move g.
       </p>
       <LinkProblems problems={problemsOf(reads().x, reads().g)} />
-      <ImageChoice info={info()} error={info.error} value={pivot()} onChange={(i) => setSearch({ x: i })} since={since} />
+      <section class="pickers" aria-label="image">
+        <image.Picker />
+      </section>
       <section class="element-live" aria-label="x acted on by g">
         <div class="element-control">
           <button type="button" onClick={() => change(group.identity())}>

@@ -18,9 +18,8 @@ import { createLatestResource } from '../lib/resource.ts';
 import { ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
 import type { Group } from '@maga/model';
-import { PairImagePicker, useRunDataset } from '../components/pairs.tsx';
+import { WithRunGroup, useImageX } from '../components/pairs.tsx';
 import { ElementControl } from '../components/element-controls.tsx';
-import type { Quaternion } from '../lib/arcball.ts';
 import { elementParam, formatElementParam } from '../lib/groups.ts';
 import { ErrorNote, LinkProblems, Loading, NotForThisRun, Pending } from '../components/status.tsx';
 import { runHref } from '../lib/routes.ts';
@@ -43,11 +42,7 @@ export function GroupLawsView() {
         }
       >
         <Show when={summary().group} fallback={<LearnedGroupLaws />}>
-          <Show when={run.registryError() === undefined} fallback={<ErrorNote error={run.registryError()} title="The run's group is not known to this viewer" />}>
-            <Show when={run.group()} keyed fallback={<Loading>Loading the group…</Loading>}>
-              {(group) => <KnownGroupLaws group={group} />}
-            </Show>
-          </Show>
+          <WithRunGroup>{(group) => <KnownGroupLaws group={group} />}</WithRunGroup>
         </Show>
       </Show>
     </main>
@@ -114,26 +109,16 @@ function LearnedGroupLaws() {
 
 /** The laws of ρ for a known-group run: an image x and two elements g₁, g₂, each with the group's control. */
 function KnownGroupLaws(props: { group: Group }) {
-  const run = useRun();
-  const info = useRunDataset();
+  const image = useImageX();
+  const { value: pivot, camera } = image;
   const [search, setSearch] = useSearchParams();
   const group = props.group;
-  const reads = createMemo(() => ({
-    x: info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null },
-    g1: elementParam('g1', search.g1, group),
-    g2: elementParam('g2', search.g2, group),
-  }));
-  const pivot = () => reads().x.value ?? info()?.fixedPivot;
-  const camera = () => {
-    const d = info();
-    return d && 'camera' in d ? (d.camera as Quaternion) : undefined;
-  };
+  const reads = createMemo(() => ({ x: image.read(), g1: elementParam('g1', search.g1, group), g2: elementParam('g2', search.g2, group) }));
   // Two elements the group chooses to show it (a quarter and a half turn, one and two steps of C_n…).
   const figures = group.figureElements();
   const g1 = () => reads().g1.value ?? figures[Math.min(1, figures.length - 1)];
   const g2 = () => reads().g2.value ?? figures[Math.min(2, figures.length - 1)];
   const set = (key: 'g1' | 'g2') => (g: number[]) => setSearch({ [key]: formatElementParam(g) }, { replace: true });
-  const since = performance.now();
   const { decoder, laws } = useLaws(
     () => {
       const x = pivot();
@@ -145,13 +130,7 @@ function KnownGroupLaws(props: { group: Group }) {
     <>
       <LinkProblems problems={problemsOf(reads().x, reads().g1, reads().g2)} />
       <section class="pickers" aria-label="image and group elements">
-        <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
-          {(data) => (
-            <PairImagePicker run={run.id()} info={data()} label="Image" value={pivot()!} onChange={(i) => setSearch({ x: i })}>
-              <span class="small">x</span>
-            </PairImagePicker>
-          )}
-        </Show>
+        <image.Picker />
         <div class="element-pair">
           <ElementControl group={group} value={g1()} onChange={set('g1')} label="g₁" testId={`element-g1`} camera={camera()} />
           <ElementControl group={group} value={g2()} onChange={set('g2')} label="g₂" testId={`element-g2`} camera={camera()} />
