@@ -2,7 +2,7 @@
 // the indicator saying where decoding happens.
 import { A, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
 import { For, Show, createEffect, createMemo, createResource, on, onCleanup, type JSX } from 'solid-js';
-import type { RunDetail, RunSummary } from '../api.ts';
+import { ApiError, type RunDetail, type RunSummary } from '../api.ts';
 import { ApiProvider, useApi } from '../context.tsx';
 import { DECODER_CHOICES, type DecoderChoice } from '../decoding/open.ts';
 import { divergenceText } from '../lib/format.ts';
@@ -10,6 +10,8 @@ import { problemsOf, readParam } from '../lib/link.ts';
 import { Elapsed, LinkProblems, Loading, StatusBadge, messageOf } from '../components/status.tsx';
 import { RunContext, createRunState, useRun } from './run-context.tsx';
 import { current } from '../lib/resource.ts';
+import { isRunId } from '../lib/params.ts';
+import { recombinationModes } from './recombination-modes.ts';
 
 const POLL_MS = 2000;
 /** Below this fraction of its steps a run is "far from done", and its page says what to expect. */
@@ -22,6 +24,24 @@ export const RUN_TABS = [
   { path: '/group-laws', label: 'Group laws' },
   { path: '/map', label: 'Latent map' },
 ] as const;
+
+/**
+ * Why a view shows this run nothing of its own, in words (the view itself says so too, with a way
+ * on); null where it applies. The menu marks such a view instead of hiding it, so a shared link to it
+ * still explains itself.
+ */
+export function whyNotForRun(path: string, detail: RunDetail): string | null {
+  const traits = detail.summary.traits;
+  const label = traits?.label ?? detail.summary.model ?? 'this';
+  if (!traits) return null;
+  if (path === '/group-laws' && !traits.groupLaws) return `a ${label} run's decoder has no group action whose laws could be checked`;
+  if (path === '/recombination') {
+    const facts = { model: detail.summary.model ?? '', traits, config: detail.config };
+    const refusals = recombinationModes({ transfer: () => null, swap: () => null }).map((m) => m.availability(facts));
+    if (refusals.every((a) => !a.ok)) return refusals.map((a) => (a.ok ? '' : a.reason)).join('; ');
+  }
+  return null;
+}
 
 /** A known-group run's views: its group element g takes the traversal's place (its code is g itself). */
 export const PAIR_RUN_TABS = [
@@ -48,7 +68,11 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
   const [search] = useSearchParams();
   const since = performance.now();
   const id = props.id;
-  const [detail, { refetch }] = createResource(() => api.run(id));
+  // An address whose id cannot name a run (a NUL, a slash, 200 characters) is answered here, as the
+  // server would answer it (400), without a request.
+  const [detail, { refetch }] = createResource(() =>
+    isRunId(id) ? api.run(id) : Promise.reject(new ApiError(`'${String(id).slice(0, 60)}' is not a run id: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128`, 400)),
+  );
   createEffect(() => {
     if (detail.error === undefined && detail.latest?.summary.status === 'training') {
       const timer = setInterval(refetch, POLL_MS);
@@ -101,11 +125,17 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
           {(d) => (
             <nav class="tabs" aria-label="run views">
               <For each={d().summary.traits?.element === 'known' ? PAIR_RUN_TABS : RUN_TABS}>
-                {(tab) => (
-                  <A href={`${base}${tab.path}`} end={tab.path === ''} activeClass="active">
-                    {tab.label}
-                  </A>
-                )}
+                {(tab) => {
+                  const why = () => whyNotForRun(tab.path, d());
+                  return (
+                    <A href={`${base}${tab.path}`} end={tab.path === ''} activeClass="active" classList={{ unavailable: why() !== null }} title={why() ?? undefined} data-unavailable={why() ?? undefined}>
+                      {tab.label}
+                      <Show when={why()}>
+                        <span class="visually-hidden"> (not for this run: {why()})</span>
+                      </Show>
+                    </A>
+                  );
+                }}
               </For>
             </nav>
           )}
@@ -123,7 +153,8 @@ function RunPage(props: { id: string; children?: JSX.Element }) {
 
 /** The page of a run that cannot be shown: unknown, unreadable, or the server down; with a way back. */
 function RunMissing(props: { id: string; error: unknown; retry: () => void }) {
-  const notFound = () => (props.error as { status?: number })?.status === 404;
+  // 404: no such run; 400: an id that cannot name one. Trying again would not help either.
+  const notFound = () => [400, 404].includes((props.error as { status?: number })?.status ?? 0);
   return (
     <main class="page">
       <div class="error-note" role="alert" data-testid="run-missing">
