@@ -119,7 +119,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
     expect(run).toMatchObject({ model: 'latent-action', data: 'objects3d so3', split: null, count: 6 });
     expect(run.test.buckets.map((b: { images: number }) => b.images)).toEqual(Array(6).fill(1));
     // Colour runs report MS-SSIM beside SSIM, overall and per bucket, in [0, 1].
-    expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'msssim', 'psnr', 'ssim']);
+    expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'msssim', 'notIdentity', 'psnr', 'psnrSet', 'ssim']);
     for (const m of [run.test, run.train, ...run.test.buckets]) expect(m.msssim >= 0 && m.msssim <= 1).toBe(true);
     const table = await cli(['eval', A, '--count', '6']);
     expect(table.stdout).toMatch(/PSNR\s+SSIM\s+MS-SSIM/);

@@ -93,18 +93,18 @@ describe('cli train --from', () => {
     const x = path.join(tmp, 'runs', 'x');
     await ok(['train', '--preset', 'tiny', '--model', 'latent-action', '--seed', '2', '--out', x, '--quiet']);
     const y = path.join(tmp, 'runs', 'y');
-    await ok(['train', '--from', x, '--steps', '6', '--skips', 'off', '--group', 'c4', '--lr', '0.002', '--out', y, '--quiet']);
+    await ok(['train', '--from', x, '--steps', '6', '--skips', 'none', '--group', 'c4', '--lr', '0.002', '--out', y, '--quiet']);
     const [old, made] = [readRunConfig(x), readRunConfig(y)];
     const expected = structuredClone(old) as unknown as Record<string, any>;
     expected.training.steps = 6;
     expected.training.lr = 0.002;
-    expected.model.skips = false;
+    expected.model.skips = 'none';
     expected.model.group = { kind: 'cyclic', n: 4, frequencies: (old.model as { group: { frequencies: number[] } }).group.frequencies };
     expected.data.group = 'c4';
     const { code: _c, createdAt: _t, backend: _b, status: _s, from, ...rest } = made as typeof made & { from: unknown };
     const { code: _c2, createdAt: _t2, backend: _b2, status: _s2, ...expectedRest } = expected;
     expect(rest).toEqual(expectedRest as never);
-    expect(from).toEqual({ run: x, step: 4, flags: ['--steps', '6', '--skips', 'off', '--group', 'c4', '--lr', '0.002'] });
+    expect(from).toEqual({ run: x, step: 4, flags: ['--steps', '6', '--skips', 'none', '--group', 'c4', '--lr', '0.002'] });
     expect(made.status).toBe('done');
     expect(readLog(y).at(-1)!.step).toBe(6);
 

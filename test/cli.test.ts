@@ -223,7 +223,7 @@ withDevice(`train, resume, crash, stop, eval, render [${BACKEND}]`, () => {
 
     const table = await cli(['eval', A, '--count', '8']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^run\s+model\s+data\s+step\s+part\s+images\s+BCE\s+MSE\s+PSNR\s+SSIM/);
+    expect(table.stdout).toMatch(/^run\s+model\s+data\s+step\s+part\s+images\s+BCE\s+MSE\s+PSNR\s+PSNR\/img\s+SSIM/);
     expect(table.stdout).toMatch(/\ba\s+maganet\s+dsprites to-range\s+4\s+test\s+8\s/);
   }, 120_000);
 

@@ -77,15 +77,16 @@ describe('usage errors exit with code 2 and name the problem', () => {
     expect(() => checkExperiment({ ...ablation, models: ['latent-action', 'flow-action'] })).toThrow(/variants\[0\]\.skips \(--skips\) applies to latent-action, not to model flow-action/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }, { label: 'on', skips: false }] })).toThrow(/variant on is listed twice/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: true }] })).toThrow(/two or more/);
-    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips must be true or false, got "yes"/);
+    expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', skips: 'yes' as unknown as boolean }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.skips must be one of none, channels, invariant, spatial, got "yes"/);
+    expect(planExperiment({ ...ablation, variants: [{ label: 'invariant', skips: 'invariant' }, { label: 'none', skips: 'none' }] }, { runs: path.join(tmp, 'never') }).map((r) => (r.config.model as { skips?: string }).skips)).toEqual(['invariant', 'invariant', 'none', 'none']);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'On Skips', skips: true }, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.label must be lower-case/);
     expect(() => checkExperiment({ ...ablation, variants: [{ label: 'on', depth: 3 } as never, { label: 'off', skips: false }] })).toThrow(/variants\[0\]\.depth: unknown setting \(expected one of skips\)/);
     expect(() => checkExperiment({ ...ablation, data: [{ dataset: 'objects3d', group: 'c4' }] })).toThrow(/data\[0\]: data set 'objects3d' does not take the group 'c4'/);
     const planned = planExperiment(ablation, { runs: path.join(tmp, 'never') });
     expect(planned.map((r) => r.name)).toEqual(['latent-action-on-objects3d-so3-seed0', 'latent-action-on-objects3d-so3-seed1', 'latent-action-off-objects3d-so3-seed0', 'latent-action-off-objects3d-so3-seed1']);
     expect(planned.map((r) => r.variant)).toEqual(['on', 'on', 'off', 'off']);
-    expect(planned.map((r) => (r.config.model as { skips?: boolean }).skips)).toEqual([true, true, false, false]);
-    expect(planned[2].flags.join(' ')).toContain('--model latent-action --skips off --dataset objects3d --group so3 --preset tiny --seed 0');
+    expect(planned.map((r) => (r.config.model as { skips?: string }).skips)).toEqual(['channels', 'channels', 'none', 'none']);
+    expect(planned[2].flags.join(' ')).toContain('--model latent-action --skips none --dataset objects3d --group so3 --preset tiny --seed 0');
   });
 });
 
@@ -197,8 +198,8 @@ test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm t
   const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
   const done = await runExperiment(ablation, { runs, print() {}, reporter: quiet, command: 'test ablation' });
   expect(done.ran).toEqual(['latent-action-skips-on-objects3d-so3-seed0', 'latent-action-skips-on-objects3d-so3-seed1', 'latent-action-skips-off-objects3d-so3-seed0', 'latent-action-skips-off-objects3d-so3-seed1']);
-  for (const [arm, skips] of [['on', true], ['off', false]] as const) {
-    expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: boolean }).skips).toBe(skips);
+  for (const [arm, skips] of [['on', 'channels'], ['off', 'none']] as const) {
+    expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: string }).skips).toBe(skips);
   }
   const out = path.join(tmp, 'ablation-results.md');
   await writeResults({ runs, out, experiments: [ablation], backend: T.backend().description });

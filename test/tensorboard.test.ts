@@ -110,7 +110,7 @@ describe('a trained run exported to TensorBoard', () => {
     const terms = (line: LogLine) => Object.keys(line).filter((k) => !['step', 'time', 'lr', 'imagesPerSecond'].includes(k));
     expect(log.map((l) => l.step)).toEqual([2, 4, 6]);
     for (const line of log) {
-      expect(terms(line).sort()).toEqual(['equivariance', 'identity', 'loss', 'reconstruction']);
+      expect(terms(line).sort()).toEqual(['equivariance', 'identity', 'loss', 'reconstruction', 'skipConsistency']);
       for (const term of terms(line)) expect(scalars).toContainEqual({ step: line.step, tag: `loss/${term}`, value: f32(line[term]) });
       expect(scalars).toContainEqual({ step: line.step, tag: 'training/lr', value: f32(line.lr) });
     }

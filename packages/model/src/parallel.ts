@@ -235,8 +235,11 @@ export class DataParallel {
     // Not a literal `new Worker(new URL('…', import.meta.url))`: bundlers (the viewer's Vite build)
     // would bundle the worker, and it is for Bun only.
     const workerUrl = new URL(['.', 'parallel-worker.ts'].join('/'), import.meta.url).href;
-    const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
-    receive = receiveMessageOnPort;
+    // node:worker_threads loaded here, not imported at the top: the viewer's bundle imports this
+    // package for the browser, where the module does not exist (DataParallel is for Bun only).
+    const threads = await import('node:worker_threads');
+    const { MessageChannel } = threads;
+    receiveMessageOnPort = threads.receiveMessageOnPort;
     const workers: Shard[] = [];
     try {
       for (let k = 1; k < shards; k++) {
@@ -436,7 +439,7 @@ export class DataParallel {
   /** Blocks until the worker has answered its last job (futex wait), then reads the answer. */
   private wait(w: Shard): ShardReply {
     for (let done = Atomics.load(w.control, DONE); done !== w.jobs; done = Atomics.load(w.control, DONE)) Atomics.wait(w.control, DONE, done, 1000);
-    const message = receive(w.port);
+    const message = receiveMessageOnPort(w.port);
     if (!message) throw new Error('DataParallel: a worker finished a job without answering it');
     w.pending--;
     const reply = message.message as ShardReply;
@@ -445,19 +448,14 @@ export class DataParallel {
   }
 }
 
-/**
- * node:worker_threads' receiveMessageOnPort, loaded by DataParallel.create with MessageChannel: a
- * static import would break the viewer's browser bundle, which imports @maga/model but never trains.
- */
-let receive: typeof import('node:worker_threads').receiveMessageOnPort = () => {
-  throw new Error('DataParallel: receiveMessageOnPort used before DataParallel.create loaded node:worker_threads');
-};
+/** node:worker_threads' receiveMessageOnPort, set by the first DataParallel.create (loaded on demand). */
+let receiveMessageOnPort: typeof import('node:worker_threads').receiveMessageOnPort;
 
 /** Waits (up to 60 s) for a worker to say it has its replica. */
 async function ready(w: Shard): Promise<void> {
   const started = performance.now();
   while (Atomics.load(w.control, READY) === 0) {
-    const message = receive(w.port);
+    const message = receiveMessageOnPort(w.port);
     if (message && 'error' in (message.message as ShardReply)) throw new Error(`DataParallel: a worker could not start: ${(message.message as { error: string }).error}`);
     if (performance.now() - started > 60_000) throw new Error('DataParallel: a worker did not start within 60 s');
     await new Promise((r) => setTimeout(r, 5));

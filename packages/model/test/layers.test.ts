@@ -42,6 +42,33 @@ describeEachBackend('layers against loops written apart', () => {
     await expectTensor(up.forward(T.tensor(image.values, image.shape)), ref.convTranspose2d(image, await values(up.weight), await values(up.bias!), 2, 1));
   });
 
+  test('SelfAttention: y = x + W_o·softmax(Q·Kᵀ/√d)·V + b_o, the softmax along each query\'s row of keys', async () => {
+    const [n, l, dim, head] = [2, 3, 4, 3];
+    const attention = new SelfAttention(dim, head, new T.Rng(7));
+    perturb(attention, 70, 0.6);
+    const x = input([n, l, dim], 8);
+    const [wq, bq, wk, bk, wv, bv, wo, bo] = await Promise.all([attention.query, attention.key, attention.value, attention.output].flatMap((m) => [m.weight.data64(), m.bias!.data64()]));
+    // An affine map row by row: w is [out, in], y = w·v + b.
+    const affine = (w: Float64Array, b: Float64Array, v: ArrayLike<number>) => Array.from(b, (bias, o) => Array.from(v).reduce((acc, vi, i) => acc + w[o * v.length + i] * vi, bias));
+    const expected = new Float64Array(n * l * dim);
+    const rows = new Float64Array(n * l * l);
+    for (let s = 0; s < n; s++) {
+      const tokens = Array.from({ length: l }, (_, i) => x.values.subarray((s * l + i) * dim, (s * l + i + 1) * dim));
+      const [q, k, v] = [[wq, bq], [wk, bk], [wv, bv]].map(([w, b]) => tokens.map((t) => affine(w, b, t)));
+      for (let i = 0; i < l; i++) {
+        const scores = k.map((kj) => kj.reduce((acc, kjd, d) => acc + q[i][d] * kjd, 0) / Math.sqrt(head));
+        const total = scores.reduce((acc, sc) => acc + Math.exp(sc), 0);
+        const weights = scores.map((sc) => Math.exp(sc) / total);
+        weights.forEach((a, j) => (rows[(s * l + i) * l + j] = a));
+        const mixed = Array.from({ length: head }, (_, d) => weights.reduce((acc, a, j) => acc + a * v[j][d], 0));
+        affine(wo, bo, mixed).forEach((y, d) => (expected[(s * l + i) * dim + d] = tokens[i][d] + y));
+      }
+    }
+    const xt = T.tensor(x.values, x.shape);
+    await expectTensor(attention.weights(xt), ref.dense([n, l, l], rows));
+    await expectTensor(attention.forward(xt), ref.dense(x.shape, expected));
+  });
+
   test('ActNorm: y = (x + b)·e^s per channel, log|det| = H·W·Σ s, and its inverse', async () => {
     const actNorm = new ActNorm(3);
     actNorm.initialize(T.tensor(randomValues(2 * 3 * 20, 3), [2, 3, 4, 5]));

@@ -86,6 +86,32 @@ describeEachBackend('SO(3) representation (ℓ = 1 and ℓ = 2)', () => {
     so3.dispose();
   });
 
+  test("R(q) for q = (cos θ/2, sin θ/2·n) is the rotation by θ about n, in Rodrigues' form cos θ·I + sin θ·[n]ₓ + (1 − cos θ)·n·nᵀ", async () => {
+    const so3 = new SO3Action({ invariant: 0, vectors: 1 });
+    const axes = randomValues(3 * N, 31);
+    const angles = randomValues(N, 32, -Math.PI, Math.PI);
+    const q: number[] = [];
+    const expected: number[] = [];
+    for (let k = 0; k < N; k++) {
+      const length = Math.hypot(axes[3 * k], axes[3 * k + 1], axes[3 * k + 2]);
+      const [x, y, z] = [axes[3 * k] / length, axes[3 * k + 1] / length, axes[3 * k + 2] / length];
+      const [c, s] = [Math.cos(angles[k]), Math.sin(angles[k])];
+      q.push(Math.cos(angles[k] / 2), ...[x, y, z].map((v) => v * Math.sin(angles[k] / 2)));
+      const cross = [0, -z, y, z, 0, -x, -y, x, 0];
+      const n = [x, y, z];
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expected.push((i === j ? c : 0) + s * cross[3 * i + j] + (1 - c) * n[i] * n[j]);
+      // The host conversion too.
+      const host = quaternion.toMatrix(quaternion.fromAxisAngle([x, y, z], angles[k]));
+      for (let i = 0; i < 9; i++) expect(Math.abs(host[i] - expected[9 * k + i])).toBeLessThan(1e-12);
+    }
+    const matrices = await so3.rotationMatrix(so3.elements(q)).data64();
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(matrices[i] - expected[i])).toBeLessThan(1e-5);
+    // The ℓ = 1 block of ρ is that matrix: act moves e₁ to its first column.
+    const moved = await so3.act(so3.elements(q), T.tensor(Array.from({ length: N }, () => [1, 0, 0]).flat(), [N, 3])).data64();
+    for (let k = 0; k < N; k++) for (let i = 0; i < 3; i++) expect(Math.abs(moved[3 * k + i] - expected[9 * k + 3 * i])).toBeLessThan(1e-5);
+    so3.dispose();
+  });
+
   test('bad quaternions, elements and layouts are refused, naming the value', () => {
     const so3 = new SO3Action(layout);
     expect(() => so3.elements([1, 0, 0, 0, 0.5, 0.5, 0.5, 0])).toThrow(/quaternion 1 = \(0\.5, 0\.5, 0\.5, 0\) has norm 0\.866/);

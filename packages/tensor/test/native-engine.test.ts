@@ -7,8 +7,9 @@ import { describe, expect, test } from 'bun:test';
 import * as T from '../index.ts';
 import { loadDnnl, layoutFor, type Layout } from '../src/native/dnnl.ts';
 import type { Convolutions } from '../src/native/engine.ts';
+import { invert } from '../src/native/kernels.ts';
 import { convGeometry, type ConvGeometry } from '../src/ops/conv-geometry.ts';
-import { native, reference } from '../testing.ts';
+import { native, ref, reference } from '../testing.ts';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -197,6 +198,19 @@ describe.skipIf(!native)('the inverse through LAPACK', () => {
     expect([...ours].some((v) => !Number.isFinite(v))).toBe(true);
     expect([...want].some((v) => !Number.isFinite(v))).toBe(true);
   });
+});
+
+test('the engine\'s own Gauss–Jordan (a CBLAS without LAPACK, or a singular matrix) agrees with the independent float64 inverse', () => {
+  // Batched, with rows that need swapping (a small leading entry), and sizes 1 to 7.
+  for (const c of [1, 2, 3, 7]) {
+    const batches = 3;
+    const a = Float32Array.from(values(batches * c * c, 40 + c));
+    for (let z = 0; z < batches; z++) for (let i = 0; i < c; i++) a[z * c * c + i * c + ((i + 1) % c)] += 2.5;
+    const x = new Float32Array(a.length);
+    invert(a, x, batches, c, null);
+    const want = ref.inverse(ref.dense([batches, c, c], a)).values;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(x[i] - want[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i])));
+  }
 });
 
 describe.skipIf(!native)('roofline counters', () => {

@@ -4,7 +4,7 @@
 // viewer work on it; results.ts turns the finished runs into docs/results.md.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_KINDS, SPLITS, ValidationError, check, checkGroupLabel, datasetEntry, datasetNames, modelSpec, type ModelKind, type SplitName } from '@maga/model';
+import { MODEL_KINDS, SPLITS, ValidationError, check, checkGroupLabel, datasetEntry, datasetNames, modelSpec, type ModelKind, type SplitName, SKIP_MODES, type SkipMode } from '@maga/model';
 import { writeFileAtomic } from '../run/atomic.ts';
 import { planRun, type RunChoices } from '../train/plan.ts';
 import { PRESET_NAMES, type PresetName } from '../train/presets.ts';
@@ -40,12 +40,21 @@ export interface TrainingOverrides {
  */
 export interface ExperimentVariant {
   label: string;
-  /** latent-action: skip connections through the action (`--skips on|off`). */
-  skips?: boolean;
+  /**
+   * latent-action: how g reaches the skip connections (`--skips`, SKIP_MODES); true and false,
+   * from tables written before the skip modes, are 'channels' and 'none'.
+   */
+  skips?: SkipMode | boolean;
 }
 
 /** The settings a variant may change, with the flag each is, and the models that take it. */
-const VARIANT_SETTINGS = { skips: { flag: '--skips', format: (v: boolean) => (v ? 'on' : 'off'), models: ['latent-action'] as ModelKind[] } } as const;
+const VARIANT_SETTINGS = {
+  skips: {
+    flag: '--skips',
+    read: (v: unknown, at: string): SkipMode => (v === true ? 'channels' : v === false ? 'none' : check.oneOf(SKIP_MODES)(v, at)),
+    models: ['latent-action'] as ModelKind[],
+  },
+} as const;
 
 export interface Experiment {
   name: string;
@@ -139,8 +148,8 @@ export const EXPERIMENTS: Experiment[] = [
       'PSNR, SSIM and MS-SSIM of R·x predicted from x and a known rotation R ∈ SO(3), latent-action with and without its skip connections through the action, on the procedural objects3d renders (3×64×64), mean ± 95 % interval over seeds',
     models: ['latent-action'],
     variants: [
-      { label: 'skips-on', skips: true },
-      { label: 'skips-off', skips: false },
+      { label: 'skips-on', skips: 'channels' },
+      { label: 'skips-off', skips: 'none' },
     ],
     data: [{ dataset: 'objects3d', group: 'so3' }],
     seeds: 3,
@@ -230,7 +239,7 @@ export function checkExperiment(e: Experiment): void {
         if (key === 'label') continue;
         const setting = VARIANT_SETTINGS[key as keyof typeof VARIANT_SETTINGS];
         if (!setting) fail(`variants[${i}].${key}`, `variants[${i}].${key}: unknown setting (expected one of ${Object.keys(VARIANT_SETTINGS).join(', ')})`);
-        check.within(where, () => check.boolean(value, `variants[${i}].${key}`));
+        check.within(where, () => setting.read(value, `variants[${i}].${key}`));
         for (const model of e.models) if (!setting.models.includes(model)) fail(`variants[${i}].${key}`, `variants[${i}].${key} (${setting.flag}) applies to ${setting.models.join(', ')}, not to model ${model}`);
       }
     }
@@ -296,8 +305,8 @@ export function planExperiment(e: Experiment, options: PlanOptions): PlannedRun[
           const choices: RunChoices = { preset, model, seed, steps: overrides.steps, batch: overrides.batch, evalCount: overrides.evalCount };
           const flags = [`--model ${model}`];
           if (variant?.skips !== undefined) {
-            choices.skips = variant.skips;
-            flags.push(`${VARIANT_SETTINGS.skips.flag} ${VARIANT_SETTINGS.skips.format(variant.skips)}`);
+            choices.skips = VARIANT_SETTINGS.skips.read(variant.skips, 'skips');
+            flags.push(`${VARIANT_SETTINGS.skips.flag} ${choices.skips}`);
           }
           if (isPairEntry(data)) {
             choices.dataset = data.dataset;

@@ -116,7 +116,7 @@ function planPairs(kind: ModelKind, choices: RunChoices, named: DatasetEntry | n
     throw new ValidationError(`--frequencies applies to --model ${takers.join(' or --model ')} only, not --model ${kind}`, '--frequencies');
   }
   // Frequencies are the representation of groups whose blocks turn by k·θ (SO(2), C_n); SO(3)'s blocks have degrees ℓ.
-  if (!('frequencies' in modelGroupFlag(group, defaults))) throw new ValidationError(`--frequencies applies to groups whose blocks have frequencies (so2, c<n>), not ${group} (whose blocks have degrees ℓ)`, '--frequencies');
+  if (!('frequencies' in modelGroupFlag(group, defaults))) throw new ValidationError(`--frequencies applies to so2 and c<n>, not ${group} (whose blocks have degrees ℓ, not frequencies)`, '--frequencies');
   const frequencies = Array.from({ length: choices.frequencies }, (_, k) => k + 1);
   return { entry, group, modelGroup: modelGroupFlag(group, { ...defaults, frequencies }) };
 }

@@ -106,9 +106,10 @@ let gaussJordan = new Float64Array(0);
  * BLAS bundles it (blocked LU, ~10× the JS loop at 64×64, the size of Glow's deepest 1×1
  * convolution), else — and for a singular matrix, whose Infs and NaNs the reference gives — a
  * Gauss–Jordan with the reference loop's pivoting, without the columns of W left of the pivot,
- * which are already zero: 1.5c³ multiply-adds instead of 2c³.
+ * which are already zero: 1.5c³ multiply-adds instead of 2c³. Exported for its test: with LAPACK
+ * present the loop runs only for singular matrices.
  */
-function invert(a: FloatArray, x: FloatArray, batches: number, c: number, lapack: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null): void {
+export function invert(a: FloatArray, x: FloatArray, batches: number, c: number, lapack: ((c: number, a: Float64Array, x: Float64Array) => boolean) | null): void {
   const cc = c * c;
   if (gaussJordan.length < 2 * cc) gaussJordan = new Float64Array(2 * cc);
   const w = gaussJordan.subarray(0, cc);
