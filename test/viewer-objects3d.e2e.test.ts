@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildViewer } from '../packages/viewer/test/harness.ts';
-import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, serveRuns, swapGridDrawn, train, type Server } from './support/index.ts';
+import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, numberAttr, serveRuns, swapGridDrawn, train, type Server } from './support/index.ts';
 
 const chromiumThere = hasChromium();
 if (!chromiumThere) console.warn(`viewer objects3d e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
@@ -55,7 +55,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 120_000 });
     expect(await page.getByText('SO(3)').count()).toBeGreaterThan(0);
     await page.waitForSelector('[data-testid="element-live"][data-g="1,0,0,0"]:not(.stale)', { timeout: 60_000 });
-    const before = Number(await live().getAttribute('data-sum'));
+    const before = await numberAttr(live(), 'data-sum');
     const start = await live().getAttribute('data-g');
 
     // Drag from the middle of the image a third of its width to the right and a little up.
@@ -70,7 +70,7 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
     const g = await liveG();
     expect(Math.abs(Math.hypot(...g) - 1)).toBeLessThan(1e-9);
     expect(g[0]).toBeLessThan(0.99); // turned by more than 16°
-    const sum = Number(await live().getAttribute('data-sum'));
+    const sum = await numberAttr(live(), 'data-sum');
     expect(Math.abs(sum - before)).toBeGreaterThan(1e-3);
     expect(await page.getByTestId('rotation-text').textContent()).toMatch(/^\d+° about \(/);
 
@@ -129,8 +129,9 @@ describe.skipIf(!chromiumThere)('viewer on an SO(3) run in headless Chromium', (
   test('group laws with two rotations, the swap grid of objects and poses, the latent map', async () => {
     await open('/runs/obj/group-laws');
     await expectLawsMeasured(page);
-    expect(await page.getByTestId('arcball-g1').count()).toBe(1);
-    expect(await page.getByTestId('arcball-g2').count()).toBe(1);
+    // g₁ and g₂ each set with SO(3)'s control: an arcball.
+    expect(await page.locator('.arcball[data-testid="element-g1"]').count()).toBe(1);
+    expect(await page.locator('.arcball[data-testid="element-g2"]').count()).toBe(1);
     await shot('objects3d-group-laws');
 
     await open('/runs/obj/recombination');

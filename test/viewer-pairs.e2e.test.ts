@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildViewer } from '../packages/viewer/test/harness.ts';
-import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, serveRuns, swapGridDrawn, train, writePairRun, type Server } from './support/index.ts';
+import { browserSession, CHROMIUM, expectLawsMeasured, hasChromium, mapColourings, mapDrawn, numberAttr, serveRuns, swapGridDrawn, train, writePairRun, type Server } from './support/index.ts';
 
 const chromiumThere = hasChromium();
 if (!chromiumThere) console.warn(`viewer pair-run e2e: SKIPPED — no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
@@ -38,7 +38,7 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
     expect(await page.getByRole('link', { name: 'Traversal' }).count()).toBe(0);
     await page.waitForSelector('[data-testid="element-live"][data-g="0"]', { timeout: 60_000 });
     // The decode's pixel sum (float, on the figure) tells images apart finer than the canvas's 8 bits.
-    const before = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const before = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     const slider = page.getByTestId('element-angle');
     await slider.focus();
     await page.keyboard.press('End'); // 359°
@@ -47,13 +47,14 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
       return Math.abs(g - (359 * Math.PI) / 180) < 1e-9 && !document.querySelector('[data-testid="element-live"].stale');
     }, null, { timeout: 60_000 });
     await page.keyboard.press('PageDown'); // a tenth of the range lower: about 323°
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="element-live"]')?.getAttribute('data-g')) < 6.2, null, { timeout: 60_000 });
+    // The attribute must be there: Number(null) is 0, which is below 6.2 too.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="element-live"]')?.getAttribute('data-g') ?? NaN) < 6.2, null, { timeout: 60_000 });
     await page.waitForFunction(() => !document.querySelector('[data-testid="element-live"].stale'), null, { timeout: 60_000 });
     await page.waitForTimeout(100); // the canvas is painted on the next frame
-    const g = Number(await page.getByTestId('element-live').getAttribute('data-g'));
+    const g = await numberAttr(page.getByTestId('element-live'), 'data-g');
     const after = await canvasPixels('[data-testid="element-live"] canvas');
     expect(after.length).toBe(32 * 32);
-    const sum = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const sum = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     expect(Math.abs(sum - before)).toBeGreaterThan(1e-3);
 
     // The server's decode of the same g on the same image agrees to the canvas's 8 bits.
@@ -86,10 +87,10 @@ describe.skipIf(!chromiumThere)('viewer on pair runs in headless Chromium', () =
     await page.waitForSelector('[data-testid="element-live"][data-g="1"]', { timeout: 120_000 });
     const buttons = page.getByTestId('element-buttons').getByRole('button');
     expect(await buttons.count()).toBe(4);
-    const one = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const one = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     await buttons.nth(3).click();
     await page.waitForSelector('[data-testid="element-live"][data-g="3"]:not(.stale)', { timeout: 60_000 });
-    const three = Number(await page.getByTestId('element-live').getAttribute('data-sum'));
+    const three = await numberAttr(page.getByTestId('element-live'), 'data-sum');
     expect(Math.abs(three - one)).toBeGreaterThan(1e-3);
     expect(await page.locator('[data-testid="orbit"] canvas').count()).toBe(4);
   }, 180_000);

@@ -9,7 +9,7 @@ export { createRunDir, evaluateRun, learningRate, train, type StopSignal, type T
 export { createReporter, type Progress, type Reporter } from './src/train/progress.ts';
 export { openCheckpoint, restoreCheckpoint, saveCheckpoint, inspectSafetensors, type CheckpointFiles, type TrainingState } from './src/run/checkpoint.ts';
 export { DivergenceError, checkedModeFailure, nonFiniteInCheckpoint, nonFiniteTerm } from './src/train/divergence.ts';
-export { FILES, RUN_ID_PATTERN, RunError, dataLabel, isPairData, parseRunConfig, readLog, readMetrics, readRunConfig, readRunState, type DspritesData, type LogLine, type PairData, type RunConfig, type RunData, type RunMetrics, type RunState, type RunStatus, type Divergence } from './src/run/rundir.ts';
+export { FILES, RUN_ID_PATTERN, RunError, dataLabel, isPairData, parseRunConfig, readLog, readMetrics, readRunConfig, readRunState, type DspritesData, type EvalLine, type LogLine, type PairData, type RunConfig, type RunData, type RunMetrics, type RunState, type RunStatus, type Divergence } from './src/run/rundir.ts';
 export { loadTrainedModel, type TrainedModel } from './src/inference/load.ts';
 export { evaluateRuns, formatReport, type EvalReport, type RunEvaluation, type ToDiff } from './src/evaluate/evaluate.ts';
 export { renderRun, RENDER_DEFAULTS, type RenderOptions, type RenderResult } from './src/figures/render.ts';
@@ -21,3 +21,5 @@ export { modelGroup, openRunDataset, openTrainingData, type TrainingData } from 
 export { RenderAhead } from './src/train/render-ahead.ts';
 export { EventWriter, FILE_VERSION, crc32c, encodeEvent, encodeRecord, eventFileName, maskedCrc32c, pngInfo, scanEventFile, type EventFileScan, type ImageSummary, type SummaryValue, type TensorBoardEvent } from './src/export/tensorboard.ts';
 export { LiveTensorBoard, configText, exportRun, figureImages, liveDir, logScalars, metricScalars, type ExportResult } from './src/export/tensorboard-run.ts';
+// The HTTP API's request and response types (the viewer imports them type-only).
+export type * from './src/server/contract.ts';

@@ -21,8 +21,10 @@ export {
 } from './src/data/registry.ts';
 export type {
   DataImages,
+  DataInfo,
   DatasetEntry,
   DspritesData,
+  DspritesInfo,
   EvaluationOptions as DataEvaluationOptions,
   PairData,
   PresetChanges,
@@ -39,6 +41,8 @@ export {
   heldOutSplit,
   type FactorInfo,
   type ImageGridScheme,
+  type PairGridExtras,
+  type PairSetInfo,
   type PairBatch as HostPairBatch,
   type PairBatchSampler,
   type PairEvaluationOptions,

@@ -54,12 +54,12 @@ try {
     await page.waitForSelector('[data-testid="element-live"]:not(.stale)', { timeout: 120_000 });
     if (decoder === 'auto') report('in-browser decoder ready and first image (checkpoint + model + kernels)', `${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await page.getByTestId('arcball').focus();
-    await page.evaluate(() => performance.clearMeasures('maga:rotation-to-image'));
+    await page.evaluate(() => performance.clearMeasures('maga:element-to-image'));
     for (let i = 0; i < moves; i++) {
       await page.keyboard.press(i % 4 < 2 ? 'ArrowRight' : 'ArrowUp');
-      await page.waitForFunction((k) => performance.getEntriesByName('maga:rotation-to-image').length > k, i, { timeout: 60_000 });
+      await page.waitForFunction((k) => performance.getEntriesByName('maga:element-to-image').length > k, i, { timeout: 60_000 });
     }
-    return page.evaluate(() => performance.getEntriesByName('maga:rotation-to-image').map((e) => e.duration));
+    return page.evaluate(() => performance.getEntriesByName('maga:element-to-image').map((e) => e.duration));
   }
   const describe = (t: number[]) => `median ${median(t).toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}; ${t.length} moves)`;
   report(`g → D(g, x) drawn, in-browser WebGPU (SwiftShader), ${preset} architecture, 3×64×64`, describe(await rotationTimes('auto')));

@@ -76,7 +76,19 @@ export function browserSession(name: string, viewport: { width: number; height: 
 /** The group-laws view shows its three laws, each with a finite measured error. */
 export async function expectLawsMeasured(page: Page): Promise<void> {
   for (const law of ['identity', 'composition', 'inverse']) await page.getByTestId(`law-${law}`).waitFor({ timeout: 120_000 });
-  for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(Number(await page.getByTestId(`law-${law}`).getAttribute('data-error')))).toBe(true);
+  for (const law of ['identity', 'composition', 'inverse']) expect(Number.isFinite(await numberAttr(page.getByTestId(`law-${law}`), 'data-error'))).toBe(true);
+}
+
+/**
+ * A number an element carries in an attribute: fails when the attribute is absent or not a
+ * number, so that a check on it cannot pass by reading a missing value as 0 (Number(null) is 0).
+ */
+export async function numberAttr(locator: { getAttribute(name: string): Promise<string | null> }, name: string): Promise<number> {
+  const text = await locator.getAttribute(name);
+  if (text === null || text.trim() === '') throw new Error(`the element has no ${name} attribute`);
+  const value = Number(text);
+  if (Number.isNaN(value) && text.trim() !== 'NaN') throw new Error(`${name}="${text}" is not a number`);
+  return value;
 }
 
 /** The recombination view's swap grid has drawn its 16 images. */

@@ -15,6 +15,8 @@ test('every model: defaults and each preset size validate; traits, codeDim and p
       const model = await createModel(config, 0);
       expect(model.traits).toEqual(spec.traits);
       expect(modelTraits(kind)).toEqual(spec.traits);
+      // A model with group laws says where they hold exactly (the viewer states them from it).
+      expect(spec.traits.lawsHold === null).toBe(!spec.traits.groupLaws);
       expect(model.codeDim).toBe(spec.codeDim(config as never));
       expect(model.pivots).toBe(spec.pivots(config as never));
       // Its checkpoint loads into the same model built from another seed.

@@ -1,7 +1,7 @@
 // The viewer's routes. Hash routing keeps every view a shareable link whatever the server does
 // with unknown paths: #/runs, #/runs/:id, #/runs/:id/traversal?pivot=…&varying=…, and so on.
-import { A, HashRouter, Navigate, Route, type RouteSectionProps } from '@solidjs/router';
-import { ErrorBoundary, Show, createResource, type JSX } from 'solid-js';
+import { A, HashRouter, Navigate, Route, useLocation, type RouteSectionProps } from '@solidjs/router';
+import { ErrorBoundary, Show, createEffect, createResource, on, type JSX } from 'solid-js';
 import { AppProviders, useApi } from './context.tsx';
 import { ErrorNote } from './components/status.tsx';
 import { GroupElementView } from './views/GroupElementView.tsx';
@@ -55,9 +55,26 @@ function Shell(props: RouteSectionProps): JSX.Element {
         </Show>
       </header>
       <div id="content" tabindex="-1">
-        <ErrorBoundary fallback={(error, reset) => <ErrorNote error={error} title="This view failed" retry={reset} />}>{props.children}</ErrorBoundary>
+        <ErrorBoundary fallback={(error, reset) => <ViewFailed error={error} reset={reset} />}>{props.children}</ErrorBoundary>
       </div>
     </>
+  );
+}
+
+/**
+ * A view that threw: what it said, a way back, and a fresh start as soon as the address changes
+ * (a failure in one view must not hold the next one the user opens).
+ */
+function ViewFailed(props: { error: unknown; reset: () => void }) {
+  const location = useLocation();
+  createEffect(on(() => `${location.pathname}?${location.search}`, () => props.reset(), { defer: true }));
+  return (
+    <main class="page">
+      <ErrorNote error={props.error} title="This view failed" retry={props.reset} />
+      <p>
+        <A href="/runs">Back to the runs</A>
+      </p>
+    </main>
   );
 }
 

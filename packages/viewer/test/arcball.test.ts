@@ -8,11 +8,9 @@ import {
   arc,
   ballPoint,
   canonical,
-  formatQuaternion,
   fromAxisAngle,
   multiply,
   objectToView,
-  parseQuaternion,
   pointerCoordinates,
   rotate,
   toAxisAngle,
@@ -158,13 +156,5 @@ describe('arcball', () => {
     expect(pointerCoordinates(110, 70, rect)).toEqual([0, 0]);
     expect(pointerCoordinates(10, 20, rect)).toEqual([-1, 1]);
     expect(pointerCoordinates(210, 120, rect)).toEqual([1, -1]);
-  });
-
-  test('URL text: four finite numbers, normalised and canonical; anything else is null', () => {
-    expect(parseQuaternion('0,0,1,0')).toEqual([0, 0, 1, 0]);
-    expect(parseQuaternion('-2,0,0,0')).toEqual([1, -0, -0, -0]);
-    expect(parseQuaternion(' 1 , 1 , 0 , 0 ')!.map((v) => v.toFixed(6))).toEqual(['0.707107', '0.707107', '0.000000', '0.000000']);
-    for (const bad of [undefined, '', '1,0,0', '1,0,0,0,0', '1,0,,0', 'NaN,0,0,0', 'Infinity,0,0,0', '0,0,0,0', 'a,b,c,d']) expect(parseQuaternion(bad)).toBeNull();
-    expect(parseQuaternion(formatQuaternion([0.5, 0.5, 0.5, 0.5]))).toEqual([0.5, 0.5, 0.5, 0.5]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { CATEGORICAL, cyclic, gradientCss, hslToRgb, scaleFor, toCss, viridis } from '../src/lib/colors.ts';
+import { CATEGORICAL, categorical, cyclic, gradientCss, hslToRgb, toCss, viridis, wheelCss } from '../src/lib/colors.ts';
 
 describe('colour scales', () => {
   test('viridis runs from dark purple to yellow and clamps', () => {
@@ -27,32 +27,24 @@ describe('colour scales', () => {
     expect(toCss([1, 2, 3])).toBe('rgb(1, 2, 3)');
   });
 
-  test('shape is categorical, orientation cyclic, the rest continuous over the grid', () => {
-    const shape = scaleFor('shape', ['square', 'ellipse', 'heart']);
-    expect(shape.kind).toBe('categorical');
-    if (shape.kind !== 'categorical') throw new Error('unreachable');
-    expect(shape.labels).toEqual(['square', 'ellipse', 'heart']);
-    expect(shape.colour(1)).toEqual(CATEGORICAL[1]);
-    expect(new Set([0, 1, 2].map((i) => toCss(shape.colour(i)))).size).toBe(3);
-
-    const scale = scaleFor('scale', [0.5, 0.6, 0.7, 0.8, 0.9, 1]);
-    expect(scale.kind).toBe('continuous');
-    if (scale.kind === 'categorical') throw new Error('unreachable');
-    expect(scale.domain).toEqual([0.5, 1]);
-    expect(scale.colour(0.5)).toEqual(viridis(0));
-    expect(scale.colour(1)).toEqual(viridis(1));
-    expect(gradientCss(scale)).toStartWith('linear-gradient(to right, rgb(68, 1, 84) 0.0%');
-
-    const orientation = scaleFor('orientation', [0, Math.PI, 2 * Math.PI]);
-    expect(orientation.kind).toBe('cyclic');
-    if (orientation.kind === 'categorical') throw new Error('unreachable');
-    expect(orientation.colour(0)).toEqual(orientation.colour(2 * Math.PI));
-    expect(gradientCss(shape)).toBe('none');
+  test('as many distinct colours as classes: ten for the digits, and beyond the palette', () => {
+    const distinct = (colours: readonly (readonly number[])[]) => new Set(colours.map((c) => c.join(','))).size;
+    expect(distinct(CATEGORICAL)).toBe(CATEGORICAL.length);
+    expect(categorical(10)).toHaveLength(10);
+    expect(distinct(categorical(10))).toBe(10);
+    expect(categorical(3)).toEqual(CATEGORICAL.slice(0, 3));
+    for (const n of [11, 17, 40]) {
+      expect(categorical(n)).toHaveLength(n);
+      expect(distinct(categorical(n))).toBe(n);
+    }
+    expect(categorical(0)).toEqual([]);
   });
 
-  test('a constant factor still gets a usable scale', () => {
-    const s = scaleFor('posX', [0.3]);
-    if (s.kind === 'categorical') throw new Error('unreachable');
-    expect(s.colour(0.3)).toEqual(viridis(0));
+  test('a colour bar runs the scale end to end; the wheel starts at 3 o’clock and turns counter-clockwise', () => {
+    expect(gradientCss(viridis)).toStartWith('linear-gradient(to right, rgb(68, 1, 84) 0.0%');
+    expect(gradientCss(viridis)).toEndWith('rgb(253, 231, 37) 100.0%)');
+    const wheel = wheelCss(4);
+    // CSS turns clockwise from `from 90deg` (3 o'clock): a quarter turn clockwise is 270° counter-clockwise.
+    expect(wheel).toBe(`conic-gradient(from 90deg, ${toCss(cyclic(1))} 0.0deg, ${toCss(cyclic(0.75))} 90.0deg, ${toCss(cyclic(0.5))} 180.0deg, ${toCss(cyclic(0.25))} 270.0deg, ${toCss(cyclic(0))} 360.0deg)`);
   });
 });

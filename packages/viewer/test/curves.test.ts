@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { downsample, extent, formatNumber, linearScale, logScale, logTicks, nearest, niceTicks, seriesFromLog, smooth, svgPath } from '../src/lib/curves.ts';
+import { downsample, extent, formatNumber, linearScale, logScale, logTicks, nearest, niceTicks, seriesFromLog, smooth, svgPath, tickLabels } from '../src/lib/curves.ts';
 
 describe('loss curves', () => {
   test('one series per loss term, in the models’ order, sorted by step, gaps skipped', () => {
@@ -87,11 +87,27 @@ describe('loss curves', () => {
     expect(nearest([], 1)).toBeNull();
   });
 
-  test('axis numbers', () => {
+  test('axis numbers: 3 significant digits, never fewer than the integer part', () => {
     expect(formatNumber(0)).toBe('0');
-    expect(formatNumber(1234.5)).toBe('1230');
+    expect(formatNumber(1234.5)).toBe('1235');
     expect(formatNumber(0.012345)).toBe('0.0123');
+    expect(formatNumber(0.012345, 4)).toBe('0.01235');
     expect(formatNumber(2e-5)).toBe('2.0e-5');
     expect(formatNumber(3e6)).toBe('3.0e6');
+  });
+
+  test('tick labels are distinct: as many digits as the ticks need', () => {
+    // A loss that moved from 1350 to 1360 over four steps: ticks 2 apart.
+    const ticks = linearScale([1351.5, 1360.2], [0, 1]).ticks(5);
+    expect(ticks).toEqual([1352, 1354, 1356, 1358, 1360]);
+    expect(tickLabels(ticks)).toEqual(['1352', '1354', '1356', '1358', '1360']);
+    expect(tickLabels([1352.5, 1355, 1357.5])).toEqual(['1352.5', '1355', '1357.5']);
+    expect(tickLabels([0.0011, 0.00105, 0.001])).toEqual(['0.0011', '0.00105', '0.001']);
+    expect(tickLabels([677.2, 677.4, 677.6])).toEqual(['677.2', '677.4', '677.6']);
+    expect(tickLabels([9e-4, 9.5e-4])).toEqual(['9.0e-4', '9.5e-4']);
+    expect(tickLabels([])).toEqual([]);
+    // Steps are whole: an integer scale leaves out ticks between them.
+    expect(linearScale([1, 4], [0, 1], true).ticks(8)).toEqual([1, 2, 3, 4]);
+    expect(linearScale([1, 2], [0, 1], true).ticks(8)).toEqual([1, 2]);
   });
 });

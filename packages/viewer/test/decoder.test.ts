@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { adapterName, offsetCode, sweep, traversalCodes } from '../src/decoding/decoder.ts';
-import { modelConfigCandidates, modelFacts } from '../src/lib/config.ts';
+import { modelConfigCandidates } from '../src/lib/config.ts';
 import { LATENT_ACTION_TRAITS, MAGANET_TRAITS } from '@maga/model';
 import { latentPartsOf, recombinationModes } from '../src/views/recombination-modes.ts';
 
@@ -35,9 +35,7 @@ describe('decoding helpers', () => {
   test('the model configuration is found at the top level or under a key', () => {
     const nested = { format: 1, model: { model: 'maganet', latentDim: 10 }, data: { split: 'to-range' } };
     expect(modelConfigCandidates(nested)[1]).toEqual(nested.model);
-    expect(modelFacts(nested)).toEqual({ model: 'maganet', latentDim: 10 });
-    expect(modelFacts({ model: 'vae', latentDim: 6, widths: [1, 2, 3, 4] })).toEqual({ model: 'vae', latentDim: 6 });
-    expect(modelFacts(null)).toEqual({});
+    expect(modelConfigCandidates(null)).toEqual([]);
     expect(modelConfigCandidates([1])).toEqual([]);
   });
 

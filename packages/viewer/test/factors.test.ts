@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { dsprites } from '@maga/model';
-import { classesOf, colourValue, describeFactors, factorsOf, formatFactor, isFactorName, type FactorGrid } from '../src/lib/factors.ts';
+import { classesOf, describeFactors, factorsOf, formatFactor, isFactorName, type FactorGrid } from '../src/lib/factors.ts';
 
 const grid = dsprites.DSPRITES.values as unknown as FactorGrid;
 
@@ -19,8 +19,6 @@ describe('factors', () => {
     expect(f.scale).toBeCloseTo(0.7, 10);
     expect(describeFactors(f)).toBe('heart, scale 0.70, 185°, x 0.16, y 0.48');
     expect(formatFactor('orientation', Math.PI)).toBe('180°');
-    expect(colourValue(f, 'shape')).toBe(2);
-    expect(colourValue(f, 'posX')).toBeCloseTo(5 / 31, 10);
     expect(isFactorName('posY')).toBe(true);
     expect(isFactorName('colour')).toBe(false);
   });

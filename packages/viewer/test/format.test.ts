@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { divergenceText, fixed, flattenMetrics, formatMetric, formatMs, formatVector, groupMetrics, headlineMetrics, timeAgo } from '../src/lib/format.ts';
+import { divergenceText, fixed, flattenMetrics, formatMs, formatVector, headlineMetrics, timeAgo } from '../src/lib/format.ts';
+import { formatMetricValue } from '../src/lib/metrics.ts';
 
 describe('formatting', () => {
   const metrics = { test: { images: 16, bce: 2709.8, psnr: 10.34, ssim: 0.6753 }, train: { psnr: 11.13, note: 'x' }, steps: 4 };
 
-  test('metrics flatten to dotted rows and group by their first segment', () => {
+  test('metrics flatten to dotted rows', () => {
     expect(flattenMetrics(metrics)).toEqual([
       { key: 'test.images', value: 16 },
       { key: 'test.bce', value: 2709.8 },
@@ -14,11 +15,6 @@ describe('formatting', () => {
       { key: 'steps', value: 4 },
     ]);
     expect(flattenMetrics(null)).toEqual([]);
-    expect(groupMetrics(flattenMetrics(metrics)).map((g) => [g.group, g.rows.length])).toEqual([
-      ['test', 4],
-      ['train', 1],
-      ['', 1],
-    ]);
   });
 
   test('headline metrics prefer the test part', () => {
@@ -33,16 +29,16 @@ describe('formatting', () => {
       { key: 'psnrSet', value: 15.5 },
       { key: 'psnr', value: 16.6 },
     ]);
-    expect(formatMetric('test.psnrSet', 15.504)).toBe('15.50 dB');
+    expect(formatMetricValue('psnrSet', 15.504)).toBe('15.50 dB');
     expect(headlineMetrics(null)).toEqual([]);
   });
 
   test('metric values, durations, vectors and times', () => {
-    expect(formatMetric('test.psnr', 10.344)).toBe('10.34 dB');
-    expect(formatMetric('ssim', 0.67531)).toBe('0.6753');
-    expect(formatMetric('images', 12000)).toBe('12,000');
-    expect(formatMetric('mse', 0.00001234)).toBe('1.234e-5');
-    expect(formatMetric('bce', 2709.8123)).toBe('2709.8');
+    expect(formatMetricValue('psnr', 10.344)).toBe('10.34 dB');
+    expect(formatMetricValue('ssim', 0.67531)).toBe('0.6753');
+    expect(formatMetricValue('images', 12000)).toBe('12,000');
+    expect(formatMetricValue('mse', 0.00001234)).toBe('1.234e-5');
+    expect(formatMetricValue('bce', 2709.8123)).toBe('2709.8 nats');
     expect(formatMs(4.25)).toBe('4.3 ms');
     expect(formatMs(250.4)).toBe('250 ms');
     expect(formatMs(12_345)).toBe('12.3 s');

@@ -1,14 +1,14 @@
-// What the end-to-end test and the benchmark share: building the viewer, training tiny runs and
-// serving them with `bun run cli serve` (test/support/cli.ts, the repository's test support) or the
-// mock API, launching Debian's headless Chromium with WebGPU (test/support/browser.ts), and reading
-// points off a screenshot.
+// What the end-to-end tests and the benchmarks share: building the viewer, training tiny runs and
+// serving them with `bun run cli serve` (test/support/cli.ts, the repository's test support),
+// launching Debian's headless Chromium with WebGPU (test/support/browser.ts), reading points off a
+// screenshot and numbers off attributes.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { ROOT, run, type Server } from '../../../test/support/cli.ts';
+import { ROOT, run } from '../../../test/support/cli.ts';
 
 export { ROOT, run, serveRuns, train, type Server } from '../../../test/support/cli.ts';
-export { CHROMIUM, CHROMIUM_ARGS, hasChromium, launchChromium } from '../../../test/support/browser.ts';
+export { CHROMIUM, CHROMIUM_ARGS, hasChromium, launchChromium, numberAttr } from '../../../test/support/browser.ts';
 
 export const VIEWER = join(ROOT, 'packages/viewer');
 export const DIST = join(VIEWER, 'dist');
@@ -29,13 +29,6 @@ export async function buildViewer(): Promise<void> {
   const built = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
   if (built > sources) return;
   await run([join(ROOT, 'node_modules/.bin/vite'), 'build', '--logLevel', 'warn'], VIEWER);
-}
-
-/** The mock API of mock-api.ts, serving the built viewer. */
-export async function serveMock(): Promise<Server> {
-  const { startMockApi } = await import('./mock-api.ts');
-  const api = await startMockApi({ dist: DIST });
-  return { url: api.url, stop: async () => api.stop() };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { absDiff, base64ToBytes, bytesToBase64, decodeImage, encodeImage, maxAbsDiff, toRgba } from '../src/lib/images.ts';
+import { metrics } from '@maga/model';
+import { absDiff, base64ToBytes, bytesToBase64, decodeImage, encodeImage, maxAbsDiff, psnr, toRgba } from '../src/lib/images.ts';
 
 describe('API images', () => {
   test('decode reads little-endian float32 pixels row-major', () => {
@@ -78,5 +79,14 @@ describe('API images', () => {
     expect(() => decodeImage({ width: 2, height: 2, channels: 2, data })).toThrow('channels must be 1 (grey) or 3 (RGB), got 2');
     expect(decodeImage({ width: 2, height: 2, data }).channels).toBeUndefined();
     expect(() => toRgba({ width: 2, height: 2, channels: 3, pixels: new Float32Array(4) })).toThrow('4 values are not 3×2×2');
+  });
+
+  test('PSNR against the model package’s metric (the evaluation’s), equal images and mismatched sizes', () => {
+    const a = Float32Array.from({ length: 64 }, (_, i) => (i * 37) % 64 / 63);
+    const b = a.map((v, i) => Math.min(1, v + (i % 3) * 0.05));
+    const img = (pixels: Float32Array) => ({ width: 8, height: 8, pixels });
+    expect(psnr(img(a), img(b))).toBeCloseTo(metrics.psnr(a, b), 10);
+    expect(psnr(img(a), img(a))).toBe(Infinity);
+    expect(psnr(img(a), { width: 4, height: 4, pixels: new Float32Array(16) })).toBeNaN();
   });
 });

@@ -13,6 +13,8 @@ const { describe: withGpu } = await testDevice('viewer local decoder tests', 'we
 
 const PIVOT = dsprites.FIXED_PIVOT.index;
 const OTHER_PIVOT = 123_530;
+/** dSprites rendered here, as the server would send them. */
+const DSPRITES_HERE = { size: 64, fetch: async (index: number) => dsprites.render(index) };
 const images = (indices: number[]) => T.tensor(dsprites.renderBatch(indices), [indices.length, 1, 64, 64]);
 
 /** A tensor's values, clamped to [0, 1] as the decoder's (and the API's) images are. */
@@ -37,7 +39,7 @@ withGpu('in-browser decoder logic', () => {
     if (model instanceof Maganet) model.initialize(images([1, 5000, 90_000, 300_000, 600_000, 700_000]));
     const checkpoint = await encodeModule(model);
     // As the CLI writes config.json: the model's configuration under "model".
-    const decoder = await localDecoder({ config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint });
+    const decoder = await localDecoder({ run: 'test-run', config: { format: 1, model: config, data: { split: 'to-range' } }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] });
     return { model, decoder };
   }
 
@@ -98,15 +100,34 @@ withGpu('in-browser decoder logic', () => {
     model.dispose();
   }, 120_000);
 
-  test('a checkpoint that does not fit the configuration is refused with the reason', async () => {
+  test('disposed while it decodes (its run’s page went): the decode in flight finishes, later calls are refused', async () => {
+    const config = { ...defaultConfig('maganet'), encoder: { width: 8, hidden: 32 }, glow: { levels: 2, steps: 1, coupling: 'additive', hidden: 8 } } as ModelConfig;
+    const { model, decoder } = await setup(config);
+    expect(decoder.run).toBe('test-run');
+    const inFlight = decoder.decode([new Array(10).fill(0.5)], PIVOT);
+    decoder.dispose();
+    const [image] = await inFlight;
+    expect(image.pixels).toHaveLength(64 * 64);
+    expect(image.pixels.every(Number.isFinite)).toBe(true);
+    const refused = await decoder.code(PIVOT, 42).catch((e: Error) => e);
+    expect((refused as Error).message).toBe("the decoder of run 'test-run' was disposed");
+    model.dispose();
+  }, 120_000);
+
+  test('a checkpoint that does not fit the configuration is refused, naming what does not fit', async () => {
     await T.init({ backend: 'webgpu', quiet: true });
     const vae = await createModel({ ...defaultConfig('vae'), widths: [8, 8, 16, 16] } as ModelConfig, 1);
     const checkpoint = await encodeModule(vae);
+    const vaeNames = Object.keys(Object.fromEntries(vae.state()));
     vae.dispose();
-    const error = await localDecoder({ config: { model: defaultConfig('maganet') }, checkpoint }).catch((e: Error) => e);
+    const error = await localDecoder({ run: 'test-run', config: { model: defaultConfig('maganet') }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message.length).toBeGreaterThan(0);
-    const bad = await localDecoder({ config: { something: 'else' }, checkpoint }).catch((e: Error) => e);
-    expect((bad as Error).message).toContain('config');
+    const message = (error as Error).message;
+    expect(message).toMatch(/^checkpoint does not match the model \(\d+ problems\)/);
+    // MAGANet's flow is missing from a VAE's checkpoint, and the VAE's parameters are not MAGANet's.
+    expect(message).toMatch(/missing from checkpoint: decoder\.\S+ \[/);
+    expect(message).toContain(`unexpected in checkpoint (not a model parameter): ${vaeNames.sort()[0]}`);
+    const bad = await localDecoder({ run: 'test-run', config: { something: 'else' }, checkpoint, images: DSPRITES_HERE, warmup: [PIVOT, 42] }).catch((e: Error) => e);
+    expect((bad as Error).message).toBe('config: missing model');
   }, 60_000);
 });

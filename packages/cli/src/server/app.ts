@@ -13,6 +13,7 @@ import { inspectSafetensors } from '../run/checkpoint.ts';
 import { encodePng, imageJson } from '../figures/images.ts';
 import { filePath, readRunConfig, type RunConfig } from '../run/rundir.ts';
 import { datasetInfo, dspritesImages, factorsJson, modelGroup, runImages, sampleIndices, type RunImages } from './dataset.ts';
+import type { DatasetImage, Health, RunImage } from './contract.ts';
 import type { EmbeddingOptions } from './embedding.ts';
 import * as handlers from './handlers.ts';
 import type { ServerContext } from './handlers.ts';
@@ -89,7 +90,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
       : schemas.refusing('g1', takesZ(c), schemas.runGroupLawsBody(latentDim(c), count(c)));
   };
   const runImage = validator('param', (value, c) => ({ index: parse(schemas.runImageParam(count(c as Context<Env>)), value.index, 'index') }));
-  const sample = (data: RunImages, index: number) => ({ index, factors: data.factorsOf(index), image: apiImage(data.source.render([index]), data.size, data.channels) });
+  const sample = (data: RunImages, index: number): RunImage => ({ index, factors: data.factorsOf(index), image: apiImage(data.source.render([index]), data.size, data.channels) });
 
   app.onError((err, c) => {
     if (err instanceof ValidationError) return c.json({ error: err.message }, 400);
@@ -102,7 +103,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   app.post('/api/*', json);
 
   // ---- service and runs -----------------------------------------------------------------------
-  app.get('/api/health', (c) => c.json({ ok: true, backend: ctx.backend.kind, device: ctx.backend.description, version: ctx.version, queue: ctx.queue.length }));
+  app.get('/api/health', (c) => c.json({ ok: true, backend: ctx.backend.kind, device: ctx.backend.description, version: ctx.version, queue: ctx.queue.length } satisfies Health));
   app.get('/api/runs', (c) => c.json({ runs: listRuns(ctx.root) }));
   app.get('/api/runs/:id', run, (c) => c.json(runDetail(c.var.run)));
   app.get('/api/runs/:id/checkpoint', run, (c) => checkpoint(ctx, c.var.run));
@@ -155,7 +156,7 @@ export function createApp(ctx: ServerContext): Hono<Env> {
   return app;
 }
 
-function datasetImage(index: number) {
+function datasetImage(index: number): DatasetImage {
   return { index, factors: factorsJson(index), image: imageJson(dsprites.render(index)) };
 }
 

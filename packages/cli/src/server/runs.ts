@@ -3,7 +3,7 @@
 // corrupt is reported with status 'error' and the reason, never allowed to break the listing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelTraits, ValidationError, type GroupId, type ModelTraits } from '@maga/model';
+import { modelSpec, modelTraits, ValidationError, type GroupId, type ModelConfig, type ModelTraits, type SplitName } from '@maga/model';
 import { inspectSafetensors } from '../run/checkpoint.ts';
 import { filePath, readEvalLog, readLog, splitOf, readMetrics, readRunConfig, readRunState, RUN_ID_PATTERN, type Divergence, type EvalLine, type LogLine, type RunConfig, type RunMetrics, type RunStatus } from '../run/rundir.ts';
 import { modelGroup } from './dataset.ts';
@@ -19,11 +19,16 @@ export interface RunSummary {
   model: string | null;
   /** What the model's decoder does (packages/model's registry), so clients need not know models by name. */
   traits: ModelTraits | null;
+  /** Numbers per code z or group element g its decoder takes (the rows of /decode); null when the config cannot be read. */
+  codeDim: number | null;
   dataset: string | null;
   /** A dSprites run's split; null for a pair run. */
-  split: string | null;
-  /** The known group a pair run's model takes (its elements: an angle, or j ∈ [0, n)); null for a learned z. */
-  group: GroupId | null;
+  split: SplitName | null;
+  /**
+   * The known group a pair run's model takes, as the group registry names it: its id (kind, and C_n's
+   * n), its label ('so2', 'c4', 'so3', as --group writes it) and its name ('SO(2)'); null for a learned z.
+   */
+  group: RunGroupJson | null;
   step: number;
   steps: number | null;
   status: RunStatus;
@@ -32,6 +37,15 @@ export interface RunSummary {
   error?: string;
   /** Where a run with status 'diverged' went non-finite. */
   divergence?: Divergence;
+}
+
+export type RunGroupJson = GroupId & { label: string; name: string };
+
+/** A model's known group for the API (asking the group registry, not naming kinds), or null for a learned z. */
+function runGroup(model: ModelConfig): RunGroupJson | null {
+  const group = modelGroup(model);
+  if (!group) return null;
+  return { ...group.id, label: group.label, name: group.name };
 }
 
 /** The real path of the runs directory (created if missing, so an empty server still starts). */
@@ -82,15 +96,16 @@ export function summarize(run: RunRef): RunSummary & { config: RunConfig | null;
     assertNoLinks(run);
     config = readRunConfig(run.dir);
   } catch (e) {
-    return { ...base, model: null, traits: null, dataset: null, split: null, group: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
+    return { ...base, model: null, traits: null, codeDim: null, dataset: null, split: null, group: null, step: 0, steps: null, status: 'error', metrics: null, error: message(e, run), config: null, createdAt: '' };
   }
   const summary: RunSummary = {
     ...base,
     model: config.model.model,
     traits: modelTraits(config.model.model),
+    codeDim: modelSpec(config.model.model).codeDim(config.model),
     dataset: config.data.dataset,
     split: splitOf(config.data),
-    group: modelGroup(config.model)?.id ?? null,
+    group: runGroup(config.model),
     step: 0,
     steps: config.training.steps,
     status: config.status,

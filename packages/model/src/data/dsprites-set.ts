@@ -8,7 +8,7 @@ import { ValidationError } from '../validate.ts';
 import type { ModelConfig } from '../models/registry.ts';
 import { evaluate, uploadBatch } from '../training.ts';
 import * as dsprites from './dsprites.ts';
-import type { DataImages, DatasetEntry, DspritesData } from './entry.ts';
+import type { DataImages, DatasetEntry, DspritesData, DspritesFactorsJson, DspritesInfo } from './entry.ts';
 import type { FactorInfo } from './pair-set.ts';
 import { Sampler, type PivotMode } from './sampler.ts';
 import { parseSplit, SPLITS, type SplitName, type SplitPart } from './splits.ts';
@@ -27,15 +27,7 @@ const FACTORS: readonly FactorInfo[] = Object.freeze([
   { name: 'posY', kind: 'id', description: 'the vertical position class, 0–31' },
 ] as FactorInfo[]);
 
-/** An image's factors as the API sends them: latent values, and their class indices. */
-export interface DspritesFactorsJson {
-  shape: string;
-  scale: number;
-  orientation: number;
-  posX: number;
-  posY: number;
-  classes: { shape: number; scale: number; orientation: number; posX: number; posY: number };
-}
+export type { DspritesFactorsJson };
 
 export function dspritesFactorsJson(index: number): DspritesFactorsJson {
   const { values, classes } = dsprites.factorsOf(index);
@@ -43,7 +35,7 @@ export function dspritesFactorsJson(index: number): DspritesFactorsJson {
 }
 
 /** What GET /api/dataset says of the grid. */
-export function dspritesInfo() {
+export function dspritesInfo(): DspritesInfo {
   const { count, values } = DSPRITES;
   return {
     count,

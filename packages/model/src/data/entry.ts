@@ -13,7 +13,8 @@ import type { Model, ModelTraits, TrainingBatch } from '../models/model.ts';
 import type { ModelConfig, SizeName } from '../models/registry.ts';
 import type { DataParallel } from '../parallel.ts';
 import type { EvalMetrics, PairEvalMetrics } from '../training.ts';
-import type { FactorInfo } from './pair-set.ts';
+import type * as dsprites from './dsprites.ts';
+import type { FactorInfo, PairSetInfo } from './pair-set.ts';
 import type { PivotMode, SamplerState } from './sampler.ts';
 import type { SplitName, SplitPart } from './splits.ts';
 
@@ -66,6 +67,28 @@ export interface TrainingStream {
 }
 
 /** A run's images as the API addresses them: by one integer index each. */
+/** A dSprites image's factors as the API sends them: latent values, and their class indices. */
+export interface DspritesFactorsJson {
+  shape: string;
+  scale: number;
+  orientation: number;
+  posX: number;
+  posY: number;
+  classes: { shape: number; scale: number; orientation: number; posX: number; posY: number };
+}
+
+/** GET /api/dataset: the dSprites grid, its factors' values, its splits and the fixed pivot. */
+export interface DspritesInfo {
+  count: number;
+  imageSize: number;
+  factors: (typeof dsprites.DSPRITES)['values'];
+  splits: Readonly<Record<SplitName, string>>;
+  fixedPivot: number;
+}
+
+/** GET /api/runs/:id/dataset: a dSprites run's grid and split, or a pair run's set (the API's contract, docs/api.md). */
+export type DataInfo = ({ kind: 'dsprites'; dataset: 'dsprites'; split: SplitName; group: null } & DspritesInfo) | PairSetInfo;
+
 export interface DataImages {
   /** 'dsprites' or 'pairs': what GET /api/runs/:id/dataset says. */
   kind: 'dsprites' | 'pairs';
@@ -77,11 +100,11 @@ export interface DataImages {
   count: number;
   defaultPivot: number;
   /** One image's factors as the API sends them (a pair set's by name; dSprites' latent values and classes). */
-  factorsOf(index: number): object;
+  factorsOf(index: number): DspritesFactorsJson | Record<string, number>;
   /** `count` seeded images of a part (dSprites: of the run's split). */
   samples(part: SplitPart, count: number, seed: number): number[];
   /** What GET /api/runs/:id/dataset answers. */
-  info(): Record<string, unknown>;
+  info(): DataInfo;
   /** What names the run's cached embeddings: the split, or the data set and group. */
   embeddingTag: string;
 }

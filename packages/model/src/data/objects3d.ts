@@ -16,7 +16,7 @@ import { wrapAngle, type Group, type Uniforms } from '../groups/group.ts';
 import { groupFromLabel, kindOfLabel } from '../groups/registry.ts';
 import type { DatasetEntry, PairData } from './entry.ts';
 import { pairEntry, PAIR_PRESETS, presetsWith } from './pair-entry.ts';
-import { PairDataset, type FactorInfo, type ImageGridScheme, type PairBatch, type PairStreams } from './pair-set.ts';
+import { PairDataset, type FactorInfo, type ImageGridScheme, type PairGridExtras, type PairBatch, type PairStreams } from './pair-set.ts';
 import {
   aboutVertical,
   checkQuaternion,
@@ -495,7 +495,7 @@ export class Objects3dDataset extends PairDataset<RotationPairSpec, Objects3dFac
     return [...this.factors, { name: 'view', kind: 'id', description: `the view of the image grid, 0–${VIEWS - 1}` }];
   }
 
-  override gridInfo(): Record<string, unknown> {
+  override gridInfo(): PairGridExtras {
     return { camera: CAMERA_QUATERNION };
   }
 

@@ -13,7 +13,7 @@
 // groupdata.ts (rotated MNIST, contrast) and objects3d.ts (the rendered 3-D sets) are the sets
 // today; a new one is a subclass plus its entry in registry.ts.
 import { Rng, threefry2x32 } from '@maga/tensor';
-import type { Group, Uniforms } from '../groups/group.ts';
+import type { Group, GroupId, Uniforms } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
 import { UniformStream } from './random.ts';
 import type { SamplerState } from './sampler.ts';
@@ -44,6 +44,28 @@ export interface FactorInfo<Name extends string = string> {
   description: string;
   /** The names of a class factor's values, value i first. */
   classes?: readonly string[];
+}
+
+/** What a set adds to its GET /api/runs/:id/dataset answer: a 3-D set's camera (a unit quaternion w, x, y, z; images show camera·g·object). */
+export interface PairGridExtras {
+  camera?: readonly number[];
+}
+
+/** GET /api/runs/:id/dataset for a pair run: its grid of images, index = source·steps + step. */
+export interface PairSetInfo extends PairGridExtras {
+  kind: 'pairs';
+  dataset: string;
+  group: GroupId;
+  imageSize: number;
+  channels: number;
+  count: number;
+  sources: number;
+  testSources: number;
+  steps: number;
+  /** How an index is made, in words: 'source·360 + degrees'. */
+  index: string;
+  factors: readonly FactorInfo[];
+  fixedPivot: number;
 }
 
 /** One column per factor, one value per image. */
@@ -169,7 +191,7 @@ export abstract class PairDataset<Spec extends { source: number } = any, Columns
   }
 
   /** What GET /api/runs/:id/dataset adds for this set (a 3-D set's camera), beside what every set says. */
-  gridInfo(): Record<string, unknown> {
+  gridInfo(): PairGridExtras {
     return {};
   }
 
@@ -386,7 +408,7 @@ export class ImageGrid implements ImageSource {
   }
 
   /** What GET /api/runs/:id/dataset says of a pair run's images. */
-  info(): Record<string, unknown> {
+  info(): PairSetInfo {
     const d = this.dataset;
     return {
       kind: 'pairs',

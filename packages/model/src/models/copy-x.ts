@@ -30,6 +30,7 @@ export const COPY_X_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'none',
   groupLaws: true,
+  lawsHold: 'pixels',
   latentParts: false,
   batch: 'group-pairs',
 };

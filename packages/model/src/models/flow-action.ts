@@ -42,6 +42,7 @@ export const FLOW_ACTION_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'none',
   groupLaws: true,
+  lawsHold: 'flow',
   latentParts: true,
   batch: 'group-pairs',
 };

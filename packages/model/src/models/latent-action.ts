@@ -103,6 +103,7 @@ export const LATENT_ACTION_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'none',
   groupLaws: true,
+  lawsHold: 'latent',
   latentParts: true,
   batch: 'group-pairs',
 };

@@ -55,6 +55,7 @@ export const MAGANET_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'action',
   groupLaws: true,
+  lawsHold: 'flow',
   latentParts: false,
   batch: 'dsprites',
 };

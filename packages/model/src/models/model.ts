@@ -25,6 +25,17 @@ export interface ModelTraits {
   transfer: 'action' | 'arithmetic' | 'none';
   /** Whether the decoder has group laws to show (identity, composition, inverse). */
   groupLaws: boolean;
+  /**
+   * Where those laws hold exactly, so that a viewer states them truly: 'flow', chained in ℓ-space
+   * through an invertible flow, exact but for the flow's float32 round trip f(f⁻¹(v)) (to ≈ 1e-3
+   * in pixels, 1e-12 in float64: docs/group-laws.md); 'latent', exact on the latent, where ρ is a
+   * representation, while the images compared pass through the decoder and, for a chained action,
+   * the encoder again (they measure reconstruction, not ρ); 'pixels', the action is an operation on
+   * the images themselves with no latent (rotate-x's turn of the pixels, copy-x's copy): the laws
+   * are that operation's, exact where it is (copying, quarter turns) and otherwise off by its
+   * resampling; null without group laws.
+   */
+  lawsHold: 'flow' | 'latent' | 'pixels' | null;
   /** Whether the latent has an invariant and a varying part (the recombination's swap). */
   latentParts: boolean;
   /** The batches it trains on: dSprites images (with pivots or not), or pairs (x, g·x) with g known. */

@@ -36,6 +36,7 @@ export const ROTATE_X_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'none',
   groupLaws: true,
+  lawsHold: 'pixels',
   latentParts: false,
   batch: 'group-pairs',
 };

@@ -38,6 +38,7 @@ export const VAE_TRAITS: ModelTraits = {
   pivot: false,
   transfer: 'arithmetic',
   groupLaws: false,
+  lawsHold: null,
   latentParts: false,
   batch: 'dsprites',
 };

@@ -58,6 +58,7 @@ export const WINTER_TRAITS: ModelTraits = {
   pivot: true,
   transfer: 'none',
   groupLaws: true,
+  lawsHold: 'latent',
   latentParts: false,
   batch: 'group-pairs',
 };

@@ -1,36 +1,36 @@
 // Choosing a dataset image: from a grid of sample thumbnails of the run's split (test or train
 // part, reshuffled on demand), or by its factor values. Samples load only when the chooser opens.
-import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
+import type { SplitName } from '@maga/model';
+import { For, Show, createSignal, type JSX } from 'solid-js';
 import { useApi, useDataset } from '../context.tsx';
 import { FACTOR_LABELS, FACTOR_NAMES, describeFactors, factorsOf, formatFactor, type FactorClasses, type FactorName } from '../lib/factors.ts';
-import { decodeImage } from '../lib/images.ts';
-import { DatasetImage, ImageCanvas } from './images.tsx';
-import { ErrorNote, Loading, messageOf } from './status.tsx';
+import { DatasetImage } from './images.tsx';
+import { current } from '../lib/resource.ts';
+import { Loading, messageOf } from './status.tsx';
+import { PickerFrame, SampleThumbs } from './samples.tsx';
 
-export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: string; size?: number; children?: JSX.Element }) {
+export function ImagePicker(props: { label: string; value: number; onChange: (index: number) => void; split?: SplitName; size?: number; children?: JSX.Element }) {
   const dataset = useDataset();
   const description = () => {
-    const grid = dataset()?.factors;
+    const grid = current(dataset)?.factors;
     const f = grid && factorsOf(props.value, grid);
     return f ? describeFactors(f) : '';
   };
   return (
-    <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
-      <DatasetImage index={props.value} size={props.size ?? 96} label={`${props.label}: image ${props.value}, ${description()}`} />
-      <div class="picker-body">
-        <div class="picker-title">
-          <strong>{props.label}</strong> <span class="muted">#{props.value}</span>
-        </div>
-        <div class="muted small">{description()}</div>
-        {props.children}
-        <ImageChooser label={`Choose ${props.label.toLowerCase()}…`} split={props.split} current={props.value} onChoose={props.onChange} />
-      </div>
-    </div>
+    <PickerFrame
+      label={props.label}
+      value={props.value}
+      description={description()}
+      image={<DatasetImage index={props.value} size={props.size ?? 96} label={`${props.label}: image ${props.value}, ${description()}`} />}
+      chooser={<ImageChooser label={`Choose ${props.label.toLowerCase()}…`} split={props.split} current={props.value} onChoose={props.onChange} />}
+    >
+      {props.children}
+    </PickerFrame>
   );
 }
 
 /** A disclosure with sample thumbnails and a factor form; closes after a choice. */
-export function ImageChooser(props: { label: string; split?: string; current?: number; onChoose: (index: number) => void }) {
+export function ImageChooser(props: { label: string; split?: SplitName; current?: number; onChoose: (index: number) => void }) {
   const [open, setOpen] = createSignal(false);
   const [mode, setMode] = createSignal<'samples' | 'factors'>('samples');
   const choose = (index: number) => {
@@ -59,49 +59,18 @@ export function ImageChooser(props: { label: string; split?: string; current?: n
   );
 }
 
-function SampleGrid(props: { split?: string; current?: number; onChoose: (index: number) => void }) {
+function SampleGrid(props: { split?: SplitName; current?: number; onChoose: (index: number) => void }) {
   const api = useApi();
-  const [part, setPart] = createSignal<'test' | 'train'>('test');
-  const [seed, setSeed] = createSignal(0);
-  const [samples] = createResource(
-    () => ({ split: props.split, part: part(), seed: seed() }),
-    (q) => api.samples({ ...q, count: 24 }).then((list) => list.map((s) => ({ ...s, decoded: decodeImage(s.image) }))),
-  );
   return (
-    <div class="samples">
-      <div class="row gap">
-        <label>
-          Part{' '}
-          <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
-            <option value="test">test (held out)</option>
-            <option value="train">train</option>
-          </select>
-        </label>
-        <button type="button" onClick={() => setSeed((s) => s + 1)}>
-          Shuffle
-        </button>
-      </div>
-      <Show when={!samples.error} fallback={<ErrorNote error={samples.error} title="Could not load samples" />}>
-        <Show when={samples.latest} fallback={<Loading>Loading samples…</Loading>}>
-          <div class="thumbs" classList={{ stale: samples.loading }}>
-            <For each={samples.latest}>
-              {(s) => (
-                <button
-                  type="button"
-                  class="thumb"
-                  classList={{ selected: s.index === props.current }}
-                  title={`#${s.index}: ${describeFactors(s.factors)}`}
-                  aria-label={`image ${s.index}: ${describeFactors(s.factors)}`}
-                  onClick={() => props.onChoose(s.index)}
-                >
-                  <ImageCanvas image={s.decoded} label="" size={48} />
-                </button>
-              )}
-            </For>
-          </div>
-        </Show>
-      </Show>
-    </div>
+    <SampleThumbs
+      class="samples"
+      key={props.split}
+      load={(part, seed) => api.samples({ split: props.split, part, seed, count: 24 })}
+      describe={(s) => describeFactors(s.factors)}
+      heldOut="held out"
+      current={props.current}
+      onChoose={props.onChoose}
+    />
   );
 }
 
@@ -109,7 +78,7 @@ function FactorChooser(props: { value: number; onChoose: (index: number) => void
   const api = useApi();
   const dataset = useDataset();
   const initial = (): FactorClasses => {
-    const grid = dataset()?.factors;
+    const grid = current(dataset)?.factors;
     return (grid && factorsOf(props.value, grid)?.classes) ?? { shape: 0, scale: 0, orientation: 0, posX: 0, posY: 0 };
   };
   const [classes, setClasses] = createSignal<FactorClasses>(initial());
@@ -128,7 +97,7 @@ function FactorChooser(props: { value: number; onChoose: (index: number) => void
     }
   };
   return (
-    <Show when={dataset()} fallback={<Loading>Loading the factor grid…</Loading>}>
+    <Show when={current(dataset)} fallback={<Loading>Loading the factor grid…</Loading>}>
       {(info) => (
         <form class="factor-form" onSubmit={apply}>
           <For each={FACTOR_NAMES}>

@@ -2,25 +2,32 @@
 // y scale, optional smoothing (the raw curve stays faint behind), and a cursor that follows the
 // pointer or the arrow keys and reads out the value.
 import { For, Show, createMemo, createSignal } from 'solid-js';
-import { downsample, extent, formatNumber, linearScale, logScale, nearest, smooth, svgPath, type Point, type Series } from '../lib/curves.ts';
+import { downsample, extent, formatNumber, linearScale, logScale, nearest, smooth, svgPath, tickLabels, type Point, type Series } from '../lib/curves.ts';
 
 const WIDTH = 480;
 const HEIGHT = 200;
 const MARGIN = { left: 52, right: 12, top: 12, bottom: 28 };
 
-export function LossChart(props: { series: Series; log: boolean; smoothing: number; colour?: string }) {
+/** One series against the step; `unit`: what its values are in, shown on the y axis. */
+export function LossChart(props: { series: Series; log: boolean; smoothing: number; colour?: string; unit?: string }) {
   const raw = createMemo(() => downsample(props.series.points, 600));
   const smoothed = createMemo(() => downsample(smooth(props.series.points, props.smoothing), 600));
   const x = createMemo(() => {
     const pts = props.series.points;
     const lo = pts.length ? pts[0].x : 0;
     const hi = pts.length ? pts[pts.length - 1].x : 1;
-    return linearScale([lo, hi], [MARGIN.left, WIDTH - MARGIN.right]);
+    return linearScale([lo, hi], [MARGIN.left, WIDTH - MARGIN.right], true);
   });
   const y = createMemo(() => {
     const e = extent([props.series], props.log) ?? [0, 1];
     return (props.log ? logScale : linearScale)(e, [HEIGHT - MARGIN.bottom, MARGIN.top]);
   });
+  const labelled = (ticks: number[]) => {
+    const labels = tickLabels(ticks);
+    return ticks.map((value, i) => ({ value, label: labels[i] }));
+  };
+  const yTicks = createMemo(() => labelled(y().ticks(5)));
+  const xTicks = createMemo(() => labelled(x().ticks(5)));
   const [cursor, setCursor] = createSignal<Point | null>(null);
   const shown = () => (props.smoothing > 0 ? smoothed() : raw());
   const skipped = () => (props.log ? props.series.points.filter((p) => !(p.y > 0)).length : 0);
@@ -51,6 +58,12 @@ export function LossChart(props: { series: Series; log: boolean; smoothing: numb
     <figure class="chart" data-testid={`chart-${props.series.name}`}>
       <figcaption>
         <strong>{props.series.name}</strong>
+        <Show when={props.unit}>
+          <span class="muted small" data-testid="chart-unit">
+            {' '}
+            ({props.unit})
+          </span>
+        </Show>
         <span class="muted">
           {' '}
           <Show when={cursor()} fallback={last() ? `last ${formatNumber(last()!.y)} at step ${last()!.x}` : 'no data yet'}>
@@ -69,20 +82,20 @@ export function LossChart(props: { series: Series; log: boolean; smoothing: numb
         onBlur={() => setCursor(null)}
       >
         <g class="grid">
-          <For each={y().ticks(5)}>
+          <For each={yTicks()}>
             {(t) => (
               <g>
-                <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y()(t)} y2={y()(t)} />
-                <text x={MARGIN.left - 6} y={y()(t)} text-anchor="end" dominant-baseline="middle">
-                  {formatNumber(t)}
+                <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y()(t.value)} y2={y()(t.value)} />
+                <text x={MARGIN.left - 6} y={y()(t.value)} text-anchor="end" dominant-baseline="middle">
+                  {t.label}
                 </text>
               </g>
             )}
           </For>
-          <For each={x().ticks(5)}>
+          <For each={xTicks()}>
             {(t) => (
-              <text x={x()(t)} y={HEIGHT - MARGIN.bottom + 16} text-anchor="middle">
-                {formatNumber(t)}
+              <text x={x()(t.value)} y={HEIGHT - MARGIN.bottom + 16} text-anchor="middle">
+                {t.label}
               </text>
             )}
           </For>
@@ -106,6 +119,7 @@ export function LossChart(props: { series: Series; log: boolean; smoothing: numb
         <text class="axis-label" x={WIDTH - MARGIN.right} y={HEIGHT - 2} text-anchor="end">
           step
         </text>
+
       </svg>
       <Show when={skipped() > 0}>
         <p class="muted small">{skipped()} values ≤ 0 are not drawn on the log scale.</p>

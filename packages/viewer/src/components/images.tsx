@@ -13,6 +13,8 @@ export function ImageCanvas(props: {
   /** Called once the image is on the canvas and painted (the next animation frame). */
   onDrawn?: (image: Img) => void;
   class?: string;
+  /** Fill the width it is given, up to `size` pixels, square (e.g. a grid's cells). */
+  fluid?: boolean;
 }) {
   let canvas!: HTMLCanvasElement;
   createEffect(
@@ -41,7 +43,7 @@ export function ImageCanvas(props: {
       height={64}
       role="img"
       aria-label={props.label}
-      style={{ width: `${props.size ?? 128}px`, height: `${props.size ?? 128}px` }}
+      style={props.fluid ? { width: '100%', 'max-width': `${props.size ?? 128}px`, height: 'auto', 'aspect-ratio': '1' } : { width: `${props.size ?? 128}px`, height: `${props.size ?? 128}px` }}
     />
   );
 }

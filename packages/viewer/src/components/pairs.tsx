@@ -1,48 +1,38 @@
 // The pieces of the views for runs of known-group (pair) models: the run's own images (its data
-// set, from the API's per-run routes), a picker over its test and train sources, and the control
-// for a group element g — an angle slider for SO(2), the n elements of C_n as buttons (SO(3)'s
-// rotations have their arcball, components/rotation.tsx).
-import { For, Show, createResource, createSignal, type JSX } from 'solid-js';
-import type { PairDatasetInfo, PairImage, RunGroup } from '../api.ts';
+// set, from the API's per-run routes) and a picker over its test and train sources (the control
+// for a group element is components/element-controls.tsx).
+import { useSearchParams } from '@solidjs/router';
+import { Show, createResource, createSignal, type JSX } from 'solid-js';
+import type { RunDatasetInfo } from '../api.ts';
+import { describeImage, mapFactors } from '../lib/map-factors.ts';
 
-/** A group whose elements are one number: SO(2) (an angle) or C_n (j ∈ [0, n)). */
-export type NumberGroup = Exclude<RunGroup, { kind: 'so3' }>;
 import { useApi } from '../context.tsx';
-import { decodeImage } from '../lib/images.ts';
-import { ImageCanvas } from './images.tsx';
+import { useRun } from '../views/run-context.tsx';
+import { current } from '../lib/resource.ts';
+import { PickerFrame, SampleThumbs } from './samples.tsx';
 import { ErrorNote, Loading } from './status.tsx';
+import type { Group } from '@maga/model';
+import type { Quaternion } from '../lib/arcball.ts';
+import { indexBelow, indexExpectation, readParam } from '../lib/link.ts';
 
-/** An element of the run's group in words: degrees for an angle, "j = 2 of C_4". */
-export function formatElement(group: NumberGroup, g: number): string {
-  if (group.kind === 'so2') return `θ = ${Math.round((g * 180) / Math.PI)}°`;
-  return `j = ${g} (${g === 0 ? 'e' : `${((360 * g) / group.n).toFixed(0)}° / step ${g}`} of C_${group.n})`;
+/** An image's factor values in words, as the latent map's legend writes them (angles in degrees). */
+export function describePairFactors(info: RunDatasetInfo | undefined, factors: object | undefined): string {
+  return info ? describeImage(mapFactors(info), factors) : '';
 }
 
-export const groupText = (group: RunGroup) => (group.kind === 'so2' ? 'SO(2)' : group.kind === 'so3' ? 'SO(3)' : `C_${group.n}`);
 
-/** An image's factor values in words, using the data set's factor descriptions. */
-export function describePairFactors(info: PairDatasetInfo | undefined, factors: Record<string, number> | undefined): string {
-  if (!info || !factors) return '';
-  return info.factors
-    // A pose's quaternion components say little to a reader; its Euler angles (kind 'angle') say it.
-    .filter((f) => factors[f.name] !== undefined && f.kind !== 'quaternion')
-    .map((f) => {
-      const v = factors[f.name];
-      if (f.kind === 'angle') return `${f.name} ${Math.round((v * 180) / Math.PI)}°`;
-      if (f.kind === 'class' && f.classes) return `${f.name} ${f.classes[v] ?? v}`;
-      return `${f.name} ${v}`;
-    })
-    .join(', ');
-}
-
-/** What a pair data set's sources are, in words. */
-const sourceNoun = (dataset: string | undefined) => (dataset === 'contrast' ? 'phantoms' : dataset === 'objects3d' ? 'objects' : dataset === 'planes-sky' ? 'scenes' : 'digits');
-
-/** The run's data set description (fetched once per run id). */
-export function usePairDataset(id: () => string) {
-  const api = useApi();
-  const [info] = createResource(id, (runId) => api.runDataset(runId));
-  return info;
+/**
+ * The description of the run's images, from its run page (fetched once per run): undefined while
+ * it loads or when it failed (`.error` says why).
+ */
+export function useRunDataset() {
+  const run = useRun();
+  const info = (): RunDatasetInfo | undefined => (run.dataset.error !== undefined ? undefined : run.dataset.latest);
+  return Object.assign(info, {
+    get error(): unknown {
+      return run.dataset.error;
+    },
+  });
 }
 
 /** An image of the run's data set by index, as the server renders it. */
@@ -61,23 +51,21 @@ export function RunImage(props: { run: string; index: number; size?: number; lab
 }
 
 /** A chosen image of the run with its factors, and thumbnails of its test (or train) sources to choose another. */
-export function PairImagePicker(props: { run: string; info: PairDatasetInfo | undefined; label: string; value: number; onChange: (index: number) => void; children?: JSX.Element }) {
+export function PairImagePicker(props: { run: string; info: RunDatasetInfo | undefined; label: string; value: number; onChange: (index: number) => void; children?: JSX.Element }) {
   const api = useApi();
   const [image] = createResource(
     () => ({ run: props.run, index: props.value }),
     (q) => api.runImage(q.run, q.index),
   );
   const [open, setOpen] = createSignal(false);
-  const description = () => describePairFactors(props.info, image()?.factors);
+  const description = () => describePairFactors(props.info, current(image)?.factors);
   return (
-    <div class="picker" data-testid={`picker-${props.label.toLowerCase().replace(/\W+/g, '-')}`}>
-      <RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />
-      <div class="picker-body">
-        <div class="picker-title">
-          <strong>{props.label}</strong> <span class="muted">#{props.value}</span>
-        </div>
-        <div class="muted small">{description()}</div>
-        {props.children}
+    <PickerFrame
+      label={props.label}
+      value={props.value}
+      description={description()}
+      image={<RunImage run={props.run} index={props.value} size={96} label={`${props.label}: image ${props.value}, ${description()}`} />}
+      chooser={
         <details class="chooser" open={open()} onToggle={(e) => setOpen(e.currentTarget.open)}>
           <summary>Choose {props.label.toLowerCase()}…</summary>
           <Show when={open()}>
@@ -92,109 +80,65 @@ export function PairImagePicker(props: { run: string; info: PairDatasetInfo | un
             />
           </Show>
         </details>
-      </div>
-    </div>
+      }
+    >
+      {props.children}
+    </PickerFrame>
   );
 }
 
-function PairSamples(props: { run: string; info: PairDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
+function PairSamples(props: { run: string; info: RunDatasetInfo | undefined; current: number; onChoose: (index: number) => void }) {
   const api = useApi();
-  const [part, setPart] = createSignal<'test' | 'train'>('test');
-  const [seed, setSeed] = createSignal(0);
-  const [samples] = createResource(
-    () => ({ run: props.run, part: part(), seed: seed() }),
-    (q) => api.runSamples(q.run, { part: q.part, seed: q.seed, count: 24 }).then((list: PairImage[]) => list.map((s) => ({ ...s, decoded: decodeImage(s.image) }))),
-  );
+  const run = useRun();
   return (
-    <div class="chooser-panel samples">
-      <div class="row gap">
-        <label>
-          Part{' '}
-          <select value={part()} onChange={(e) => setPart(e.currentTarget.value as 'test' | 'train')}>
-            <option value="test">test (held-out {sourceNoun(props.info?.dataset)})</option>
-            <option value="train">train</option>
-          </select>
-        </label>
-        <button type="button" onClick={() => setSeed((s) => s + 1)}>
-          Shuffle
-        </button>
-      </div>
-      <Show when={!samples.error} fallback={<ErrorNote error={samples.error} title="Could not load samples" />}>
-        <Show when={samples.latest} fallback={<Loading>Loading samples…</Loading>}>
-          <div class="thumbs" classList={{ stale: samples.loading }}>
-            <For each={samples.latest}>
-              {(s) => (
-                <button
-                  type="button"
-                  class="thumb"
-                  classList={{ selected: s.index === props.current }}
-                  aria-label={`image ${s.index}: ${describePairFactors(props.info, s.factors)}`}
-                  title={`#${s.index}: ${describePairFactors(props.info, s.factors)}`}
-                  onClick={() => props.onChoose(s.index)}
-                >
-                  <ImageCanvas image={s.decoded} label="" size={48} />
-                </button>
-              )}
-            </For>
-          </div>
-        </Show>
-      </Show>
-    </div>
+    <SampleThumbs
+      class="chooser-panel samples"
+      key={props.run}
+      load={(part, seed) => api.runSamples(props.run, { part, seed, count: 24 })}
+      describe={(s) => describePairFactors(props.info, s.factors)}
+      heldOut={`held-out ${run.entry()?.sources ?? 'sources'}`}
+      current={props.current}
+      onChoose={props.onChoose}
+    />
   );
 }
 
 /**
- * A group element g: for SO(2) an angle slider in degrees (g in radians), for C_n a button per
- * element j = 0 … n − 1.
+ * The image x a known-group view acts on: `x` from the link (an index of the run's images; the
+ * set's fixed pivot when absent), the 3-D sets' camera (images show camera·g·object), and its
+ * picker, shown once the run's data set has loaded.
  */
-export function ElementControl(props: { group: NumberGroup; value: number; onChange: (g: number) => void; label: string; testId?: string }) {
-  return (
-    <Show
-      when={props.group.kind === 'cyclic' ? (props.group as { kind: 'cyclic'; n: number }) : null}
-      fallback={
-        <label class="element-control">
-          <span>{props.label}</span>{' '}
-          <input
-            type="range"
-            min={0}
-            max={359}
-            step={1}
-            value={Math.round((props.value * 180) / Math.PI)}
-            data-testid={props.testId ?? 'element-angle'}
-            aria-label={`${props.label} (degrees)`}
-            onInput={(e) => props.onChange((Number(e.currentTarget.value) * Math.PI) / 180)}
-          />{' '}
-          <span class="mono">{formatElement(props.group, props.value)}</span>
-        </label>
-      }
-    >
-      {(cyclic) => (
-        <div class="element-control">
-          <span>{props.label}</span>{' '}
-          <div class="segmented" role="group" aria-label={props.label} data-testid={props.testId ?? 'element-buttons'}>
-            <For each={Array.from({ length: cyclic().n }, (_, j) => j)}>
-              {(j) => (
-                <button type="button" aria-pressed={props.value === j} onClick={() => props.onChange(j)}>
-                  {j === 0 ? 'e' : `g${j === 1 ? '' : superscript(j)}`}
-                </button>
-              )}
-            </For>
-          </div>{' '}
-          <span class="mono small">{formatElement(props.group, props.value)}</span>
-        </div>
+export function useImageX() {
+  const run = useRun();
+  const info = useRunDataset();
+  const [search, setSearch] = useSearchParams();
+  const read = () => (info() ? readParam('x', search.x, indexBelow(info()!.count), indexExpectation(info()!.count)) : { value: undefined, problem: null });
+  const value = () => read().value ?? info()?.fixedPivot;
+  const camera = () => {
+    const d = info();
+    return d && 'camera' in d ? (d.camera as unknown as Quaternion) : undefined;
+  };
+  const since = performance.now();
+  const Picker = () => (
+    <Show when={info()} fallback={info.error ? <ErrorNote error={info.error} title="Could not load the run's data set" /> : <Loading since={since}>Loading the data set…</Loading>}>
+      {(data) => (
+        <PairImagePicker run={run.id()} info={data()} label="Image" value={value()!} onChange={(i) => setSearch({ x: i })}>
+          <span class="small">x</span>
+        </PairImagePicker>
       )}
     </Show>
   );
+  return { info, read, value, camera, Picker };
 }
 
-const SUPERSCRIPTS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
-const superscript = (n: number) => String(n).replace(/[0-9]/g, (d) => SUPERSCRIPTS[Number(d)]);
-
-/** g parsed from the URL: an angle in radians (SO(2), any finite number) or j ∈ [0, n); else `fallback`. */
-export function parseElement(raw: string | string[] | undefined, group: NumberGroup, fallback: number): number {
-  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  if (!text) return fallback;
-  const v = Number(text);
-  if (group.kind === 'so2') return Number.isFinite(v) ? v : fallback;
-  return Number.isInteger(v) && v >= 0 && v < group.n ? v : fallback;
+/** The run's known group from the group registry, once it has loaded, for `children`; a note where the registry does not know it. */
+export function WithRunGroup(props: { children: (group: Group) => JSX.Element }) {
+  const run = useRun();
+  return (
+    <Show when={run.registryError() === undefined} fallback={<ErrorNote error={run.registryError()} title="The run's group is not known to this viewer" />}>
+      <Show when={run.group()} keyed fallback={<Loading>Loading the group…</Loading>}>
+        {(group) => props.children(group)}
+      </Show>
+    </Show>
+  );
 }

@@ -4,7 +4,7 @@
 // (its decoder needs none). For a model that takes a known group element g (latent-action,
 // flow-action) a code is g itself: one number (an angle, j of C_n), or a unit quaternion
 // [w, x, y, z] for SO(3); D([g], x) is x acted on by g.
-import type { ModelKind, ModelTraits } from '../api.ts';
+import type { ModelTraits } from '../api.ts';
 import type { Img } from '../lib/images.ts';
 
 export interface Code {
@@ -38,12 +38,14 @@ export interface GroupLawResult {
 }
 
 export interface Decoder {
+  /** The run whose model this is: a view checks it is its own run's before it decodes. */
+  readonly run: string;
   readonly kind: 'webgpu' | 'server';
   /** What the indicator shows, e.g. "decoding on WebGPU (SwiftShader)". */
   readonly label: string;
   /** Why this decoder was chosen when it is a fallback, e.g. "this browser has no WebGPU". */
   readonly note?: string;
-  readonly model: ModelKind;
+  readonly model: string;
   /** What the model's decoder does (from the registry in packages/model, through the API). */
   readonly traits: ModelTraits;
   /** Numbers per code z (or group element g) the decoder takes. */
@@ -65,6 +67,7 @@ export interface Decoder {
    * decoded from a's invariant part with b's varying part, and from b's with a's.
    */
   swap?(pairs: [number, number][]): Promise<{ aWithB: Img[]; bWithA: Img[] }>;
+  /** Frees the model (after any computation in flight); later calls are refused. */
   dispose(): void;
 }
 

@@ -3,11 +3,11 @@
 // same trained-model operations (packages/model's Inference). This module is imported lazily so
 // that the tensor and model packages load only when they are used.
 //
-// Images: dSprites are rendered here (procedural, 64×64). A pair run's images (MNIST digits,
-// contrast phantoms, 32×32 grey; the 3-D objects, 3×64×64 colour) are fetched from the server's data set routes before each
-// computation (`PairImages` below): the MNIST digits are not shipped to the browser.
+// Images: a run's images (dSprites, MNIST digits, contrast phantoms, the 3-D objects in colour)
+// are fetched from the server's data set routes before each computation (`RunImages` below) and
+// kept: the MNIST digits are not shipped to the browser, and every data set is fetched alike.
 import * as T from '@maga/tensor';
-import { Inference, createModel, dsprites, loadModule, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
+import { Inference, createModel, loadModule, parseModelConfig, type Model, type ModelConfig } from '@maga/model';
 import { modelConfigCandidates } from '../lib/config.ts';
 import type { Img } from '../lib/images.ts';
 import { adapterName, type Decoder } from './decoder.ts';
@@ -21,7 +21,7 @@ export interface FetchedImages {
 }
 
 /** An ImageSource over fetched images: `ensure` loads indices, `render` reads them (and refuses any not loaded). */
-class PairImages {
+class RunImages {
   private readonly cache = new Map<number, Float32Array>();
   readonly shape: [number, number, number];
 
@@ -83,13 +83,15 @@ function toImages(data: Float32Array, size: number, channels: number): Img[] {
 
 
 export interface LocalOptions {
+  /** The run's id (the decoder says whose model it is). */
+  run: string;
   config: unknown;
   checkpoint: Uint8Array;
   onStage?: (stage: string) => void;
-  /** A pair run's images (fetched); absent: dSprites, rendered here. */
-  images?: FetchedImages;
-  /** An image to compile the kernels on (default: dSprites image 0 and 1). */
-  warmup?: [number, number];
+  /** The run's images, fetched as the decoder needs them. */
+  images: FetchedImages;
+  /** Two images to compile the kernels on (a pivot and a varying image). */
+  warmup: [number, number];
 }
 
 /** Builds the model from the run's config and checkpoint on the browser's WebGPU device. Throws when that is not possible. */
@@ -111,13 +113,11 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
   // Inference keeps the decoder fixed to the last pivot (MAGANet's flow latent f(ℓ(pivot)) is the
   // same for every z), so a slider drag runs only f⁻¹(u + M·z).
   const size = config.imageSize;
-  const pairs = options.images ? new PairImages(options.images, config.channels) : null;
-  if (pairs && options.images!.size !== size) throw new Error(`the run's images are ${options.images!.size}×${options.images!.size}, its model takes ${size}×${size}`);
-  if (!pairs && size !== 64) throw new Error(`a ${config.model} model of ${size}×${size} images needs its run's images: dSprites are 64×64`);
-  const source = pairs ?? { shape: [config.channels, size, size] as const, render: (indices: readonly number[]) => dsprites.renderBatch(indices) };
+  if (options.images.size !== size) throw new Error(`the run's images are ${options.images.size}×${options.images.size}, its model takes ${size}×${size}`);
+  const source = new RunImages(options.images, config.channels);
   const inference = new Inference(model, source);
-  /** Fetches a pair run's images before a computation on them (dSprites need nothing). */
-  const ready = (indices: readonly number[]) => pairs?.ensure(indices);
+  /** Fetches the images a computation needs (those not fetched before). */
+  const ready = (indices: readonly number[]) => source.ensure(indices);
   const shown = (data: Float32Array): Img[] => toImages(data, size, config.channels).map(clamp01);
   const d = inference.codeDim;
   const decode = async (zs: number[][], pivot: number) => {
@@ -125,53 +125,71 @@ export async function localDecoder(options: LocalOptions): Promise<Decoder> {
     return shown(await inference.decode(pivot, Float32Array.from(zs.flat())));
   };
 
+  // A computation in flight when the decoder is disposed (its run's page went) finishes first: the
+  // model's buffers are freed after it, and later calls are refused.
+  let disposed = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const guard =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      if (disposed) return Promise.reject(new Error(`the decoder of run '${options.run}' was disposed`));
+      const result = f(...args);
+      inFlight = Promise.allSettled([inFlight, result]);
+      return result;
+    };
+
   const decoder: Decoder = {
+    run: options.run,
     kind: 'webgpu',
     label: `decoding on WebGPU (${name})`,
     model: config.model,
     traits: model.traits,
     latentDim: d,
-    async code(pivot, varying) {
+    code: guard(async (pivot: number, varying: number) => {
       await ready([pivot, varying]);
       const { z, images } = await inference.reconstruct(pivot, [varying]);
       return { z: Array.from(z), image: shown(images)[0] };
-    },
-    decode,
-    async traverse(pivot, varying, range, steps) {
+    }),
+    decode: guard(decode),
+    traverse: guard(async (pivot: number, varying: number, range: number, steps: number) => {
       await ready([pivot, varying]);
       const t = await inference.traverse(pivot, varying, range, steps, Array.from({ length: d }, (_, c) => c));
       return { z: Array.from(t.z), values: t.values, images: t.images.map((row) => row.map((image) => shown(image)[0])) };
-    },
-    async transfer(source, targets) {
+    }),
+    transfer: guard(async (source: { pivot: number; varying: number }, targets: number[]) => {
       await ready([source.pivot, source.varying, ...targets]);
       const { z, images } = await inference.transfer(source, targets);
       return { z: Array.from(z), images: shown(images) };
-    },
+    }),
     groupLaws: model.traits.groupLaws
-      ? async (pivot, z1, z2) => {
+      ? guard(async (pivot: number, z1: number[], z2: number[]) => {
           // Errors on the raw decodes (as the server measures them); the images shown are clamped.
           await ready([pivot]);
           const l = await inference.groupLaws(pivot, Float32Array.from(z1), Float32Array.from(z2));
           const [input, identity, sequential, combined, roundTrip] = [l.input, l.identity, l.sequential, l.combined, l.roundTrip].map((p) => shown(p)[0]);
           return { input, identity, identityError: l.identityError, sequential, combined, compositionError: l.compositionError, roundTrip, inverseError: l.inverseError };
-        }
+        })
       : undefined,
     swap: model.traits.latentParts
-      ? async (pairsOf) => {
+      ? guard(async (pairsOf: [number, number][]) => {
           await ready(pairsOf.flat());
           const r = await inference.swap(pairsOf);
           return { aWithB: shown(r.aWithB), bWithA: shown(r.bWithA) };
-        }
+        })
       : undefined,
     dispose() {
-      inference.dispose();
-      model.dispose();
+      if (disposed) return;
+      disposed = true;
+      void inFlight.then(() => {
+        inference.dispose();
+        model.dispose();
+      });
     },
   };
 
   // Compile the decode's kernels now (the first dispatch of each pipeline is slow on software
   // adapters), so the first slider move is as quick as the rest.
   options.onStage?.('compiling kernels');
-  await decoder.code(...(options.warmup ?? [0, 1]));
+  await decoder.code(...options.warmup);
   return decoder;
 }

@@ -1,20 +1,21 @@
 // Decoding through the server's API: every request goes to `/api/runs/:id/…`.
-import type { Api, GroupElement, RunGroup } from '../api.ts';
+import type { Api, GroupElement } from '../api.ts';
 import { decodeImage, type Img } from '../lib/images.ts';
 import type { Decoder } from './decoder.ts';
 
 /** A measured error as sent: NaN or ±Infinity reach JSON as null. */
 const errorValue = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
-export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'> & { group?: RunGroup | null }, note?: string): Decoder {
+export function serverDecoder(api: Api, runId: string, facts: Pick<Decoder, 'model' | 'traits' | 'latentDim'>, note?: string): Decoder {
   const { model, traits, latentDim } = facts;
-  // A known-g run's decode takes the elements g (one number per code row; a row of four, a unit
-  // quaternion, for SO(3)), a learned-z run's the codes z.
+  // A known-g run's decode takes the elements g (one number when the group's elements are one, else
+  // the row: a unit quaternion for SO(3)), a learned-z run's the codes z.
   const known = traits.element === 'known';
-  const element = (z: number[]): GroupElement => (facts.group?.kind === 'so3' ? z : z[0]);
+  const element = (z: number[]): GroupElement => (z.length === 1 ? z[0] : z);
   const decodeAll = (zs: number[][], pivot: number) =>
     (known ? api.act(runId, { pivot, g: zs.map(element) }) : api.decode(runId, { pivot, z: zs })).then((images) => images.map(decodeImage));
   return {
+    run: runId,
     kind: 'server',
     label: 'decoding via the server',
     note,

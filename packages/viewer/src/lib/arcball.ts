@@ -113,17 +113,3 @@ export function viewToObject(s: Quaternion, camera: Quaternion = IDENTITY): Quat
 export function objectToView(g: Quaternion, camera: Quaternion = IDENTITY): Quaternion {
   return canonical(normalise(multiply(multiply(camera, g), conjugate(camera))));
 }
-
-/** A quaternion from a URL's text "w,x,y,z": four finite numbers, normalised; null for anything else. */
-export function parseQuaternion(text: string | undefined): Quaternion | null {
-  if (!text) return null;
-  const parts = text.split(',').map((s) => s.trim());
-  if (parts.length !== 4 || parts.some((s) => s === '')) return null;
-  const q = parts.map(Number) as unknown as Quaternion;
-  if (!q.every(Number.isFinite)) return null;
-  const n = Math.hypot(...q);
-  return n > 0 ? canonical(normalise(q)) : null;
-}
-
-/** "w,x,y,z" with `digits` decimals, for URLs. */
-export const formatQuaternion = (q: Quaternion, digits = 4) => q.map((v) => (Object.is(v, -0) ? 0 : v).toFixed(digits)).join(',');

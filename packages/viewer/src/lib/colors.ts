@@ -1,6 +1,5 @@
-// Colour scales for the latent map: a categorical palette for shape, viridis for ordered factors
-// (scale, position) and a cyclic hue wheel for orientation, whose 0 and 2π are the same pose.
-import type { FactorName } from './factors.ts';
+// Colour scales: a categorical palette with as many distinct colours as classes, viridis for
+// ordered values (a colour bar) and a cyclic hue wheel for angles, whose 0 and 2π are the same.
 
 export type Rgb = readonly [number, number, number];
 
@@ -17,16 +16,44 @@ const VIRIDIS: readonly Rgb[] = [
   [253, 231, 37],
 ];
 
-// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+/**
+ * Ten distinguishable colours (Tableau 10: blue, orange, red, teal, green, yellow, purple, pink,
+ * brown, grey), one per class for up to ten classes — ten digits get ten colours.
+ */
 export const CATEGORICAL: readonly Rgb[] = [
-  [0, 114, 178],
-  [230, 159, 0],
-  [204, 121, 167],
-  [0, 158, 115],
-  [213, 94, 0],
-  [86, 180, 233],
-  [240, 228, 66],
+  [78, 121, 167],
+  [242, 142, 43],
+  [225, 87, 89],
+  [118, 183, 178],
+  [89, 161, 79],
+  [237, 201, 72],
+  [176, 122, 161],
+  [255, 157, 167],
+  [156, 117, 95],
+  [186, 176, 172],
 ];
+
+/**
+ * `n` distinct colours for `n` classes: the ten above, then hues a golden angle apart at
+ * alternating lightness (every colour differs from every other; beyond a dozen or so they are
+ * distinct but no longer easy to tell apart, which the legend makes up for).
+ */
+export function categorical(n: number): Rgb[] {
+  if (n <= CATEGORICAL.length) return CATEGORICAL.slice(0, Math.max(0, n));
+  const out = CATEGORICAL.slice();
+  const seen = new Set(out.map(toCss));
+  for (let k = 0; out.length < n; k++) {
+    const colour = hslToRgb((k * 137.508) % 360, 0.6, [0.42, 0.6, 0.75][k % 3]);
+    if (!seen.has(toCss(colour))) {
+      seen.add(toCss(colour));
+      out.push(colour);
+    }
+  }
+  return out;
+}
+
+/** The colour of "no value" (a point whose factor is missing). */
+export const MISSING: Rgb = [150, 150, 150];
 
 const clamp01 = (t: number) => (Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0);
 
@@ -56,35 +83,17 @@ export function hslToRgb(hue: number, saturation: number, lightness: number): Rg
 
 export const toCss = ([r, g, b]: Rgb): string => `rgb(${r}, ${g}, ${b})`;
 
-/** How a factor is coloured, and what its legend shows. */
-export type ColourScale =
-  | { kind: 'categorical'; factor: FactorName; labels: string[]; colour(classIndex: number): Rgb }
-  | { kind: 'continuous' | 'cyclic'; factor: FactorName; domain: [number, number]; colour(value: number): Rgb; stops(count: number): Rgb[] };
-
-/**
- * The scale for a factor. `values` are the factor's values on the grid (from `/api/dataset`):
- * shape names for shape, numbers for the rest.
- */
-export function scaleFor(factor: FactorName, values: readonly (string | number)[]): ColourScale {
-  if (factor === 'shape') {
-    return { kind: 'categorical', factor, labels: values.map(String), colour: (i) => CATEGORICAL[((i % CATEGORICAL.length) + CATEGORICAL.length) % CATEGORICAL.length] };
-  }
-  const numbers = values.map(Number).filter(Number.isFinite);
-  const lo = numbers.length ? Math.min(...numbers) : 0;
-  const hi = numbers.length ? Math.max(...numbers) : 1;
-  const span = hi - lo || 1;
-  if (factor === 'orientation') {
-    // One full turn maps onto the wheel whatever the grid's last value (dSprites ends at 2π = 0).
-    const colour = (v: number) => cyclic(v / (2 * Math.PI));
-    return { kind: 'cyclic', factor, domain: [0, 2 * Math.PI], colour, stops: (n) => Array.from({ length: n }, (_, i) => cyclic(i / n)) };
-  }
-  const colour = (v: number) => viridis((v - lo) / span);
-  return { kind: 'continuous', factor, domain: [lo, hi], colour, stops: (n) => Array.from({ length: n }, (_, i) => viridis(n === 1 ? 0 : i / (n - 1))) };
+/** A CSS linear-gradient of `colour` over t ∈ [0, 1], for a colour bar. */
+export function gradientCss(colour: (t: number) => Rgb, direction = 'to right', count = 16): string {
+  const stops = Array.from({ length: count }, (_, i) => `${toCss(colour(i / (count - 1)))} ${((100 * i) / (count - 1)).toFixed(1)}%`);
+  return `linear-gradient(${direction}, ${stops.join(', ')})`;
 }
 
-/** A CSS linear-gradient for a continuous or cyclic scale's colour bar. */
-export function gradientCss(scale: ColourScale, direction = 'to right', count = 16): string {
-  if (scale.kind === 'categorical') return 'none';
-  const stops = scale.stops(count);
-  return `linear-gradient(${direction}, ${stops.map((c, i) => `${toCss(c)} ${((100 * i) / Math.max(1, count - 1)).toFixed(1)}%`).join(', ')})`;
+/**
+ * A CSS conic-gradient of the cyclic scale laid out as angles are drawn: 0 at 3 o'clock, growing
+ * counter-clockwise (CSS turns clockwise from `from`, hence the reversed stops).
+ */
+export function wheelCss(count = 24): string {
+  const stops = Array.from({ length: count + 1 }, (_, i) => `${toCss(cyclic(1 - i / count))} ${((360 * i) / count).toFixed(1)}deg`);
+  return `conic-gradient(from 90deg, ${stops.join(', ')})`;
 }

@@ -12,13 +12,3 @@ export function modelConfigCandidates(config: unknown): Record<string, unknown>[
   }
   return out;
 }
-
-/** The model kind and latent size of a run's config, as far as it says. */
-export function modelFacts(config: unknown): { model?: string; latentDim?: number } {
-  for (const c of modelConfigCandidates(config)) {
-    const model = typeof c.model === 'string' ? c.model : undefined;
-    const latentDim = typeof c.latentDim === 'number' ? c.latentDim : undefined;
-    if (model !== undefined || latentDim !== undefined) return { model, latentDim };
-  }
-  return {};
-}

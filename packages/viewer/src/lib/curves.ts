@@ -98,8 +98,8 @@ export interface Scale {
   ticks(count?: number): number[];
 }
 
-/** A linear scale from `domain` to `range`; a degenerate domain is widened around its value. */
-export function linearScale(domain: [number, number], range: [number, number]): Scale {
+/** A linear scale from `domain` to `range`; a degenerate domain is widened around its value. `integer`: ticks on whole numbers only (training steps). */
+export function linearScale(domain: [number, number], range: [number, number], integer = false): Scale {
   let [d0, d1] = domain;
   if (d0 === d1) {
     const pad = Math.abs(d0) * 0.1 || 1;
@@ -109,7 +109,7 @@ export function linearScale(domain: [number, number], range: [number, number]): 
   f.domain = [d0, d1];
   f.range = range;
   f.log = false;
-  f.ticks = (count = 5) => niceTicks(d0, d1, count);
+  f.ticks = (count = 5) => niceTicks(d0, d1, count).filter((t) => !integer || Number.isInteger(t));
   return f;
 }
 
@@ -206,11 +206,25 @@ export function nearest(points: readonly Point[], x: number): Point | null {
   return Math.abs(points[lo].x - x) <= Math.abs(points[hi].x - x) ? points[lo] : points[hi];
 }
 
-/** Compact number for axes and read-outs: 3 significant digits, exponent form when very large or small. */
-export function formatNumber(v: number): string {
+/** Compact number for axes and read-outs: `digits` significant digits, exponent form when very large or small. */
+export function formatNumber(v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(1).replace('e+', 'e');
-  return Number(v.toPrecision(3)).toString();
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(Math.max(1, digits - 2)).replace('e+', 'e');
+  return Number(v.toPrecision(Math.max(digits, Math.floor(Math.log10(a)) + 1))).toString();
+}
+
+/**
+ * Labels for a scale's ticks: the fewest significant digits (at least 3) at which every label
+ * says its tick's value (ticks 1352, 1354, 1356 read so, not "1350, 1350, 1360"; 1352.5 is not
+ * rounded to 1353), so no two labels are the same.
+ */
+export function tickLabels(ticks: readonly number[]): string[] {
+  const says = (label: string, t: number) => Math.abs(Number(label) - t) <= 1e-9 * Math.max(1, Math.abs(t));
+  for (let digits = 3; digits <= 15; digits++) {
+    const labels = ticks.map((t) => formatNumber(t, digits));
+    if (labels.every((l, i) => says(l, ticks[i]))) return labels;
+  }
+  return ticks.map(String);
 }

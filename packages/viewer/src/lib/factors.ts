@@ -25,7 +25,7 @@ export interface Factors {
 }
 
 /** The grid of factor values from `/api/dataset`. */
-export type FactorGrid = { shape: string[] } & Record<Exclude<FactorName, 'shape'>, number[]>;
+export type FactorGrid = { shape: readonly string[] } & Record<Exclude<FactorName, 'shape'>, readonly number[]>;
 
 export function isFactorName(value: unknown): value is FactorName {
   return typeof value === 'string' && (FACTOR_NAMES as readonly string[]).includes(value);
@@ -42,11 +42,6 @@ export function formatFactor(factor: FactorName, value: string | number): string
 /** One line describing an image, e.g. "heart, scale 0.70, 180°, x 0.16, y 0.48". */
 export function describeFactors(f: Factors): string {
   return `${f.shape}, scale ${formatFactor('scale', f.scale)}, ${formatFactor('orientation', f.orientation)}, x ${formatFactor('posX', f.posX)}, y ${formatFactor('posY', f.posY)}`;
-}
-
-/** The value of `factor` used to colour a point: the class index for shape, the value otherwise. */
-export function colourValue(f: Factors, factor: FactorName): number {
-  return factor === 'shape' ? f.classes.shape : f[factor];
 }
 
 /**

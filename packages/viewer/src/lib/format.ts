@@ -13,19 +13,6 @@ export function flattenMetrics(metrics: unknown, prefix = ''): MetricRow[] {
   return Object.entries(metrics).flatMap(([k, v]) => flattenMetrics(v, prefix ? `${prefix}.${k}` : k));
 }
 
-/** Metrics grouped by their first path segment when there is nesting: { test: [...], train: [...] }. */
-export function groupMetrics(rows: readonly MetricRow[]): { group: string; rows: MetricRow[] }[] {
-  const groups = new Map<string, MetricRow[]>();
-  for (const row of rows) {
-    const dot = row.key.indexOf('.');
-    const group = dot < 0 ? '' : row.key.slice(0, dot);
-    const key = dot < 0 ? row.key : row.key.slice(dot + 1);
-    if (!groups.has(group)) groups.set(group, []);
-    groups.get(group)!.push({ key, value: row.value });
-  }
-  return [...groups].map(([group, rows]) => ({ group, rows }));
-}
-
 /**
  * A few headline metrics for the runs table, when present (any group): the set's PSNR from its mean
  * MSE (psnrSet, pair runs), the mean of per-image PSNR, SSIM, BCE, MSE.
@@ -38,16 +25,6 @@ export function headlineMetrics(metrics: unknown, names = ['psnrSet', 'psnr', 's
     if (row) out.push({ key: name, value: row.value });
   }
   return out;
-}
-
-export function formatMetric(key: string, value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const leaf = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
-  if (leaf === 'psnr' || leaf === 'psnrset') return `${value.toFixed(2)} dB`;
-  if (leaf === 'ssim') return value.toFixed(4);
-  if (Number.isInteger(value)) return value.toLocaleString('en-US');
-  const a = Math.abs(value);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? value.toExponential(3) : Number(value.toPrecision(5)).toString();
 }
 
 /** "3 s", "4 min", "2 h", "5 d" ago, from an ISO time (empty for an invalid one). */

@@ -81,9 +81,16 @@ export function maxAbsDiff(a: Img | Float32Array, b: Img | Float32Array): number
   return max;
 }
 
-/** Whether two images differ anywhere by more than `tolerance`. */
-export function imagesDiffer(a: Img, b: Img, tolerance = 0): boolean {
-  return maxAbsDiff(a, b) > tolerance;
+/**
+ * PSNR in dB of `a` against the reference `b` (pixels in [0, 1]: 10·log10(1 / MSE)), as the
+ * evaluation computes it; Infinity for equal images, NaN when the sizes differ.
+ */
+export function psnr(a: Img, b: Img): number {
+  if (a.pixels.length !== b.pixels.length || a.pixels.length === 0) return NaN;
+  let sum = 0;
+  for (let i = 0; i < a.pixels.length; i++) sum += (a.pixels[i] - b.pixels[i]) ** 2;
+  const mse = sum / a.pixels.length;
+  return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
 }
 
 /** |a − b| as an image, for showing where two decodes disagree. */

@@ -1,48 +1,23 @@
-// Reading and writing the view state kept in the URL's query (so that links are shareable):
-// dataset indices, lists of them, slider offsets and choices. Bad values fall back to defaults
-// rather than breaking the page: a shared link with a typo still opens.
-import { FACTOR_NAMES, isFactorName, type FactorName } from './factors.ts';
+// Parsers and writers for the view state kept in the URL's query (so that links are shareable):
+// lists of image indices, slider offsets, run ids. A parser returns undefined for a value it
+// refuses; lib/link.ts turns that into a message the view shows, and the view its default.
 
 /** dSprites has 737,280 images. */
 export const DATASET_SIZE = 737_280;
 
-type Raw = string | string[] | undefined;
-
-const first = (raw: Raw): string | undefined => (Array.isArray(raw) ? raw[0] : raw);
-
-/** A dataset index, or undefined when absent or invalid. */
-export function parseIndex(raw: Raw, size = DATASET_SIZE): number | undefined {
-  const text = first(raw)?.trim();
-  if (!text || !/^\d+$/.test(text)) return undefined;
-  const v = Number(text);
-  return v < size ? v : undefined;
-}
-
-/** A comma-separated list of dataset indices; invalid entries are dropped, duplicates kept once. */
-export function parseIndexList(raw: Raw, options: { max?: number; size?: number } = {}): number[] {
-  const text = first(raw);
-  if (!text) return [];
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const v = parseIndex(part, options.size);
-    if (v !== undefined && !out.includes(v)) out.push(v);
-    if (options.max !== undefined && out.length >= options.max) break;
-  }
-  return out;
+/** Image indices from a link, "3,17,42": each below `size`, at most `max`; undefined when any is not. */
+export function parseIndexListText(text: string, size = DATASET_SIZE, max = Infinity): number[] | undefined {
+  const parts = text.split(',').map((t) => t.trim());
+  if (parts.length > max || parts.some((t) => !/^\d+$/.test(t) || Number(t) >= size)) return undefined;
+  return [...new Set(parts.map(Number))];
 }
 
 export const formatList = (values: readonly number[]): string => values.join(',');
 
-/**
- * Slider offsets from the base code, one per component: "0,0.5,-1.25". Missing entries are 0;
- * each is clamped to ±range; anything non-numeric counts as 0.
- */
-export function parseOffsets(raw: Raw, count: number, range = 2): number[] {
-  const parts = (first(raw) ?? '').split(',');
-  return Array.from({ length: count }, (_, i) => {
-    const v = Number(parts[i]);
-    return Number.isFinite(v) ? Math.min(range, Math.max(-range, v)) : 0;
-  });
+/** Slider offsets from a link: numbers within ±range separated by commas; undefined when any is not. */
+export function parseOffsetsText(text: string, range = 2): number[] | undefined {
+  const values = text.split(',').map((t) => (t.trim() === '' ? NaN : Number(t)));
+  return values.every((v) => Number.isFinite(v) && Math.abs(v) <= range) ? values : undefined;
 }
 
 /** Offsets for the URL: rounded to 2 decimals, trailing zeros dropped, "" when all are zero. */
@@ -53,29 +28,10 @@ export function formatOffsets(offsets: readonly number[]): string {
   return rounded.slice(0, end).join(',');
 }
 
-export function parseFactorName(raw: Raw, fallback: FactorName = 'shape'): FactorName {
-  const v = first(raw);
-  return isFactorName(v) ? v : fallback;
-}
-
-/** One of `allowed`, or the fallback. */
-export function parseChoice<T extends string>(raw: Raw, allowed: readonly T[], fallback: T): T {
-  const v = first(raw);
-  return v !== undefined && (allowed as readonly string[]).includes(v) ? (v as T) : fallback;
-}
-
-/** A positive integer within [min, max], or the fallback. */
-export function parseCount(raw: Raw, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  const v = Number(first(raw));
-  return Number.isInteger(v) && v >= min && v <= max ? v : fallback;
-}
-
 /** A run id as the API accepts it (see docs/api.md). */
 export function isRunId(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value);
 }
-
-export { FACTOR_NAMES };
 
 /** The varying image shown before one is chosen: a square at scale 0.8, x 0.65, y 0.32 (in the to-range test part). */
 export const DEFAULT_VARYING = 123_530;

@@ -3,15 +3,19 @@
 // images. Modes plug in through recombination-modes.ts.
 import { useSearchParams } from '@solidjs/router';
 import { For, Show, createMemo, createResource } from 'solid-js';
+import { scopedApi } from '../api.ts';
 import { useApi, useDataset } from '../context.tsx';
 import { formatVector } from '../lib/format.ts';
-import { DEFAULT_PIVOT, DEFAULT_VARYING, formatList, parseChoice, parseIndex, parseIndexList } from '../lib/params.ts';
+import { decodeImage, maxAbsDiff, psnr } from '../lib/images.ts';
+import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
+import { DATASET_SIZE, DEFAULT_PIVOT, DEFAULT_VARYING, formatList, parseIndexListText } from '../lib/params.ts';
+import { createLatestResource, current } from '../lib/resource.ts';
 import { DatasetImage, ImageCanvas } from '../components/images.tsx';
 import { ImageChooser, ImagePicker } from '../components/ImagePicker.tsx';
-import { ErrorNote, Loading } from '../components/status.tsx';
+import { ErrorNote, LinkProblems, Loading, Pending } from '../components/status.tsx';
 import { RunImage } from '../components/pairs.tsx';
 import { recombinationModes, latentPartsOf } from './recombination-modes.ts';
-import { useRun } from './run-context.tsx';
+import { shown, useRun } from './run-context.tsx';
 
 const MAX_TARGETS = 12;
 
@@ -22,9 +26,11 @@ export function RecombinationView() {
   const facts = () => ({ model: run.detail()?.summary.model ?? '', traits: run.detail()?.summary.traits ?? null, config: run.detail()?.config });
   // Without a mode in the link, the first one this run can do.
   const firstMode = createMemo(() => (modes.find((m) => m.availability(facts()).ok) ?? modes[0]).id);
-  const mode = createMemo(() => parseChoice(search.mode, modes.map((m) => m.id), firstMode()));
+  const modeRead = createMemo(() => readParam('mode', search.mode, (t) => modes.find((m) => m.id === t)?.id, `one of ${modes.map((m) => m.id).join(', ')}`));
+  const mode = () => modeRead().value ?? firstMode();
   return (
     <main class="page recombination" aria-label="recombination">
+      <LinkProblems problems={problemsOf(modeRead())} />
       <div class="segmented mode-tabs" role="group" aria-label="recombination mode">
         <For each={modes}>
           {(m) => (
@@ -64,40 +70,50 @@ function TransferPanel() {
   // Whether the transformation acts on the targets, D(z, target), or is a VAE's latent arithmetic.
   const isMaganet = () => run.detail()?.summary.traits?.transfer === 'action';
   const split = () => run.detail()?.summary.split ?? undefined;
-  const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? DEFAULT_PIVOT);
-  const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
-  const chosenTargets = createMemo(() => parseIndexList(search.targets, { max: MAX_TARGETS }).join(','));
+  const reads = createMemo(() => ({
+    pivot: readParam('pivot', search.pivot, indexBelow(DATASET_SIZE), indexExpectation(DATASET_SIZE)),
+    varying: readParam('varying', search.varying, indexBelow(DATASET_SIZE), indexExpectation(DATASET_SIZE)),
+    targets: readParam('targets', search.targets, (t) => parseIndexListText(t, DATASET_SIZE, MAX_TARGETS), `up to ${MAX_TARGETS} image indices from 0 to ${(DATASET_SIZE - 1).toLocaleString('en-US')}, separated by commas`),
+  }));
+  const pivot = createMemo(() => reads().pivot.value ?? current(dataset)?.fixedPivot ?? DEFAULT_PIVOT);
+  const varying = createMemo(() => reads().varying.value ?? DEFAULT_VARYING);
+  const chosenTargets = createMemo(() => (reads().targets.value ?? []).join(','));
   // Without targets in the URL, start from a few test images of the run's split.
   const [defaultTargets] = createResource(
-    () => (chosenTargets() === '' ? (split() ?? '') : false),
-    async (s) => (await api.samples({ split: s || undefined, part: 'test', count: 6, seed: 7 })).map((x) => x.index),
+    () => (chosenTargets() === '' ? { split: split() } : false),
+    async (q) => (await api.samples({ split: q.split, part: 'test', count: 6, seed: 7 })).map((x) => x.index),
   );
-  const targets = createMemo(() => (chosenTargets() ? chosenTargets().split(',').map(Number) : (defaultTargets() ?? [])));
+  const targets = createMemo(() => (chosenTargets() ? chosenTargets().split(',').map(Number) : (current(defaultTargets) ?? [])));
   const setTargets = (list: number[]) => setSearch({ targets: formatList(list.slice(0, MAX_TARGETS)) });
 
   const since = performance.now();
-  const [result] = createResource(
+  const [result] = createLatestResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const list = targets();
       return d && list.length ? { d, pivot: pivot(), varying: varying(), targets: list } : false;
     },
-    // The source pivot goes first: D(z, pivot) is the reconstruction of the varying image, the reference.
-    async (q) => {
-      const r = await q.d.transfer({ pivot: q.pivot, varying: q.varying }, [q.pivot, ...q.targets]);
-      return { z: r.z, source: r.images[0], images: r.images.slice(1) };
+    // The source pivot goes first: D(z, pivot) is the reconstruction of the varying image, measured against it.
+    async (q, signal) => {
+      const [r, truth] = await Promise.all([q.d.transfer({ pivot: q.pivot, varying: q.varying }, [q.pivot, ...q.targets]), scopedApi(api, signal).image(q.varying)]);
+      const source = r.images[0];
+      const varyingImage = decodeImage(truth.image);
+      return { z: r.z, source, images: r.images.slice(1), targets: q.targets, fit: { psnr: psnr(source, varyingImage), max: maxAbsDiff(source, varyingImage) } };
     },
   );
   return (
     <>
+      <LinkProblems problems={problemsOf(reads().pivot, reads().varying, reads().targets)} />
       <section class="pickers" aria-label="source pair">
         <ImagePicker label="Pivot" value={pivot()} onChange={(i) => setSearch({ pivot: i })} split={split()} />
         <ImagePicker label="Varying" value={varying()} onChange={(i) => setSearch({ varying: i })} split={split()} />
       </section>
-      <Show when={result.latest}>
-        <p class="muted small mono">
-          z = {isMaganet() ? 'E(varying) − E(pivot)' : 'μ(varying) − μ(pivot)'} = {formatVector(result.latest!.z)}
-        </p>
+      <Show when={current(result)}>
+        {(r) => (
+          <p class="muted small mono">
+            z = {isMaganet() ? 'E(varying) − E(pivot)' : 'μ(varying) − μ(pivot)'} = {formatVector(r().z)}
+          </p>
+        )}
       </Show>
       <section aria-labelledby="targets-title">
         <div class="section-head">
@@ -106,9 +122,10 @@ function TransferPanel() {
             <ImageChooser label="Add a target…" split={split()} onChoose={(i) => setTargets([...targets().filter((t) => t !== i), i])} />
           </div>
         </div>
-        <Show when={!decoder.error && !result.error} fallback={<ErrorNote error={decoder.error ?? result.error} title="Recombination failed" />}>
+        <Show when={shown(decoder.error) === undefined && shown(result.error) === undefined} fallback={<ErrorNote error={shown(decoder.error) ?? result.error} title="Recombination failed" />}>
           <Show when={targets().length > 0} fallback={defaultTargets.loading ? <Loading>Choosing targets…</Loading> : <p class="muted">Add a target image.</p>}>
-            <div class="table-wrap" classList={{ stale: result.loading }}>
+            <Pending loading={result.loading && !!current(result)} what={`Decoding ${targets().length + 1} images…`}>
+            <div class="table-wrap">
               <table class="recombination-grid" data-testid="recombination-grid">
                 <tbody>
                   <tr>
@@ -130,19 +147,25 @@ function TransferPanel() {
                   </tr>
                   <tr>
                     <th scope="row">{isMaganet() ? 'D(z, target)' : 'dec(μ(target) + z)'}</th>
-                    <td class="source-cell">
-                      <ImageCanvas image={result.latest?.source} size={72} label="source pair reconstructed" />
-                      <span class="muted small">≈ varying</span>
+                    <td class="source-cell" data-testid="transfer-source">
+                      <ImageCanvas image={current(result)?.source} size={72} label="source pair reconstructed" />
+                      <Show when={current(result)?.fit}>
+                        {(fit) => (
+                          <span class="muted small fit" data-testid="transfer-fit" data-psnr={fit().psnr} data-max={fit().max} title="D(z, pivot) against the varying image: PSNR (pixels in [0, 1]) and the largest pixel difference">
+                            vs varying: {Number.isFinite(fit().psnr) ? `${fit().psnr.toFixed(1)} dB` : 'equal'}, max |Δ| {fit().max.toFixed(2)}
+                          </span>
+                        )}
+                      </Show>
                     </td>
                     <Show
-                      when={result.latest && result.latest.images.length === targets().length}
+                      when={current(result) && current(result)!.targets.join() === targets().join()}
                       fallback={
                         <td colSpan={targets().length}>
                           <Loading since={since}>Decoding…</Loading>
                         </td>
                       }
                     >
-                      <For each={result.latest!.images}>
+                      <For each={current(result)!.images}>
                         {(image, i) => (
                           <td>
                             <ImageCanvas image={image} size={72} label={`target ${targets()[i()]} transformed`} />
@@ -154,6 +177,7 @@ function TransferPanel() {
                 </tbody>
               </table>
             </div>
+            </Pending>
           </Show>
         </Show>
       </section>
@@ -188,15 +212,14 @@ function SwapPanel() {
 }
 
 const SWAP_IMAGES = 4;
-/** The data sets of objects turned in space, whose swap reads as object × pose. */
-const THREE_D = new Set(['objects3d', 'planes-sky']);
 
 function SwapGrid() {
   const run = useRun();
   const api = useApi();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
-  const seed = createMemo(() => parseIndex(search.seed, 2 ** 31) ?? 0);
+  const seedRead = createMemo(() => readParam('seed', search.seed, indexBelow(2 ** 31), 'a whole number from 0 to 2³¹ − 1'));
+  const seed = () => seedRead().value ?? 0;
   const [images] = createResource(
     () => ({ id: run.id(), seed: seed() }),
     async (q) => (await api.runSamples(q.id, { part: 'test', count: SWAP_IMAGES, seed: q.seed })).map((s) => s.index),
@@ -204,8 +227,8 @@ function SwapGrid() {
   const since = performance.now();
   const [grid] = createResource(
     () => {
-      const d = decoder();
-      const list = images();
+      const d = current(decoder);
+      const list = current(images);
       return d && list ? { d, list } : false;
     },
     async ({ d, list }) => {
@@ -217,10 +240,15 @@ function SwapGrid() {
   );
   return (
     <section aria-labelledby="swap-title">
+      <LinkProblems problems={problemsOf(seedRead())} />
       <div class="section-head">
         <h2 id="swap-title">Invariant part of the row, varying part of the column</h2>
-        <Show when={THREE_D.has(run.detail()?.summary.dataset ?? '')}>
-          <p class="muted small">For rendered objects the invariant part should hold what the object is and the varying part its pose: each row one object, turned as its column's is.</p>
+        <Show when={run.entry()}>
+          {(entry) => (
+            <p class="muted small">
+              Along a row the invariant part should keep which of the {entry().sources} it is, and the varying part follow its column: what g changes (x {entry().action}).
+            </p>
+          )}
         </Show>
         <div class="controls">
           <button type="button" onClick={() => setSearch({ seed: seed() + 1 })}>
@@ -228,10 +256,14 @@ function SwapGrid() {
           </button>
         </div>
       </div>
-      <Show when={!decoder.error && !grid.error && !images.error} fallback={<ErrorNote error={decoder.error ?? grid.error ?? images.error} title="Swapping failed" />}>
-        <Show when={grid.latest} fallback={<Loading since={since}>Decoding…</Loading>}>
+      <Show
+        when={[decoder.error, grid.error, images.error].every((e) => shown(e) === undefined)}
+        fallback={<ErrorNote error={shown(decoder.error) ?? shown(grid.error) ?? images.error} title="Swapping failed" />}
+      >
+        <Show when={current(grid)} fallback={<Loading since={since}>Decoding…</Loading>}>
           {(g) => (
-            <div class="table-wrap" classList={{ stale: grid.loading }}>
+            <Pending loading={grid.loading} what={`Decoding the ${SWAP_IMAGES} × ${SWAP_IMAGES} swaps…`}>
+            <div class="table-wrap">
               <table class="recombination-grid" data-testid="swap-grid">
                 <thead>
                   <tr>
@@ -267,6 +299,7 @@ function SwapGrid() {
                 </tbody>
               </table>
             </div>
+            </Pending>
           )}
         </Show>
       </Show>

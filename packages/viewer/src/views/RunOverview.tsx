@@ -3,7 +3,7 @@
 import { For, Show, createMemo, createSignal } from 'solid-js';
 import { CATEGORICAL, toCss } from '../lib/colors.ts';
 import { seriesFromLog } from '../lib/curves.ts';
-import { flattenMetrics, formatMetric, groupMetrics } from '../lib/format.ts';
+import { METRIC_INFO, formatMetricValue, readMetrics, termUnit } from '../lib/metrics.ts';
 import { EvalChart, evalMetrics } from '../components/EvalChart.tsx';
 import { LossChart } from '../components/LossChart.tsx';
 import { useRun } from './run-context.tsx';
@@ -14,8 +14,8 @@ export function RunOverview() {
   const [smoothing, setSmoothing] = createSignal(0);
   const losses = createMemo(() => seriesFromLog(run.detail()?.log ?? []));
   const throughput = createMemo(() => seriesFromLog(run.detail()?.log ?? [], { losses: false }).filter((s) => s.name === 'imagesPerSecond' || s.name === 'lr'));
-  const metrics = createMemo(() => groupMetrics(flattenMetrics(run.detail()?.metrics ?? null)));
-  const evals = createMemo(() => run.detail()?.eval ?? []);
+  const metrics = createMemo(() => readMetrics(run.detail().metrics));
+  const evals = createMemo(() => run.detail().eval ?? []);
   return (
     <main class="page" aria-label="run overview">
       <section aria-labelledby="curves-title">
@@ -43,7 +43,7 @@ export function RunOverview() {
         </div>
         <Show when={losses().length > 0} fallback={<p class="muted">The run has logged no losses yet.</p>}>
           <div class="charts">
-            <For each={losses()}>{(s, i) => <LossChart series={s} log={log()} smoothing={smoothing()} colour={toCss(CATEGORICAL[i() % CATEGORICAL.length])} />}</For>
+            <For each={losses()}>{(s, i) => <LossChart series={s} log={log()} smoothing={smoothing()} colour={toCss(CATEGORICAL[i() % CATEGORICAL.length])} unit={termUnit(s.name)} />}</For>
           </div>
         </Show>
       </section>
@@ -58,41 +58,84 @@ export function RunOverview() {
       <section aria-labelledby="metrics-title">
         <h2 id="metrics-title">Evaluation</h2>
         <Show
-          when={metrics().length > 0}
+          when={metrics()}
           fallback={
             <p class="muted">
               Not evaluated yet: <code>bun run cli eval {run.id()}</code>
             </p>
           }
         >
-          <div class="metric-groups" data-testid="metrics">
-            <For each={metrics()}>
-              {(group) => (
-                <table class="metrics-table">
-                  <Show when={group.group}>
-                    <caption>{group.group}</caption>
-                  </Show>
-                  <tbody>
-                    <For each={group.rows}>
-                      {(row) => (
-                        <tr>
-                          <th scope="row">{row.key}</th>
-                          <td class="num">{formatMetric(row.key, row.value)}</td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              )}
-            </For>
-          </div>
+          {(m) => (
+            <div class="evaluation" data-testid="metrics">
+              <p class="muted small">
+                {run.detail().summary.traits?.element === 'known'
+                  ? 'D(g, x) against g·x on a fixed, seeded set of pairs (the model sees x and g only)'
+                  : 'The reconstruction against the image it reconstructs, on a seeded sample of each part of the split (test: held out from training)'}
+                {m().count !== null ? `, ${m().count!.toLocaleString('en-US')} images per part` : ''}
+                {m().step !== null ? `, at step ${m().step!.toLocaleString('en-US')}` : ''}
+                {m().evaluatedAt ? ` (${new Date(m().evaluatedAt!).toLocaleString('en-GB')})` : ''}.
+              </p>
+              <div class="table-scroll">
+              <table class="metrics-table" data-testid="metrics-table">
+                <thead>
+                  <tr>
+                    <th scope="col">metric</th>
+                    <For each={m().parts}>{(p) => <th scope="col">{p.part}</th>}</For>
+                    <th scope="col">what it is</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={m().keys}>
+                    {(key) => (
+                      <tr data-metric={key}>
+                        <th scope="row">{METRIC_INFO[key]?.label ?? key}</th>
+                        <For each={m().parts}>{(p) => <td class="num">{p.values[key] === undefined ? '–' : formatMetricValue(key, p.values[key])}</td>}</For>
+                        <td class="muted small">
+                          {METRIC_INFO[key]?.description ?? ''}
+                          {METRIC_INFO[key]?.better ? ` (${METRIC_INFO[key].better} is better)` : ''}
+                        </td>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+              </div>
+              <div class="bucket-tables">
+              <For each={m().parts.filter((p) => p.buckets.length > 0)}>
+                {(p) => (
+                  <table class="metrics-table buckets" data-testid={`buckets-${p.part}`}>
+                    <caption>
+                      {p.part}, per bucket of g <span class="muted small">(the group element's range in each bucket)</span>
+                    </caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">g</th>
+                        <For each={m().bucketKeys}>{(key) => <th scope="col" title={METRIC_INFO[key]?.description}>{METRIC_INFO[key]?.label ?? key}</th>}</For>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      <For each={p.buckets}>
+                        {(b) => (
+                          <tr data-bucket={b.name}>
+                            <th scope="row">{b.name}</th>
+                            <For each={m().bucketKeys}>{(key) => <td class="num">{b.values[key] === undefined ? '–' : formatMetricValue(key, b.values[key])}</td>}</For>
+                          </tr>
+                        )}
+                      </For>
+                    </tbody>
+                  </table>
+                )}
+              </For>
+              </div>
+            </div>
+          )}
         </Show>
       </section>
       <Show when={throughput().length > 0}>
         <section aria-labelledby="throughput-title">
           <h2 id="throughput-title">Throughput and learning rate</h2>
           <div class="charts">
-            <For each={throughput()}>{(s) => <LossChart series={s} log={false} smoothing={0} colour="#6b7280" />}</For>
+            <For each={throughput()}>{(s) => <LossChart series={s} log={false} smoothing={0} colour="#6b7280" unit={termUnit(s.name)} />}</For>
           </div>
         </section>
       </Show>

@@ -2,9 +2,9 @@
 import { A } from '@solidjs/router';
 import { For, Show, createEffect, createResource, onCleanup } from 'solid-js';
 import { useApi } from '../context.tsx';
-import { divergenceText, formatMetric, headlineMetrics, timeAgo } from '../lib/format.ts';
+import { divergenceText, headlineMetrics, timeAgo } from '../lib/format.ts';
+import { METRIC_INFO, formatMetricValue } from '../lib/metrics.ts';
 import { ErrorNote, Loading, Progress, StatusBadge } from '../components/status.tsx';
-import { groupText } from '../components/pairs.tsx';
 
 const POLL_MS = 3000;
 
@@ -47,11 +47,13 @@ export function RunsPage() {
                           </th>
                           <td>{run.model}</td>
                           <td>
-                            {run.dataset} <span class="muted">/ {run.split ?? (run.group ? groupText(run.group) : '')}</span>
+                            {run.dataset} <span class="muted">/ {run.split ?? (run.group?.name ?? '')}</span>
                           </td>
                           <td class="num">
-                            {run.step.toLocaleString('en-US')} / {run.steps.toLocaleString('en-US')}
-                            <Progress value={run.step} max={run.steps} label={`${run.id} progress`} />
+                            {run.step.toLocaleString('en-US')} / {run.steps?.toLocaleString('en-US') ?? '?'}
+                            <Show when={run.steps !== null}>
+                              <Progress value={run.step} max={run.steps!} label={`${run.id} progress`} />
+                            </Show>
                           </td>
                           <td>
                             <StatusBadge status={run.status} />
@@ -76,8 +78,8 @@ export function RunsPage() {
                                 <For each={headlineMetrics(run.metrics)}>
                                   {(m) => (
                                     <div>
-                                      <dt>{m.key}</dt>
-                                      <dd>{formatMetric(m.key, m.value)}</dd>
+                                      <dt title={METRIC_INFO[m.key]?.description}>{METRIC_INFO[m.key]?.label ?? m.key}</dt>
+                                      <dd>{formatMetricValue(m.key, m.value)}</dd>
                                     </div>
                                   )}
                                 </For>

@@ -9,29 +9,58 @@ import { offsetCode, type Decoder } from '../decoding/decoder.ts';
 import { serverDecoder } from '../decoding/server.ts';
 import { fixed, formatMs, formatVector } from '../lib/format.ts';
 import { maxAbsDiff, type Img } from '../lib/images.ts';
-import { DEFAULT_PIVOT, DEFAULT_VARYING, formatOffsets, parseCount, parseIndex, parseOffsets } from '../lib/params.ts';
+import { DATASET_SIZE, DEFAULT_PIVOT, DEFAULT_VARYING, formatOffsets, parseOffsetsText } from '../lib/params.ts';
+import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
 import { latestOnly } from '../lib/schedule.ts';
 import { DatasetImage, Figure, ImageCanvas } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
-import { ErrorNote, Loading, messageOf } from '../components/status.tsx';
-import { useRun } from './run-context.tsx';
+import { ErrorNote, LinkProblems, Loading, NotForThisRun, Pending, messageOf } from '../components/status.tsx';
+import { runHref } from '../lib/routes.ts';
+import { shown, useRun } from './run-context.tsx';
+import { createLatestResource, current } from '../lib/resource.ts';
 
 const RANGE = 2;
+const MAX_GRID_STEPS = 15;
 
 export function TraversalView() {
+  const run = useRun();
+  return (
+    <Show
+      when={run.detail().summary.traits?.element !== 'known'}
+      fallback={
+        <main class="page traversal" aria-label="latent traversal">
+          <NotForThisRun testId="traversal-unavailable" links={[{ href: runHref(run.id(), '/element'), label: 'Open its group element view' }]}>
+            A {run.detail().summary.traits?.label} run takes a known group element g with each image, not a code inferred from images: there is no code to traverse. Its
+            group element view moves g.
+          </NotForThisRun>
+        </main>
+      }
+    >
+      <Traversal />
+    </Show>
+  );
+}
+
+function Traversal() {
   const run = useRun();
   const dataset = useDataset();
   const decoder = run.useDecoder();
   const [search, setSearch] = useSearchParams();
   // A decoder that acts on a pivot image shows and lets one choose it; a VAE's decodes a code alone.
   const isMaganet = () => run.detail()?.summary.traits?.pivot ?? false;
-  const pivot = createMemo(() => parseIndex(search.pivot) ?? dataset()?.fixedPivot ?? (dataset.error ? DEFAULT_PIVOT : undefined));
-  const varying = createMemo(() => parseIndex(search.varying) ?? DEFAULT_VARYING);
+  const reads = createMemo(() => ({
+    pivot: readParam('pivot', search.pivot, indexBelow(DATASET_SIZE), indexExpectation(DATASET_SIZE)),
+    varying: readParam('varying', search.varying, indexBelow(DATASET_SIZE), indexExpectation(DATASET_SIZE)),
+    offsets: readParam('offsets', search.offsets, (t) => parseOffsetsText(t, RANGE), `numbers within ±${RANGE}, one per latent component, separated by commas`),
+    grid: readParam('grid', search.grid, (t) => (/^\d+$/.test(t) && (Number(t) === 0 || (Number(t) >= 2 && Number(t) <= MAX_GRID_STEPS)) ? Number(t) : undefined), `0 (no grid) or a number of steps from 2 to ${MAX_GRID_STEPS}`),
+  }));
+  const pivot = createMemo(() => reads().pivot.value ?? current(dataset)?.fixedPivot ?? (dataset.error ? DEFAULT_PIVOT : undefined));
+  const varying = createMemo(() => reads().varying.value ?? DEFAULT_VARYING);
   const split = () => run.detail()?.summary.split ?? undefined;
 
   const [code] = createResource(
     () => {
-      const d = decoder();
+      const d = current(decoder);
       const p = pivot();
       return d && p !== undefined ? { d, pivot: p, varying: varying() } : false;
     },
@@ -42,8 +71,8 @@ export function TraversalView() {
   const [offsets, setOffsets] = createSignal<number[]>([]);
   createEffect(
     on(
-      () => decoder()?.latentDim,
-      (dim) => dim && setOffsets(parseOffsets(untrack(() => search.offsets), dim, RANGE)),
+      () => current(decoder)?.latentDim,
+      (dim) => dim && setOffsets(Array.from({ length: dim }, (_, i) => untrack(() => reads().offsets.value)?.[i] ?? 0)),
     ),
   );
   const saveOffsets = () => setSearch({ offsets: formatOffsets(offsets()) || undefined }, { replace: true });
@@ -94,11 +123,11 @@ export function TraversalView() {
     if (inputAt == null) return;
     const end = performance.now();
     setLatency(end - inputAt);
-    performance.measure('maga:slider-to-image', { start: inputAt, end, detail: { decoder: decoder()?.kind } });
+    performance.measure('maga:slider-to-image', { start: inputAt, end, detail: { decoder: current(decoder)?.kind } });
   };
   const z = () => (code.latest ? offsetCode(code.latest.z, offsets()) : []);
 
-  const [gridSteps, setGridSteps] = createSignal(parseCount(search.grid, 0, 0, 15));
+  const [gridSteps, setGridSteps] = createSignal(untrack(() => reads().grid.value) ?? 0);
   const showGrid = (steps: number) => {
     setGridSteps(steps);
     setSearch({ grid: steps || undefined }, { replace: true });
@@ -106,6 +135,7 @@ export function TraversalView() {
 
   return (
     <main class="page traversal" aria-label="latent traversal">
+      <LinkProblems problems={problemsOf(reads().pivot, reads().varying, reads().offsets, reads().grid)} />
       <section class="pickers" aria-label="images">
         <Show when={isMaganet()}>
           <ImagePicker label="Pivot" value={pivot() ?? DEFAULT_PIVOT} onChange={(i) => choose('pivot', i)} split={split()} />
@@ -114,7 +144,7 @@ export function TraversalView() {
       </section>
 
       <Show when={!decoder.error} fallback={<ErrorNote error={decoder.error} title="The decoder could not be prepared" />}>
-        <Show when={decoder()} fallback={<Loading>Preparing the decoder{run.decoderStage() ? `: ${run.decoderStage()}` : '…'}</Loading>}>
+        <Show when={current(decoder)} fallback={<Loading>Preparing the decoder{run.decoderStage() ? `: ${run.decoderStage()}` : '…'}</Loading>}>
           <section class="traversal-main" aria-label="decoding">
             <div class="images-column">
               <div class="trio">
@@ -182,7 +212,7 @@ export function TraversalView() {
               </Show>
             </div>
           </section>
-          <Show when={decoder()?.kind === 'webgpu' && code.latest}>
+          <Show when={current(decoder)?.kind === 'webgpu' && code.latest}>
             <ServerCheck z={z()} pivot={pivot() ?? DEFAULT_PIVOT} varying={varying()} live={live()?.image} base={code.latest!} />
           </Show>
           <section class="grid-section" aria-labelledby="grid-title">
@@ -210,7 +240,7 @@ export function TraversalView() {
               </div>
             </div>
             <Show when={gridSteps() > 0 && pivot() !== undefined}>
-              <TraversalGrid decoder={decoder()!} pivot={pivot()!} varying={varying()} steps={gridSteps()} />
+              <TraversalGrid decoder={current(decoder)!} pivot={pivot()!} varying={varying()} steps={gridSteps()} />
             </Show>
           </section>
         </Show>
@@ -222,42 +252,45 @@ export function TraversalView() {
 /** Each latent component swept within ±2 of its value, the others fixed: one row per component. */
 function TraversalGrid(props: { decoder: Decoder; pivot: number; varying: number; steps: number }) {
   const since = performance.now();
-  const [grid] = createResource(
+  const [grid] = createLatestResource(
     () => ({ d: props.decoder, pivot: props.pivot, varying: props.varying, steps: props.steps }),
     (q) => q.d.traverse(q.pivot, q.varying, RANGE, q.steps),
   );
+  const what = () => `Decoding the grid, ${props.decoder.latentDim} components × ${props.steps} steps…`;
   return (
-    <Show when={!grid.error} fallback={<ErrorNote error={grid.error} title="The traversal grid failed" />}>
-      <Show when={grid.latest} fallback={<Loading since={since}>Decoding the grid…</Loading>}>
+    <Show when={shown(grid.error) === undefined} fallback={<ErrorNote error={grid.error} title="The traversal grid failed" />}>
+      <Show when={current(grid)} fallback={<Loading since={since}>{what()}</Loading>}>
         {(g) => (
-          <div class="table-wrap" classList={{ stale: grid.loading }}>
-            <table class="traversal-grid" data-testid="traversal-grid">
-              <thead>
-                <tr>
-                  <th scope="col">component</th>
-                  <For each={g().values[0] ?? []}>{(_, j) => <th scope="col">{fixed(-RANGE + (2 * RANGE * j()) / Math.max(1, props.steps - 1), 1)}</th>}</For>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={g().images}>
-                  {(row, i) => (
-                    <tr>
-                      <th scope="row" class="mono">
-                        z{i()} <span class="muted small">{fixed(g().z[i()])}</span>
-                      </th>
-                      <For each={row}>
-                        {(image, j) => (
-                          <td>
-                            <ImageCanvas image={image} label={`z${i()} = ${fixed(g().values[i()][j()])}`} size={48} />
-                          </td>
-                        )}
-                      </For>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
-          </div>
+          <Pending loading={grid.loading} what={what()} testId="grid-pending">
+            <div class="table-wrap">
+              <table class="traversal-grid" data-testid="traversal-grid" style={{ '--steps': g().values[0]?.length ?? props.steps }}>
+                <thead>
+                  <tr>
+                    <th scope="col">component</th>
+                    <For each={g().values[0] ?? []}>{(_, j) => <th scope="col">{fixed(-RANGE + (2 * RANGE * j()) / Math.max(1, (g().values[0]?.length ?? 1) - 1), 1)}</th>}</For>
+                  </tr>
+                </thead>
+                <tbody>
+                  <For each={g().images}>
+                    {(row, i) => (
+                      <tr>
+                        <th scope="row" class="mono">
+                          z{i()} <span class="muted small">{fixed(g().z[i()])}</span>
+                        </th>
+                        <For each={row}>
+                          {(image, j) => (
+                            <td>
+                              <ImageCanvas image={image} label={`z${i()} = ${fixed(g().values[i()][j()])}`} size={112} fluid />
+                            </td>
+                          )}
+                        </For>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          </Pending>
         )}
       </Show>
     </Show>
@@ -278,7 +311,7 @@ function ServerCheck(props: { z: number[]; pivot: number; varying: number; live:
     setError(null);
     try {
       const { summary } = run.detail()!;
-      if (!summary.traits) throw new Error(`the server does not know this run's model (${summary.model})`);
+      if (!summary.traits || summary.model === null) throw new Error(`the server does not know this run's model (${summary.model ?? 'unreadable config'})`);
       const server = serverDecoder(api, run.id(), { model: summary.model, traits: summary.traits, latentDim: props.z.length });
       const { z, live, base } = props;
       const code = await server.code(props.pivot, props.varying);
