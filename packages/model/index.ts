@@ -180,8 +180,9 @@ export {
 } from './src/models/latent-action.ts';
 export { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, flowChannels, type FlowActionConfig } from './src/models/flow-action.ts';
 export { arctan, atan2, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterCode, type WinterConfig } from './src/models/winter.ts';
-export { ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
-export { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
+export { ROTATE_X_ACTION, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
+export { COPY_X_ACTION, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
+export { ImageBaseline, PixelActionModel, type ImageAction, type PixelActionConfig } from './src/models/pixel-action.ts';
 export {
   MODELS,
   MODEL_KINDS,
