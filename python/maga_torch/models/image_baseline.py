@@ -5,7 +5,7 @@ the group laws measured through decode, nothing to learn."""
 import torch
 
 from ..groups import element_size, elements, vector_action
-from .base import MagaModel, Part, batch_axes
+from .base import MagaModel, Part, batch_axes, measured_group_laws
 from .winter import pixel_logits
 
 FIELDS = {"model", "imageSize", "channels", "group"}
@@ -35,14 +35,7 @@ class ImageBaseline(MagaModel):
         return (x, self.action.identity(x.shape[0]) if g is None else elements(self.group, g, x.shape[0]))
 
     def group_laws(self, x, g1, g2):
-        once = self.decode(g1, x)
-        return {
-            "input": x,
-            "identity": self.decode(self.action.identity(1), x),
-            "sequential": self.decode(g2, once),
-            "combined": self.decode(self.action.compose(g2, g1), x),
-            "roundTrip": self.decode(self.action.inverse(g1), once),
-        }
+        return measured_group_laws(self.action, x, g1, g2, lambda image: image, self.decode)
 
     def loss_terms(self, batch, noise=None):
         """Nothing to learn: a constant 0."""
