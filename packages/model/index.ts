@@ -138,7 +138,7 @@ export { checkQuaternions } from './src/data/quaternion.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer, type LoadOptions } from './src/state.ts';
-export { CHECKSUM_KEY, NonFiniteError, crc32, describeNonFinite, findNonFinite, tensorsChecksum, type NonFinite } from './src/integrity.ts';
+export { CHECKSUM_KEY, NonFiniteError, crc32, crcTable, describeNonFinite, findNonFinite, tensorsChecksum, type NonFinite } from './src/integrity.ts';
 export { Module } from './src/nn/module.ts';
 export { Conv2d, ConvTranspose2d, Linear } from './src/nn/layers.ts';
 export { ActNorm, Coupling, FlowStep, Glow, InvConv1x1, type CouplingKind, type FlowOutput, type GlowConfig } from './src/flow/glow.ts';
