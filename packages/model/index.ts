@@ -142,7 +142,7 @@ export { checkQuaternions } from './src/data/quaternion.ts';
 export * as metrics from './src/metrics.ts';
 export { CheckpointError, checkParameters, decodeSafetensors, encodeSafetensors, type CheckpointTensor } from './src/checkpoint.ts';
 export { encodeModule, encodeOptimizer, loadModule, loadOptimizer, type LoadOptions } from './src/state.ts';
-export { CHECKSUM_KEY, NonFiniteError, crc32, describeNonFinite, findNonFinite, tensorsChecksum, type NonFinite } from './src/integrity.ts';
+export { CHECKSUM_KEY, NonFiniteError, crc32, crcTable, describeNonFinite, findNonFinite, tensorsChecksum, type NonFinite } from './src/integrity.ts';
 export { Module } from './src/nn/module.ts';
 export { Conv2d, ConvTranspose2d, Linear } from './src/nn/layers.ts';
 export { ActNorm, Coupling, FlowStep, Glow, InvConv1x1, type CouplingKind, type FlowOutput, type GlowConfig } from './src/flow/glow.ts';
@@ -184,8 +184,9 @@ export {
 } from './src/models/latent-action.ts';
 export { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, flowChannels, type FlowActionConfig } from './src/models/flow-action.ts';
 export { arctan, atan2, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterCode, type WinterConfig } from './src/models/winter.ts';
-export { ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
-export { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
+export { ROTATE_X_ACTION, RotateX, type RotateXConfig } from './src/models/rotate-x.ts';
+export { COPY_X_ACTION, CopyX, type CopyXConfig } from './src/models/copy-x.ts';
+export { ImageBaseline, PixelActionModel, type ImageAction, type PixelActionConfig } from './src/models/pixel-action.ts';
 export {
   MODELS,
   MODEL_KINDS,

@@ -52,6 +52,12 @@ def conv(cin, cout, kernel, padding=0, stride=1, zero=False):
     return layer
 
 
+def add_down_convs(module, prefix, channels, widths):
+    """The encoders' 4x4 stride-2 convolutions, named prefix1, prefix2, ...: channels -> widths[0] -> widths[1] ..."""
+    for i, w in enumerate(widths):
+        module.add_module(f"{prefix}{i + 1}", conv(channels if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
+
+
 class ActNorm(nn.Module):
     """y = (x + b) e^s per channel; s and b set from the first batch (zero mean, unit variance)."""
 

@@ -52,15 +52,18 @@ export function findNonFinite(tensors: Record<string, CheckpointTensor>): NonFin
   return null;
 }
 
-const CRC_TABLE = (() => {
+/** The byte table of a reflected CRC-32 with `polynomial` (0xedb88320: zlib/PNG; 0x82f63b78: Castagnoli). */
+export function crcTable(polynomial: number): Uint32Array {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    for (let k = 0; k < 8; k++) c = c & 1 ? polynomial ^ (c >>> 1) : c >>> 1;
     table[n] = c >>> 0;
   }
   return table;
-})();
+}
+
+const CRC_TABLE = crcTable(0xedb88320);
 
 /** CRC-32 (the zlib/PNG polynomial) of bytes, continuing from `crc` (0 to start). */
 export function crc32(bytes: Uint8Array, crc = 0): number {

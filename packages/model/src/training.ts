@@ -83,17 +83,21 @@ function dspritesOnly(model: Model, what: string): void {
   if (model.traits.batch !== 'dsprites') throw new Error(`${what}: evaluates on dSprites, and a ${model.traits.label} model trains on pairs (x, g·x) of another data set`);
 }
 
-export interface EvalOptions {
+/** What every evaluation takes beside its data. */
+interface EvaluationRun {
+  batchSize?: number;
+  seed?: number;
+  /** Called after each batch with the number of images (or pairs) done. */
+  onProgress?: (done: number, total: number) => void;
+  /** Shards each batch's reconstruction over DataParallel's threads. */
+  parallel?: DataParallel | null;
+}
+
+export interface EvalOptions extends EvaluationRun {
   split: SplitName;
   part: SplitPart;
   /** Number of images evaluated (a fixed, seeded sample of the part; all of it when larger). */
   count: number;
-  batchSize?: number;
-  seed?: number;
-  /** Called after each batch with the number of images done. */
-  onProgress?: (done: number, total: number) => void;
-  /** Shards each batch's reconstruction over DataParallel's threads. */
-  parallel?: DataParallel | null;
 }
 
 export interface EvalMetrics {
@@ -166,15 +170,10 @@ export async function evaluate(model: Model, options: EvalOptions): Promise<Eval
   return { images: n, bce: totals.bce / n, mse: totals.mse / n, psnr: totals.psnr / n, ssim: totals.ssim / n };
 }
 
-export interface PairEvalOptions {
+export interface PairEvalOptions extends EvaluationRun {
   part: SplitPart;
   /** Pairs evaluated: a fixed, seeded set (evaluationSet), g stratified over the buckets. */
   count: number;
-  batchSize?: number;
-  seed?: number;
-  onProgress?: (done: number, total: number) => void;
-  /** Shards each batch's reconstruction over DataParallel's threads. */
-  parallel?: DataParallel | null;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { LATENT_ACTION_DEFAULTS, LatentAction, SkipAction, parseModelConfig, squaredError, type GroupConfig, type LatentActionConfig, type LatentCode, type SkipMode } from '../index.ts';
-import { cpu, describeEachBackend } from '@maga/tensor/testing';
+import { cpu, describeEachBackend, maxDifference } from '@maga/tensor/testing';
 import { randomValues } from '@maga/tensor/testing';
 
 const SO2: GroupConfig = { kind: 'so2', frequencies: [1, 2, 3] };
@@ -14,14 +14,6 @@ const SIZE = 16;
 
 function tinyModel(group: GroupConfig, skips: SkipMode, seed = 1, extra: Partial<LatentActionConfig> = {}): LatentAction {
   return new LatentAction({ ...LATENT_ACTION_DEFAULTS, imageSize: SIZE, widths: [4, 8, 8], headDim: 4, invariant: 3, blocks: 3, group, skips, ...extra }, new T.Rng(seed));
-}
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  if (x.length !== y.length) throw new Error(`sizes differ: ${x.length} vs ${y.length}`);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
 }
 
 /** The code with everything g acts on set to 0: the latent's varying part, each skip map's acted channels. */

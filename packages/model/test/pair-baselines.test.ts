@@ -6,20 +6,12 @@
 import { expect, test } from 'bun:test';
 import * as T from '@maga/tensor';
 import { atan2, configure, createModel, openGroupDataset, parseModelConfig, evaluationSet, rotateImage, RotateX, trainStep, Winter, type GroupConfig, type WinterConfig } from '../index.ts';
-import { cpu, describeEachBackend, reference } from '@maga/tensor/testing';
+import { cpu, describeEachBackend, reference, maxDifference } from '@maga/tensor/testing';
 import { gradCheck, randomValues } from '@maga/tensor/testing';
 
 const C4: GroupConfig = { kind: 'cyclic', n: 4, frequencies: [1] };
 const SO2: GroupConfig = { kind: 'so2', frequencies: [1] };
 const SIZE = 16;
-
-async function maxDifference(a: T.Tensor, b: T.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  if (x.length !== y.length) throw new Error(`sizes differ: ${x.length} vs ${y.length}`);
-  let worst = 0;
-  for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
-  return worst;
-}
 
 const images = (n: number, seed: number) => T.tensor(randomValues(n * SIZE * SIZE, seed, 0, 1), [n, 1, SIZE, SIZE]);
 const tinyWinter = (group: GroupConfig, seed = 1) => new Winter({ ...(configure('winter', 'tiny', { imageSize: SIZE, group }) as WinterConfig) }, new T.Rng(seed));

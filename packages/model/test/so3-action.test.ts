@@ -7,18 +7,8 @@ import * as T from '@maga/tensor';
 import { DEGREE2_BASIS, SO3Action, quaternion } from '../index.ts';
 import { describeEachBackend, gradCheck, input, maxDifference, randomValues, reference } from '@maga/tensor/testing';
 import { UniformStream } from '../src/data/random.ts';
+import { randomQuaternions } from './fixtures/quaternions.ts';
 
-/** N random unit quaternions (normalised Gaussian-ish 4-vectors), as host numbers. */
-function randomQuaternions(n: number, seed: number): number[] {
-  const raw = randomValues(4 * n, seed);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const q = [raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]];
-    const norm = Math.hypot(...q);
-    out.push(...q.map((v) => v / norm));
-  }
-  return out;
-}
 
 const layout = { invariant: 2, vectors: 2, tensors: 2 };
 const N = 6;

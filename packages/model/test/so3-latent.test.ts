@@ -26,19 +26,12 @@ import {
   type LatentActionConfig,
 } from '../index.ts';
 import { cpu, describeEachBackend, maxDifference, randomValues } from '@maga/tensor/testing';
+import { randomQuaternions as unitQuaternions } from './fixtures/quaternions.ts';
 
 const SO3: GroupConfig = { kind: 'so3', degrees: [1, 1, 2] };
 
-function randomQuaternions(n: number, seed: number): number[] {
-  const raw = randomValues(4 * n, seed);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const q = [raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]];
-    const norm = Math.hypot(...q);
-    out.push(...q.map((v) => Math.fround(v / norm)));
-  }
-  return out;
-}
+/** Unit quaternions rounded to float32, as the tensors hold them. */
+const randomQuaternions = (n: number, seed: number) => unitQuaternions(n, seed, { float32: true });
 
 test('the so3 group configuration: degrees per block, element size 4, varying sizes 2ℓ + 1', () => {
   expect(parseGroup({ kind: 'so3', degrees: [1, 2] })).toEqual({ kind: 'so3', degrees: [1, 2] });

@@ -1,6 +1,7 @@
 // What the two backends that compute on host typed arrays (cpu, native) share: their storage, its
-// checked access, host reads and writes, the finite check of checked mode, and the kernel timer.
-import type { FloatArray, KernelTime, Storage } from './backend.ts';
+// checked access, host reads and writes, the finite check of checked mode, the kernel timer, and
+// the bookkeeping of HostBackend.
+import type { BackendStats, FloatArray, KernelTime, Storage } from './backend.ts';
 
 export class HostStorage implements Storage {
   constructor(public data: FloatArray | null) {}
@@ -54,5 +55,70 @@ export class KernelTimer {
     const p = this.times ?? new Map();
     this.times = null;
     return [...p].map(([kernel, t]) => ({ kernel, ...t })).sort((a, b) => b.ms - a.ms);
+  }
+}
+
+/**
+ * The Backend methods the host backends have alike: reads, checked access, the profiler, the finite
+ * check, sync and the counts of `stats()`. A subclass allocates, releases, writes and runs kernels,
+ * keeping `live`, `liveBytes` and `dispatches` up to date.
+ */
+export abstract class HostBackend {
+  abstract readonly kind: 'cpu' | 'native';
+  readonly traits = null;
+  protected live = 0;
+  protected liveBytes = 0;
+  protected dispatches = 0;
+  protected readonly timer = new KernelTimer();
+
+  constructor(readonly float64: boolean) {}
+
+  protected get bytesPerElement(): number {
+    return this.float64 ? 8 : 4;
+  }
+
+  read(storage: Storage): Promise<FloatArray> {
+    return Promise.resolve(this.array(storage).slice());
+  }
+
+  /** Synchronous access for host code paths (tests, host-side helpers). */
+  array(storage: Storage): FloatArray {
+    return hostArray(this.kind, storage);
+  }
+
+  /** Starts timing every kernel (wall-clock milliseconds of its loop). */
+  startProfile(): void {
+    this.timer.start();
+  }
+
+  /** Stops profiling; milliseconds and call counts per kernel, largest first. */
+  async stopProfile(): Promise<KernelTime[]> {
+    return this.timer.stop();
+  }
+
+  check(storage: Storage, describe: () => string): void {
+    checkFinite(this.array(storage), describe);
+  }
+
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Buffers kept for reuse and their bytes (none unless the subclass pools). */
+  protected pooledCounts(): { buffers: number; bytes: number } {
+    return { buffers: 0, bytes: 0 };
+  }
+
+  stats(): BackendStats {
+    const pooled = this.pooledCounts();
+    return {
+      liveBuffers: this.live,
+      liveBytes: this.liveBytes,
+      pooledBuffers: pooled.buffers,
+      pooledBytes: pooled.bytes,
+      dispatches: this.dispatches,
+      submits: 0,
+      pipelines: 0,
+    };
   }
 }

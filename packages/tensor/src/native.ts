@@ -7,9 +7,9 @@
 // on unchanged inputs (a weight in oneDNN's layout, a 1×1 convolution's inverse). How many threads
 // compute, and what the libraries' own pools are asked for, is native/threads.ts's plan. The
 // TypeScript cpu backend stays the reference it is tested against.
-import type { Backend, BackendStats, FloatArray, Kernel, KernelTime, Storage } from './backend.ts';
+import type { Backend, FloatArray, Kernel, Storage } from './backend.ts';
 import { kernelCost } from './cost.ts';
-import { HostStorage, KernelTimer, checkFinite, hostArray, hostWrite } from './host.ts';
+import { HostBackend, HostStorage, hostWrite } from './host.ts';
 import { loadBlas, type Blas } from './native/blas.ts';
 import { DNNL_HELP, loadDnnl } from './native/dnnl.ts';
 import type { Convolutions, NativeEngine } from './native/engine.ts';
@@ -46,10 +46,8 @@ export interface NativeCounters {
 /** Each kernel's native implementation (or null), looked up by name once per kernel object. */
 const fastKernels = new WeakMap<Kernel<never>, ReturnType<typeof nativeKernel>>();
 
-export class NativeBackend implements Backend {
+export class NativeBackend extends HostBackend implements Backend {
   readonly kind = 'native' as const;
-  readonly traits = null;
-  readonly float64: boolean;
   readonly description: string;
   /** Cores this backend keeps busy: the plan's threads, or the libraries' own where the user set them. */
   readonly threads: number;
@@ -69,12 +67,8 @@ export class NativeBackend implements Backend {
   private readonly pool = new Map<number, FloatArray[]>();
   private readonly poison: boolean;
   private readonly poolLimit: number;
-  private live = 0;
-  private liveBytes = 0;
   private pooled = 0;
   private pooledBytes = 0;
-  private dispatches = 0;
-  private readonly timer = new KernelTimer();
 
   /** Set when convolutions fall back to im2col + BLAS because oneDNN is missing: say it once. */
   readonly notice: string | null;
@@ -87,8 +81,8 @@ export class NativeBackend implements Backend {
     library: LibraryThreads,
     hooks: { backend: NativeBackend | null },
   ) {
+    super(options.float64 ?? false);
     hooks.backend = this;
-    this.float64 = options.float64 ?? false;
     this.poison = options.poison ?? false;
     this.poolLimit = options.poolBytes ?? 2 * 2 ** 30;
     this.plan = plan;
@@ -214,10 +208,6 @@ export class NativeBackend implements Backend {
     return { ...this.counters };
   }
 
-  private get bytesPerElement(): number {
-    return this.float64 ? 8 : 4;
-  }
-
   alloc(length: number): Storage {
     this.live++;
     this.liveBytes += length * this.bytesPerElement;
@@ -254,14 +244,6 @@ export class NativeBackend implements Backend {
     this.touch(storage);
   }
 
-  read(storage: Storage): Promise<FloatArray> {
-    return Promise.resolve(this.array(storage).slice());
-  }
-
-  array(storage: Storage): FloatArray {
-    return hostArray('native', storage);
-  }
-
   run<P>(kernel: Kernel<P>, inputs: readonly Storage[], outputs: readonly Storage[], params: P): void {
     this.dispatches++;
     const started = this.timer.active ? performance.now() : 0;
@@ -282,32 +264,8 @@ export class NativeBackend implements Backend {
     this.timer.record(kernel.name, started);
   }
 
-  startProfile(): void {
-    this.timer.start();
-  }
-
-  async stopProfile(): Promise<KernelTime[]> {
-    return this.timer.stop();
-  }
-
-  check(storage: Storage, describe: () => string): void {
-    checkFinite(this.array(storage), describe);
-  }
-
-  sync(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  stats(): BackendStats {
-    return {
-      liveBuffers: this.live,
-      liveBytes: this.liveBytes,
-      pooledBuffers: this.pooled,
-      pooledBytes: this.pooledBytes,
-      dispatches: this.dispatches,
-      submits: 0,
-      pipelines: 0,
-    };
+  protected override pooledCounts(): { buffers: number; bytes: number } {
+    return { buffers: this.pooled, bytes: this.pooledBytes };
   }
 
   destroy(): void {

@@ -84,13 +84,22 @@ describe.skipIf(!native)('choosing the native backend', () => {
   }, 60_000);
 });
 
+/** A float64 native backend (poisoned pool), or the reason it could not start as the test's error. */
+async function nativeFloat64(): Promise<T.NativeBackend> {
+  const b64 = await T.NativeBackend.create({ float64: true, poison: true });
+  if ('error' in b64) throw new Error(b64.error);
+  return b64;
+}
+
+/** Normal values of a shape from `rng`, drawn on the float64 reference backend. */
+const referenceNormals = (rng: T.Rng) => (shape: number[]) => T.withBackend(reference, () => rng.normal(shape).data64());
+
 describe.skipIf(!native)('native float64 mode (dgemm) against the TypeScript reference', () => {
   const rng = new T.Rng(17);
-  const values = (shape: number[]) => T.withBackend(reference, () => rng.normal(shape).data64());
+  const values = referenceNormals(rng);
 
   test('matmul with transposed operands and odd sizes 1, 3, 17, 65', async () => {
-    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
-    if ('error' in b64) throw new Error(b64.error);
+    const b64 = await nativeFloat64();
     expect(b64.description).toContain('float64');
     for (const [m, k, n] of [[1, 1, 1], [3, 17, 65], [65, 3, 17], [17, 65, 1]]) {
       const a = await values([k, m]);
@@ -103,8 +112,7 @@ describe.skipIf(!native)('native float64 mode (dgemm) against the TypeScript ref
   });
 
   test('conv2d forward and gradients (stride 2, padding 1, odd sizes) agree to 1e-12', async () => {
-    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
-    if ('error' in b64) throw new Error(b64.error);
+    const b64 = await nativeFloat64();
     const x = await values([3, 5, 17, 13]);
     const w = await values([7, 5, 4, 3]);
     const run = (backend: T.Backend) =>
@@ -173,13 +181,12 @@ describe.skipIf(!native)('the native pool', () => {
 
 describe.skipIf(!native)('native loops against the TypeScript reference (float64 mode)', () => {
   const rng = new T.Rng(23);
-  const values = (shape: number[]) => T.withBackend(reference, () => rng.normal(shape).data64());
+  const values = referenceNormals(rng);
 
   // The broadcasts below put each stride pattern that has its own loop in the inner row of the
   // elementwise loop (unit/unit, unit/zero, zero/unit; one operand alone for unary maps).
   test('broadcast maps: per-channel, per-row and leading operands', async () => {
-    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
-    if ('error' in b64) throw new Error(b64.error);
+    const b64 = await nativeFloat64();
     const cases: [number[], number[], boolean][] = [
       [[5, 3, 4, 7], [1, 3, 1, 1], false],
       [[1, 3, 1, 1], [5, 3, 4, 7], false],
@@ -207,8 +214,7 @@ describe.skipIf(!native)('native loops against the TypeScript reference (float64
   });
 
   test('strided copies: squeeze2d, unsqueeze2d and permutes whose inner dimension is shorter than the next', async () => {
-    const b64 = await T.NativeBackend.create({ float64: true, poison: true });
-    if ('error' in b64) throw new Error(b64.error);
+    const b64 = await nativeFloat64();
     const x = await values([3, 8, 6, 10]);
     const run = (backend: T.Backend) =>
       T.withBackend(backend, () =>

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { FLOAT32_ROUNDING, LAW_TOLERANCE, lawVerdict, lawsCaption } from '../src/lib/laws.ts';
 import { whyNotComparable } from '../src/lib/compare.ts';
-import { COPY_X_TRAITS, MAGANET_TRAITS, LATENT_ACTION_TRAITS, ROTATE_X_TRAITS, VAE_TRAITS, WINTER_TRAITS } from '@maga/model';
+import { COPY_X_ACTION, MAGANET_TRAITS, LATENT_ACTION_TRAITS, ROTATE_X_ACTION, VAE_TRAITS, WINTER_TRAITS } from '@maga/model';
 import type { RunSummary } from '../src/api.ts';
 
 describe('group-law verdicts and captions, from what the model does', () => {
@@ -48,7 +48,7 @@ describe('group-law verdicts and captions, from what the model does', () => {
     expect(lawVerdict(NaN, 'pixels').ok).toBe(false);
     expect(lawsCaption('pixels', true)).toContain('no latent');
     expect(lawsCaption('pixels', true)).not.toContain('ℓ-space');
-    expect([ROTATE_X_TRAITS.lawsHold, COPY_X_TRAITS.lawsHold, WINTER_TRAITS.lawsHold]).toEqual(['pixels', 'pixels', 'latent']);
+    expect([ROTATE_X_ACTION.traits.lawsHold, COPY_X_ACTION.traits.lawsHold, WINTER_TRAITS.lawsHold]).toEqual(['pixels', 'pixels', 'latent']);
   });
 });
 

@@ -69,3 +69,18 @@ class Part(nn.Module):
 
 def batch_axes(names):
     return {name: {0: "batch"} for name in names}
+
+
+def measured_group_laws(action, x, g1, g2, encode, decode):
+    """The group laws measured through a model's encoder and decoder, as packages/model's
+    measuredGroupLaws: D(e, x); D(g2, E(D(g1, x))) vs D(g2 g1, x); D(g1^-1, E(D(g1, x))) vs x."""
+    code = encode(x)
+    once = decode(g1, code)
+    once_code = encode(once)
+    return {
+        "input": x,
+        "identity": decode(action.identity(1), code),
+        "sequential": decode(g2, once_code),
+        "combined": decode(action.compose(g2, g1), code),
+        "roundTrip": decode(action.inverse(g1), once_code),
+    }

@@ -18,8 +18,8 @@ from torch import nn
 
 from .. import config as cfg
 from ..groups import block_sizes, channel_action, element_size, elements, parse_group, skip_split, vector_action
-from ..nn import SelfAttention, bce_with_logits_sum, conv, plane_angles, rotate2d
-from .base import MagaModel, Part, batch_axes
+from ..nn import SelfAttention, add_down_convs, bce_with_logits_sum, conv, plane_angles, rotate2d
+from .base import MagaModel, Part, batch_axes, measured_group_laws
 
 KIND = "latent-action"
 FIELDS = {"model", "imageSize", "channels", "group", "widths", "headDim", "invariant", "blocks", "skips", "reconstruction", "betaIdentity", "betaEquivariance", "equivarianceScale", "betaSkip"}
@@ -138,8 +138,7 @@ class LatentAction(MagaModel):
     def __init__(self, config):
         super().__init__(config)
         size, c, widths, group = config["imageSize"], config["channels"], config["widths"], config["group"]
-        for i, w in enumerate(widths):
-            self.add_module(f"conv{i + 1}", conv(c if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
+        add_down_convs(self, "conv", c, widths)
         self.tokens = (size // 8) ** 2
         self.position = nn.Parameter(torch.randn(1, self.tokens, widths[2]) * 0.1)
         self.attention = SelfAttention(widths[2], config["headDim"])
@@ -188,16 +187,7 @@ class LatentAction(MagaModel):
 
     def group_laws(self, x, g1, g2):
         """As ours (measured, not exact on images): D(e, x); D(g2, E(D(g1, x))) vs D(g2 g1, x); D(g1^-1, E(D(g1, x))) vs x."""
-        code = self.encode(x)
-        once = self.decode(g1, code)
-        once_code = self.encode(once)
-        return {
-            "input": x,
-            "identity": self.decode(self.action.identity(1), code),
-            "sequential": self.decode(g2, once_code),
-            "combined": self.decode(self.action.compose(g2, g1), code),
-            "roundTrip": self.decode(self.action.inverse(g1), once_code),
-        }
+        return measured_group_laws(self.action, x, g1, g2, self.encode, self.decode)
 
     def _reconstruction_loss(self, logits, target):
         n = target.shape[0]

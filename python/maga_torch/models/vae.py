@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import config as cfg
-from ..nn import bce_with_logits_sum, conv, gaussian_kl_sum
+from ..nn import add_down_convs, bce_with_logits_sum, gaussian_kl_sum
 from .base import MagaModel, Part, batch_axes
 
 KIND = "vae"
@@ -33,8 +33,7 @@ class Vae(MagaModel):
         super().__init__(config)
         c, size, d, widths = config["channels"], config["imageSize"], config["latentDim"], config["widths"]
         self.base = size // 16
-        for i, w in enumerate(widths):
-            self.add_module(f"enc{i + 1}", conv(c if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
+        add_down_convs(self, "enc", c, widths)
         flat = widths[3] * self.base * self.base
         self.fcMu = nn.Linear(flat, d)
         self.fcLogVar = nn.Linear(flat, d)

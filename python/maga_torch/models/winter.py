@@ -11,8 +11,8 @@ from torch import nn
 
 from .. import config as cfg
 from ..groups import element_size, elements, parse_group, vector_action
-from ..nn import conv, plane_angles, rotate2d
-from .base import MagaModel, Part, batch_axes
+from ..nn import add_down_convs, plane_angles, rotate2d
+from .base import MagaModel, Part, batch_axes, measured_group_laws
 
 KIND = "winter"
 FIELDS = {"model", "imageSize", "channels", "group", "widths", "embedding", "orbit"}
@@ -72,8 +72,7 @@ class Winter(MagaModel):
         super().__init__(config)
         size, c, widths, e = config["imageSize"], config["channels"], config["widths"], config["embedding"]
         self.base = size // 8
-        for i, w in enumerate(widths):
-            self.add_module(f"conv{i + 1}", conv(c if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
+        add_down_convs(self, "conv", c, widths)
         self.head = nn.Linear(widths[2] * self.base * self.base, e + 2)
         self.fc = nn.Linear(e, widths[2] * self.base * self.base)
         for i, (cin, cout) in enumerate([(widths[2], widths[1]), (widths[1], widths[0]), (widths[0], c)]):
@@ -123,16 +122,7 @@ class Winter(MagaModel):
         return (x, self.action.identity(x.shape[0]) if g is None else elements(self.group, g, x.shape[0]))
 
     def group_laws(self, x, g1, g2):
-        code = self.encode(x)
-        once = self.decode(g1, *code)
-        once_code = self.encode(once)
-        return {
-            "input": x,
-            "identity": self.decode(self.action.identity(1), *code),
-            "sequential": self.decode(g2, *once_code),
-            "combined": self.decode(self.action.compose(g2, g1), *code),
-            "roundTrip": self.decode(self.action.inverse(g1), *once_code),
-        }
+        return measured_group_laws(self.action, x, g1, g2, self.encode, lambda g, code: self.decode(g, *code))
 
     def loss_terms(self, batch, noise=None):
         """The squared error of D(g, x) against g.x, summed per image (giae's MSE)."""

@@ -20,18 +20,11 @@
 // of a crashed session after T (what `train --resume` repeats).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { crcTable } from '@maga/model';
 
 // ---- CRC-32C (Castagnoli, reflected polynomial 0x82f63b78) ------------------------------------
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+const CRC32C_TABLE = crcTable(0x82f63b78);
 
 export function crc32c(bytes: Uint8Array): number {
   let c = 0xffffffff;
@@ -80,17 +73,18 @@ class Proto {
   }
 
   double(field: number, v: number): this {
-    this.key(field, 1);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, v, true);
-    this.parts.push(...b);
-    return this;
+    return this.fixed(field, 1, 8, (view) => view.setFloat64(0, v, true));
   }
 
   float(field: number, v: number): this {
-    this.key(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
+    return this.fixed(field, 5, 4, (view) => view.setFloat32(0, v, true));
+  }
+
+  /** A fixed-width little-endian field: wire type 1 (64 bits) or 5 (32 bits). */
+  private fixed(field: number, wire: 1 | 5, size: number, write: (view: DataView) => void): this {
+    this.key(field, wire);
+    const b = new Uint8Array(size);
+    write(new DataView(b.buffer));
     this.parts.push(...b);
     return this;
   }

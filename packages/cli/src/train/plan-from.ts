@@ -4,7 +4,7 @@
 // `from: { run, step, flags }` (X's checkpoint step when it had one, the flags given). A missing or
 // unreadable X is a usage error naming the file.
 import { datasetEntry, modelSpec, parseModelConfig, ValidationError, type GroupConfig, type ModelConfig } from '@maga/model';
-import { checkGroupFlag, datasetFlag, MODEL_CHOICES, modelGroupFlag, type RunChoices } from './plan.ts';
+import { checkGroupFlag, chosenTraining, datasetFlag, MODEL_CHOICES, modelGroupFlag, type RunChoices } from './plan.ts';
 import { codeVersion, dataLabel, readRunConfig, readRunState, RunError, type RunConfig, type RunData } from '../run/rundir.ts';
 
 const usage = (e: unknown, prefix: string, at = '--from') => new ValidationError(`${prefix}${(e as Error).message}`, at);
@@ -85,19 +85,7 @@ export function planFrom(from: string, choices: RunChoices, flags: string[], now
   // A dSprites run's pivots follow its model (ModelSpec.pivots), which a flag may have changed.
   if ('pairing' in data) data.pairing = modelSpec(model.model).pivots(model as never);
   const t = base.training;
-  const training = {
-    ...t,
-    steps: choices.steps ?? t.steps,
-    batchSize: choices.batch ?? t.batchSize,
-    lr: choices.lr ?? t.lr,
-    schedule: choices.schedule ?? t.schedule,
-    clipNorm: choices.clipNorm ?? t.clipNorm,
-    logEvery: choices.logEvery ?? t.logEvery,
-    checkpointEvery: choices.checkpointEvery ?? t.checkpointEvery,
-    evalCount: choices.evalCount ?? t.evalCount,
-    evalEvery: choices.evalEvery ?? t.evalEvery,
-    evalSample: choices.evalSample ?? t.evalSample,
-  };
+  const training = { ...t, steps: choices.steps ?? t.steps, ...chosenTraining(choices, t), evalEvery: choices.evalEvery ?? t.evalEvery, evalSample: choices.evalSample ?? t.evalSample };
   data.limit = choices.limit ?? data.limit;
   if (data.limit !== null && data.limit < training.batchSize) throw new ValidationError(`--limit ${data.limit} is smaller than a batch of ${training.batchSize}`);
   return {

@@ -2,7 +2,7 @@
 // config.json. Pure: nothing is created or computed here.
 import { checkGroupKind, configure, datasetEntry, datasetNames, groupConfigFromLabel, MODEL_KINDS, modelSpec, ValidationError, type DatasetEntry, type DspritesData, type GroupConfig, type ModelKind, type ModelTraits, type Pairing, type SkipMode, type SplitName } from '@maga/model';
 import { presetFor, PRESETS, type PresetName } from './presets.ts';
-import { codeVersion, type LrSchedule, type RunConfig, type RunData } from '../run/rundir.ts';
+import { codeVersion, type LrSchedule, type RunConfig, type RunData, type TrainingSettings } from '../run/rundir.ts';
 
 /** Everything `cli train` lets a user choose; absent means "the preset's value". */
 export interface RunChoices {
@@ -105,6 +105,19 @@ interface PairPlan {
   modelGroup: GroupConfig;
 }
 
+/** The training settings other than steps that a flag may set: the flag's value, else `base`'s (a preset's or a run's). */
+export function chosenTraining(choices: RunChoices, base: Omit<TrainingSettings, 'steps' | 'optimizer' | 'evalEvery' | 'evalSample'>): Omit<TrainingSettings, 'steps' | 'optimizer' | 'evalEvery' | 'evalSample'> {
+  return {
+    batchSize: choices.batch ?? base.batchSize,
+    lr: choices.lr ?? base.lr,
+    schedule: choices.schedule ?? base.schedule,
+    clipNorm: choices.clipNorm ?? base.clipNorm,
+    logEvery: choices.logEvery ?? base.logEvery,
+    checkpointEvery: choices.checkpointEvery ?? base.checkpointEvery,
+    evalCount: choices.evalCount ?? base.evalCount,
+  };
+}
+
 /** The data set and group of a pair run, checked against each other and the model; errors name the flag. */
 function planPairs(kind: ModelKind, choices: RunChoices, named: DatasetEntry | null): PairPlan {
   const pairs = datasetNames('group-pairs');
@@ -161,19 +174,9 @@ export function planRun(choices: RunChoices, backend = 'unknown', now = new Date
 
   // A model with nothing to learn (rotate-x) trains 0 steps: its run is written and evaluated at once.
   if (!spec.trainable && choices.steps !== undefined && choices.steps > 0) throw new ValidationError(`--model ${kind} has no parameters to train: leave out --steps (its run directory is written and evaluated at once)`, '--steps');
-  const training = {
-    steps: spec.trainable ? (choices.steps ?? preset.steps) : 0,
-    batchSize: choices.batch ?? preset.batchSize,
-    optimizer: 'adam' as const,
-    lr: choices.lr ?? preset.lr,
-    schedule: choices.schedule ?? preset.schedule,
-    clipNorm: choices.clipNorm ?? preset.clipNorm,
-    logEvery: choices.logEvery ?? preset.logEvery,
-    checkpointEvery: choices.checkpointEvery ?? preset.checkpointEvery,
-    evalCount: choices.evalCount ?? preset.evalCount,
-    evalEvery: choices.evalEvery ?? 0,
-    evalSample: choices.evalSample ?? Math.min(choices.evalCount ?? preset.evalCount, 256),
-  };
+  const { batchSize, ...chosen } = chosenTraining(choices, preset);
+  // The keys in config.json's order: steps, batchSize, optimizer, then the rest.
+  const training = { steps: spec.trainable ? (choices.steps ?? preset.steps) : 0, batchSize, optimizer: 'adam' as const, ...chosen, evalEvery: choices.evalEvery ?? 0, evalSample: choices.evalSample ?? Math.min(chosen.evalCount, 256) };
   const limit = choices.limit ?? preset.limit;
   if (limit !== null && limit < training.batchSize) throw new ValidationError(`--limit ${limit} is smaller than a batch of ${training.batchSize}`, '--limit');
   const data: RunData = pairPlan

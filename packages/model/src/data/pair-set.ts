@@ -17,7 +17,7 @@ import type { Group, GroupId, Uniforms } from '../groups/group.ts';
 import type { ImageSource } from '../inference.ts';
 import { UniformStream } from './random.ts';
 import type { SamplerState } from './sampler.ts';
-import type { SplitPart } from './splits.ts';
+import { epochPool, type SplitPart } from './splits.ts';
 
 export function checkPart(part: string): SplitPart {
   if (part !== 'train' && part !== 'test') throw new Error(`unknown split part '${part}': expected 'train' or 'test'`);
@@ -279,14 +279,8 @@ export class PairSampler<Spec extends { source: number }, Columns = FactorColumn
     const { who, sources } = dataset.streams;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${who}: batch size must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`${who}: seed must be an integer in [0, 2^32), got ${seed}`);
-    let pool = dataset.part(checkPart(options.part), options.splitSeed ?? 0);
-    if (limit !== undefined) {
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`${who}: limit must be a positive integer, got ${limit}`);
-      const step = Math.max(1, Math.floor(pool.length / limit));
-      pool = pool.filter((_, i) => i % step === 0).slice(0, limit);
-    }
-    if (pool.length < batchSize) throw new Error(`${who}: ${dataset.name}/${options.part} has ${pool.length} ${sources}, fewer than a batch of ${batchSize}`);
-    this.pool = pool;
+    const part = dataset.part(checkPart(options.part), options.splitSeed ?? 0);
+    this.pool = epochPool(part, limit, batchSize, who, `${dataset.name}/${options.part}`, sources);
     this.shuffle();
   }
 

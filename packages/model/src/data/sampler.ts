@@ -4,7 +4,7 @@
 // continues with exactly the batches it would have seen.
 import { Rng } from '@maga/tensor';
 import { FIXED_PIVOT, renderBatch } from './dsprites.ts';
-import { splitIndices, type SplitName, type SplitPart } from './splits.ts';
+import { epochPool, splitIndices, type SplitName, type SplitPart } from './splits.ts';
 
 export type PivotMode = 'fixed' | 'random' | 'none';
 
@@ -41,15 +41,8 @@ export class Sampler {
   constructor(readonly options: SamplerOptions) {
     const { batchSize, limit } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`sampler: batch size must be a positive integer, got ${batchSize}`);
-    let pool = splitIndices(options.split, options.part, options.splitSeed ?? 0);
-    if (limit !== undefined) {
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`sampler: limit must be a positive integer, got ${limit}`);
-      // A fixed, seed-independent subset: every k-th image, so it spans the factors.
-      const step = Math.max(1, Math.floor(pool.length / limit));
-      pool = pool.filter((_, i) => i % step === 0).slice(0, limit);
-    }
-    if (pool.length < batchSize) throw new Error(`sampler: ${options.split}/${options.part} has ${pool.length} images, fewer than a batch of ${batchSize}`);
-    this.pool = pool;
+    const part = splitIndices(options.split, options.part, options.splitSeed ?? 0);
+    this.pool = epochPool(part, limit, batchSize, 'sampler', `${options.split}/${options.part}`, 'images');
     this.shuffle();
   }
 

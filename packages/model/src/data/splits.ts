@@ -105,3 +105,19 @@ export function splitIndices(split: SplitName, part: SplitPart, seed = 0): Int32
 export function splitSize(split: SplitName, part: SplitPart, seed = 0): number {
   return splitIndices(split, part, seed).length;
 }
+
+/**
+ * The indices an epoch draws from: the part's, or with a limit a fixed, seed-independent subset, every
+ * k-th index, so that it spans the factors. Errors name `who` and the bad limit, or `place` (e.g.
+ * 'all/train') and its `count` of `noun`s when they are fewer than a batch.
+ */
+export function epochPool(part: Int32Array, limit: number | undefined, batchSize: number, who: string, place: string, noun: string): Int32Array {
+  let pool = part;
+  if (limit !== undefined) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`${who}: limit must be a positive integer, got ${limit}`);
+    const step = Math.max(1, Math.floor(pool.length / limit));
+    pool = pool.filter((_, i) => i % step === 0).slice(0, limit);
+  }
+  if (pool.length < batchSize) throw new Error(`${who}: ${place} has ${pool.length} ${noun}, fewer than a batch of ${batchSize}`);
+  return pool;
+}

@@ -13,12 +13,11 @@
 //     per-element evaluation table.
 // Labels are written 'c' and n without leading zeros ('c4', not 'C4' or 'c04'): a label is an
 // identifier written into config.json and run names, so it has one spelling.
-import * as T from '@maga/tensor';
 import { CyclicAction } from '../actions.ts';
 import { ConfigError, positiveInt } from '../models/config.ts';
 import { ValidationError } from '../validate.ts';
 import { numbersOf, show, type Group, type GroupKind, type Uniforms, type VectorAction } from './group.ts';
-import { cycled, frequenciesLike, pairBlocks, parseFrequencies, scalarElements } from './so2.ts';
+import { cycled, frequenciesLike, parseFrequencies, PlaneGroup } from './so2.ts';
 
 export interface CyclicConfig {
   kind: 'cyclic';
@@ -33,18 +32,17 @@ export const MAX_CYCLIC_ORDER = 1024;
 
 const LABEL = /^c([1-9][0-9]*)$/;
 
-export class Cyclic implements Group {
+export class Cyclic extends PlaneGroup implements Group {
   readonly kind = 'cyclic';
   readonly label: string;
   readonly name: string;
   readonly id: { kind: 'cyclic'; n: number };
   readonly order: number;
-  readonly elementSize = 1;
   readonly elementText: string;
   readonly buckets: readonly string[];
-  readonly channelWidth = 2;
 
   constructor(readonly config: CyclicConfig) {
+    super();
     const { n } = config;
     this.label = `c${n}`;
     this.name = `C_${n}`;
@@ -133,24 +131,8 @@ export class Cyclic implements Group {
     return Array.from({ length: this.order }, (_, j) => [j]);
   }
 
-  elements(codes: T.Tensor): T.Tensor {
-    return scalarElements(this.name, codes);
-  }
-
-  blockSizes(blocks: number): number[] {
-    return pairBlocks(blocks);
-  }
-
   vectorAction(invariant: number, blocks: number): VectorAction {
     return new CyclicAction(this.order, { invariant, frequencies: cycled(this.config.frequencies, blocks) });
-  }
-
-  channelSplit(channels: number): number {
-    return channels / 2;
-  }
-
-  channelAction(invariant: number, varying: number): VectorAction {
-    return this.vectorAction(invariant, varying / 2);
   }
 }
 

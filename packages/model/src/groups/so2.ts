@@ -54,20 +54,48 @@ export function scalarElements(name: string, z: T.Tensor): T.Tensor {
 /** Blocks of 2: rotated pairs of latent components or of channels. */
 export const pairBlocks = (blocks: number) => Array.from({ length: blocks }, () => 2);
 
+/**
+ * What the groups that turn the plane share (SO(2), C_n): one number per element, read off a code
+ * [N, 1]; the latent's varying part in 2-D blocks; on feature maps, channels in pairs, half the
+ * channels varying, acted on as the blocks of a vector.
+ */
+export abstract class PlaneGroup {
+  readonly elementSize = 1;
+  readonly channelWidth = 2;
+  abstract readonly name: string;
+  abstract vectorAction(invariant: number, blocks: number): VectorAction;
+
+  elements(codes: T.Tensor): T.Tensor {
+    return scalarElements(this.name, codes);
+  }
+
+  blockSizes(blocks: number): number[] {
+    return pairBlocks(blocks);
+  }
+
+  channelSplit(channels: number): number {
+    return channels / 2;
+  }
+
+  channelAction(invariant: number, varying: number): VectorAction {
+    return this.vectorAction(invariant, varying / 2);
+  }
+}
+
 // ---- SO(2) ------------------------------------------------------------------------------------
 
-export class SO2 implements Group {
+export class SO2 extends PlaneGroup implements Group {
   readonly kind = 'so2';
   readonly label = 'so2';
   readonly name = 'SO(2)';
   readonly id = { kind: 'so2' } as const;
   readonly order = Infinity;
-  readonly elementSize = 1;
   readonly elementText = 'a finite angle in radians';
   readonly buckets = arcNames(ANGLE_BUCKETS, 360);
-  readonly channelWidth = 2;
 
-  constructor(readonly config: SO2Config) {}
+  constructor(readonly config: SO2Config) {
+    super();
+  }
 
   isElement(g: ArrayLike<number>): boolean {
     return g.length === 1 && Number.isFinite(g[0]);
@@ -138,24 +166,8 @@ export class SO2 implements Group {
     return Array.from({ length: 24 }, (_, k) => [Math.fround((TWO_PI * k) / 24)]);
   }
 
-  elements(codes: T.Tensor): T.Tensor {
-    return scalarElements(this.name, codes);
-  }
-
-  blockSizes(blocks: number): number[] {
-    return pairBlocks(blocks);
-  }
-
   vectorAction(invariant: number, blocks: number): VectorAction {
     return new RotationAction({ invariant, frequencies: cycled(this.config.frequencies, blocks) });
-  }
-
-  channelSplit(channels: number): number {
-    return channels / 2;
-  }
-
-  channelAction(invariant: number, varying: number): VectorAction {
-    return this.vectorAction(invariant, varying / 2);
   }
 }
 

@@ -12,7 +12,7 @@ import { Module } from '../nn/module.ts';
 import { ConfigError, field, nonNegative, object, oneOf, positiveInt, type Fields } from './config.ts';
 import { ChannelAction } from '../groups/channel-action.ts';
 import { elements, elementSize, groupOf, parseGroup, type GroupConfig } from '../groups/registry.ts';
-import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+import { knownGroupTraits, pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface FlowActionConfig {
   model: 'flow-action';
@@ -36,16 +36,7 @@ export const FLOW_ACTION_DEFAULTS: FlowActionConfig = {
   varying: 32,
 };
 
-export const FLOW_ACTION_TRAITS: ModelTraits = {
-  label: 'flow-action',
-  element: 'known',
-  pivot: true,
-  transfer: 'none',
-  groupLaws: true,
-  lawsHold: 'flow',
-  latentParts: true,
-  batch: 'group-pairs',
-};
+export const FLOW_ACTION_TRAITS: ModelTraits = knownGroupTraits('flow-action', { latentParts: true, lawsHold: 'flow' });
 
 /** Channels of the flow latent: C·4^levels. */
 export const flowChannels = (config: Pick<FlowActionConfig, 'channels' | 'glow'>) => config.channels * 4 ** config.glow.levels;

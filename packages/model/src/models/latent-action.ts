@@ -25,7 +25,7 @@ import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fiel
 import { ChannelAction } from '../groups/channel-action.ts';
 import type { VectorAction } from '../groups/group.ts';
 import { elements, elementSize, groupName, parseGroup, varyingSize, vectorAction, type GroupConfig } from '../groups/registry.ts';
-import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+import { knownGroupTraits, measuredGroupLaws, pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface LatentActionConfig {
   model: 'latent-action';
@@ -97,16 +97,7 @@ export const LATENT_ACTION_DEFAULTS: LatentActionConfig = {
   betaSkip: 0,
 };
 
-export const LATENT_ACTION_TRAITS: ModelTraits = {
-  label: 'latent-action',
-  element: 'known',
-  pivot: true,
-  transfer: 'none',
-  groupLaws: true,
-  lawsHold: 'latent',
-  latentParts: true,
-  batch: 'group-pairs',
-};
+export const LATENT_ACTION_TRAITS: ModelTraits = knownGroupTraits('latent-action', { latentParts: true, lawsHold: 'latent' });
 
 /** The encoder's output: the latent and the skip feature maps (finest first). */
 export interface LatentCode {
@@ -400,17 +391,7 @@ export class LatentAction extends Module implements Model {
    */
   groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages {
     const [g1, g2] = [elements(this.config.group, z1), elements(this.config.group, z2)];
-    const code = this.encodeAll(pivot);
-    const decode = (g: T.Tensor, c: LatentCode) => T.sigmoid(this.transformLogits(g, c));
-    const once = decode(g1, code);
-    const onceCode = this.encodeAll(once);
-    return {
-      input: pivot,
-      identity: decode(this.action.identity(1), code),
-      sequential: decode(g2, onceCode),
-      combined: decode(this.action.compose(g2, g1), code),
-      roundTrip: decode(this.action.inverse(g1), onceCode),
-    };
+    return measuredGroupLaws(this.action, pivot, g1, g2, (x) => this.encodeAll(x), (g, code) => T.sigmoid(this.transformLogits(g, code)));
   }
 
   latentParts(): { invariant: number; varying: number } {

@@ -42,6 +42,14 @@ export interface ModelTraits {
   batch: 'dsprites' | 'group-pairs';
 }
 
+/**
+ * The traits of a model of a known group trained on pairs (x, g·x, g): the decoder acts on x and has
+ * group laws to show, and nothing transfers to other images.
+ */
+export function knownGroupTraits(label: string, { latentParts, lawsHold }: Pick<ModelTraits, 'latentParts' | 'lawsHold'>): ModelTraits {
+  return { label, element: 'known', pivot: true, transfer: 'none', groupLaws: true, lawsHold, latentParts, batch: 'group-pairs' };
+}
+
 /** The data a model's batches come from, in words, by ModelTraits.batch (messages). */
 export const BATCH_DATA: Readonly<Record<ModelTraits['batch'], string>> = Object.freeze({ dsprites: 'dsprites', 'group-pairs': 'a pair data set' });
 
@@ -98,6 +106,32 @@ export interface GroupLawImages {
   sequential: T.Tensor;
   combined: T.Tensor;
   roundTrip: T.Tensor;
+}
+
+/**
+ * The group laws measured through a model's own encoder and decoder: D(e, x) against x,
+ * D(g₂, E(D(g₁, x))) against D(g₂g₁, x), and D(g₁⁻¹, E(D(g₁, x))) against x, with the law's
+ * identity, composition and inverse. Encoding a decoded image again is what makes them measured,
+ * not assumed.
+ */
+export function measuredGroupLaws<Code>(
+  law: { identity(n: number): T.Tensor; compose(a: T.Tensor, b: T.Tensor): T.Tensor; inverse(a: T.Tensor): T.Tensor },
+  pivot: T.Tensor,
+  g1: T.Tensor,
+  g2: T.Tensor,
+  encode: (x: T.Tensor) => Code,
+  decode: (g: T.Tensor, code: Code) => T.Tensor,
+): GroupLawImages {
+  const code = encode(pivot);
+  const once = decode(g1, code);
+  const onceCode = encode(once);
+  return {
+    input: pivot,
+    identity: decode(law.identity(1), code),
+    sequential: decode(g2, onceCode),
+    combined: decode(law.compose(g2, g1), code),
+    roundTrip: decode(law.inverse(g1), onceCode),
+  };
 }
 
 export interface Model extends Module {

@@ -9,9 +9,10 @@ import { FLOW_ACTION_DEFAULTS, FLOW_ACTION_TRAITS, FlowAction, parseFlowAction, 
 import { elementSize, type GroupConfig } from '../groups/registry.ts';
 import { LATENT_ACTION_DEFAULTS, LATENT_ACTION_TRAITS, LatentAction, parseLatentAction, type LatentActionConfig } from './latent-action.ts';
 import { MAGANET_DEFAULTS, MAGANET_TRAITS, Maganet, type MaganetConfig } from './maganet.ts';
-import { COPY_X_DEFAULTS, COPY_X_TRAITS, CopyX, parseCopyX, type CopyXConfig } from './copy-x.ts';
+import { COPY_X_ACTION, parseCopyX, type CopyXConfig } from './copy-x.ts';
+import { ImageBaseline, pixelActionDefaults, type ImageAction } from './pixel-action.ts';
 import type { Model, ModelTraits } from './model.ts';
-import { parseRotateX, ROTATE_X_DEFAULTS, ROTATE_X_TRAITS, RotateX, type RotateXConfig } from './rotate-x.ts';
+import { parseRotateX, ROTATE_X_ACTION, type RotateXConfig } from './rotate-x.ts';
 import { VAE_DEFAULTS, VAE_TRAITS, Vae, type VaeConfig } from './vae.ts';
 import { parseWinter, Winter, WINTER_DEFAULTS, WINTER_TRAITS, type WinterConfig } from './winter.ts';
 
@@ -117,6 +118,15 @@ const VAE: ModelSpec<VaeConfig> = {
   create: async (config, rng) => new Vae(config, rng),
 };
 
+// What every model of a known group answers alike: its codes are the group's elements, it draws no
+// pivots, and it takes the group and the image's size as run choices.
+const KNOWN_GROUP = {
+  codeDim: (config: { group: GroupConfig }) => elementSize(config.group),
+  pivots: () => 'none' as const,
+  group: (config: { group: GroupConfig }) => config.group,
+};
+const KNOWN_GROUP_CHOICES = { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] };
+
 // Sizes for 32×32 pair data (rotated MNIST); a 64×64 contrast set takes the same entries with
 // imageSize changed. tiny: tests and smoke checks (seconds); quick: minutes on 2 CPU cores;
 // paper: the defaults, for a real GPU.
@@ -129,11 +139,9 @@ const LATENT_ACTION: ModelSpec<LatentActionConfig> = {
     quick: { widths: [16, 32, 32], headDim: 16, invariant: 16, blocks: 8 },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'], equivarianceScale: ['equivarianceScale'], betaSkip: ['betaSkip'], frequencies: ['group', 'frequencies'] },
+  choices: { ...KNOWN_GROUP_CHOICES, skips: ['skips'], betaIdentity: ['betaIdentity'], betaEquivariance: ['betaEquivariance'], equivarianceScale: ['equivarianceScale'], betaSkip: ['betaSkip'], frequencies: ['group', 'frequencies'] },
   parse: parseLatentAction,
-  codeDim: (config) => elementSize(config.group),
-  pivots: () => 'none',
-  group: (config) => config.group,
+  ...KNOWN_GROUP,
   trainable: true,
   create: async (config, rng) => new LatentAction(config, rng),
 };
@@ -147,11 +155,9 @@ const FLOW_ACTION: ModelSpec<FlowActionConfig> = {
     quick: { glow: { levels: 3, steps: 2, hidden: 'half' } },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'], hidden: ['glow', 'hidden'], frequencies: ['group', 'frequencies'] },
+  choices: { ...KNOWN_GROUP_CHOICES, hidden: ['glow', 'hidden'], frequencies: ['group', 'frequencies'] },
   parse: parseFlowAction,
-  codeDim: (config) => elementSize(config.group),
-  pivots: () => 'none',
-  group: (config) => config.group,
+  ...KNOWN_GROUP,
   trainable: true,
   create: (config, rng) => FlowAction.create(config, rng),
 };
@@ -167,42 +173,30 @@ const WINTER: ModelSpec<WinterConfig> = {
     quick: { widths: [16, 32, 32] },
     paper: {},
   },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
+  choices: KNOWN_GROUP_CHOICES,
   parse: parseWinter,
-  codeDim: (config) => elementSize(config.group),
-  pivots: () => 'none',
-  group: (config) => config.group,
+  ...KNOWN_GROUP,
   trainable: true,
   create: async (config, rng) => new Winter(config, rng),
 };
 
-const ROTATE_X: ModelSpec<RotateXConfig> = {
-  kind: 'rotate-x',
-  traits: ROTATE_X_TRAITS,
-  defaults: ROTATE_X_DEFAULTS,
-  sizes: { tiny: {}, quick: {}, paper: {} },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
-  parse: parseRotateX,
-  codeDim: (config) => elementSize(config.group),
-  pivots: () => 'none',
-  group: (config) => config.group,
-  trainable: false,
-  create: async (config) => new RotateX(config),
-};
+/** A data-space baseline's entry (rotate-x, copy-x): the default configuration at every size, nothing to train. */
+function imageBaselineSpec<C extends RotateXConfig | CopyXConfig>(kind: C['model'], action: ImageAction, parse: ModelSpec<C>['parse']): ModelSpec<C> {
+  return {
+    kind,
+    traits: action.traits,
+    defaults: pixelActionDefaults(kind) as C,
+    sizes: { tiny: {}, quick: {}, paper: {} },
+    choices: KNOWN_GROUP_CHOICES,
+    parse,
+    ...KNOWN_GROUP,
+    trainable: false,
+    create: async (config) => new ImageBaseline(config, action),
+  };
+}
 
-const COPY_X: ModelSpec<CopyXConfig> = {
-  kind: 'copy-x',
-  traits: COPY_X_TRAITS,
-  defaults: COPY_X_DEFAULTS,
-  sizes: { tiny: {}, quick: {}, paper: {} },
-  choices: { group: ['group'], imageSize: ['imageSize'], channels: ['channels'] },
-  parse: parseCopyX,
-  codeDim: (config) => elementSize(config.group),
-  pivots: () => 'none',
-  group: (config) => config.group,
-  trainable: false,
-  create: async (config) => new CopyX(config),
-};
+const ROTATE_X = imageBaselineSpec<RotateXConfig>('rotate-x', ROTATE_X_ACTION, parseRotateX);
+const COPY_X = imageBaselineSpec<CopyXConfig>('copy-x', COPY_X_ACTION, parseCopyX);
 
 /** Every model, by kind. */
 export const MODELS: { [K in ModelKind]: ModelSpec<Extract<ModelConfig, { model: K }>> } = {

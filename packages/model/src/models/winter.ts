@@ -20,12 +20,11 @@
 // A data-space method: the block of rotated-blocked-mnist turns with the digit.
 import * as T from '@maga/tensor';
 import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
-import { Module } from '../nn/module.ts';
 import { ConfigError, field, intList, positiveInt, type Fields } from './config.ts';
-import type { VectorAction } from '../groups/group.ts';
-import { elements, elementSize, groupName, parseGroup, vectorAction, type GroupConfig } from '../groups/registry.ts';
+import { elements, parseGroup, type GroupConfig } from '../groups/registry.ts';
 import { planeAngles } from './latent-action.ts';
-import { pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+import { knownGroupTraits, pairBatch, type Encoding, type LossTerms, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
+import { checkImages, PixelActionModel, pixelActionDefaults } from './pixel-action.ts';
 
 export interface WinterConfig {
   model: 'winter';
@@ -43,25 +42,13 @@ export interface WinterConfig {
 }
 
 export const WINTER_DEFAULTS: WinterConfig = {
-  model: 'winter',
-  imageSize: 32,
-  channels: 1,
-  group: { kind: 'so2', frequencies: [1] },
+  ...pixelActionDefaults('winter'),
   widths: [32, 64, 64],
   embedding: 32,
   orbit: 4,
 };
 
-export const WINTER_TRAITS: ModelTraits = {
-  label: 'Winter et al.',
-  element: 'known',
-  pivot: true,
-  transfer: 'none',
-  groupLaws: true,
-  lawsHold: 'latent',
-  latentParts: false,
-  batch: 'group-pairs',
-};
+export const WINTER_TRAITS: ModelTraits = knownGroupTraits('Winter et al.', { latentParts: false, lawsHold: 'latent' });
 
 /** What the encoder says about an image: the invariant embedding and the equivariant 2-vector (ψ = its angle). */
 export interface WinterCode {
@@ -70,29 +57,19 @@ export interface WinterCode {
   direction: T.Tensor;
 }
 
-export class Winter extends Module implements Model {
+export class Winter extends PixelActionModel<WinterConfig, WinterCode> {
   readonly traits = WINTER_TRAITS;
-  readonly pivots = 'none' as const;
-  readonly codeDim: number;
   readonly convs: Conv2d[] = [];
   readonly head: Linear;
   readonly fc: Linear;
   readonly ups: ConvTranspose2d[] = [];
   readonly base: number;
-  /** The group's law on elements (identity, compose, inverse). */
-  private readonly law: VectorAction;
 
-  constructor(
-    readonly config: WinterConfig,
-    rng: T.Rng,
-  ) {
-    super();
-    const { imageSize, channels, widths, embedding, group } = config;
-    if (group.kind === 'so3') throw new Error(`winter: ${groupName(group)} does not turn the image plane; winter takes SO(2) and C_n`);
+  constructor(config: WinterConfig, rng: T.Rng) {
+    super(config, { planeOnly: true });
+    const { imageSize, channels, widths, embedding } = config;
     if (imageSize % 8 !== 0) throw new Error(`winter: image size ${imageSize} must be divisible by 8 (three stride-2 convolutions)`);
     if (widths.length !== 3) throw new Error(`winter: widths must be 3 channel counts, got [${widths.join(', ')}]`);
-    this.codeDim = elementSize(group);
-    this.law = vectorAction(group, 0, 1);
     this.base = imageSize / 8;
     widths.forEach((w, i) => this.convs.push(this.child(`conv${i + 1}`, new Conv2d(i === 0 ? channels : widths[i - 1], w, 4, rng, { stride: 2, padding: 1 }))));
     this.head = this.child('head', new Linear(widths[2] * this.base * this.base, embedding + 2, rng));
@@ -105,13 +82,6 @@ export class Winter extends Module implements Model {
     ups.forEach(([from, to], i) => this.ups.push(this.child(`up${i + 1}`, new ConvTranspose2d(from, to, 4, rng, { stride: 2, padding: 1 }))));
   }
 
-  private checkImages(x: T.Tensor): void {
-    const { channels, imageSize } = this.config;
-    if (x.rank !== 4 || x.shape[1] !== channels || x.shape[2] !== imageSize || x.shape[3] !== imageSize) {
-      throw new Error(`winter: images must be [N, ${channels}, ${imageSize}, ${imageSize}], got ${T.describeShape(x.shape)}`);
-    }
-  }
-
   /** φ(x): (e, u) [N, embedding + 2], a plain CNN. */
   private features(x: T.Tensor): T.Tensor {
     let h = x;
@@ -121,7 +91,7 @@ export class Winter extends Module implements Model {
 
   /** The orbit-averaged encoder: emb invariant and v equivariant under the K turns (exactly). */
   encodeCode(x: T.Tensor): WinterCode {
-    this.checkImages(x);
+    checkImages(this.config, x);
     const n = x.shape[0];
     const k = this.config.orbit;
     const turns = Array.from({ length: k }, (_, i) => (2 * Math.PI * i) / k);
@@ -161,32 +131,16 @@ export class Winter extends Module implements Model {
     return T.rotate2d(image.broadcastTo([rows, ...image.shape.slice(1)]), angle);
   }
 
-  initializeFromData(): void {}
-
   lossTerms(batch: TrainingBatch): LossTerms {
     const { x, gx, g } = pairBatch(batch, 'winter');
     const reconstruction = T.sum(T.square(this.decodeWith(g, this.encodeCode(x)).sub(gx))).div(x.shape[0]);
     return { loss: reconstruction, reconstruction };
   }
 
-  predictPixels(batch: TrainingBatch): T.Tensor {
-    const { x, g } = pairBatch(batch, 'winter');
-    return this.decodeWith(g, this.encodeCode(x));
-  }
-
-  predictLogits(batch: TrainingBatch): T.Tensor {
-    const p = T.clamp(this.predictPixels(batch), 1e-6, 1 - 1e-6);
-    return T.log(p.div(T.sub(1, p)));
-  }
-
   /** The invariant embedding followed by v(x) (the latent the viewer's map shows). */
   encode(x: T.Tensor): Encoding {
     const code = this.encodeCode(x);
     return { mu: T.concat([code.embedding, code.direction], 1), logVar: null };
-  }
-
-  code(x: T.Tensor): T.Tensor {
-    return this.law.identity(x.shape[0]).reshape([-1, this.codeDim]);
   }
 
   prepare(pivot: T.Tensor | null): PreparedDecoder {
@@ -199,29 +153,9 @@ export class Winter extends Module implements Model {
     };
   }
 
-  /**
-   * The laws on images, measured: D(e, x) against x (the autoencoder), D(g₂, D(g₁, x)) — re-encoding
-   * the decoded image — against D(g₂g₁, x), D(g₁⁻¹, D(g₁, x)) against D(e, x)'s input x. For the K
-   * turns the encoder's equivariance makes the last two exact up to float rounding.
-   */
-  groupLaws(pivot: T.Tensor, z1: T.Tensor, z2: T.Tensor): GroupLawImages {
-    const [g1, g2] = [elements(this.config.group, z1), elements(this.config.group, z2)];
-    const code = this.encodeCode(pivot);
-    const once = this.decodeWith(g1, code);
-    const onceCode = this.encodeCode(once);
-    return {
-      input: pivot,
-      identity: this.decodeWith(this.law.identity(1), code),
-      sequential: this.decodeWith(g2, onceCode),
-      combined: this.decodeWith(this.law.compose(g2, g1), code),
-      roundTrip: this.decodeWith(this.law.inverse(g1), onceCode),
-    };
-  }
-
-  override dispose(): void {
-    this.law.dispose();
-    super.dispose();
-  }
+  // The group laws (the base's, measured): re-encoding the decoded image; for the K turns the
+  // encoder's equivariance makes D(g₂, E(D(g₁, x))) = D(g₂g₁, x) and the round trip exact up to
+  // float rounding.
 }
 
 /**

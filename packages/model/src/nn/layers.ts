@@ -41,20 +41,33 @@ export interface ConvLayerOptions extends LayerOptions {
   padding?: number;
 }
 
-/** What Conv2d and ConvTranspose2d share: a 4-D weight, an optional bias, stride and padding. */
+/**
+ * What Conv2d and ConvTranspose2d share: the channels and kernel size, a 4-D weight ([Co, Ci, K, K],
+ * or [Ci, Co, K, K] transposed), an optional bias of Co, stride and padding.
+ */
 abstract class ConvLayer extends Module {
   readonly weight: T.Tensor;
   readonly bias: T.Tensor | null;
   readonly stride: number;
   readonly padding: number;
 
-  constructor(weightShape: number[], biasSize: number, fanIn: number, rng: T.Rng, options: ConvLayerOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    rng: T.Rng,
+    options: ConvLayerOptions,
+    transposed: boolean,
+  ) {
     super();
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
+    const weightShape = transposed ? [inChannels, outChannels, kernel, kernel] : [outChannels, inChannels, kernel, kernel];
+    // PyTorch computes a transposed convolution's fan-in from weight dimension 1 (output channels).
+    const fanIn = (transposed ? outChannels : inChannels) * kernel * kernel;
     const init = (shape: number[]) => (options.zeroInit ? T.zeros(shape) : uniformInit(rng, shape, fanIn));
     this.weight = this.parameter('weight', init(weightShape));
-    this.bias = options.bias === false ? null : this.parameter('bias', init([biasSize]));
+    this.bias = options.bias === false ? null : this.parameter('bias', init([outChannels]));
   }
 
   abstract forward(x: T.Tensor): T.Tensor;
@@ -62,14 +75,8 @@ abstract class ConvLayer extends Module {
 
 /** y = W ⋆ x + b with W [Co, Ci, K, K]. */
 export class Conv2d extends ConvLayer {
-  constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
-    readonly kernel: number,
-    rng: T.Rng,
-    options: ConvLayerOptions = {},
-  ) {
-    super([outChannels, inChannels, kernel, kernel], outChannels, inChannels * kernel * kernel, rng, options);
+  constructor(inChannels: number, outChannels: number, kernel: number, rng: T.Rng, options: ConvLayerOptions = {}) {
+    super(inChannels, outChannels, kernel, rng, options, false);
   }
 
   /** The convolution, or with `relu` relu(convolution) as one op (see T.conv2d's `relu`). */
@@ -80,15 +87,8 @@ export class Conv2d extends ConvLayer {
 
 /** The transposed convolution, W [Ci, Co, K, K]. */
 export class ConvTranspose2d extends ConvLayer {
-  constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
-    readonly kernel: number,
-    rng: T.Rng,
-    options: ConvLayerOptions = {},
-  ) {
-    // PyTorch computes a transposed convolution's fan-in from weight dimension 1 (output channels).
-    super([inChannels, outChannels, kernel, kernel], outChannels, outChannels * kernel * kernel, rng, options);
+  constructor(inChannels: number, outChannels: number, kernel: number, rng: T.Rng, options: ConvLayerOptions = {}) {
+    super(inChannels, outChannels, kernel, rng, options, true);
   }
 
   forward(x: T.Tensor): T.Tensor {

@@ -88,21 +88,32 @@ function convForwardBlas(x: FloatArray, w: FloatArray, bias: FloatArray | null, 
   }
 }
 
-function convInputGradBlas(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry, e: NativeEngine): void {
+// The batch in groups of images (groupSize), as both gradients take it: for each group, dy of its
+// images gathered channel-major into scratch slot 0 ([co, count·P]) and scratch slot 1 sized for
+// their columns ([K, count·P]).
+function eachGradientGroup(dy: FloatArray, g: ConvGeometry, e: NativeEngine, body: (n0: number, count: number, grads: FloatArray, cols: FloatArray) => void): void {
   const K = g.ci * g.kh * g.kw;
   const P = g.ho * g.wo;
-  const HW = g.h * g.w;
-  const pointwise = isPointwise(g);
   const group = groupSize(g, K + g.co, P);
   for (let n0 = 0; n0 < g.n; n0 += group) {
     const count = Math.min(group, g.n - n0);
     const grads = e.scratch(g.co * count * P, 0);
     const cols = e.scratch(K * count * P, 1);
     gatherChannels(dy, n0, count, g.co, P, grads);
+    body(n0, count, grads, cols);
+  }
+}
+
+function convInputGradBlas(dy: FloatArray, w: FloatArray, bias: FloatArray | null, dx: FloatArray, g: ConvGeometry, e: NativeEngine): void {
+  const K = g.ci * g.kh * g.kw;
+  const P = g.ho * g.wo;
+  const HW = g.h * g.w;
+  const pointwise = isPointwise(g);
+  eachGradientGroup(dy, g, e, (n0, count, grads, cols) => {
     e.gemm(true, false, K, count * P, g.co, 1, w, 0, K, grads, 0, count * P, 0, cols, 0, count * P);
     if (pointwise) {
       scatterChannels(cols, n0, count, g.ci, P, dx, bias);
-      continue;
+      return;
     }
     for (let i = 0; i < count; i++) {
       const plane = dx.subarray((n0 + i) * g.ci * HW, (n0 + i + 1) * g.ci * HW);
@@ -110,7 +121,7 @@ function convInputGradBlas(dy: FloatArray, w: FloatArray, bias: FloatArray | nul
       else plane.fill(0);
       col2imAdd(cols, g, plane, i * P, count * P);
     }
-  }
+  });
 }
 
 function addChannels(t: FloatArray, n: number, channels: number, pixels: number, bias: FloatArray): void {
@@ -127,13 +138,8 @@ function fillChannels(plane: FloatArray, channels: number, pixels: number, bias:
 function convWeightGradBlas(x: FloatArray, dy: FloatArray, dw: FloatArray, g: ConvGeometry, e: NativeEngine): void {
   const K = g.ci * g.kh * g.kw;
   const P = g.ho * g.wo;
-  const group = groupSize(g, K + g.co, P);
-  for (let n0 = 0; n0 < g.n; n0 += group) {
-    const count = Math.min(group, g.n - n0);
-    const grads = e.scratch(g.co * count * P, 0);
-    const cols = e.scratch(K * count * P, 1);
-    gatherChannels(dy, n0, count, g.co, P, grads);
+  eachGradientGroup(dy, g, e, (n0, count, grads, cols) => {
     columnsOf(x, n0, count, g, cols);
     e.gemm(false, true, g.co, K, count * P, 1, grads, 0, count * P, cols, 0, count * P, n0 === 0 ? 0 : 1, dw, 0, K);
-  }
+  });
 }

@@ -35,45 +35,41 @@ export function convGeometry(op: string, x: readonly number[], w: readonly numbe
 
 /** cols[k·P + p] = x[n, ci, oh·s − pad + dh, ow·s − pad + dw] (0 outside), k = (ci, dh, dw), p = (oh, ow). */
 export function im2col(x: FloatArray, n: number, g: ConvGeometry, cols: FloatArray, column = 0, ld = g.ho * g.wo): void {
-  const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
-  const P = ho * wo;
-  for (let k = 0; k < cin * kh * kw; k++) cols.fill(0, k * ld + column, k * ld + column + P);
-  for (let ci = 0; ci < cin; ci++) {
-    const xBase = (n * cin + ci) * h * width;
-    for (let dh = 0; dh < kh; dh++) {
-      for (let dw = 0; dw < kw; dw++) {
-        const row = ((ci * kh + dh) * kw + dw) * ld + column;
-        for (let oh = 0; oh < ho; oh++) {
-          const ih = oh * stride - pad + dh;
-          if (ih < 0 || ih >= h) continue;
-          const src = xBase + ih * width;
-          const dst = row + oh * wo;
-          for (let ow = 0; ow < wo; ow++) {
-            const iw = ow * stride - pad + dw;
-            if (iw >= 0 && iw < width) cols[dst + ow] = x[src + iw];
-          }
-        }
-      }
-    }
-  }
+  const P = g.ho * g.wo;
+  for (let k = 0; k < g.ci * g.kh * g.kw; k++) cols.fill(0, k * ld + column, k * ld + column + P);
+  taps(cols, x, n * g.ci * g.h * g.w, g, column, ld, true);
 }
 
 /** dx[n, ci, ih, iw] += cols[k·P + p] for every tap that reads that pixel (the adjoint of im2col). */
 export function col2imAdd(cols: FloatArray, g: ConvGeometry, plane: FloatArray, column = 0, ld = g.ho * g.wo): void {
+  taps(cols, plane, 0, g, column, ld, false);
+}
+
+// Every (tap, output pixel) whose input pixel lies inside the image, row by row: `gather` copies the
+// image's pixel (from `plane` at `planeOffset`) into its column (im2col), else the column's value is
+// added to the pixel (col2im). The branch is taken once per output row, outside the innermost loop.
+function taps(cols: FloatArray, plane: FloatArray, planeOffset: number, g: ConvGeometry, column: number, ld: number, gather: boolean): void {
   const { ci: cin, h, w: width, kh, kw, stride, pad, ho, wo } = g;
   for (let ci = 0; ci < cin; ci++) {
-    const xBase = ci * h * width;
+    const xBase = planeOffset + ci * h * width;
     for (let dh = 0; dh < kh; dh++) {
       for (let dw = 0; dw < kw; dw++) {
         const row = ((ci * kh + dh) * kw + dw) * ld + column;
         for (let oh = 0; oh < ho; oh++) {
           const ih = oh * stride - pad + dh;
           if (ih < 0 || ih >= h) continue;
-          const dst = xBase + ih * width;
-          const src = row + oh * wo;
-          for (let ow = 0; ow < wo; ow++) {
-            const iw = ow * stride - pad + dw;
-            if (iw >= 0 && iw < width) plane[dst + iw] += cols[src + ow];
+          const pixels = xBase + ih * width;
+          const entries = row + oh * wo;
+          if (gather) {
+            for (let ow = 0; ow < wo; ow++) {
+              const iw = ow * stride - pad + dw;
+              if (iw >= 0 && iw < width) cols[entries + ow] = plane[pixels + iw];
+            }
+          } else {
+            for (let ow = 0; ow < wo; ow++) {
+              const iw = ow * stride - pad + dw;
+              if (iw >= 0 && iw < width) plane[pixels + iw] += cols[entries + ow];
+            }
           }
         }
       }

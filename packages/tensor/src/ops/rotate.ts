@@ -75,76 +75,121 @@ const AT_WGSL = `fn at(base: u32, row: i32, col: i32, h: u32, w: u32) -> f32 {
   return x[base + u32(row) * w + u32(col)];
 }`;
 
-const rotateKernel: Kernel<RotateParams> = {
-  name: 'rotate2d',
-  key: () => '',
-  uniforms,
-  workgroups: (p, traits) => grid1dCounts(p.n * p.c * p.h * p.w, traits),
-  cpu: ([x, theta], [out], p) => forward(x, theta, out, p),
-  wgsl: (_p, traits) => ({
-    code: `${bindings(['x', 'theta'], ['out'])}
-${uniformDeclaration(3, 4)}
-${COS_SIN_WGSL}
-${SAMPLE_WGSL}
-${AT_WGSL}
+// Every kernel here runs one invocation per element of [N, C, H, W]; `elementKernel` writes the shared
+// part of the WGSL: the bindings, the uniforms, the bounds check and the element's column, row, map
+// index, sample and map offset (named `col`/`row`, or as `names` says).
+function elementKernel(
+  name: string,
+  inputs: readonly string[],
+  cpu: Kernel<RotateParams>['cpu'],
+  helpers: readonly string[],
+  body: string,
+  [colName, rowName] = ['col', 'row'],
+): Kernel<RotateParams> {
+  return {
+    name,
+    key: () => '',
+    uniforms,
+    workgroups: (p, traits) => grid1dCounts(p.n * p.c * p.h * p.w, traits),
+    cpu,
+    wgsl: (_p, traits) => ({
+      code: `${bindings(inputs, ['out'])}
+${uniformDeclaration(inputs.length + 1, 4)}
+${helpers.join('\n')}
 @compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = ${gridIndex(traits)};
   let n = ${uniformWord(0)}; let c = ${uniformWord(1)}; let h = ${uniformWord(2)}; let w = ${uniformWord(3)};
   if (i >= n * c * h * w) { return; }
-  let col = i % w;
-  let row = (i / w) % h;
+  let ${colName} = i % w;
+  let ${rowName} = (i / w) % h;
   let map = i / (h * w);
   let s = map / c;
   let base = map * h * w;
-  let uv = sample_point(cos_sin(theta[s]), row, col, h, w);
-  let c0 = floor(uv.x);
+${body}
+}`,
+    }),
+  };
+}
+
+// The sample points of one angle, shared by all the channels of its sample: output pixel k = row·w + col
+// reads the input at column u[k], row v[k] (the header's formula, with the same operations as the
+// WGSL's sample_point), and cos θ, sin θ returned; with `slopes`, also ∂u/∂θ = −sin·dx − cos·dy and ∂v/∂θ = cos·dx − sin·dy.
+function samplePoints(theta: number, h: number, w: number, u: Float64Array, v: Float64Array, slopes?: { u: Float64Array; v: Float64Array }): [number, number] {
+  const [cos, sin] = cosSin(theta);
+  const hw = w / 2;
+  const hh = h / 2;
+  for (let row = 0, k = 0; row < h; row++) {
+    const dy = row + 0.5 - hh;
+    for (let col = 0; col < w; col++, k++) {
+      const dx = col + 0.5 - hw;
+      u[k] = hw + cos * dx - sin * dy - 0.5;
+      v[k] = hh + sin * dx + cos * dy - 0.5;
+      if (slopes) {
+        slopes.u[k] = -sin * dx - cos * dy;
+        slopes.v[k] = cos * dx - sin * dy;
+      }
+    }
+  }
+  return [cos, sin];
+}
+
+// The bilinear cell about (u, v) in the h×w map at `base`: its pixels top left, top right, bottom left,
+// bottom right (zero outside) and the fractions fu, fv, written into `cell` (reused: nothing is
+// allocated per pixel).
+const A = 0, B = 1, D = 2, E = 3, FU = 4, FV = 5;
+function readCell(x: FloatArray, base: number, h: number, w: number, u: number, v: number, cell: Float64Array): void {
+  const c0 = Math.floor(u);
+  const r0 = Math.floor(v);
+  cell[FU] = u - c0;
+  cell[FV] = v - r0;
+  cell[A] = cell[B] = cell[D] = cell[E] = 0;
+  if (r0 >= 0 && r0 < h) {
+    const o = base + r0 * w;
+    if (c0 >= 0 && c0 < w) cell[A] = x[o + c0];
+    if (c0 + 1 >= 0 && c0 + 1 < w) cell[B] = x[o + c0 + 1];
+  }
+  if (r0 + 1 >= 0 && r0 + 1 < h) {
+    const o = base + (r0 + 1) * w;
+    if (c0 >= 0 && c0 < w) cell[D] = x[o + c0];
+    if (c0 + 1 >= 0 && c0 + 1 < w) cell[E] = x[o + c0 + 1];
+  }
+}
+
+// WGSL: the bilinear cell about `uv` in the map at `base`, as readCell.
+const CELL_WGSL = `  let c0 = floor(uv.x);
   let r0 = floor(uv.y);
   let fu = uv.x - c0;
   let fv = uv.y - r0;
   let ci = i32(c0);
   let ri = i32(r0);
-  let top = (1.0 - fu) * at(base, ri, ci, h, w) + fu * at(base, ri, ci + 1, h, w);
-  let bottom = (1.0 - fu) * at(base, ri + 1, ci, h, w) + fu * at(base, ri + 1, ci + 1, h, w);
-  out[i] = (1.0 - fv) * top + fv * bottom;
-}`,
-  }),
-};
+  let a = at(base, ri, ci, h, w);
+  let b = at(base, ri, ci + 1, h, w);
+  let d = at(base, ri + 1, ci, h, w);
+  let e = at(base, ri + 1, ci + 1, h, w);`;
 
-// The host loops compute each sample point (u, v) by the header's formula, inlined (no arrays per pixel),
-// with the same operations as the WGSL's sample_point.
+const rotateKernel = elementKernel(
+  'rotate2d',
+  ['x', 'theta'],
+  ([x, theta], [out], p) => forward(x, theta, out, p),
+  [COS_SIN_WGSL, SAMPLE_WGSL, AT_WGSL],
+  `  let uv = sample_point(cos_sin(theta[s]), row, col, h, w);
+${CELL_WGSL}
+  out[i] = (1.0 - fv) * ((1.0 - fu) * a + fu * b) + fv * ((1.0 - fu) * d + fu * e);`,
+);
+
 function forward(x: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
-  const hw = w / 2;
-  const hh = h / 2;
+  const size = h * w;
+  const u = new Float64Array(size);
+  const v = new Float64Array(size);
+  const cell = new Float64Array(6);
   for (let s = 0; s < n; s++) {
-    const [cos, sin] = cosSin(theta[s]);
-    for (let ch = 0; ch < c; ch++) {
-      const base = (s * c + ch) * h * w;
-      for (let row = 0; row < h; row++) {
-        const dy = row + 0.5 - hh;
-        for (let col = 0; col < w; col++) {
-          const dx = col + 0.5 - hw;
-          const u = hw + cos * dx - sin * dy - 0.5;
-          const v = hh + sin * dx + cos * dy - 0.5;
-          const c0 = Math.floor(u);
-          const r0 = Math.floor(v);
-          const fu = u - c0;
-          const fv = v - r0;
-          let a = 0;
-          let b = 0;
-          let d = 0;
-          let e = 0;
-          if (r0 >= 0 && r0 < h) {
-            const o = base + r0 * w;
-            if (c0 >= 0 && c0 < w) a = x[o + c0];
-            if (c0 + 1 >= 0 && c0 + 1 < w) b = x[o + c0 + 1];
-          }
-          if (r0 + 1 >= 0 && r0 + 1 < h) {
-            const o = base + (r0 + 1) * w;
-            if (c0 >= 0 && c0 < w) d = x[o + c0];
-            if (c0 + 1 >= 0 && c0 + 1 < w) e = x[o + c0 + 1];
-          }
-          out[base + row * w + col] = (1 - fv) * ((1 - fu) * a + fu * b) + fv * ((1 - fu) * d + fu * e);
-        }
+    samplePoints(theta[s], h, w, u, v);
+    for (let base = s * c * size; base < (s + 1) * c * size; base += size) {
+      for (let k = 0; k < size; k++) {
+        readCell(x, base, h, w, u[k], v[k], cell);
+        const fu = cell[FU];
+        const fv = cell[FV];
+        out[base + k] = (1 - fv) * ((1 - fu) * cell[A] + fu * cell[B]) + fv * ((1 - fu) * cell[D] + fu * cell[E]);
       }
     }
   }
@@ -155,27 +200,12 @@ function forward(x: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, w
 // An input pixel (r, q) receives weight tent(u − q)·tent(v − r) from output pixel p, nonzero only
 // when p's sample lies within one pixel of it in both coordinates; p is then within √2 of where
 // R_θ takes (r, q), so a 5×5 window of output pixels about that point holds every contributor.
-const rotateGradKernel: Kernel<RotateParams> = {
-  name: 'rotate2d_grad_maps',
-  key: () => '',
-  uniforms,
-  workgroups: (p, traits) => grid1dCounts(p.n * p.c * p.h * p.w, traits),
-  cpu: ([g, theta], [out], p) => gradMaps(g, theta, out, p),
-  wgsl: (_p, traits) => ({
-    code: `${bindings(['g', 'theta'], ['out'])}
-${uniformDeclaration(3, 4)}
-${COS_SIN_WGSL}
-${SAMPLE_WGSL}
-@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${gridIndex(traits)};
-  let n = ${uniformWord(0)}; let c = ${uniformWord(1)}; let h = ${uniformWord(2)}; let w = ${uniformWord(3)};
-  if (i >= n * c * h * w) { return; }
-  let q = i % w;
-  let r = (i / w) % h;
-  let map = i / (h * w);
-  let s = map / c;
-  let base = map * h * w;
-  let cs = cos_sin(theta[s]);
+const rotateGradKernel = elementKernel(
+  'rotate2d_grad_maps',
+  ['g', 'theta'],
+  ([g, theta], [out], p) => gradMaps(g, theta, out, p),
+  [COS_SIN_WGSL, SAMPLE_WGSL],
+  `  let cs = cos_sin(theta[s]);
   let hw = f32(w) * 0.5;
   let hh = f32(h) * 0.5;
   // R_θ applied to (q, r)'s offset: the output position whose sample is this pixel.
@@ -194,18 +224,21 @@ ${SAMPLE_WGSL}
       if (wu > 0.0 && wv > 0.0) { total += wu * wv * g[base + u32(row) * w + u32(col)]; }
     }
   }
-  out[i] = total;
-}`,
-  }),
-};
+  out[i] = total;`,
+  ['q', 'r'],
+);
 
+// The window's sample points are read from samplePoints' tables (the same values the forward pass
+// computes, so the gather stays the forward's exact adjoint).
 function gradMaps(g: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
+  const size = h * w;
+  const u = new Float64Array(size);
+  const v = new Float64Array(size);
   const hw = w / 2;
   const hh = h / 2;
   for (let s = 0; s < n; s++) {
-    const [cos, sin] = cosSin(theta[s]);
-    for (let ch = 0; ch < c; ch++) {
-      const base = (s * c + ch) * h * w;
+    const [cos, sin] = samplePoints(theta[s], h, w, u, v);
+    for (let base = s * c * size; base < (s + 1) * c * size; base += size) {
       for (let r = 0; r < h; r++) {
         const ey = r + 0.5 - hh;
         for (let q = 0; q < w; q++) {
@@ -216,12 +249,10 @@ function gradMaps(g: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, 
           const rowEnd = Math.min(h - 1, pr + 2);
           const colEnd = Math.min(w - 1, pc + 2);
           for (let row = Math.max(0, pr - 2); row <= rowEnd; row++) {
-            const dy = row + 0.5 - hh;
-            for (let col = Math.max(0, pc - 2); col <= colEnd; col++) {
-              const dx = col + 0.5 - hw;
-              const wu = 1 - Math.abs(hw + cos * dx - sin * dy - 0.5 - q);
-              const wv = 1 - Math.abs(hh + sin * dx + cos * dy - 0.5 - r);
-              if (wu > 0 && wv > 0) total += wu * wv * g[base + row * w + col];
+            for (let col = Math.max(0, pc - 2), k = row * w + col; col <= colEnd; col++, k++) {
+              const wu = 1 - Math.abs(u[k] - q);
+              const wv = 1 - Math.abs(v[k] - r);
+              if (wu > 0 && wv > 0) total += wu * wv * g[base + k];
             }
           }
           out[base + r * w + q] = total;
@@ -233,76 +264,35 @@ function gradMaps(g: FloatArray, theta: FloatArray, out: FloatArray, { n, c, h, 
 
 // ---- the gradient with respect to θ: per output element, then summed per sample --------------
 
-const angleTermsKernel: Kernel<RotateParams> = {
-  name: 'rotate2d_grad_angle',
-  key: () => '',
-  uniforms,
-  workgroups: (p, traits) => grid1dCounts(p.n * p.c * p.h * p.w, traits),
-  cpu: ([x, theta, g], [out], p) => angleTerms(x, theta, g, out, p),
-  wgsl: (_p, traits) => ({
-    code: `${bindings(['x', 'theta', 'g'], ['out'])}
-${uniformDeclaration(4, 4)}
-${COS_SIN_WGSL}
-${SAMPLE_WGSL}
-${AT_WGSL}
-@compute @workgroup_size(${WORKGROUP_1D}) fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = ${gridIndex(traits)};
-  let n = ${uniformWord(0)}; let c = ${uniformWord(1)}; let h = ${uniformWord(2)}; let w = ${uniformWord(3)};
-  if (i >= n * c * h * w) { return; }
-  let col = i % w;
-  let row = (i / w) % h;
-  let map = i / (h * w);
-  let s = map / c;
-  let base = map * h * w;
-  let cs = cos_sin(theta[s]);
+const angleTermsKernel = elementKernel(
+  'rotate2d_grad_angle',
+  ['x', 'theta', 'g'],
+  ([x, theta, g], [out], p) => angleTerms(x, theta, g, out, p),
+  [COS_SIN_WGSL, SAMPLE_WGSL, AT_WGSL],
+  `  let cs = cos_sin(theta[s]);
   let uv = sample_point(cs, row, col, h, w);
-  let c0 = floor(uv.x);
-  let r0 = floor(uv.y);
-  let fu = uv.x - c0;
-  let fv = uv.y - r0;
-  let ci = i32(c0);
-  let ri = i32(r0);
-  let a = at(base, ri, ci, h, w);
-  let b = at(base, ri, ci + 1, h, w);
-  let d = at(base, ri + 1, ci, h, w);
-  let e = at(base, ri + 1, ci + 1, h, w);
+${CELL_WGSL}
   let dx = f32(col) + 0.5 - f32(w) * 0.5;
   let dy = f32(row) + 0.5 - f32(h) * 0.5;
   let du = (1.0 - fv) * (b - a) + fv * (e - d);
   let dv = (1.0 - fu) * (d - a) + fu * (e - b);
-  out[i] = g[i] * (du * (-cs.y * dx - cs.x * dy) + dv * (cs.x * dx - cs.y * dy));
-}`,
-  }),
-};
+  out[i] = g[i] * (du * (-cs.y * dx - cs.x * dy) + dv * (cs.x * dx - cs.y * dy));`,
+);
 
 function angleTerms(x: FloatArray, theta: FloatArray, g: FloatArray, out: FloatArray, { n, c, h, w }: RotateParams): void {
-  const at = (base: number, row: number, col: number) => (row >= 0 && row < h && col >= 0 && col < w ? x[base + row * w + col] : 0);
-  const hw = w / 2;
-  const hh = h / 2;
+  const size = h * w;
+  const u = new Float64Array(size);
+  const v = new Float64Array(size);
+  const slopes = { u: new Float64Array(size), v: new Float64Array(size) };
+  const cell = new Float64Array(6);
   for (let s = 0; s < n; s++) {
-    const [cos, sin] = cosSin(theta[s]);
-    for (let ch = 0; ch < c; ch++) {
-      const base = (s * c + ch) * h * w;
-      for (let row = 0; row < h; row++) {
-        const dy = row + 0.5 - hh;
-        for (let col = 0; col < w; col++) {
-          const dx = col + 0.5 - hw;
-          const i = base + row * w + col;
-          const u = hw + cos * dx - sin * dy - 0.5;
-          const v = hh + sin * dx + cos * dy - 0.5;
-          const c0 = Math.floor(u);
-          const r0 = Math.floor(v);
-          const fu = u - c0;
-          const fv = v - r0;
-          const a = at(base, r0, c0);
-          const b = at(base, r0, c0 + 1);
-          const d = at(base, r0 + 1, c0);
-          const e = at(base, r0 + 1, c0 + 1);
-          const du = (1 - fv) * (b - a) + fv * (e - d);
-          const dv = (1 - fu) * (d - a) + fu * (e - b);
-          // ∂u/∂θ = −sin·dx − cos·dy, ∂v/∂θ = cos·dx − sin·dy.
-          out[i] = g[i] * (du * (-sin * dx - cos * dy) + dv * (cos * dx - sin * dy));
-        }
+    samplePoints(theta[s], h, w, u, v, slopes);
+    for (let base = s * c * size; base < (s + 1) * c * size; base += size) {
+      for (let k = 0; k < size; k++) {
+        readCell(x, base, h, w, u[k], v[k], cell);
+        const du = (1 - cell[FV]) * (cell[B] - cell[A]) + cell[FV] * (cell[E] - cell[D]);
+        const dv = (1 - cell[FU]) * (cell[D] - cell[A]) + cell[FU] * (cell[E] - cell[B]);
+        out[base + k] = g[base + k] * (du * slopes.u[k] + dv * slopes.v[k]);
       }
     }
   }
