@@ -7,7 +7,7 @@ import type { PairDataset } from './data/pair-set.ts';
 import { Sampler, type PivotMode } from './data/sampler.ts';
 import type { SplitName, SplitPart } from './data/splits.ts';
 import { bceSum, bceWithLogitsSum, msSsim, mse, psnr, ssim } from './metrics.ts';
-import { checkElements, elementSize, groupName, type GroupConfig } from './groups/registry.ts';
+import { checkElements, elementSize, groupName, isIdentityElement, type GroupConfig } from './groups/registry.ts';
 import type { Batch, GroupPairBatch, LossTerms, Model, PairBatch, TrainingBatch } from './models/model.ts';
 import type { DataParallel } from './parallel.ts';
 
@@ -204,13 +204,7 @@ export interface PairEvalMetrics extends EvalMetrics {
 /** PSNR (dB) of a mean squared error of pixels in [0, 1]: 10·log10(1/MSE), capped at 100 like the per-image one. */
 export const psnrOfMse = (mse: number) => (mse > 0 ? Math.min(100, 10 * Math.log10(1 / mse)) : 100);
 
-/** Whether a group element (elementSize numbers) is the identity: θ ≡ 0 (mod 2π, to 1e-6), j ≡ 0 (mod n), q = ±(1, 0, 0, 0). */
-export function isIdentityElement(group: GroupConfig, g: ArrayLike<number>): boolean {
-  if (group.kind === 'so3') return Math.abs(Math.abs(g[0]) - 1) < 1e-7 && Math.abs(g[1]) < 1e-7 && Math.abs(g[2]) < 1e-7 && Math.abs(g[3]) < 1e-7;
-  if (group.kind === 'cyclic') return ((g[0] % group.n) + group.n) % group.n === 0;
-  const turns = g[0] / (2 * Math.PI);
-  return Math.abs(turns - Math.round(turns)) * 2 * Math.PI < 1e-6;
-}
+export { isIdentityElement } from './groups/registry.ts';
 
 /**
  * Metrics of D(g, x) against g·x on a fixed, seeded set of pairs of `dataset` (the model sees only x

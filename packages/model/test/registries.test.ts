@@ -29,6 +29,7 @@ import {
   type Group,
 } from '../index.ts';
 import { cpu } from '@maga/tensor/testing';
+import { planeAngles, turnsImagePlane } from '../src/groups/registry.ts';
 
 const GROUPS = ['so2', 'c4', 'c7', 'so3'];
 
@@ -260,5 +261,33 @@ describe('data sets', () => {
     ];
     for (const [data, model, message] of refused) expect(() => parseRunData(data, model)).toThrow(message);
     expect(() => parseRunData({ dataset: 'rotated-mnist', group: 'c4', limit: null }, { ...la, imageSize: 64 })).toThrow(/model.imageSize and model.channels must be 32 and 1 for rotated-mnist's 1×32×32 images/);
+  });
+});
+
+describe('the group says whether it turns the image plane and what its identity is', () => {
+  test('planeTurn against the closed forms θ and 2πj/n, absent for SO(3); planeAngles on tensors agrees with planeAngle on the host', async () => {
+    const config = (label: string) => groupConfigFromLabel(label);
+    expect(groupFromLabel('so2').planeTurn).toBe(1);
+    expect(groupFromLabel('c4').planeTurn).toBeCloseTo(Math.PI / 2, 15);
+    expect(groupFromLabel('c7').planeTurn).toBeCloseTo((2 * Math.PI) / 7, 15);
+    expect(groupFromLabel('so3').planeTurn).toBeUndefined();
+    expect(['so2', 'c4', 'so3'].map((l) => turnsImagePlane(config(l)))).toEqual([true, true, false]);
+    await T.withBackend(cpu, async () => {
+      const js = [0, 1, 2, 6];
+      const angles = await planeAngles(config('c7'), T.tensor(js), 'test').data64();
+      js.forEach((j, i) => expect(angles[i]).toBeCloseTo((2 * Math.PI * j) / 7, 6));
+      expect(() => planeAngles(config('so3'), T.tensor([1, 0, 0, 0], [1, 4]), 'rotate-x')).toThrow(/rotate-x: SO\(3\) does not turn the image plane/);
+    });
+  });
+
+  test('isIdentity: whole turns of SO(2) to 1e-6, j ≡ 0 (mod n), q = ±(1, 0, 0, 0)', () => {
+    const so2 = groupFromLabel('so2');
+    expect([0, 2 * Math.PI, -6 * Math.PI, 1e-7].map((t) => so2.isIdentity([t]))).toEqual([true, true, true, true]);
+    expect([1e-3, Math.PI, 2 * Math.PI + 1e-4].map((t) => so2.isIdentity([t]))).toEqual([false, false, false]);
+    const c4 = groupFromLabel('c4');
+    expect([0, 4, -4, 1, 3].map((j) => c4.isIdentity([j]))).toEqual([true, true, true, false, false]);
+    const so3 = groupFromLabel('so3');
+    const s = Math.sin(0.01);
+    expect([[1, 0, 0, 0], [-1, 0, 0, 0], [Math.cos(0.01), s, 0, 0], [0, 0, 0, 1]].map((q) => so3.isIdentity(q))).toEqual([true, true, false, false]);
   });
 });

@@ -107,6 +107,14 @@ export class Cyclic extends PlaneGroup implements Group {
     return (2 * Math.PI * g[0]) / this.order;
   }
 
+  get planeTurn(): number {
+    return (2 * Math.PI) / this.order;
+  }
+
+  isIdentity(g: ArrayLike<number>): boolean {
+    return this.wrap(g[0]) === 0;
+  }
+
   bucketOf(g: ArrayLike<number>): number {
     return g[0];
   }

@@ -109,6 +109,14 @@ export interface Group {
    * an image or an object about one axis ask it.
    */
   planeAngle?(g: ArrayLike<number>): number;
+  /**
+   * Radians of the image plane's turn per unit of an element's number, where elements are turns
+   * of the plane: 1 for SO(2) (θ), 2π/n for C_n (j); absent otherwise (SO(3)). The models that turn
+   * images or maps by g (skips 'spatial', rotate-x, winter) ask it, on tensors of elements.
+   */
+  readonly planeTurn?: number;
+  /** Whether g is the identity: θ ≡ 0 (mod 2π, to 1e-6), j ≡ 0 (mod n), q = ±(1, 0, 0, 0) (to 1e-7). */
+  isIdentity(g: ArrayLike<number>): boolean;
 
   // ---- evaluation and figures ---------------------------------------------------------------
 

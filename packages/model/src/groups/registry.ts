@@ -102,6 +102,19 @@ export const groupName = (config: GroupConfig) => groupOf(config).name;
 /** The group's label as a data set and the CLI's --group name it: 'so2', 'c4', 'so3'. */
 export const groupLabelOf = (config: GroupConfig) => groupOf(config).label;
 
+/** Whether the group's elements turn the image plane (SO(2), C_n), so a model may turn images or maps by them. */
+export const turnsImagePlane = (config: GroupConfig) => groupOf(config).planeTurn !== undefined;
+
+/** g's angle in the image plane, [N] elements to [N] radians: θ for SO(2), 2πj/n for C_n; `who` names the caller in the error for any other group. */
+export function planeAngles(config: GroupConfig, g: T.Tensor, who: string): T.Tensor {
+  const turn = groupOf(config).planeTurn;
+  if (turn === undefined) throw new Error(`${who}: ${groupName(config)} does not turn the image plane (only SO(2) and C_n do)`);
+  return turn === 1 ? g : g.mul(turn);
+}
+
+/** Whether a group element (elementSize numbers) is the identity (Group.isIdentity). */
+export const isIdentityElement = (config: GroupConfig, g: ArrayLike<number>) => groupOf(config).isIdentity(g);
+
 /** Numbers per group element: 4 for SO(3) (a unit quaternion), 1 for SO(2) (an angle) and C_n (a step). */
 export const elementSize = (config: GroupConfig) => groupOf(config).elementSize;
 

@@ -143,6 +143,13 @@ export class SO2 extends PlaneGroup implements Group {
     return g[0];
   }
 
+  readonly planeTurn = 1;
+
+  isIdentity(g: ArrayLike<number>): boolean {
+    const turns = g[0] / TWO_PI;
+    return Math.abs(turns - Math.round(turns)) * TWO_PI < 1e-6;
+  }
+
   bucketOf(g: ArrayLike<number>): number {
     return angleBucket(g[0]);
   }

@@ -91,6 +91,11 @@ export class SO3 implements Group {
     return [...quaternion.conjugate(asQuaternion(g))];
   }
 
+  /** q = ±(1, 0, 0, 0): q and −q are the same rotation. */
+  isIdentity(g: ArrayLike<number>): boolean {
+    return Math.abs(Math.abs(g[0]) - 1) < 1e-7 && Math.abs(g[1]) < 1e-7 && Math.abs(g[2]) < 1e-7 && Math.abs(g[3]) < 1e-7;
+  }
+
   /** A rotation uniform on SO(3) (Shoemake, three draws), w ≥ 0, float32. */
   sample(uniforms: Uniforms): number[] {
     return [...quaternion.roundToFloat32(quaternion.randomRotation(uniforms))];

@@ -24,7 +24,7 @@ import { SelfAttention } from '../nn/attention.ts';
 import { ConfigError, field, intList, nonNegative, oneOf, positiveInt, type Fields } from './config.ts';
 import { ChannelAction } from '../groups/channel-action.ts';
 import type { VectorAction } from '../groups/group.ts';
-import { elements, elementSize, groupName, parseGroup, varyingSize, vectorAction, type GroupConfig } from '../groups/registry.ts';
+import { elements, elementSize, groupName, parseGroup, planeAngles as planeAnglesOf, turnsImagePlane, varyingSize, vectorAction, type GroupConfig } from '../groups/registry.ts';
 import { knownGroupTraits, measuredGroupLaws, pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 export interface LatentActionConfig {
@@ -159,12 +159,8 @@ export class SkipDecoder extends Module {
   }
 }
 
-/** g's angle in the image plane [N]: θ for SO(2), 2πj/n for C_n (the digit sets' rotations). */
-export function planeAngles(group: GroupConfig, g: T.Tensor): T.Tensor {
-  if (group.kind === 'so2') return g;
-  if (group.kind === 'cyclic') return g.mul((2 * Math.PI) / group.n);
-  throw new Error(`skips 'spatial': ${groupName(group)} does not turn the image plane (only SO(2) and C_n do)`);
-}
+/** g's angle in the image plane [N]: θ for SO(2), 2πj/n for C_n (the digit sets' rotations); the group says (Group.planeTurn). */
+export const planeAngles = (group: GroupConfig, g: T.Tensor): T.Tensor => planeAnglesOf(group, g, "skips 'spatial'");
 
 /**
  * ρ(g) on one skip map [N, C, h, w] as `mode` says (SKIP_MODES): the first `invariant` channels
@@ -184,7 +180,7 @@ export class SkipAction {
   ) {
     this.invariant = ChannelAction.split(group, channels);
     this.channelAction = mode === 'channels' ? new ChannelAction(group, channels, this.invariant) : null;
-    if (mode === 'spatial' && group.kind === 'so3') throw new Error(`latent-action: skips 'spatial' turns the skip maps in the image plane, which ${groupName(group)} does not do (use 'channels', 'invariant' or 'none')`);
+    if (mode === 'spatial' && !turnsImagePlane(group)) throw new Error(`latent-action: skips 'spatial' turns the skip maps in the image plane, which ${groupName(group)} does not do (use 'channels', 'invariant' or 'none')`);
     this.output = mode === 'invariant' ? this.invariant : channels;
   }
 
@@ -426,7 +422,7 @@ export function parseLatentAction(c: Fields, { imageSize, channels }: { imageSiz
   const invariant = field(c, '', 'invariant');
   if (typeof invariant !== 'number' || !Number.isInteger(invariant) || invariant < 0) throw new ConfigError(`config: invariant must be a non-negative integer, got ${JSON.stringify(invariant)}`);
   const group = parseGroup(field(c, '', 'group'));
-  if (skips === 'spatial' && group.kind === 'so3') throw new ConfigError(`config: skips 'spatial' turns the skip maps in the image plane, which SO(3) does not do (use channels, invariant or none)`);
+  if (skips === 'spatial' && !turnsImagePlane(group)) throw new ConfigError(`config: skips 'spatial' turns the skip maps in the image plane, which ${groupName(group)} does not do (use channels, invariant or none)`);
   return {
     model: 'latent-action',
     imageSize,

@@ -5,7 +5,7 @@
 import * as T from '@maga/tensor';
 import { Module } from '../nn/module.ts';
 import type { VectorAction } from '../groups/group.ts';
-import { elements, elementSize, groupName, vectorAction, type GroupConfig } from '../groups/registry.ts';
+import { elements, elementSize, groupName, turnsImagePlane, vectorAction, type GroupConfig } from '../groups/registry.ts';
 import { measuredGroupLaws, pairBatch, type Encoding, type GroupLawImages, type LossTerms, type Model, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 
 /** The common fields (model, imageSize, channels) and the group. */
@@ -49,7 +49,7 @@ export abstract class PixelActionModel<C extends PixelActionConfig, Code> extend
   ) {
     super();
     const { model, group } = config;
-    if (planeOnly && group.kind === 'so3') throw new Error(`${model}: ${groupName(group)} does not turn the image plane; ${model} takes SO(2) and C_n`);
+    if (planeOnly && !turnsImagePlane(group)) throw new Error(`${model}: ${groupName(group)} does not turn the image plane; ${model} takes SO(2) and C_n`);
     this.codeDim = elementSize(group);
     this.law = vectorAction(group, 0, 1);
   }

@@ -9,7 +9,7 @@
 // "training" it is writing its run directory (registry trait `trainable: false`).
 import * as T from '@maga/tensor';
 import { ConfigError, field, type Fields } from './config.ts';
-import { parseGroup } from '../groups/registry.ts';
+import { groupLabelOf, parseGroup, turnsImagePlane } from '../groups/registry.ts';
 import { planeAngles } from './latent-action.ts';
 import { knownGroupTraits } from './model.ts';
 import { checkImages, imageBaselineClass, type ImageAction, type PixelActionConfig } from './pixel-action.ts';
@@ -36,6 +36,6 @@ export const RotateX = imageBaselineClass<RotateXConfig>(ROTATE_X_ACTION);
 
 export function parseRotateX(c: Fields, { imageSize, channels }: { imageSize: number; channels: number }): RotateXConfig {
   const group = parseGroup(field(c, '', 'group'));
-  if (group.kind === 'so3') throw new ConfigError(`config: rotate-x takes the groups so2 and cyclic (turns of the image plane), not so3`);
+  if (!turnsImagePlane(group)) throw new ConfigError(`config: rotate-x takes the groups so2 and cyclic (turns of the image plane), not ${groupLabelOf(group)}`);
   return { model: 'rotate-x', imageSize, channels, group };
 }

@@ -21,7 +21,7 @@
 import * as T from '@maga/tensor';
 import { Conv2d, ConvTranspose2d, Linear } from '../nn/layers.ts';
 import { ConfigError, field, intList, positiveInt, type Fields } from './config.ts';
-import { elements, parseGroup, type GroupConfig } from '../groups/registry.ts';
+import { elements, groupLabelOf, parseGroup, turnsImagePlane, type GroupConfig } from '../groups/registry.ts';
 import { planeAngles } from './latent-action.ts';
 import { knownGroupTraits, pairBatch, type Encoding, type LossTerms, type ModelTraits, type PreparedDecoder, type TrainingBatch } from './model.ts';
 import { checkImages, PixelActionModel, pixelActionDefaults } from './pixel-action.ts';
@@ -190,7 +190,7 @@ function polyArctan(s: T.Tensor): T.Tensor {
 export function parseWinter(c: Fields, { imageSize, channels }: { imageSize: number; channels: number }): WinterConfig {
   if (imageSize % 8 !== 0) throw new ConfigError(`config: imageSize must be divisible by 8 for winter (three stride-2 convolutions), got ${imageSize}`);
   const group = parseGroup(field(c, '', 'group'));
-  if (group.kind === 'so3') throw new ConfigError(`config: winter takes the groups so2 and cyclic (turns of the image plane), not so3`);
+  if (!turnsImagePlane(group)) throw new ConfigError(`config: winter takes the groups so2 and cyclic (turns of the image plane), not ${groupLabelOf(group)}`);
   return {
     model: 'winter',
     imageSize,
