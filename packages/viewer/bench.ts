@@ -5,44 +5,15 @@
 //   - slider input → new image drawn, decoding in the browser on WebGPU and via the server API;
 //   - the latent map's first frame for N points (WebGL and the canvas fallback), after the data arrives;
 //   - the built bundle's size, raw and gzip.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST, buildViewer, hasChromium, launchChromium, median, serveRuns, train } from './test/harness.ts';
+import { describeTimes, flag, openBenchRun, printTable, report } from './bench-support.ts';
+import { DIST } from './test/harness.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const moves = Number(flag('moves') ?? 20);
 const points = Number(flag('points') ?? 2000);
 
-if (!hasChromium()) {
-  console.error('viewer bench: no Chromium at /usr/bin/chromium (apt-get install -y chromium)');
-  process.exit(1);
-}
-
-const rows: [string, string][] = [];
-const report = (what: string, value: string) => {
-  rows.push([what, value]);
-  console.error(`  ${what}: ${value}`);
-};
-
-await buildViewer();
-let tmp = '';
-let runsDir = flag('runs');
-let runId = flag('run');
-if (!runsDir) {
-  tmp = mkdtempSync(join(tmpdir(), 'viewer-bench-'));
-  runsDir = join(tmp, 'runs');
-  runId = 'blog-arch';
-  console.error('training a 2-step run of the blog architecture…');
-  await train(join(runsDir, runId), '--preset', 'quick', '--steps', '2', '--eval-count', '16');
-}
-if (!runId) throw new Error('--run ID is needed with --runs');
-const server = await serveRuns(runsDir);
-const browser = await launchChromium();
+const { runId, server, browser, close } = await openBenchRun('viewer bench', 'blog-arch', 'a 2-step run of the blog architecture', ['--preset', 'quick', '--eval-count', '16']);
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
@@ -61,14 +32,13 @@ try {
     }
     return page.evaluate(() => performance.getEntriesByName('maga:slider-to-image').map((e) => e.duration));
   }
-  const describe = (t: number[]) => `median ${median(t).toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)}; ${t.length} moves)`;
 
   const t0 = performance.now();
   await page.goto(`${server.url}/#/runs/${runId}/traversal`);
   await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 180_000 });
   report('in-browser decoder ready (checkpoint + model + kernel compilation)', `${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  report('slider → image, in-browser WebGPU (SwiftShader)', describe(await sliderTimes('auto')));
-  report('slider → image, via the server API', describe(await sliderTimes('server')));
+  report('slider → image, in-browser WebGPU (SwiftShader)', describeTimes(await sliderTimes('auto')));
+  report('slider → image, via the server API', describeTimes(await sliderTimes('server')));
 
   async function mapFirstRender(renderer: 'auto' | 'canvas'): Promise<string> {
     await page.goto(`${server.url}/#/runs/${runId}/map?count=${points}${renderer === 'canvas' ? '&renderer=canvas' : ''}`);
@@ -86,9 +56,7 @@ try {
   report('latent map: first frame after the data arrives, canvas 2-D', await mapFirstRender('canvas'));
   if (errors.length) report('console errors', errors.join(' | '));
 } finally {
-  await browser.close();
-  await server.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await close();
 }
 
 let raw = 0;
@@ -103,5 +71,4 @@ for (const file of readdirSync(join(DIST, 'assets'))) {
 }
 report('bundle, all assets (raw / gzip)', `${(raw / 1024).toFixed(0)} kB / ${(gzip / 1024).toFixed(0)} kB (${chunks.join(', ')})`);
 
-console.log('\n| measure | result |\n|---|---|');
-for (const [what, value] of rows) console.log(`| ${what} | ${value} |`);
+printTable();
