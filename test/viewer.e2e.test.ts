@@ -31,6 +31,11 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
   let page: Page;
   let server: Server;
   const figures: Record<string, string> = {};
+  /** Opens `path` and waits until its decoder indicator says the browser decodes on WebGPU. */
+  const openOnWebGPU = async (path: string) => {
+    await open(path);
+    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+  };
   /** Presses `keys` on the focused slider, each waiting for its image; the slider-to-image times measured so far (ms). */
   const sliderTimings = async (keys: string[]) => {
     for (const key of keys) {
@@ -134,8 +139,7 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
   }, 60_000);
 
   test('recombination: the transfer decoded in the browser is the server’s /recombine, with its measured fit; swapping says why it is unavailable', async () => {
-    await open(`/runs/${RUNS.maganet}/recombination?decoder=auto`);
-    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+    await openOnWebGPU(`/runs/${RUNS.maganet}/recombination?decoder=auto`);
     const grid = page.getByTestId('recombination-grid');
     await grid.waitFor({ timeout: 90_000 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="recombination-grid"] canvas').length >= 6, null, { timeout: 90_000 });
@@ -190,8 +194,7 @@ describe.skipIf(!chromiumThere)('viewer in headless Chromium', () => {
   }, 120_000);
 
   test('a β-VAE run: traversal without a pivot, latent arithmetic, no group laws', async () => {
-    await open(`/runs/${RUNS.vae}/traversal?decoder=auto`);
-    await page.waitForSelector('[data-testid="decoder-indicator"][data-decoder="webgpu"]', { timeout: 90_000 });
+    await openOnWebGPU(`/runs/${RUNS.vae}/traversal?decoder=auto`);
     const slider = page.getByTestId('slider-1');
     await slider.waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('picker-pivot').count()).toBe(0);
