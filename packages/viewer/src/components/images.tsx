@@ -1,6 +1,6 @@
 // Images on screen: decoded tensors drawn into a canvas (scaled up without smoothing), and dataset
 // images by index through the API's PNG route.
-import { createEffect, on, splitProps, type JSX } from 'solid-js';
+import { For, createEffect, on, splitProps, type JSX } from 'solid-js';
 import { useApi } from '../context.tsx';
 import { toRgba, type Img } from '../lib/images.ts';
 import type { Rgb } from '../lib/colors.ts';
@@ -71,5 +71,50 @@ export function Figure(props: { caption: JSX.Element; children: JSX.Element; cla
       {props.children}
       <figcaption>{props.caption}</figcaption>
     </figure>
+  );
+}
+
+/**
+ * A table of decoded images: a header row (`head`: its cells), then one row per entry of `rows`,
+ * led by a header cell (`rowHead(i)`), with one image cell per image, labelled `label(i, j)`.
+ */
+export function ImageTable(props: {
+  class: string;
+  testId: string;
+  style?: JSX.CSSProperties;
+  head: JSX.Element;
+  rows: readonly (readonly (Img | undefined)[])[];
+  rowHead: (i: number) => JSX.Element;
+  rowHeadClass?: string;
+  label: (i: number, j: number) => string;
+  size: number;
+  fluid?: boolean;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class={props.class} data-testid={props.testId} style={props.style}>
+        <thead>
+          <tr>{props.head}</tr>
+        </thead>
+        <tbody>
+          <For each={props.rows}>
+            {(row, i) => (
+              <tr>
+                <th scope="row" class={props.rowHeadClass}>
+                  {props.rowHead(i())}
+                </th>
+                <For each={row}>
+                  {(image, j) => (
+                    <td>
+                      <ImageCanvas image={image} label={props.label(i(), j())} size={props.size} fluid={props.fluid} />
+                    </td>
+                  )}
+                </For>
+              </tr>
+            )}
+          </For>
+        </tbody>
+      </table>
+    </div>
   );
 }

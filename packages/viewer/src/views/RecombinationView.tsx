@@ -10,7 +10,7 @@ import { decodeImage, maxAbsDiff, psnr } from '../lib/images.ts';
 import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
 import { DATASET_SIZE, DEFAULT_PIVOT, DEFAULT_VARYING, formatList, parseIndexListText } from '../lib/params.ts';
 import { createLatestResource, current } from '../lib/resource.ts';
-import { DatasetImage, ImageCanvas } from '../components/images.tsx';
+import { DatasetImage, ImageCanvas, ImageTable } from '../components/images.tsx';
 import { ImageChooser, ImagePicker } from '../components/ImagePicker.tsx';
 import { ErrorNote, LinkProblems, Loading, Pending } from '../components/status.tsx';
 import { RunImage } from '../components/pairs.tsx';
@@ -263,42 +263,28 @@ function SwapGrid() {
         <Show when={current(grid)} fallback={<Loading since={since}>Decoding…</Loading>}>
           {(g) => (
             <Pending loading={grid.loading} what={`Decoding the ${SWAP_IMAGES} × ${SWAP_IMAGES} swaps…`}>
-            <div class="table-wrap">
-              <table class="recombination-grid" data-testid="swap-grid">
-                <thead>
-                  <tr>
-                    <th scope="col" class="muted small">
-                      invariant ↓ · varying →
-                    </th>
-                    <For each={g().list}>
-                      {(b) => (
-                        <th scope="col">
-                          <RunImage run={run.id()} index={b} size={64} label={`column image ${b}`} />
-                        </th>
-                      )}
-                    </For>
-                  </tr>
-                </thead>
-                <tbody>
+            <ImageTable
+              class="recombination-grid"
+              testId="swap-grid"
+              head={
+                <>
+                  <th scope="col" class="muted small">
+                    invariant ↓ · varying →
+                  </th>
                   <For each={g().list}>
-                    {(a, i) => (
-                      <tr>
-                        <th scope="row">
-                          <RunImage run={run.id()} index={a} size={64} label={`row image ${a}`} />
-                        </th>
-                        <For each={g().cells[i()]}>
-                          {(image, j) => (
-                            <td>
-                              <ImageCanvas image={image} size={64} label={`invariant part of ${a}, varying part of ${g().list[j()]}`} />
-                            </td>
-                          )}
-                        </For>
-                      </tr>
+                    {(b) => (
+                      <th scope="col">
+                        <RunImage run={run.id()} index={b} size={64} label={`column image ${b}`} />
+                      </th>
                     )}
                   </For>
-                </tbody>
-              </table>
-            </div>
+                </>
+              }
+              rows={g().cells}
+              rowHead={(i) => <RunImage run={run.id()} index={g().list[i]} size={64} label={`row image ${g().list[i]}`} />}
+              label={(i, j) => `invariant part of ${g().list[i]}, varying part of ${g().list[j]}`}
+              size={64}
+            />
             </Pending>
           )}
         </Show>

@@ -12,7 +12,7 @@ import { maxAbsDiff, type Img } from '../lib/images.ts';
 import { DATASET_SIZE, DEFAULT_PIVOT, DEFAULT_VARYING, formatOffsets, parseOffsetsText } from '../lib/params.ts';
 import { indexBelow, indexExpectation, problemsOf, readParam } from '../lib/link.ts';
 import { latestOnly } from '../lib/schedule.ts';
-import { DatasetImage, Figure, ImageCanvas } from '../components/images.tsx';
+import { DatasetImage, Figure, ImageCanvas, ImageTable } from '../components/images.tsx';
 import { ImagePicker } from '../components/ImagePicker.tsx';
 import { ErrorNote, LinkProblems, Loading, NotForThisRun, Pending, messageOf } from '../components/status.tsx';
 import { runHref } from '../lib/routes.ts';
@@ -262,34 +262,27 @@ function TraversalGrid(props: { decoder: Decoder; pivot: number; varying: number
       <Show when={current(grid)} fallback={<Loading since={since}>{what()}</Loading>}>
         {(g) => (
           <Pending loading={grid.loading} what={what()} testId="grid-pending">
-            <div class="table-wrap">
-              <table class="traversal-grid" data-testid="traversal-grid" style={{ '--steps': g().values[0]?.length ?? props.steps }}>
-                <thead>
-                  <tr>
-                    <th scope="col">component</th>
-                    <For each={g().values[0] ?? []}>{(_, j) => <th scope="col">{fixed(-RANGE + (2 * RANGE * j()) / Math.max(1, (g().values[0]?.length ?? 1) - 1), 1)}</th>}</For>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={g().images}>
-                    {(row, i) => (
-                      <tr>
-                        <th scope="row" class="mono">
-                          z{i()} <span class="muted small">{fixed(g().z[i()])}</span>
-                        </th>
-                        <For each={row}>
-                          {(image, j) => (
-                            <td>
-                              <ImageCanvas image={image} label={`z${i()} = ${fixed(g().values[i()][j()])}`} size={112} fluid />
-                            </td>
-                          )}
-                        </For>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
+            <ImageTable
+              class="traversal-grid"
+              testId="traversal-grid"
+              style={{ '--steps': g().values[0]?.length ?? props.steps }}
+              head={
+                <>
+                  <th scope="col">component</th>
+                  <For each={g().values[0] ?? []}>{(_, j) => <th scope="col">{fixed(-RANGE + (2 * RANGE * j()) / Math.max(1, (g().values[0]?.length ?? 1) - 1), 1)}</th>}</For>
+                </>
+              }
+              rows={g().images}
+              rowHeadClass="mono"
+              rowHead={(i) => (
+                <>
+                  z{i} <span class="muted small">{fixed(g().z[i])}</span>
+                </>
+              )}
+              label={(i, j) => `z${i} = ${fixed(g().values[i][j])}`}
+              size={112}
+              fluid
+            />
           </Pending>
         )}
       </Show>
