@@ -9,18 +9,26 @@
 // exactly, and a drag from the middle to the rim is a half turn, so any rotation is one drag away.
 //
 // Frame: x right, y up, z towards the viewer (the 3-D data sets' frame). Quaternions are
-// [w, x, y, z] with the rotation q·v·q*, as packages/model's quaternion.ts, whose Hamilton product
-// and conjugate this uses (a·b: b first, then a; q* = q⁻¹ for a unit q).
-
-import { quaternion } from '@maga/model';
-
-const { multiply, conjugate } = quaternion;
-export { multiply, conjugate };
+// [w, x, y, z] with the rotation q·v·q*, as packages/model's quaternion.ts.
 
 export type Quaternion = readonly [number, number, number, number];
 export type Vec3 = readonly [number, number, number];
 
 export const IDENTITY: Quaternion = Object.freeze([1, 0, 0, 0]) as unknown as Quaternion;
+
+/** a·b: b first, then a. */
+export function multiply(a: Quaternion, b: Quaternion): Quaternion {
+  const [aw, ax, ay, az] = a;
+  const [bw, bx, by, bz] = b;
+  return [
+    aw * bw - ax * bx - ay * by - az * bz,
+    aw * bx + ax * bw + ay * bz - az * by,
+    aw * by - ax * bz + ay * bw + az * bx,
+    aw * bz + ax * by - ay * bx + az * bw,
+  ];
+}
+
+export const conjugate = (q: Quaternion): Quaternion => [q[0], -q[1], -q[2], -q[3]];
 
 /** q scaled to norm 1 (undoing float drift after many products); the identity for a zero or non-finite q. */
 export function normalise(q: Quaternion): Quaternion {
