@@ -9,7 +9,7 @@ import { configure, createModel, encodeModule, openGroupDataset } from '@maga/mo
 import * as T from '@maga/tensor';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, distinctSourceSamples, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
 
 const { choice: BACKEND, describe: withDevice } = await testDevice('server pair-run tests');
 
@@ -55,9 +55,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
   test('images come from the run\'s data set: test sources, 32×32, as its factors render them', async () => {
     const dataset = await openGroupDataset('rotated-mnist', 'so2');
     const testSources = new Set(dataset.part('test'));
-    const { samples } = await ok(get('/api/runs/la-so2/dataset/samples?count=5&seed=2'));
-    expect(samples).toHaveLength(5);
-    expect(new Set(samples.map((s: { index: number }) => Math.floor(s.index / 360))).size).toBe(5);
+    const samples = await distinctSourceSamples(get('/api/runs/la-so2/dataset/samples?count=5&seed=2'), 5, 360);
     for (const s of samples) {
       expect(testSources.has(s.factors.index)).toBe(true);
       expect(s.factors.index).toBe(Math.floor(s.index / 360));

@@ -75,6 +75,24 @@ export interface ApiImage {
   data: string;
 }
 
+/** One of a data set's samples as the API returns it: its index, its factors, its image. */
+export interface ApiSample {
+  index: number;
+  factors: Record<string, number>;
+  image: ApiImage;
+}
+
+/**
+ * A pair data set's samples (a `/dataset/samples` answer), checked to be `count` images of `count`
+ * different sources, each source `views` consecutive indices (an object's or a digit's turns).
+ */
+export async function distinctSourceSamples(response: Response | Promise<Response>, count: number, views: number): Promise<ApiSample[]> {
+  const { samples } = await ok<{ samples: ApiSample[] }>(response);
+  expect(samples).toHaveLength(count);
+  expect(new Set(samples.map((s) => Math.floor(s.index / views))).size).toBe(count);
+  return samples;
+}
+
 export const pixels = (image: ApiImage) => {
   const bytes = Buffer.from(image.data, 'base64');
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
