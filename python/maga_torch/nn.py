@@ -380,3 +380,16 @@ class FlowDecoder(nn.Module):
     def decode_latent(self, g, u):
         """l^-1(f^-1(rho(g) u)) for a flow latent u kept from flow_latent (ours: Model.prepare)."""
         return logits_to_pixels(self.flow.inverse(self.action.act(g, u)), self.epsilon)
+
+    def group_laws(self, x, g1, g2, identity_count):
+        """D(e, x) vs x; D(g2, D(g1, x)) vs D(g2 g1, x); D(g1^-1, D(g1, x)) vs x, with `identity_count`
+        identity elements. Chained actions compose in l-space, where the group acts exactly."""
+        a = self.action
+        once = self.logits(g1, x)
+        return {
+            "input": x,
+            "identity": self.decode(a.identity(identity_count), x),
+            "sequential": logits_to_pixels(self.act_on_logits(g2, once), self.epsilon),
+            "combined": self.decode(a.compose(g2, g1), x),
+            "roundTrip": logits_to_pixels(self.act_on_logits(a.inverse(g1), once), self.epsilon),
+        }
