@@ -58,6 +58,12 @@ def add_down_convs(module, prefix, channels, widths):
         module.add_module(f"{prefix}{i + 1}", conv(channels if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
 
 
+def add_up_convs(module, prefix, chain):
+    """The decoders' 4x4 stride-2 transposed convolutions, named prefix1, prefix2, ...: chain[0] -> chain[1] -> ..."""
+    for i in range(len(chain) - 1):
+        module.add_module(f"{prefix}{i + 1}", nn.ConvTranspose2d(chain[i], chain[i + 1], 4, stride=2, padding=1))
+
+
 class ActNorm(nn.Module):
     """y = (x + b) e^s per channel; s and b set from the first batch (zero mean, unit variance)."""
 
