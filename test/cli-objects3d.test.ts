@@ -13,7 +13,7 @@ import { parseRunConfig, planRun, readRunConfig } from '@maga/cli';
 import { checkQuaternions, openDataset, quaternion } from '@maga/model';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics } from './support/index.ts';
+import { cliSuite, configRefusals, evalJson, expectResumedLikeUninterrupted, latentActionRunMetrics } from './support/index.ts';
 
 const { choice: BACKEND, describe: withDevice } = await testDevice('cli objects3d tests');
 
@@ -113,9 +113,7 @@ withDevice(`a tiny colour latent-action run on objects3d so3 (backend ${BACKEND}
   }, 120_000);
 
   test('eval --json gives the buckets; render draws colour x, D(g, x) and the true g·x, a colour GIF and the swap grid', async () => {
-    const result = await cli(['eval', A, '--json', '--count', '6']);
-    expect(result.code).toBe(0);
-    const run = JSON.parse(result.stdout).runs[0];
+    const run = await evalJson(cli, A, 6);
     expect(run).toMatchObject({ model: 'latent-action', data: 'objects3d so3', split: null, count: 6 });
     expect(run.test.buckets.map((b: { images: number }) => b.images)).toEqual(Array(6).fill(1));
     // Colour runs report MS-SSIM beside SSIM, overall and per bucket, in [0, 1].

@@ -10,7 +10,7 @@ import { parseRunConfig, planRun, readLog, readRunConfig, UsageError } from '@ma
 import { evaluationSet, openGroupDataset } from '@maga/model';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { cliSuite, configRefusals, expectResumedLikeUninterrupted, latentActionRunMetrics, ROOT } from './support/index.ts';
+import { cliSuite, configRefusals, evalJson, expectResumedLikeUninterrupted, latentActionRunMetrics, ROOT } from './support/index.ts';
 
 const { choice: BACKEND, describe: withDevice } = await testDevice('cli pair tests');
 
@@ -101,9 +101,7 @@ withDevice(`a tiny latent-action run on rotated-mnist (backend ${BACKEND})`, () 
   }, 120_000);
 
   test('eval --json names the data and gives the buckets; render draws x, D(g, x) and g·x and the swap grid', async () => {
-    const result = await cli(['eval', A, '--json', '--count', '8']);
-    expect(result.code).toBe(0);
-    const run = JSON.parse(result.stdout).runs[0];
+    const run = await evalJson(cli, A, 8);
     expect(run).toMatchObject({ model: 'latent-action', data: 'rotated-mnist so2', split: null, count: 8 });
     expect(Object.keys(run.test).sort()).toEqual(['bce', 'buckets', 'images', 'mse', 'notIdentity', 'psnr', 'psnrSet', 'ssim']);
     // The headline PSNR is the set's, from its mean MSE; under SO(2) every pair has g ≠ e.

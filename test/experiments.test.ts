@@ -12,6 +12,7 @@ import { testDevice } from '@maga/tensor/testing';
 import { planExperiment } from '../packages/cli/src/experiments/plan.ts';
 import { runExperiment } from '../packages/cli/src/experiments/runner.ts';
 import { checkExperiment, type Experiment } from '../packages/cli/src/experiments/table.ts';
+import { EXPERIMENTS } from '../packages/cli/src/experiments/tables.ts';
 import { meanInterval, tQuantile } from '../packages/cli/src/experiments/stats.ts';
 import { writeResults } from '../packages/cli/src/experiments/results.ts';
 import { PNG } from 'pngjs';
@@ -20,19 +21,33 @@ import { cliSuite } from './support/index.ts';
 const { choice: BACKEND } = await testDevice('experiments tests');
 const { tmp, cli } = cliSuite('experiments', BACKEND);
 
-/** The blog table at test size: both models, both splits, 2 seeds of the tiny preset. */
+/** The shipped blog table (its models, its data, its table kind), at test size: 2 seeds of the tiny preset. */
+const BLOG = EXPERIMENTS.find((e) => e.name === 'blog-table')!;
 const TINY: Experiment = {
+  ...BLOG,
   name: 'tiny-blog',
   title: 'the blog table, tiny',
   description: 'a test-sized blog table',
-  models: ['maganet', 'vae'],
-  data: [{ split: 'to-element' }, { split: 'to-range-ellipse' }],
   seeds: 2,
   preset: 'tiny',
   training: { tiny: { steps: 4, evalCount: 8 } },
   sizing: 'seconds',
-  table: 'blog',
 };
+
+/** A reporter that prints nothing. */
+const QUIET: Reporter = { note() {}, step() {}, log() {}, finish() {} };
+
+/**
+ * Trains TINY changed by `change` (a latent-action table unless it says otherwise) into tmp/`dir`,
+ * on the test backend, reporting nothing.
+ */
+async function runTiny(dir: string, change: Partial<Experiment> & { name: string }) {
+  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
+  const runs = path.join(tmp, dir);
+  const experiment: Experiment = { ...TINY, table: 'latent-action', ...change };
+  const done = await runExperiment(experiment, { runs, print() {}, reporter: QUIET, command: `test ${dir}` });
+  return { runs, experiment, done };
+}
 
 function writeTable(name: string, table: unknown): string {
   const file = path.join(tmp, `${name}.json`);
@@ -197,19 +212,13 @@ test('a tiny experiment runs end to end: run directories, the table with interva
 });
 
 test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR and SSIM with intervals, paired differences, laws of both', async () => {
-  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
-  const runs = path.join(tmp, 'pairs');
-  const pairs: Experiment = {
-    ...TINY,
+  const { runs, experiment: pairs, done } = await runTiny('pairs', {
     name: 'tiny-pairs',
     models: ['latent-action', 'flow-action'],
     data: [{ dataset: 'contrast', group: 'c4' }],
-    table: 'latent-action',
     training: { tiny: { steps: 4, evalCount: 8 } },
     modelSettings: { 'latent-action': { skips: 'invariant', frequencies: 2 } },
-  };
-  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
-  const done = await runExperiment(pairs, { runs, print() {}, reporter: quiet, command: 'test pairs' });
+  });
   expect(done.ran).toEqual(['latent-action-contrast-c4-seed0', 'latent-action-contrast-c4-seed1', 'flow-action-contrast-c4-seed0', 'flow-action-contrast-c4-seed1']);
   const out = path.join(tmp, 'pairs-results.md');
   await writeResults({ runs, out, experiments: [pairs], backend: T.backend().description });
@@ -244,19 +253,13 @@ test('a tiny pair experiment: latent-action and flow-action on contrast, PSNR an
 });
 
 test('a tiny ablation on colour renders: a row per arm, with MS-SSIM, each arm trained with its own setting', async () => {
-  await T.init({ backend: BACKEND as T.BackendChoice, quiet: true });
-  const runs = path.join(tmp, 'ablation');
-  const ablation: Experiment = {
-    ...TINY,
+  const { runs, experiment: ablation, done } = await runTiny('ablation', {
     name: 'tiny-ablation',
     models: ['latent-action'],
     variants: [{ label: 'skips-on', skips: 'channels' }, { label: 'skips-off', skips: 'none' }],
     data: [{ dataset: 'objects3d', group: 'so3' }],
-    table: 'latent-action',
     training: { tiny: { steps: 2, evalCount: 8 } },
-  };
-  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
-  const done = await runExperiment(ablation, { runs, print() {}, reporter: quiet, command: 'test ablation' });
+  });
   expect(done.ran).toEqual(['latent-action-skips-on-objects3d-so3-seed0', 'latent-action-skips-on-objects3d-so3-seed1', 'latent-action-skips-off-objects3d-so3-seed0', 'latent-action-skips-off-objects3d-so3-seed1']);
   for (const [arm, skips] of [['on', 'channels'], ['off', 'none']] as const) {
     expect((readRunConfig(path.join(runs, 'tiny-ablation', `latent-action-skips-${arm}-objects3d-so3-seed0`)).model as { skips?: string }).skips).toBe(skips);
@@ -298,10 +301,9 @@ test('--resume after an interruption trains only what is missing', async () => {
   const firstRunModel = fs.statSync(path.join(planned[0].dir, 'model.safetensors')).mtimeMs;
   const firstRunLog = readLog(planned[0].dir);
 
-  const quiet: Reporter = { note() {}, step() {}, log() {}, finish() {} };
   // Without --resume the experiment refuses to touch its runs.
-  await expect(runExperiment(small, { runs, print() {}, reporter: quiet, command: 'test' })).rejects.toThrow(/already holds 2 runs/);
-  const second = await runExperiment(small, { runs, resume: true, print: (t) => printed.push(t), reporter: quiet, command: 'test --resume' });
+  await expect(runExperiment(small, { runs, print() {}, reporter: QUIET, command: 'test' })).rejects.toThrow(/already holds 2 runs/);
+  const second = await runExperiment(small, { runs, resume: true, print: (t) => printed.push(t), reporter: QUIET, command: 'test --resume' });
   expect(second.status).toBe('done');
   expect(second.skipped).toEqual(['maganet-to-element-seed0']);
   expect(second.ran).toEqual(['maganet-to-element-seed1']);
@@ -317,7 +319,7 @@ test('--resume after an interruption trains only what is missing', async () => {
   expect(record.finishedAt).not.toBeNull();
 
   // A third pass has nothing to do.
-  const third = await runExperiment(small, { runs, resume: true, print() {}, reporter: quiet, command: 'test --resume' });
+  const third = await runExperiment(small, { runs, resume: true, print() {}, reporter: QUIET, command: 'test --resume' });
   expect(third.ran).toEqual([]);
 
   // The results of a table with one model and one split: its cells, and no to-diff without the second split.

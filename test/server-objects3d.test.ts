@@ -11,7 +11,7 @@ import { Objects3dDataset, VIEWS, quaternion, viewPose } from '@maga/model';
 import * as T from '@maga/tensor';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, distinctSourceSamples, expectBadRequest, expectSwapAsComputed, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, train, writePairRun, type ApiImage } from './support/index.ts';
 
 const { choice: BACKEND, describe: withDevice } = await testDevice('server objects3d tests');
 
@@ -85,9 +85,7 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     expect(worst).toBe(0);
 
     const test = new Set(dataset.part('test'));
-    const { samples } = await ok(get('/api/runs/obj/dataset/samples?count=6&seed=3'));
-    expect(samples).toHaveLength(6);
-    expect(new Set(samples.map((s: { index: number }) => Math.floor(s.index / 360))).size).toBe(6);
+    const samples = await distinctSourceSamples(get('/api/runs/obj/dataset/samples?count=6&seed=3'), 6, 360);
     for (const s of samples) {
       expect(test.has(s.factors.object)).toBe(true);
       expect(maxDiff(pixels(s.image), rendered(s.index))).toBe(0);
@@ -161,10 +159,7 @@ withDevice(`cli serve: 3-D pair runs (objects3d SO(3), planes-sky SO(2)) [${BACK
     expect(r.aWithB[0].channels).toBe(3);
     const model = await localModel();
     try {
-      const expected = await T.noGrad(() => T.tidy(() => model.swapParts!(imageTensor(a), imageTensor(b)))).data();
-      expect(maxDiff(pixels(r.aWithB[0]), clamp(expected))).toBeLessThan(1e-5);
-      const reverse = await T.noGrad(() => T.tidy(() => model.swapParts!(imageTensor(b), imageTensor(a)))).data();
-      expect(maxDiff(pixels(r.bWithA[0]), clamp(reverse))).toBeLessThan(1e-5);
+      await expectSwapAsComputed(r, model.swapParts!.bind(model), imageTensor, [a, b]);
     } finally {
       model.dispose();
     }

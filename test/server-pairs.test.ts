@@ -9,7 +9,7 @@ import { configure, createModel, encodeModule, openGroupDataset } from '@maga/mo
 import * as T from '@maga/tensor';
 import { testDevice } from '@maga/tensor/testing';
 import { PNG } from 'pngjs';
-import { clamp, expectBadRequest, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
+import { clamp, distinctSourceSamples, expectBadRequest, expectSwapAsComputed, failure, loadRunModel, maxDiff, ok, pixels, serverSuite, writePairRun, type ApiImage } from './support/index.ts';
 
 const { choice: BACKEND, describe: withDevice } = await testDevice('server pair-run tests');
 
@@ -55,9 +55,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
   test('images come from the run\'s data set: test sources, 32×32, as its factors render them', async () => {
     const dataset = await openGroupDataset('rotated-mnist', 'so2');
     const testSources = new Set(dataset.part('test'));
-    const { samples } = await ok(get('/api/runs/la-so2/dataset/samples?count=5&seed=2'));
-    expect(samples).toHaveLength(5);
-    expect(new Set(samples.map((s: { index: number }) => Math.floor(s.index / 360))).size).toBe(5);
+    const samples = await distinctSourceSamples(get('/api/runs/la-so2/dataset/samples?count=5&seed=2'), 5, 360);
     for (const s of samples) {
       expect(testSources.has(s.factors.index)).toBe(true);
       expect(s.factors.index).toBe(Math.floor(s.index / 360));
@@ -136,10 +134,7 @@ withDevice(`cli serve: pair runs [${BACKEND}]`, () => {
     try {
       const dataset = await openGroupDataset('rotated-mnist', 'so2');
       const image = (i: number) => T.tensor(dataset.renderImage({ index: Math.floor(i / 360), angle: (2 * Math.PI * (i % 360)) / 360 }), [1, 1, 32, 32]);
-      const expected = await T.noGrad(() => T.tidy(() => model.swapParts!(image(a), image(b)))).data();
-      expect(maxDiff(pixels(r.aWithB[0]), clamp(expected))).toBeLessThan(1e-5);
-      const reverse = await T.noGrad(() => T.tidy(() => model.swapParts!(image(b), image(a)))).data();
-      expect(maxDiff(pixels(r.bWithA[0]), clamp(reverse))).toBeLessThan(1e-5);
+      await expectSwapAsComputed(r, model.swapParts!.bind(model), image, [a, b]);
     } finally {
       model.dispose();
     }

@@ -58,6 +58,12 @@ def add_down_convs(module, prefix, channels, widths):
         module.add_module(f"{prefix}{i + 1}", conv(channels if i == 0 else widths[i - 1], w, 4, padding=1, stride=2))
 
 
+def add_up_convs(module, prefix, chain):
+    """The decoders' 4x4 stride-2 transposed convolutions, named prefix1, prefix2, ...: chain[0] -> chain[1] -> ..."""
+    for i in range(len(chain) - 1):
+        module.add_module(f"{prefix}{i + 1}", nn.ConvTranspose2d(chain[i], chain[i + 1], 4, stride=2, padding=1))
+
+
 class ActNorm(nn.Module):
     """y = (x + b) e^s per channel; s and b set from the first batch (zero mean, unit variance)."""
 
@@ -380,3 +386,16 @@ class FlowDecoder(nn.Module):
     def decode_latent(self, g, u):
         """l^-1(f^-1(rho(g) u)) for a flow latent u kept from flow_latent (ours: Model.prepare)."""
         return logits_to_pixels(self.flow.inverse(self.action.act(g, u)), self.epsilon)
+
+    def group_laws(self, x, g1, g2, identity_count):
+        """D(e, x) vs x; D(g2, D(g1, x)) vs D(g2 g1, x); D(g1^-1, D(g1, x)) vs x, with `identity_count`
+        identity elements. Chained actions compose in l-space, where the group acts exactly."""
+        a = self.action
+        once = self.logits(g1, x)
+        return {
+            "input": x,
+            "identity": self.decode(a.identity(identity_count), x),
+            "sequential": logits_to_pixels(self.act_on_logits(g2, once), self.epsilon),
+            "combined": self.decode(a.compose(g2, g1), x),
+            "roundTrip": logits_to_pixels(self.act_on_logits(a.inverse(g1), once), self.epsilon),
+        }

@@ -3,6 +3,7 @@
 import { afterAll, expect } from 'bun:test';
 import * as path from 'node:path';
 import { startServer, type RunningServer, type ServeOptions } from '@maga/cli';
+import * as T from '@maga/tensor';
 import type { BackendChoice } from '@maga/tensor';
 import { makeTempDir, removeTempDir } from './tmp.ts';
 
@@ -73,6 +74,39 @@ export interface ApiImage {
   height: number;
   channels?: number;
   data: string;
+}
+
+/** One of a data set's samples as the API returns it: its index, its factors, its image. */
+export interface ApiSample {
+  index: number;
+  factors: Record<string, number>;
+  image: ApiImage;
+}
+
+/**
+ * A pair data set's samples (a `/dataset/samples` answer), checked to be `count` images of `count`
+ * different sources, each source `views` consecutive indices (an object's or a digit's turns).
+ */
+export async function distinctSourceSamples(response: Response | Promise<Response>, count: number, views: number): Promise<ApiSample[]> {
+  const { samples } = await ok<{ samples: ApiSample[] }>(response);
+  expect(samples).toHaveLength(count);
+  expect(new Set(samples.map((s) => Math.floor(s.index / views))).size).toBe(count);
+  return samples;
+}
+
+/**
+ * A `/swap` answer for the pair (a, b), checked against `swapParts` computed here (a's invariant part
+ * with b's pose, and b's with a's), clamped to [0, 1], to 1e-5; `image` makes an index's input.
+ */
+export async function expectSwapAsComputed(
+  answer: { aWithB: ApiImage[]; bWithA: ApiImage[] },
+  swapParts: (a: T.Tensor, b: T.Tensor) => T.Tensor,
+  image: (index: number) => T.Tensor,
+  [a, b]: [number, number],
+): Promise<void> {
+  const swapped = (x: number, y: number) => T.noGrad(() => T.tidy(() => swapParts(image(x), image(y)))).data();
+  expect(maxDiff(pixels(answer.aWithB[0]), clamp(await swapped(a, b)))).toBeLessThan(1e-5);
+  expect(maxDiff(pixels(answer.bWithA[0]), clamp(await swapped(b, a)))).toBeLessThan(1e-5);
 }
 
 export const pixels = (image: ApiImage) => {

@@ -33,10 +33,23 @@ export async function finished(child: CliProcess): Promise<CliResult> {
 export const cli = (args: string[], env: Env = {}): Promise<CliResult> => finished(spawnCli(args, env));
 
 /** `cli`, throwing with its output unless it exits 0. */
-export async function cliOk(args: string[], env: Env = {}): Promise<CliResult> {
-  const result = await cli(args, env);
+export const cliOk = (args: string[], env: Env = {}): Promise<CliResult> => exitedZero(args, cli(args, env));
+
+async function exitedZero(args: string[], running: Promise<CliResult>): Promise<CliResult> {
+  const result = await running;
   if (result.code !== 0) throw new Error(`cli ${args.join(' ')} exited with ${result.code}:\n${result.stderr || result.stdout}`);
   return result;
+}
+
+/**
+ * `eval DIR --json --count N` through `run` (a suite's cli): the report of the one run it
+ * evaluated; throws with the output unless it exits 0 and reports one run.
+ */
+export async function evalJson(run: (args: string[]) => Promise<CliResult>, dir: string, count: number) {
+  const args = ['eval', dir, '--json', '--count', String(count)];
+  const { runs } = JSON.parse((await exitedZero(args, run(args))).stdout);
+  if (runs.length !== 1) throw new Error(`cli ${args.join(' ')} reported ${runs.length} runs, expected 1`);
+  return runs[0];
 }
 
 /** `cli` with a fixed environment underneath (a suite's MAGA_BACKEND), which a call's own `env` may extend. */

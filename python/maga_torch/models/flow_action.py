@@ -7,7 +7,7 @@ import torch
 
 from .. import config as cfg
 from ..groups import channel_action, element_size, elements, parse_group
-from ..nn import FlowDecoder, Glow, bce_with_logits_sum, initialize_actnorms, logits_to_pixels
+from ..nn import FlowDecoder, Glow, bce_with_logits_sum, initialize_actnorms
 from .base import MagaModel, Part, batch_axes
 
 KIND = "flow-action"
@@ -64,15 +64,7 @@ class FlowAction(MagaModel):
 
     def group_laws(self, x, g1, g2):
         """Exact laws: chained actions compose in l-space, where the group acts exactly."""
-        d, a, eps = self.decoder, self.decoder.action, self.config["epsilon"]
-        once = d.logits(g1, x)
-        return {
-            "input": x,
-            "identity": d.decode(a.identity(1), x),
-            "sequential": logits_to_pixels(d.act_on_logits(g2, once), eps),
-            "combined": d.decode(a.compose(g2, g1), x),
-            "roundTrip": logits_to_pixels(d.act_on_logits(a.inverse(g1), once), eps),
-        }
+        return self.decoder.group_laws(x, g1, g2, 1)
 
     @torch.no_grad()
     def initialize(self, images):

@@ -8,7 +8,7 @@ from torch import nn
 
 from .. import config as cfg
 from ..groups import TranslationAction
-from ..nn import FlowDecoder, Glow, bce_with_logits_sum, conv, gaussian_kl_sum, initialize_actnorms, logits_to_pixels, pixels_to_logits
+from ..nn import FlowDecoder, Glow, bce_with_logits_sum, conv, gaussian_kl_sum, initialize_actnorms, pixels_to_logits
 from .base import MagaModel, Part, batch_axes
 
 KIND = "maganet"
@@ -99,15 +99,7 @@ class Maganet(MagaModel):
 
     def group_laws(self, pivot, z1, z2):
         """D(0, x) vs x; D(z2, D(z1, x)) vs D(z1 + z2, x); D(-z1, D(z1, x)) vs x. Chained actions compose in l-space."""
-        d, a, eps = self.decoder, self.decoder.action, self.config["epsilon"]
-        once = d.logits(z1, pivot)
-        return {
-            "input": pivot,
-            "identity": d.decode(a.identity(z1.shape[0]), pivot),
-            "sequential": logits_to_pixels(d.act_on_logits(z2, once), eps),
-            "combined": d.decode(a.compose(z2, z1), pivot),
-            "roundTrip": logits_to_pixels(d.act_on_logits(a.inverse(z1), once), eps),
-        }
+        return self.decoder.group_laws(pivot, z1, z2, z1.shape[0])
 
     @torch.no_grad()
     def initialize(self, images):

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import config as cfg
-from ..nn import add_down_convs, bce_with_logits_sum, gaussian_kl_sum
+from ..nn import add_down_convs, add_up_convs, bce_with_logits_sum, gaussian_kl_sum
 from .base import MagaModel, Part, batch_axes
 
 KIND = "vae"
@@ -38,9 +38,7 @@ class Vae(MagaModel):
         self.fcMu = nn.Linear(flat, d)
         self.fcLogVar = nn.Linear(flat, d)
         self.fcDecode = nn.Linear(d, flat)
-        rev = list(reversed(widths))
-        for i, w in enumerate(rev):
-            self.add_module(f"dec{i + 1}", nn.ConvTranspose2d(w, c if i == 3 else rev[i + 1], 4, stride=2, padding=1))
+        add_up_convs(self, "dec", [*reversed(widths), c])
 
     def encode(self, x):
         """(mu, log sigma^2) [N, d]."""

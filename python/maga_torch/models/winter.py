@@ -11,7 +11,7 @@ from torch import nn
 
 from .. import config as cfg
 from ..groups import element_size, elements, parse_group, vector_action
-from ..nn import add_down_convs, plane_angles, rotate2d
+from ..nn import add_down_convs, add_up_convs, plane_angles, rotate2d
 from .base import MagaModel, Part, batch_axes, measured_group_laws
 
 KIND = "winter"
@@ -75,8 +75,7 @@ class Winter(MagaModel):
         add_down_convs(self, "conv", c, widths)
         self.head = nn.Linear(widths[2] * self.base * self.base, e + 2)
         self.fc = nn.Linear(e, widths[2] * self.base * self.base)
-        for i, (cin, cout) in enumerate([(widths[2], widths[1]), (widths[1], widths[0]), (widths[0], c)]):
-            self.add_module(f"up{i + 1}", nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1))
+        add_up_convs(self, "up", [widths[2], widths[1], widths[0], c])
         self.group = config["group"]
         self.element_size = element_size(self.group)
         self.action = vector_action(self.group, 0, 1)  # the group's law on elements (identity, compose, inverse)

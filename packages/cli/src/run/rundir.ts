@@ -358,19 +358,33 @@ export function appendLog(dir: string, line: LogLine): void {
 
 /** The log's lines; a last line cut short by a crash is skipped. */
 export function readLog(dir: string): LogLine[] {
-  const file = filePath(dir, 'log');
+  return readJsonLines<LogLine>(filePath(dir, 'log'), (line) => typeof line.step === 'number');
+}
+
+/**
+ * The records of a JSON-lines file that `accept` takes (none when the file is absent). A line that
+ * does not parse is skipped: only a crash cut short in the middle of an append writes one, and these
+ * files are only ever appended to.
+ */
+function readJsonLines<T>(file: string, accept: (line: Record<string, unknown>) => boolean): T[] {
   if (!fs.existsSync(file)) return [];
-  const lines: LogLine[] = [];
+  const lines: T[] = [];
   for (const text of fs.readFileSync(file, 'utf8').split('\n')) {
     if (text.trim() === '') continue;
+    let line: unknown;
     try {
-      const line = JSON.parse(text);
-      if (check.isRecord(line) && typeof line.step === 'number') lines.push(line as unknown as LogLine);
+      line = JSON.parse(text);
     } catch {
-      // A partial line from an interrupted append: nothing else ever writes here.
+      continue;
     }
+    if (check.isRecord(line) && accept(line)) lines.push(line as unknown as T);
   }
   return lines;
+}
+
+/** Rewrites a JSON-lines file atomically with `lines`. */
+function writeJsonLines(file: string, lines: readonly unknown[]): void {
+  writeFileAtomic(file, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
 }
 
 /**
@@ -378,8 +392,7 @@ export function readLog(dir: string): LogLine[] {
  * their old lines would otherwise appear twice).
  */
 export function truncateLog(dir: string, step: number): void {
-  const kept = readLog(dir).filter((line) => line.step <= step);
-  writeFileAtomic(filePath(dir, 'log'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  writeJsonLines(filePath(dir, 'log'), readLog(dir).filter((line) => line.step <= step));
 }
 
 /** One line of eval.jsonl: after `step` steps (`images` training images), each part's metrics on its fixed sample. */
@@ -398,26 +411,13 @@ export function appendEval(dir: string, line: EvalLine): void {
 
 /** The test curve's lines; a last line cut short by a crash is skipped. */
 export function readEvalLog(dir: string): EvalLine[] {
-  const file = filePath(dir, 'eval');
-  if (!fs.existsSync(file)) return [];
-  const lines: EvalLine[] = [];
-  for (const text of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (text.trim() === '') continue;
-    try {
-      const line = JSON.parse(text);
-      if (check.isRecord(line) && typeof line.step === 'number' && check.isRecord(line.test) && check.isRecord(line.train)) lines.push(line as unknown as EvalLine);
-    } catch {
-      // A partial line from an interrupted append.
-    }
-  }
-  return lines;
+  return readJsonLines<EvalLine>(filePath(dir, 'eval'), (line) => typeof line.step === 'number' && check.isRecord(line.test) && check.isRecord(line.train));
 }
 
 /** Keeps the evaluations up to `step` (a resumed run evaluates again after its checkpoint). */
 export function truncateEvalLog(dir: string, step: number): void {
   if (!fs.existsSync(filePath(dir, 'eval'))) return;
-  const kept = readEvalLog(dir).filter((line) => line.step <= step);
-  writeFileAtomic(filePath(dir, 'eval'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  writeJsonLines(filePath(dir, 'eval'), readEvalLog(dir).filter((line) => line.step <= step));
 }
 
 /** `runs/<model>-<split>-<UTC timestamp>`: sortable, and unique to the second. */
