@@ -7,13 +7,11 @@
 // which a busy machine inflates less than wall time. docs/performance.md shows its table.
 import { loadDnnl, layoutFor, type ConvPass } from '../packages/tensor/src/native/dnnl.ts';
 import { convGeometry } from '../packages/tensor/src/ops/conv-geometry.ts';
+import { benchFlags } from './flags.ts';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-const batch = Number(flag('batch', '64'));
-const reps = Number(flag('reps', '7'));
+const { positiveInt } = benchFlags('bench:conv-layouts');
+const batch = positiveInt('batch', '64');
+const reps = positiveInt('reps', '7');
 if (process.env.OMP_NUM_THREADS !== '1') console.error('bench:conv-layouts: run it with OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 (the figures are for one thread)');
 
 // [channels in, size, channels out, kernel, stride, padding, what]

@@ -33,24 +33,9 @@ import { MAGANET_DEFAULTS, configure, createModel, decodeSafetensors, encodeModu
 import * as T from '@maga/tensor';
 import { writeImages } from './torch/images.ts';
 import { probeTorch, runTwin } from './torch/python.ts';
+import { benchFlags } from './flags.ts';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`bench:gpu: --${name} needs a value`);
-  return value;
-}
-
-function positiveList(name: string, fallback: string): number[] {
-  return flag(name, fallback)
-    .split(',')
-    .map((s) => {
-      const v = Number(s);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`bench:gpu: --${name} must list positive integers, got '${s}'`);
-      return v;
-    });
-}
+const { positiveList } = benchFlags('bench:gpu');
 
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
 const batches = positiveList('batches', '64,256');

@@ -13,11 +13,9 @@ import * as os from 'node:os';
 import * as T from '@maga/tensor';
 import { createModel, openDataset, trainStep, uploadPairs, type ModelConfig } from '@maga/model';
 import { planRun, type RunChoices } from '../packages/cli/src/train/plan.ts';
+import { benchFlags } from './flags.ts';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+const { flag, positiveInt, number } = benchFlags('bench:pair-budget');
 
 interface Arm {
   label: string;
@@ -29,9 +27,9 @@ interface Arm {
 const dataset = flag('dataset', 'rotated-blocked-mnist');
 const group = flag('group', dataset === 'contrast' ? 'c4' : 'so2');
 const preset = flag('preset', 'quick') as RunChoices['preset'];
-const rounds = Number(flag('rounds', '6'));
-const steps = Number(flag('steps', '20'));
-const budget = Number(flag('budget', '600'));
+const rounds = positiveInt('rounds', '6');
+const steps = positiveInt('steps', '20');
+const budget = number('budget', '600');
 const defaultArms: Arm[] = ['latent-action', 'flow-action'].map((model) => ({ label: model, choices: { model: model as RunChoices['model'] } }));
 const arms: Arm[] = process.argv.includes('--arms') ? JSON.parse(fs.readFileSync(flag('arms', ''), 'utf8')) : defaultArms;
 

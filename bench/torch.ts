@@ -32,34 +32,13 @@ import { DataParallel, MAGANET_DEFAULTS, ShardThreads, configure, createModel, d
 import * as T from '@maga/tensor';
 import { writeImages as writeImagesFile } from './torch/images.ts';
 import { PYTHON_DIR, TWIN_MAIN, probeTorch, runTwin } from './torch/python.ts';
+import { benchFlags } from './flags.ts';
 
 const BACKENDS = ['native', 'webgpu', 'cpu'] as const;
 const CONFIG = { ...MAGANET_DEFAULTS, pairing: 'fixed' as const };
 const CORES = os.availableParallelism?.() ?? os.cpus().length;
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`bench:torch: --${name} needs a value`);
-  return value;
-}
-
-function positiveInt(name: string, fallback: string): number {
-  const v = Number(flag(name, fallback));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`bench:torch: --${name} must be a positive integer, got ${flag(name, fallback)}`);
-  return v;
-}
-
-function positiveList(name: string, fallback: string): number[] {
-  return flag(name, fallback)
-    .split(',')
-    .map((s) => {
-      const v = Number(s);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`bench:torch: --${name} must list positive integers, got '${s}'`);
-      return v;
-    });
-}
+const { flag, positiveInt, positiveList } = benchFlags('bench:torch');
 
 const steps = positiveInt('steps', '10');
 const warmup = positiveInt('warmup', '20');
